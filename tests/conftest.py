@@ -1,0 +1,101 @@
+"""Shared fixtures: every storage-backed test runs on SQLite and on PostgreSQL.
+
+``JUKINET_TEST_BACKENDS`` (default ``sqlite,postgresql``) picks the backends;
+``JUKINET_TEST_POSTGRES_URL`` is an admin URL used to create a throw-away database per
+test session (and per xdist worker).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from jukinet.bootstrap import Node, build_node
+from jukinet.config import load_settings
+from jukinet.storage.migrate import upgrade
+from jukinet.storage.tables import Base
+from tests.support.clock import FixedClock
+
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("JUKINET_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "JUKINET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+#: 2026-11-26 12:00 in Japan: the tests' "now".
+TEST_NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    name = f"jukinet_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, migrated database on each backend in turn."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "jukinet.sqlite3"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock fixed at TEST_NOW that tests may advance."""
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def node(database_url: str, clock: FixedClock) -> Iterator[Node]:
+    """A municipality node (Nishitokyo, 132292) on a clean database, with cheap argon2."""
+    settings = load_settings(
+        environment="test",
+        database_url=database_url,
+        municipality_code="132292",
+        argon2_time_cost=1,
+        argon2_memory_cost=8192,
+        secret_key="test-secret-key-that-is-long-enough-123",
+    )
+    built = build_node(settings, clock=clock)
+    yield built
+    built.engine.dispose()
