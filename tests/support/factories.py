@@ -77,3 +77,13 @@ def move_in_household(
 def with_pool(node: Node, count: int = 50) -> None:
     """Give the municipality some codes to draw from."""
     allot_codes(node, count=count, rng=random.Random(1234))
+
+
+def api_headers(client: object, username: str) -> dict[str, str]:
+    """Sign in through the API and return the bearer header."""
+    response = client.post(
+        "/api/v1/auth/token",  # type: ignore[attr-defined]
+        json={"username": username, "password": PASSWORD},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -632,7 +632,7 @@ def correct_record(
         change = _Change(node, uow, actor)
         row, before = change.load(resident_code)
         rules.ensure_expected_version(current=row.version, expected=expected_version)
-        clean = _validated_items(items)
+        clean = _validated_items(items, current=before.name)
         after = rules.correct(before, today=change.today, **clean)
         filing = rules.Filing(event_date=change.today, filed_on=change.today, late=False)
         event_id = change.event("ex_officio_correction", filing, note=note)
@@ -651,9 +651,31 @@ def correct_record(
         return result
 
 
-def _validated_items(items: dict[str, object]) -> dict[str, object]:
+NAME_PARTS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
+
+
+def _validated_items(items: dict[str, object], *, current: PersonName) -> dict[str, object]:
+    """Validate correction items; name parts merge with the current name into one new name."""
     clean: dict[str, object] = {}
+    parts = {k: items[k] for k in NAME_PARTS if k in items and items[k] is not None}
+    if parts:
+        clean["name"] = PersonName.create(
+            family=str(parts.get("family_name", current.family)),
+            given=str(parts.get("given_name", current.given)),
+            family_kana=str(parts.get("family_name_kana", current.family_kana)),
+            given_kana=str(parts.get("given_name_kana", current.given_kana)),
+        )
     for key, value in items.items():
+        if key in NAME_PARTS:
+            continue
+        if value is None and key in {
+            "birth_date",
+            "sex",
+            "address",
+            "became_resident_on",
+            "address_since",
+        }:
+            continue
         if key == "address":
             clean[key] = rules.validate_address(str(value))
         elif key in {"previous_address", "domicile"}:

@@ -1,0 +1,10 @@
+"""The JSON API (/api/v1): counter operations and lookups."""
+
+from fastapi import APIRouter
+
+from jukinet.web.api import auth, events, lookups
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(lookups.router)
+router.include_router(events.router)

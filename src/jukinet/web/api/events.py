@@ -1,0 +1,227 @@
+"""Counter operations (異動届) and ex-officio acts (職権)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from jukinet.domain.register import Insurance
+from jukinet.services import register
+from jukinet.services.register import ChangeResult, HouseholdChange, PersonInput
+from jukinet.web.api.schemas import (
+    BirthRequest,
+    ChangeOut,
+    CodeChangeRequest,
+    CorrectionRequest,
+    DeathRequest,
+    DeletionRequest,
+    HouseholdChangeRequest,
+    MoveInRequest,
+    MoveOutRequest,
+    MoveWithinRequest,
+    NameChangeRequest,
+    PersonBody,
+    ResidentOut,
+)
+from jukinet.web.auth import ApiActor, NodeDep
+from jukinet.web.errors import ERROR_RESPONSES
+
+router = APIRouter(tags=["counter"], responses=ERROR_RESPONSES)
+
+LATE_NOTICE_JA = "届出期間（14日）を過ぎた届出です。受理しましたが、届出遅延として記録しました。"
+
+
+def _out(result: ChangeResult) -> ChangeOut:
+    return ChangeOut(
+        event_id=result.event_id,
+        late=result.late,
+        late_notice_ja=LATE_NOTICE_JA if result.late else None,
+        residents=[ResidentOut.of(v) for v in result.records],
+    )
+
+
+def _person(body: PersonBody) -> PersonInput:
+    return PersonInput(
+        family_name=body.family_name,
+        given_name=body.given_name,
+        family_name_kana=body.family_name_kana,
+        given_name_kana=body.given_name_kana,
+        birth_date=body.birth_date,
+        sex=body.sex,
+        relationship=body.relationship,
+        resident_code=body.resident_code,
+        domicile=body.domicile,
+        domicile_head=body.domicile_head,
+        insurance=Insurance(**body.insurance.model_dump()),
+    )
+
+
+@router.post("/events/birth", status_code=201)
+def birth(body: BirthRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """出生届: a newborn joins a household and gets a code from the pool."""
+    return _out(
+        register.file_birth(
+            node,
+            actor=actor,
+            household_number=body.household_number,
+            person=_person(body.person),
+            filed_on=body.filed_on,
+        )
+    )
+
+
+@router.post("/events/move-in", status_code=201)
+def move_in(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """転入届: people arrive from another municipality or from abroad."""
+    return _out(
+        register.file_move_in(
+            node,
+            actor=actor,
+            persons=[_person(p) for p in body.persons],
+            address=body.address,
+            previous_address=body.previous_address,
+            moved_on=body.moved_on,
+            filed_on=body.filed_on,
+            household_number=body.household_number,
+            from_abroad=body.from_abroad,
+        )
+    )
+
+
+@router.post("/events/move-within")
+def move_within(body: MoveWithinRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """転居届: a household moves inside the municipality."""
+    return _out(
+        register.file_move_within(
+            node,
+            actor=actor,
+            household_number=body.household_number,
+            address=body.address,
+            moved_on=body.moved_on,
+            filed_on=body.filed_on,
+        )
+    )
+
+
+@router.post("/events/move-out")
+def move_out(body: MoveOutRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """転出届: people leave; their records become 除票."""
+    return _out(
+        register.file_move_out(
+            node,
+            actor=actor,
+            resident_codes=body.resident_codes,
+            destination=body.destination,
+            planned_on=body.planned_on,
+            filed_on=body.filed_on,
+        )
+    )
+
+
+@router.post("/events/death")
+def death(body: DeathRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """死亡届."""
+    return _out(
+        register.file_death(
+            node,
+            actor=actor,
+            resident_code=body.resident_code,
+            died_on=body.died_on,
+            filed_on=body.filed_on,
+            new_head_code=body.new_head_code,
+            expected_version=body.expected_version,
+        )
+    )
+
+
+@router.post("/events/name-change")
+def name_change(body: NameChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """氏名変更."""
+    return _out(
+        register.file_name_change(
+            node,
+            actor=actor,
+            resident_code=body.resident_code,
+            family_name=body.family_name,
+            given_name=body.given_name,
+            family_name_kana=body.family_name_kana,
+            given_name_kana=body.given_name_kana,
+            changed_on=body.changed_on,
+            filed_on=body.filed_on,
+            expected_version=body.expected_version,
+        )
+    )
+
+
+@router.post("/events/household-change")
+def household_change(body: HouseholdChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """世帯変更: new head, joining another household at the same address, or a split."""
+    changes = [HouseholdChange(**c.model_dump()) for c in body.changes]
+    return _out(
+        register.file_household_change(
+            node, actor=actor, changes=changes, changed_on=body.changed_on, filed_on=body.filed_on
+        )
+    )
+
+
+@router.post("/events/code-change")
+def code_change(body: CodeChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """住民票コード変更 on the resident's request."""
+    return _out(
+        register.change_resident_code(
+            node,
+            actor=actor,
+            resident_code=body.resident_code,
+            filed_on=body.filed_on,
+            expected_version=body.expected_version,
+        )
+    )
+
+
+@router.post("/ex-officio/entries", status_code=201)
+def ex_officio_entry(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """職権記載 (supervisors): the municipality enters people on its own authority."""
+    return _out(
+        register.file_move_in(
+            node,
+            actor=actor,
+            persons=[_person(p) for p in body.persons],
+            address=body.address,
+            previous_address=body.previous_address,
+            moved_on=body.moved_on,
+            filed_on=body.filed_on,
+            household_number=body.household_number,
+            ex_officio=True,
+        )
+    )
+
+
+@router.post("/ex-officio/corrections")
+def correction(body: CorrectionRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """職権修正 (supervisors): correct recorded items, on a 除票 too."""
+    items: dict[str, Any] = body.items.model_dump(exclude_unset=True)
+    return _out(
+        register.correct_record(
+            node,
+            actor=actor,
+            resident_code=body.resident_code,
+            items=items,
+            reason_note=body.reason_note,
+            expected_version=body.expected_version,
+        )
+    )
+
+
+@router.post("/ex-officio/deletions")
+def deletion(body: DeletionRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+    """職権消除 (supervisors)."""
+    return _out(
+        register.delete_ex_officio(
+            node,
+            actor=actor,
+            resident_code=body.resident_code,
+            deleted_on=body.deleted_on,
+            reason_note=body.reason_note,
+        )
+    )

@@ -1,0 +1,309 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jukinet.domain.register import Relationship, Sex
+from jukinet.domain.wareki import format_wareki
+from jukinet.services.views import HistoryEntry, RecordView
+
+ResidentCode = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=20, description="住民票コード: 11 digits, the last a check digit"
+    ),
+]
+NameText = Annotated[str, Field(min_length=1, max_length=100)]
+Address = Annotated[str, Field(min_length=1, max_length=300)]
+OptionalText = Annotated[str | None, Field(default=None, max_length=300)]
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(Strict):
+    """Sign-in for API clients."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenResponse(BaseModel):
+    """A short-lived bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class InsuranceBody(Strict):
+    """Insurance and benefit flags kept on the 住民票."""
+
+    national_health_insurance: bool = False
+    late_elderly_insurance: bool = False
+    long_term_care_insurance: bool = False
+    national_pension: bool = False
+    child_allowance: bool = False
+
+
+class PersonBody(Strict):
+    """A person entered at the counter."""
+
+    family_name: NameText
+    given_name: NameText
+    family_name_kana: NameText
+    given_name_kana: NameText
+    birth_date: date
+    sex: Sex
+    relationship: Relationship
+    resident_code: Annotated[str | None, Field(default=None, max_length=20)] = None
+    domicile: OptionalText = None
+    domicile_head: Annotated[str | None, Field(default=None, max_length=100)] = None
+    insurance: InsuranceBody = Field(default_factory=InsuranceBody)
+
+
+class BirthRequest(Strict):
+    """出生届."""
+
+    household_number: Annotated[str, Field(min_length=1, max_length=12)]
+    person: PersonBody
+    filed_on: date
+
+
+class MoveInRequest(Strict):
+    """転入届 (or 職権記載 through the ex-officio endpoint)."""
+
+    persons: Annotated[list[PersonBody], Field(min_length=1, max_length=20)]
+    address: Address
+    previous_address: Address
+    moved_on: date
+    filed_on: date
+    household_number: Annotated[str | None, Field(default=None, max_length=12)] = None
+    from_abroad: bool = False
+
+
+class MoveWithinRequest(Strict):
+    """転居届: the whole household moves."""
+
+    household_number: Annotated[str, Field(min_length=1, max_length=12)]
+    address: Address
+    moved_on: date
+    filed_on: date
+
+
+class MoveOutRequest(Strict):
+    """転出届 (may be filed in advance)."""
+
+    resident_codes: Annotated[list[ResidentCode], Field(min_length=1, max_length=20)]
+    destination: Address
+    planned_on: date
+    filed_on: date
+
+
+class DeathRequest(Strict):
+    """死亡届."""
+
+    resident_code: ResidentCode
+    died_on: date
+    filed_on: date
+    new_head_code: Annotated[str | None, Field(default=None, max_length=20)] = None
+    expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
+
+
+class NameChangeRequest(Strict):
+    """氏名変更."""
+
+    resident_code: ResidentCode
+    family_name: NameText
+    given_name: NameText
+    family_name_kana: NameText
+    given_name_kana: NameText
+    changed_on: date
+    filed_on: date
+    expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
+
+
+class HouseholdChangeItem(Strict):
+    """One member's new place in a household change."""
+
+    resident_code: ResidentCode
+    relationship: Relationship
+    household_number: Annotated[str | None, Field(default=None, max_length=12)] = None
+    new_household: bool = False
+
+
+class HouseholdChangeRequest(Strict):
+    """世帯変更."""
+
+    changes: Annotated[list[HouseholdChangeItem], Field(min_length=1, max_length=20)]
+    changed_on: date
+    filed_on: date
+
+
+class CorrectionItems(Strict):
+    """Items an ex-officio correction may set (omit what stays)."""
+
+    family_name: Annotated[str | None, Field(default=None, max_length=100)] = None
+    given_name: Annotated[str | None, Field(default=None, max_length=100)] = None
+    family_name_kana: Annotated[str | None, Field(default=None, max_length=100)] = None
+    given_name_kana: Annotated[str | None, Field(default=None, max_length=100)] = None
+    birth_date: date | None = None
+    sex: Sex | None = None
+    address: Annotated[str | None, Field(default=None, max_length=300)] = None
+    previous_address: OptionalText = None
+    domicile: OptionalText = None
+    domicile_head: Annotated[str | None, Field(default=None, max_length=100)] = None
+    became_resident_on: date | None = None
+    address_since: date | None = None
+
+
+class CorrectionRequest(Strict):
+    """職権修正."""
+
+    resident_code: ResidentCode
+    items: CorrectionItems
+    reason_note: Annotated[str, Field(min_length=1, max_length=400)]
+    expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
+
+
+class DeletionRequest(Strict):
+    """職権消除."""
+
+    resident_code: ResidentCode
+    deleted_on: date
+    reason_note: Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class CodeChangeRequest(Strict):
+    """住民票コード変更 on the resident's request."""
+
+    resident_code: ResidentCode
+    filed_on: date
+    expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
+
+
+class ResidentOut(BaseModel):
+    """A 住民票 (or 除票) as the API shows it."""
+
+    resident_code: str
+    municipality_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    birth_date_wareki: str
+    sex: Sex
+    household_number: str
+    relationship: Relationship
+    relationship_label: str
+    address: str
+    previous_address: str | None
+    domicile: str | None
+    domicile_head: str | None
+    became_resident_on: date
+    address_since: date
+    insurance: InsuranceBody
+    status: str
+    removal_reason: str | None
+    removal_reason_label: str | None
+    removed_on: date | None
+    destination: str | None
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: RecordView) -> ResidentOut:
+        """The API form of a record view."""
+        r = view.record
+        return cls(
+            resident_code=r.resident_code,
+            municipality_code=r.municipality_code,
+            family_name=r.name.family,
+            given_name=r.name.given,
+            family_name_kana=r.name.family_kana,
+            given_name_kana=r.name.given_kana,
+            birth_date=r.birth_date,
+            birth_date_wareki=format_wareki(r.birth_date),
+            sex=r.sex,
+            household_number=r.household_number,
+            relationship=r.relationship,
+            relationship_label=r.relationship.label_ja,
+            address=r.address,
+            previous_address=r.previous_address,
+            domicile=r.domicile,
+            domicile_head=r.domicile_head,
+            became_resident_on=r.became_resident_on,
+            address_since=r.address_since,
+            insurance=InsuranceBody(
+                **{k: getattr(r.insurance, k) for k in InsuranceBody.model_fields}
+            ),
+            status=r.status.value,
+            removal_reason=r.removal_reason.value if r.removal_reason else None,
+            removal_reason_label=r.removal_reason.label_ja if r.removal_reason else None,
+            removed_on=r.removed_on,
+            destination=r.destination,
+            version=view.version,
+            updated_at=view.updated_at,
+        )
+
+
+class HistoryOut(BaseModel):
+    """One version of a record."""
+
+    version: int
+    event_kind: str
+    event_date: date
+    filed_on: date
+    late: bool
+    operator_id: int
+    note: str | None
+    recorded_at: datetime
+    record: ResidentOut
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryOut:
+        """The API form of a history entry."""
+        record = ResidentOut.of(
+            RecordView(record=entry.record, version=entry.version, updated_at=entry.recorded_at)
+        )
+        return cls(
+            version=entry.version,
+            event_kind=entry.event_kind,
+            event_date=date.fromisoformat(entry.event_date),
+            filed_on=date.fromisoformat(entry.filed_on),
+            late=entry.late,
+            operator_id=entry.operator_id,
+            note=entry.note,
+            recorded_at=entry.recorded_at,
+            record=record,
+        )
+
+
+class ChangeOut(BaseModel):
+    """What a counter operation did."""
+
+    event_id: int
+    late: bool
+    late_notice_ja: str | None = None
+    residents: list[ResidentOut]
+
+
+class HouseholdOut(BaseModel):
+    """A household and its members."""
+
+    household_number: str
+    members: list[ResidentOut]
+
+
+class PoolOut(BaseModel):
+    """The resident-code pool."""
+
+    available: int

@@ -1,0 +1,46 @@
+"""The web application of a node: JSON API under /api/v1, counter pages under /."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from jukinet import __version__
+from jukinet.bootstrap import Node
+from jukinet.web.api import router as api_router
+from jukinet.web.errors import install_error_handlers
+
+
+def create_app(node: Node) -> FastAPI:
+    """Build the app for ``node``; tests build one per database."""
+    app = FastAPI(
+        title="jukinet municipal register",
+        version=__version__,
+        description="住民基本台帳 (resident register) counter operations and lookups. "
+        "Every error answer carries a stable code and messages in Japanese and English.",
+    )
+    app.state.node = node
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=node.settings.secret_key,
+        session_cookie="jukinet_session",
+        max_age=node.settings.session_ttl_seconds,
+        # Strict same-site cookies keep other sites from posting forms with a clerk's session.
+        same_site="strict",
+        https_only=node.settings.environment == "production",
+    )
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/api/v1")
+    app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
+    _include_pages(app)
+    return app
+
+
+def _include_pages(app: FastAPI) -> None:
+    # The pages are optional for API-only deployments and tests of the API alone.
+    from jukinet.web.ui import router as ui_router  # noqa: PLC0415
+
+    app.include_router(ui_router)

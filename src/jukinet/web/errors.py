@@ -1,0 +1,74 @@
+"""Turning domain errors and malformed requests into answers with stable codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from jukinet.domain.errors import DomainError
+
+
+class ErrorDetail(BaseModel):
+    """One error: a stable code, the field it concerns, and messages in Japanese and English."""
+
+    code: str
+    field: str | None = None
+    message_ja: str
+    message_en: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx answer of the API."""
+
+    errors: list[ErrorDetail]
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+def validation_errors(exc: RequestValidationError) -> list[ErrorDetail]:
+    """FastAPI's schema errors in our format; the offending values are never echoed back."""
+    details = []
+    for error in exc.errors():
+        field = _field_of(tuple(error.get("loc", ())))
+        kind = str(error.get("type", "invalid"))
+        details.append(
+            ErrorDetail(
+                code="JUKI-API-001",
+                field=field,
+                message_ja=f"「{field}」の形式が正しくありません（{kind}）。",
+                message_en=f"The field '{field}' is not valid ({kind}).",
+            )
+        )
+    return details
+
+
+#: OpenAPI documentation of the error answers every protected endpoint may give.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Not signed in, or the token is invalid/expired"},
+    403: {"model": ErrorBody, "description": "The operator's role does not permit this"},
+    404: {"model": ErrorBody, "description": "No such resident or household"},
+    409: {"model": ErrorBody, "description": "Conflicts with the register's current state"},
+    422: {"model": ErrorBody, "description": "Invalid input; the field and rule are named"},
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the same shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        body = ErrorBody(errors=[ErrorDetail(**exc.as_dict())])  # type: ignore[arg-type]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = ErrorBody(errors=validation_errors(exc))
+        return JSONResponse(body.model_dump(), status_code=422)

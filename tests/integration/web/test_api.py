@@ -1,0 +1,218 @@
+"""The JSON API: counter operations, lookups, errors and access control."""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jukinet.bootstrap import Node
+from jukinet.domain.codes import random_resident_codes
+from tests.support.factories import with_pool
+
+
+def _move_in_body(**overrides: Any) -> dict[str, Any]:
+    code = random_resident_codes(random.Random(7), 1)[0]
+    body: dict[str, Any] = {
+        "persons": [
+            {
+                "family_name": "渡邊",
+                "given_name": "健一",
+                "family_name_kana": "ワタナベ",
+                "given_name_kana": "ケンイチ",
+                "birth_date": "1975-03-14",
+                "sex": "male",
+                "relationship": "head",
+                "resident_code": code,
+                "domicile": "東京都国立市中一丁目1番",
+                "domicile_head": "渡邊健一",
+            }
+        ],
+        "address": "東京都西東京市泉町一丁目2番3号",
+        "previous_address": "東京都国立市中一丁目1番1号",
+        "moved_on": "2026-11-20",
+        "filed_on": "2026-11-26",
+    }
+    body.update(overrides)
+    return body
+
+
+def _error(response: Any) -> dict[str, Any]:
+    errors = response.json()["errors"]
+    assert len(errors) >= 1
+    error: dict[str, Any] = errors[0]
+    assert error["message_ja"]
+    assert error["message_en"]
+    return error
+
+
+def test_move_in_then_lookups(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    response = client.post("/api/v1/events/move-in", json=_move_in_body(), headers=clerk_headers)
+    assert response.status_code == 201, response.text
+    resident = response.json()["residents"][0]
+    code = resident["resident_code"]
+    assert resident["birth_date_wareki"] == "昭和50年3月14日"
+    assert resident["relationship_label"] == "世帯主"
+    found = client.get("/api/v1/residents", params={"name": "渡辺"}, headers=clerk_headers)
+    assert [r["resident_code"] for r in found.json()] == [code]
+    found = client.get("/api/v1/residents", params={"name": "わたなべ"}, headers=clerk_headers)
+    assert [r["resident_code"] for r in found.json()] == [code]
+    one = client.get(f"/api/v1/residents/{code}", headers=clerk_headers)
+    assert one.json()["family_name"] == "渡邊"
+    history = client.get(f"/api/v1/residents/{code}/history", headers=clerk_headers)
+    assert [h["event_kind"] for h in history.json()] == ["move_in"]
+    household = client.get(
+        f"/api/v1/households/{resident['household_number']}", headers=clerk_headers
+    )
+    assert len(household.json()["members"]) == 1
+
+
+def test_no_anonymous_access(client: TestClient) -> None:
+    response = client.get("/api/v1/residents", params={"name": "ヤマダ"})
+    assert response.status_code == 401
+    assert _error(response)["code"] == "JUKI-AUTH-002"
+    response = client.get(
+        "/api/v1/residents",
+        params={"name": "ヤマダ"},
+        headers={"Authorization": "Bearer forged.token.value"},
+    )
+    assert response.status_code == 401
+    assert _error(response)["code"] == "JUKI-AUTH-005"
+
+
+def test_wrong_password_is_refused(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    response = client.post("/api/v1/auth/token", json={"username": "clerk1", "password": "x"})
+    assert response.status_code == 401
+    unknown = client.post("/api/v1/auth/token", json={"username": "nobody", "password": "x"})
+    assert _error(unknown)["code"] == _error(response)["code"] == "JUKI-AUTH-001"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        (
+            {"persons": [{"resident_code": "BAD_CHECK_DIGIT"}]},
+            "persons[0].resident_code",
+            "JUKI-CODE-002",
+        ),
+        ({"persons": [{"family_name_kana": "わたなべ"}]}, "family_name_kana", "JUKI-NAME-012"),
+        ({"persons": [{"family_name_kana": "ﾜﾀﾅﾍﾞ"}]}, "family_name_kana", "JUKI-NAME-013"),
+        ({"persons": [{"birth_date": "2027-01-01"}]}, "birth_date", "JUKI-REG-004"),
+        ({"persons": [{"birth_date": "2026-02-30"}]}, "persons.0.birth_date", "JUKI-API-001"),
+        ({"persons": [{"relationship": "child"}]}, "relationship", "JUKI-REG-020"),
+        ({"address": "x" * 301}, "address", "JUKI-API-001"),
+        ({"persons": [{"given_name": "a" * 31}]}, "given_name", "JUKI-NAME-002"),
+    ],
+)
+def test_bad_input_names_the_field_and_writes_nothing(
+    client: TestClient,
+    clerk_headers: dict[str, str],
+    change: dict[str, Any],
+    field: str,
+    code: str,
+) -> None:
+    change = copy.deepcopy(change)  # parameters are shared between the two backends' runs
+    body = _move_in_body()
+    if change.get("persons", [{}])[0].get("resident_code") == "BAD_CHECK_DIGIT":
+        good = body["persons"][0]["resident_code"]
+        change["persons"][0]["resident_code"] = good[:-1] + str((int(good[-1]) + 1) % 10)
+    if "persons" in change:
+        body["persons"][0].update(change.pop("persons")[0])
+    body.update(change)
+    response = client.post("/api/v1/events/move-in", json=body, headers=clerk_headers)
+    assert response.status_code == 422, response.text
+    error = _error(response)
+    assert error["code"] == code
+    assert error["field"] == field
+    everyone = client.get(
+        "/api/v1/residents", params={"name": "ワ", "include_removed": True}, headers=clerk_headers
+    )
+    assert everyone.json() == []
+
+
+def test_unknown_resident_is_404(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    response = client.get("/api/v1/residents/00000000000", headers=clerk_headers)
+    assert response.status_code == 404
+    assert _error(response)["code"] == "JUKI-REG-030"
+    response = client.get("/api/v1/residents/12345", headers=clerk_headers)
+    assert response.status_code == 422
+    assert _error(response)["code"] == "JUKI-CODE-001"
+
+
+def test_clerk_cannot_correct_but_supervisor_can(
+    client: TestClient,
+    clerk_headers: dict[str, str],
+    supervisor_headers: dict[str, str],
+) -> None:
+    code = client.post(
+        "/api/v1/events/move-in", json=_move_in_body(), headers=clerk_headers
+    ).json()["residents"][0]["resident_code"]
+    body = {"resident_code": code, "items": {"given_name": "健壱"}, "reason_note": "誤記の訂正"}
+    denied = client.post("/api/v1/ex-officio/corrections", json=body, headers=clerk_headers)
+    assert denied.status_code == 403
+    allowed = client.post("/api/v1/ex-officio/corrections", json=body, headers=supervisor_headers)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["residents"][0]["given_name"] == "健壱"
+    assert allowed.json()["residents"][0]["family_name"] == "渡邊"
+
+
+def test_stale_version_is_a_conflict(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    code = client.post(
+        "/api/v1/events/move-in", json=_move_in_body(), headers=clerk_headers
+    ).json()["residents"][0]["resident_code"]
+    body = {
+        "resident_code": code,
+        "family_name": "佐藤",
+        "given_name": "健一",
+        "family_name_kana": "サトウ",
+        "given_name_kana": "ケンイチ",
+        "changed_on": "2026-11-26",
+        "filed_on": "2026-11-26",
+        "expected_version": 1,
+    }
+    assert (
+        client.post("/api/v1/events/name-change", json=body, headers=clerk_headers).status_code
+        == 200
+    )
+    stale = client.post(
+        "/api/v1/events/name-change",
+        json=body | {"family_name": "鈴木", "family_name_kana": "スズキ"},
+        headers=clerk_headers,
+    )
+    assert stale.status_code == 409
+    assert _error(stale)["code"] == "JUKI-REG-011"
+
+
+def test_birth_and_late_filing(
+    node: Node, client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    with_pool(node, 2)
+    household = client.post(
+        "/api/v1/events/move-in", json=_move_in_body(), headers=clerk_headers
+    ).json()["residents"][0]["household_number"]
+    body = {
+        "household_number": household,
+        "filed_on": "2026-11-26",
+        "person": {
+            "family_name": "渡邊",
+            "given_name": "葵",
+            "family_name_kana": "ワタナベ",
+            "given_name_kana": "アオイ",
+            "birth_date": "2026-10-01",
+            "sex": "female",
+            "relationship": "child",
+        },
+    }
+    response = client.post("/api/v1/events/birth", json=body, headers=clerk_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["late"] is True
+    assert "14日" in response.json()["late_notice_ja"]
+
+
+def test_municipality_reference(client: TestClient) -> None:
+    assert client.get("/api/v1/municipalities/132292").json()["name"] == "西東京市"
+    assert client.get("/api/v1/municipalities/132293").status_code == 422
+    assert client.get("/api/v1/municipalities/139998").status_code in {404, 422}
