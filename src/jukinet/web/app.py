@@ -41,6 +41,6 @@ def create_app(node: Node) -> FastAPI:
 
 def _include_pages(app: FastAPI) -> None:
     # The pages are optional for API-only deployments and tests of the API alone.
-    from jukinet.web.ui import router as ui_router  # noqa: PLC0415
+    from jukinet.web.ui import router as ui_router
 
     app.include_router(ui_router)

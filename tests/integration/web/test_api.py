@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.support.factories import with_pool
 
 from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
-from tests.support.factories import with_pool
 
 
 def _move_in_body(**overrides: Any) -> dict[str, Any]:
