@@ -39,7 +39,7 @@ class TokenResponse(BaseModel):
     """A short-lived bearer token."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 
