@@ -1,0 +1,272 @@
+"""What every counter page shares: templates, sign-in, CSRF, headers and form state."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib.resources import files
+from typing import Annotated, Any, Final, TypeVar
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from jukinet.bootstrap import Node
+from jukinet.data.catalog import get_municipality
+from jukinet.domain.errors import DomainError, PermissionDenied
+from jukinet.domain.operators import Actor, Permission
+from jukinet.domain.register import Relationship, Sex
+from jukinet.domain.wareki import format_wareki, parse_date
+from jukinet.web.auth import get_node, session_actor
+from jukinet.web.ui.i18n import Translator, request_lang
+
+SESSION_CSRF: Final = "csrf_token"
+CSRF_FIELD: Final = "csrf_token"
+
+#: Pages show personal data: never cache them, never frame them, never leak the URL elsewhere.
+PAGE_HEADERS: Final[Mapping[str, str]] = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(files("jukinet.web") / "templates")),
+    autoescape=jinja2.select_autoescape(default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: Relationships offered in forms, head first.
+RELATIONSHIPS: Final = tuple(Relationship)
+SEXES: Final = tuple(Sex)
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's anti-forgery token, created on first use."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+def csrf_ok(request: Request, form: FormData) -> bool:
+    """Whether the posted form carries this session's token."""
+    expected = request.session.get(SESSION_CSRF)
+    given = form.get(CSRF_FIELD)
+    return (
+        isinstance(expected, str)
+        and isinstance(given, str)
+        and bool(expected)
+        and secrets.compare_digest(expected, given)
+    )
+
+
+def _municipality_name(node: Node) -> str:
+    try:
+        return get_municipality(node.municipality_code).full_name
+    except DomainError:
+        return node.municipality_code
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    actor: Actor | None = None,
+) -> HTMLResponse:
+    """Render ``template`` with the layout's context; every page gets the no-store headers."""
+    node = get_node(request)
+    lang = request_lang(request)
+    full: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "t": Translator(lang),
+        "actor": actor,
+        "can_correct": actor is not None and actor.can(Permission.EX_OFFICIO),
+        "municipality": _municipality_name(node),
+        "csrf_token": csrf_token(request),
+        "csrf_field": CSRF_FIELD,
+        "today_wareki": format_wareki(node.today()),
+        "relationships": RELATIONSHIPS,
+        "sexes": SEXES,
+    }
+    full.update(context or {})
+    html = _environment.get_template(template).render(full)
+    return HTMLResponse(html, status_code=status, headers=dict(PAGE_HEADERS))
+
+
+def redirect(url: str, request: Request | None = None) -> RedirectResponse:
+    """A 303 See Other (htmx requests also get ``HX-Redirect`` so the whole page changes)."""
+    response = RedirectResponse(url, status_code=303)
+    if request is not None and is_htmx(request):
+        response.headers["HX-Redirect"] = url
+    return response
+
+
+def record_url(code: str, *, done: str | None = None, late: bool = False) -> str:
+    """The record page, with the confirmation of what was just done."""
+    params: dict[str, str] = {}
+    if done:
+        params["done"] = done
+    if late:
+        params["late"] = "1"
+    query = f"?{urlencode(params)}" if params else ""
+    return f"/residents/{code}{query}"
+
+
+def require_actor(
+    request: Request, actor: Annotated[Actor | None, Depends(session_actor)]
+) -> Actor:
+    """The signed-in operator; anyone else is sent to the sign-in page (303)."""
+    if actor is None:
+        headers = {"Location": "/login"}
+        if is_htmx(request):
+            headers["HX-Redirect"] = "/login"
+        raise HTTPException(status_code=303, headers=headers)
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(require_actor)]
+
+
+def error_page(request: Request, actor: Actor | None, error: DomainError) -> HTMLResponse:
+    """A whole page explaining a refusal (403, 404, 409) in the operator's language."""
+    return render(
+        request,
+        "error.html",
+        {"message": error.message(request_lang(request))},
+        status=error.status,
+        actor=actor,
+    )
+
+
+def forbidden(request: Request, actor: Actor | None, message_key: str) -> HTMLResponse:
+    """A 403 page with a label from the dictionary (e.g. an expired form)."""
+    message = Translator(request_lang(request))(message_key)
+    return render(request, "error.html", {"message": message}, status=403, actor=actor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Form state: the user's input kept as typed, and errors placed next to their inputs
+# ---------------------------------------------------------------------------------------------
+
+_E = TypeVar("_E", Sex, Relationship)
+_PERSON_FIELD = re.compile(r"^persons\[(\d+)\]\.(\w+)$")
+
+
+def person_input(index: int, name: str) -> str:
+    """The input name of one person row's field (``p0_family_name``)."""
+    return f"p{index}_{name}"
+
+
+@dataclass
+class FormState:
+    """A form as the user filled it in, and what is wrong with it."""
+
+    lang: str
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+    inputs: set[str] = field(default_factory=set)
+    status: int = 422
+
+    @classmethod
+    def from_form(cls, lang: str, form: FormData, *, lists: Iterable[str] = ()) -> FormState:
+        """Keep every posted text value (stripped of nothing: the user sees what they typed)."""
+        values = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+        multi = {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in lists}
+        return cls(lang=lang, values=values, lists=multi)
+
+    @property
+    def ok(self) -> bool:
+        """No error so far."""
+        return not self.errors and not self.general
+
+    def get(self, name: str) -> str:
+        """The value typed into ``name`` (empty if none)."""
+        return self.values.get(name, "")
+
+    def text(self, name: str, *, required: bool = False) -> str:
+        """A text input; a required one left empty gets an error next to it."""
+        value = self.get(name).strip()
+        if required and not value:
+            self.missing(name)
+        return value
+
+    def optional(self, name: str) -> str | None:
+        """A text input where empty means ``None``."""
+        return self.get(name).strip() or None
+
+    def checked(self, name: str) -> bool:
+        """A checkbox."""
+        return name in self.values
+
+    def missing(self, name: str) -> None:
+        """Mark a required input as empty."""
+        self.errors.setdefault(name, Translator(self.lang)("form.missing"))
+
+    def date(self, name: str, *, required: bool = True) -> date | None:
+        """A date typed in 和暦 or ISO; a parse error is shown next to the input."""
+        text = self.get(name).strip()
+        if not text:
+            if required:
+                self.missing(name)
+            return None
+        try:
+            return parse_date(text, field="birth_date" if name.endswith("birth_date") else "date")
+        except DomainError as error:
+            self.errors.setdefault(name, error.message(self.lang))
+            return None
+
+    def choice(self, name: str, enum: type[_E]) -> _E | None:
+        """A select bound to an enum; an empty or unknown choice is an error next to it."""
+        raw = self.get(name)
+        try:
+            return enum(raw)
+        except ValueError:
+            self.missing(name)
+            return None
+
+    def add(self, error: DomainError, *, field_map: Mapping[str, str] | None = None) -> None:
+        """Place a domain error next to its input, or above the form if it has none here."""
+        if isinstance(error, PermissionDenied):
+            self.status = 403
+        elif error.status == 409:
+            self.status = 409
+        name = error.field
+        if name is not None and field_map and name in field_map:
+            name = field_map[name]
+        elif name is not None and (match := _PERSON_FIELD.match(name)):
+            name = person_input(int(match[1]), match[2])
+        message = error.message(self.lang)
+        if name is not None and name in self.inputs:
+            self.errors.setdefault(name, message)
+        else:
+            self.general.append(message)
+
+    def expect(self, *names: str) -> FormState:
+        """Declare the inputs the form shows, so errors for other fields go above the form."""
+        self.inputs.update(names)
+        return self
