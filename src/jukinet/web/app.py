@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from jukinet import __version__
 from jukinet.bootstrap import Node
+from jukinet.domain.names import name_search_key
 from jukinet.web.api import router as api_router
 from jukinet.web.errors import install_error_handlers
 
@@ -23,6 +24,8 @@ def create_app(node: Node) -> FastAPI:
         "Every error answer carries a stable code and messages in Japanese and English.",
     )
     app.state.node = node
+    # Build the name-folding table now rather than inside the first clerk's request.
+    name_search_key("髙橋")
     app.add_middleware(
         SessionMiddleware,
         secret_key=node.settings.secret_key,
