@@ -1,0 +1,1 @@
+"""The network between nodes: PKI, signed envelopes, delivery."""

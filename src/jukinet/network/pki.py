@@ -1,0 +1,459 @@
+"""The network's private PKI: a root CA, node certificates, signing keys and revocation.
+
+Every node gets a TLS certificate (ECDSA P-256, server and client use) and an Ed25519 signing
+key whose certificate is issued by the same CA. Both name the node in a URI subject alternative
+name ``urn:jukinet:node:<role>:<code>``, which is what peers check — not the common name.
+The CA key signs through a :class:`CaSigner`, so it can live in a file (demo) or in a PKCS#11
+token (see :mod:`jukinet.network.hsm`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+NODE_URI_PREFIX = "urn:jukinet:node:"
+CA_VALIDITY = dt.timedelta(days=3650)
+NODE_VALIDITY = dt.timedelta(days=825)
+CRL_VALIDITY = dt.timedelta(days=7)
+
+
+class CaSigner(Protocol):
+    """Signs certificates and revocation lists with the network CA's key."""
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        """The CA's public key."""
+        ...
+
+    def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        """Sign a certificate."""
+        ...
+
+    def sign_crl(
+        self,
+        builder: x509.CertificateRevocationListBuilder,
+    ) -> x509.CertificateRevocationList:
+        """Sign a revocation list."""
+        ...
+
+
+class FileCaSigner:
+    """A CA key kept in a PEM file (demo and tests); production uses a PKCS#11 token."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls) -> FileCaSigner:
+        """A fresh P-256 key."""
+        return cls(ec.generate_private_key(ec.SECP256R1()))
+
+    @classmethod
+    def load(cls, path: Path) -> FileCaSigner:
+        """Load the key from ``path``."""
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError("the CA key must be an EC key")
+        return cls(key)
+
+    def save(self, path: Path) -> None:
+        """Write the key (mode 0600)."""
+        _write_private(
+            path,
+            self._key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        """The CA's public key."""
+        return self._key.public_key()
+
+    def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        """Sign a certificate with SHA-256."""
+        return builder.sign(self._key, hashes.SHA256())
+
+    def sign_crl(
+        self,
+        builder: x509.CertificateRevocationListBuilder,
+    ) -> x509.CertificateRevocationList:
+        """Sign a revocation list with SHA-256."""
+        return builder.sign(self._key, hashes.SHA256())
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_bytes(data)
+
+
+def node_uri(node: str) -> str:
+    """The SAN URI that names ``node`` in its certificates."""
+    return NODE_URI_PREFIX + node
+
+
+def node_of_certificate(cert: x509.Certificate) -> str | None:
+    """The node a certificate names, from its URI SAN; ``None`` if it names none."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
+        if uri.startswith(NODE_URI_PREFIX):
+            return uri.removeprefix(NODE_URI_PREFIX)
+    return None
+
+
+def create_ca_certificate(
+    signer: CaSigner, *, now: dt.datetime, name: str = "jukinet network CA"
+) -> x509.Certificate:
+    """A self-signed root certificate for the network."""
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "jukinet"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+    public = signer.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+    )
+    return signer.sign_certificate(builder)
+
+
+def _node_builder(
+    ca_cert: x509.Certificate,
+    signer: CaSigner,
+    node: str,
+    public_key: ec.EllipticCurvePublicKey | Ed25519PublicKey,
+    *,
+    now: dt.datetime,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "jukinet"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, node),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + NODE_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+        )
+    )
+
+
+def issue_tls_certificate(
+    ca_cert: x509.Certificate,
+    signer: CaSigner,
+    node: str,
+    key: ec.EllipticCurvePrivateKey,
+    *,
+    now: dt.datetime,
+    hosts: Iterable[str] = ("localhost", "127.0.0.1"),
+) -> x509.Certificate:
+    """A TLS certificate usable as server and as client, naming ``node``."""
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(node_uri(node))]
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    builder = (
+        _node_builder(ca_cert, signer, node, key.public_key(), now=now)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    return signer.sign_certificate(builder)
+
+
+def issue_signing_certificate(
+    ca_cert: x509.Certificate,
+    signer: CaSigner,
+    node: str,
+    key: Ed25519PrivateKey,
+    *,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """A certificate for a node's Ed25519 message-signing key."""
+    builder = (
+        _node_builder(ca_cert, signer, node, key.public_key(), now=now)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(node_uri(node))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    return signer.sign_certificate(builder)
+
+
+def build_crl(
+    ca_cert: x509.Certificate, signer: CaSigner, revoked_serials: Iterable[int], *, now: dt.datetime
+) -> x509.CertificateRevocationList:
+    """A revocation list naming ``revoked_serials``."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now)
+        .next_update(now + CRL_VALIDITY)
+    )
+    for serial in sorted(set(revoked_serials)):
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    return signer.sign_crl(builder)
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """What a node trusts: the CA certificate and the current revocation list."""
+
+    ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList
+
+    def is_revoked(self, cert: x509.Certificate) -> bool:
+        """Whether the CRL names this certificate."""
+        return self.crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+
+    def verify_node_certificate(self, cert: x509.Certificate, *, now: dt.datetime) -> str:
+        """The node a certificate names, if it chains to the CA, is current and not revoked.
+
+        Raises ``ValueError`` with the reason otherwise.
+        """
+        ca_key = self.ca_cert.public_key()
+        if not isinstance(ca_key, ec.EllipticCurvePublicKey):
+            raise ValueError("unsupported CA key")
+        try:
+            ca_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature as error:
+            raise ValueError("certificate not issued by the network CA") from error
+        if cert.issuer != self.ca_cert.subject:
+            raise ValueError("certificate not issued by the network CA")
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            raise ValueError("certificate expired or not yet valid")
+        if self.is_revoked(cert):
+            raise ValueError("certificate revoked")
+        node = node_of_certificate(cert)
+        if node is None:
+            raise ValueError("certificate names no node")
+        return node
+
+
+@dataclass(frozen=True)
+class NodeCredentials:
+    """File locations of one node's keys and certificates."""
+
+    folder: Path
+
+    @property
+    def tls_key(self) -> Path:
+        """TLS private key (PEM)."""
+        return self.folder / "tls.key"
+
+    @property
+    def tls_cert(self) -> Path:
+        """TLS certificate (PEM)."""
+        return self.folder / "tls.crt"
+
+    @property
+    def signing_key(self) -> Path:
+        """Ed25519 signing key (PEM)."""
+        return self.folder / "signing.key"
+
+    @property
+    def signing_cert(self) -> Path:
+        """Certificate of the signing key (PEM)."""
+        return self.folder / "signing.crt"
+
+    def load_signing_key(self) -> Ed25519PrivateKey:
+        """The node's Ed25519 signing key."""
+        key = serialization.load_pem_private_key(self.signing_key.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise TypeError("the signing key must be Ed25519")
+        return key
+
+
+class NetworkPki:
+    """A PKI folder: ``ca.crt``, ``ca.key`` (file CA only), ``crl.pem``, ``revoked.json``,
+    ``directory.json`` (each node's signing certificate) and ``nodes/<node>/``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @property
+    def ca_cert_path(self) -> Path:
+        """The CA certificate every node trusts."""
+        return self.folder / "ca.crt"
+
+    @property
+    def crl_path(self) -> Path:
+        """The current revocation list."""
+        return self.folder / "crl.pem"
+
+    @property
+    def directory_path(self) -> Path:
+        """Public directory: node → signing certificate."""
+        return self.folder / "directory.json"
+
+    def node(self, node: str) -> NodeCredentials:
+        """Where a node's credentials live."""
+        return NodeCredentials(self.folder / "nodes" / node.replace(":", "_"))
+
+    def ca_cert(self) -> x509.Certificate:
+        """Load the CA certificate."""
+        return x509.load_pem_x509_certificate(self.ca_cert_path.read_bytes())
+
+    def trust_anchor(self) -> TrustAnchor:
+        """The CA and the current CRL."""
+        return TrustAnchor(
+            ca_cert=self.ca_cert(), crl=x509.load_pem_x509_crl(self.crl_path.read_bytes())
+        )
+
+    def directory(self) -> dict[str, x509.Certificate]:
+        """Every node's signing certificate."""
+        data = json.loads(self.directory_path.read_text(encoding="utf-8"))
+        return {
+            node: x509.load_pem_x509_certificate(pem.encode("ascii")) for node, pem in data.items()
+        }
+
+    def init(self, signer: CaSigner, *, now: dt.datetime) -> x509.Certificate:
+        """Create the CA certificate, an empty CRL and an empty directory."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ca_cert = create_ca_certificate(signer, now=now)
+        self.ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        (self.folder / "revoked.json").write_text("[]", encoding="utf-8")
+        self.directory_path.write_text("{}", encoding="utf-8")
+        self.publish_crl(signer, now=now)
+        return ca_cert
+
+    def issue_node(
+        self,
+        signer: CaSigner,
+        node: str,
+        *,
+        now: dt.datetime,
+        hosts: Iterable[str] = ("localhost", "127.0.0.1"),
+    ) -> NodeCredentials:
+        """Issue a node its TLS certificate and signing key, and publish the signing cert."""
+        ca_cert = self.ca_cert()
+        creds = self.node(node)
+        creds.folder.mkdir(parents=True, exist_ok=True)
+        tls_key = ec.generate_private_key(ec.SECP256R1())
+        _write_private(
+            creds.tls_key,
+            tls_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        tls_cert = issue_tls_certificate(ca_cert, signer, node, tls_key, now=now, hosts=hosts)
+        creds.tls_cert.write_bytes(tls_cert.public_bytes(serialization.Encoding.PEM))
+        signing_key = Ed25519PrivateKey.generate()
+        _write_private(
+            creds.signing_key,
+            signing_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        signing_cert = issue_signing_certificate(ca_cert, signer, node, signing_key, now=now)
+        creds.signing_cert.write_bytes(signing_cert.public_bytes(serialization.Encoding.PEM))
+        directory = json.loads(self.directory_path.read_text(encoding="utf-8"))
+        directory[node] = signing_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        self.directory_path.write_text(
+            json.dumps(directory, indent=1, sort_keys=True), encoding="utf-8"
+        )
+        return creds
+
+    def revoke(self, signer: CaSigner, cert: x509.Certificate, *, now: dt.datetime) -> None:
+        """Add a certificate to the CRL and publish it."""
+        path = self.folder / "revoked.json"
+        serials = set(json.loads(path.read_text(encoding="utf-8")))
+        serials.add(cert.serial_number)
+        path.write_text(json.dumps(sorted(serials)), encoding="utf-8")
+        self.publish_crl(signer, now=now)
+
+    def publish_crl(self, signer: CaSigner, *, now: dt.datetime) -> None:
+        """Sign and write the current CRL."""
+        serials = json.loads((self.folder / "revoked.json").read_text(encoding="utf-8"))
+        crl = build_crl(self.ca_cert(), signer, serials, now=now)
+        self.crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
