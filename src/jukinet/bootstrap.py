@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jukinet.config import Settings
+from jukinet.domain.network import NATIONAL, NodeId, NodeRole
 from jukinet.storage.database import make_engine, make_session_factory
 from jukinet.storage.unit_of_work import UnitOfWork
 
@@ -35,6 +36,21 @@ class Node:
     def municipality_code(self) -> str:
         """The municipality this node serves."""
         return self.settings.municipality_code
+
+    @property
+    def node_id(self) -> NodeId:
+        """This node's name on the network."""
+        role = NodeRole(self.settings.role)
+        if role is NodeRole.MUNICIPALITY:
+            return NodeId(role, self.settings.municipality_code)
+        if role is NodeRole.NATIONAL:
+            return NATIONAL
+        return NodeId(role, self.settings.node_code or "")
+
+    @property
+    def connected(self) -> bool:
+        """Whether this node takes part in the network (a municipality may not)."""
+        return self.settings.participation == "connected"
 
     @property
     def upstream(self) -> str:

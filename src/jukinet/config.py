@@ -25,6 +25,22 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'jukinet.sqlite3'}"
     secret_key: str = DEV_SECRET
     municipality_code: str = "132292"
+    #: This node's role on the network and its code (a prefecture's 2 digits, "jlis" for the
+    #: national centre); a municipality's code is ``municipality_code``.
+    role: Literal["municipality", "prefecture", "national"] = "municipality"
+    node_code: str | None = None
+    #: A municipality may be disconnected from the network (as Kunitachi was, 2002–2012): the
+    #: counter works, nothing is sent; connecting later sends an initial load.
+    participation: Literal["connected", "disconnected"] = "connected"
+    #: Whether residents may opt out of upstream notification (the Yokohama method, 2002–2006).
+    allow_opt_out: bool = False
+    #: The network PKI folder holding this node's credentials, the CA and the CRL.
+    pki_dir: Path | None = None
+    #: Neighbours' base URLs, e.g. {"prefecture:13": "https://127.0.0.1:8413"}.
+    peers: dict[str, str] = {}
+    #: Delivery tuning: envelopes per request and the longest back-off between retries.
+    delivery_batch: int = 500
+    delivery_max_backoff_seconds: float = 30.0
     #: Lifetime of API bearer tokens, in seconds (short on purpose).
     token_ttl_seconds: int = 900
     #: Lifetime of a page session without activity, in seconds.

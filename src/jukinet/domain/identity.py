@@ -7,10 +7,17 @@ goes into a notice, so nothing else of the register can slip into it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
+
+from jukinet.domain.codes import validate_resident_code
+from jukinet.domain.errors import ValidationError
+from jukinet.domain.municipality import validate_municipality_code
+from jukinet.domain.names import validate_kana, validate_name
 
 
 class ChangeReason(StrEnum):
@@ -134,3 +141,137 @@ class IdentityNotice:
 def identity_changed(before: IdentityInfo, after: IdentityInfo) -> bool:
     """Whether any of the identity items differ (only then is a notice due for an update)."""
     return before != after
+
+
+NOTICE_KEYS = frozenset({"municipality_code", "identity", "change"})
+IDENTITY_KEYS = frozenset(
+    {
+        "resident_code",
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "birth_date",
+        "sex",
+        "address",
+    }
+)
+CHANGE_KEYS = frozenset({"reason", "reason_label", "date", "before", "deleted"})
+
+
+def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
+    """Validate a received notice body and rebuild the notice; upstream nodes call this.
+
+    Raises :class:`~jukinet.domain.errors.ValidationError` naming the first fault, so the
+    receiver can quarantine the notice with its reason instead of storing something corrupt
+    (the March 2013 incident). Extra items are a fault too: nothing beyond the six items may
+    travel.
+    """
+
+    def fault(field: str, en: str) -> ValidationError:
+        return ValidationError(
+            "JUKI-NET-010",
+            ja=f"通知の項目「{field}」が不正です。",
+            en=f"Notice item '{field}' is invalid: {en}",
+            field=field,
+        )
+
+    if not isinstance(body, dict) or set(body) != NOTICE_KEYS:
+        raise fault("body", "unexpected or missing top-level items")
+    identity, change = body["identity"], body["change"]
+    if not isinstance(identity, dict) or set(identity) != IDENTITY_KEYS:
+        raise fault("identity", "the identity items must be exactly the six items")
+    if not isinstance(change, dict) or set(change) != CHANGE_KEYS:
+        raise fault("change", "unexpected or missing change items")
+    if not all(isinstance(identity[k], str) for k in IDENTITY_KEYS):
+        raise fault("identity", "every identity item must be text")
+    municipality = validate_municipality_code(str(body["municipality_code"]))
+    try:
+        birth = date.fromisoformat(identity["birth_date"])
+        changed_on = date.fromisoformat(str(change["date"]))
+        reason = ChangeReason(change["reason"])
+    except ValueError as error:
+        raise fault("change", "a date or the reason code is invalid") from error
+    if birth > today:
+        raise fault("birth_date", "in the future")
+    if identity["sex"] not in {"male", "female"}:
+        raise fault("sex", "must be male or female")
+    if not identity["address"].strip() or len(identity["address"]) > 200:
+        raise fault("address", "empty or too long")
+    if bool(change["deleted"]) != reason.deletes_record:
+        raise fault("deleted", "does not agree with the reason")
+    current = IdentityInfo(
+        resident_code=validate_resident_code(identity["resident_code"]),
+        family_name=validate_name(identity["family_name"], field="family_name"),
+        given_name=validate_name(identity["given_name"], field="given_name"),
+        family_name_kana=validate_kana(identity["family_name_kana"], field="family_name_kana"),
+        given_name_kana=validate_kana(identity["given_name_kana"], field="given_name_kana"),
+        birth_date=birth,
+        sex=identity["sex"],
+        address=identity["address"],
+    )
+    before_items = change["before"]
+    before: IdentityInfo | None = None
+    if before_items is not None:
+        if not isinstance(before_items, dict) or not set(before_items) <= IDENTITY_KEYS:
+            raise fault("before", "unexpected items")
+        merged = current.as_dict() | {k: str(v) for k, v in before_items.items()}
+        try:
+            before = IdentityInfo(
+                **(merged | {"birth_date": date.fromisoformat(merged["birth_date"])})
+            )
+        except ValueError as error:
+            raise fault("before", "a date is invalid") from error
+    return IdentityNotice(
+        municipality_code=municipality,
+        current=current,
+        reason=reason,
+        changed_on=changed_on,
+        before=before,
+    )
+
+
+def identity_digest(info: IdentityInfo, *, deleted: bool) -> str:
+    """A stable hash of one resident's identity items, for reconciliation between tiers."""
+    data = info.as_dict() | {"deleted": deleted}
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
+
+
+def snapshot_body(
+    municipality_code: str,
+    info: IdentityInfo,
+    *,
+    deleted: bool,
+) -> dict[str, Any]:
+    """The body of an identity snapshot: the current items, no change information.
+
+    Sent for the initial load when a municipality connects, and to repair a difference that
+    reconciliation found.
+    """
+    return {"municipality_code": municipality_code, "identity": info.as_dict(), "deleted": deleted}
+
+
+def parse_snapshot_body(body: Any, *, today: date) -> tuple[IdentityInfo, str, bool]:
+    """Validate a received snapshot; same rules as a notice's identity items."""
+    if not isinstance(body, dict) or set(body) != {"municipality_code", "identity", "deleted"}:
+        raise ValidationError(
+            "JUKI-NET-010",
+            ja="通知の項目「body」が不正です。",
+            en="Notice item 'body' is invalid: unexpected items",
+            field="body",
+        )
+    as_notice = {
+        "municipality_code": body["municipality_code"],
+        "identity": body["identity"],
+        "change": {
+            "reason": ChangeReason.EX_OFFICIO_CORRECTION.value,
+            "reason_label": "",
+            "date": today.isoformat(),
+            "before": None,
+            "deleted": False,
+        },
+    }
+    notice = parse_notice_body(as_notice, today=today)
+    return notice.current, notice.municipality_code, bool(body["deleted"])

@@ -64,6 +64,7 @@ class Actor:
     username: str
     role: Role
     terminal_id: str | None = None
+    display_name: str = ""
 
     def can(self, permission: Permission) -> bool:
         """Whether this actor's role grants ``permission``."""

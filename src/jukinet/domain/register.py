@@ -305,7 +305,7 @@ def die(record: ResidentRecord, *, died_on: date) -> ResidentRecord:
             "JUKI-REG-014",
             ja="死亡日が生年月日より前です。",
             en="The date of death is before the date of birth.",
-            field="event_date",
+            field="died_on",
         )
     return dataclasses.replace(
         record, status=RecordStatus.REMOVED, removal_reason=ChangeReason.DEATH, removed_on=died_on

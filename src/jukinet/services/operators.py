@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -19,6 +20,8 @@ from jukinet.domain.operators import (
     validate_username,
 )
 from jukinet.storage.tables import OperatorRow
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 
 TOKEN_SALT = "jukinet.api-token"  # noqa: S105 - a namespace, not a secret
 
@@ -90,7 +93,8 @@ def authenticate(
     """Check a username and password; the same error (and similar time) whatever was wrong."""
     hasher = password_hasher(node)
     with node.uow() as uow:
-        row = uow.operators.by_username(username)
+        # A name that cannot be a username is treated as unknown (it never reaches the query).
+        row = uow.operators.by_username(username) if _USERNAME.match(username) else None
         ok = False
         try:
             # Verify against a dummy hash for unknown users so timing does not tell who exists.
@@ -104,7 +108,11 @@ def authenticate(
                 en="The username or password is wrong.",
             )
         return Actor(
-            operator_id=row.id, username=row.username, role=Role(row.role), terminal_id=terminal_id
+            operator_id=row.id,
+            username=row.username,
+            role=Role(row.role),
+            terminal_id=terminal_id,
+            display_name=row.display_name,
         )
 
 
@@ -117,7 +125,11 @@ def actor_by_id(node: Node, operator_id: int, *, terminal_id: str | None = None)
                 "JUKI-AUTH-002", ja="ログインしてください。", en="Please sign in."
             )
         return Actor(
-            operator_id=row.id, username=row.username, role=Role(row.role), terminal_id=terminal_id
+            operator_id=row.id,
+            username=row.username,
+            role=Role(row.role),
+            terminal_id=terminal_id,
+            display_name=row.display_name,
         )
 
 

@@ -76,6 +76,13 @@ def search_residents(node: Node, *, actor: Actor, query: SearchQuery) -> list[Re
             en="Enter a name (kanji or kana) or a date of birth.",
             field="name",
         )
+    if any(ord(c) < 0x20 for c in name):
+        raise ValidationError(
+            "JUKI-REG-042",
+            ja="氏名に制御文字は使えません。",
+            en="The name must not contain control characters.",
+            field="name",
+        )
     if len(name) > 60:
         raise ValidationError(
             "JUKI-REG-041",

@@ -294,7 +294,7 @@ def file_move_in(
         rows: list[ResidentRow] = []
         seen_codes: set[str] = set()
         for index, person in enumerate(persons):
-            rules.validate_birth_date(person.birth_date, today=change.today)
+            _check_person(person, index=index, today=change.today)
             if person.birth_date > moved_on:
                 raise ValidationError(
                     "JUKI-REG-026",
@@ -342,6 +342,18 @@ def file_move_in(
         result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
         uow.commit()
         return result
+
+
+def _check_person(person: PersonInput, *, index: int, today: date) -> None:
+    """Validate one arriving person; errors name the row (``persons[1].given_name``)."""
+    try:
+        rules.validate_birth_date(person.birth_date, today=today)
+        person.name()
+        rules.validate_domicile(person.domicile, person.domicile_head)
+    except ValidationError as error:
+        if error.field and not error.field.startswith("persons["):
+            error.field = f"persons[{index}].{error.field}"
+        raise
 
 
 def _arriving_code(change: _Change, person: PersonInput, *, from_abroad: bool, index: int) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from jukinet.domain.errors import NotFound
+from jukinet.domain.errors import NotFound, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.names import PersonName, kana_search_key, name_search_key
 from jukinet.domain.register import (
@@ -303,6 +303,13 @@ class HouseholdRepository:
 
     def get(self, household_number: str) -> HouseholdRow:
         """The household with this number; :class:`NotFound` (JUKI-REG-031) otherwise."""
+        if not household_number.isascii() or not household_number.isdigit():
+            raise ValidationError(
+                "JUKI-REG-036",
+                ja="世帯番号は半角数字で入力してください。",
+                en="A household number consists of digits.",
+                field="household_number",
+            )
         row = self.session.scalars(
             select(HouseholdRow).where(HouseholdRow.household_number == household_number)
         ).one_or_none()

@@ -169,3 +169,112 @@ class OutboxRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LinkRow(Base):
+    """One end of a link to a neighbouring node: sequence numbers in both directions."""
+
+    __tablename__ = "links"
+
+    peer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: Highest sequence number given to an outgoing envelope on this link.
+    last_sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Highest sequence number the peer has acknowledged.
+    last_acked: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Highest sequence number received (and applied) from the peer.
+    last_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(400))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboundEnvelopeRow(Base):
+    """An outbox message once numbered and signed for its link; resent byte for byte."""
+
+    __tablename__ = "outbound_envelopes"
+    __table_args__ = (UniqueConstraint("peer", "sequence"),)
+
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    peer: Mapped[str] = mapped_column(String(40))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))  # pending, applied, quarantined, held
+    reason: Mapped[str | None] = mapped_column(String(400))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboxRow(Base):
+    """Every envelope received, once: the (sender, sequence) key makes delivery idempotent."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_subject_status", "subject", "status"),)
+
+    sender: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    envelope_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))  # applied, quarantined, held, forwarded
+    reason: Mapped[str | None] = mapped_column(String(400))
+    #: Kept only while quarantined, so the fault can be inspected and the notice re-applied.
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NetworkRejectionRow(Base):
+    """An envelope or request refused before anything was applied (bad signature, replay...)."""
+
+    __tablename__ = "network_rejections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claimed_sender: Mapped[str | None] = mapped_column(String(60))
+    tls_peer: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(String(200))
+    envelope_id: Mapped[str | None] = mapped_column(String(60))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityRecordRow(Base):
+    """Identity-confirmation information held at a prefecture or the national centre."""
+
+    __tablename__ = "identity_records"
+    __table_args__ = (
+        Index("ix_identity_records_municipality", "municipality_code"),
+        Index("ix_identity_records_four_items", "kana_key", "birth_date"),
+    )
+
+    resident_code: Mapped[str] = mapped_column(String(11), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    family_name: Mapped[str] = mapped_column(String(40))
+    given_name: Mapped[str] = mapped_column(String(40))
+    family_name_kana: Mapped[str] = mapped_column(String(60))
+    given_name_kana: Mapped[str] = mapped_column(String(60))
+    kana_key: Mapped[str] = mapped_column(String(120))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str] = mapped_column(String(200))
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    last_reason: Mapped[str] = mapped_column(String(3))
+    last_changed_on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityHistoryRow(Base):
+    """Every version of identity information received, with its change information."""
+
+    __tablename__ = "identity_history"
+    __table_args__ = (Index("ix_identity_history_code", "resident_code", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_code: Mapped[str] = mapped_column(String(11))
+    version: Mapped[int] = mapped_column(Integer)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(3))
+    changed_on: Mapped[date] = mapped_column(Date)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    source_envelope: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

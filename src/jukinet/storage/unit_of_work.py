@@ -30,15 +30,26 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
 
+    @classmethod
+    def joining(cls, session: Session) -> UnitOfWork:
+        """Repositories over a session someone else owns (and commits): e.g. the inbox, whose
+        acknowledgement and the register change it causes must commit together."""
+        uow = cls.__new__(cls)
+        uow._attach(session)
+        return uow
+
     def __enter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
+        self._attach(self._session_factory())
+        return self
+
+    def _attach(self, session: Session) -> None:
+        self.session = session
         self.residents = ResidentRepository(self.session)
         self.households = HouseholdRepository(self.session)
         self.events = EventRepository(self.session)
         self.codes = CodePoolRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.operators = OperatorRepository(self.session)
-        return self
 
     def __exit__(
         self,

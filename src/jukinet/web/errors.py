@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 
 from jukinet.domain.errors import DomainError
 
@@ -67,6 +68,22 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(errors=[ErrorDetail(**exc.as_dict())])
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, _exc: DataError) -> JSONResponse:
+        # Safety net: a value the database cannot store (e.g. a NUL byte) that slipped past
+        # validation is the client's input, not a server fault.
+        body = ErrorBody(
+            errors=[
+                ErrorDetail(
+                    code="JUKI-API-002",
+                    field=None,
+                    message_ja="入力に使用できない文字が含まれています。",
+                    message_en="The input contains characters that cannot be stored.",
+                )
+            ]
+        )
+        return JSONResponse(body.model_dump(), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

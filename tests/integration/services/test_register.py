@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from tests.support.factories import make_actor, move_in_household, person, with_pool
 
 from jukinet.bootstrap import Node
 from jukinet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -22,6 +21,7 @@ from jukinet.storage.tables import (
     ResidentRow,
     ResidentVersionRow,
 )
+from tests.support.factories import make_actor, move_in_household, person, with_pool
 
 IDENTITY_KEYS = {
     "resident_code",

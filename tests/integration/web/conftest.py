@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.factories import api_headers, make_actor
 
 from jukinet.bootstrap import Node
 from jukinet.domain.operators import Role
 from jukinet.web.app import create_app
+from tests.support.factories import api_headers, make_actor
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.factories import with_pool
 
 from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
+from tests.support.factories import with_pool
 
 
 def _move_in_body(**overrides: Any) -> dict[str, Any]:
@@ -98,13 +98,21 @@ def test_wrong_password_is_refused(client: TestClient, clerk_headers: dict[str, 
             "persons[0].resident_code",
             "JUKI-CODE-002",
         ),
-        ({"persons": [{"family_name_kana": "わたなべ"}]}, "family_name_kana", "JUKI-NAME-012"),
-        ({"persons": [{"family_name_kana": "ﾜﾀﾅﾍﾞ"}]}, "family_name_kana", "JUKI-NAME-013"),
-        ({"persons": [{"birth_date": "2027-01-01"}]}, "birth_date", "JUKI-REG-004"),
+        (
+            {"persons": [{"family_name_kana": "わたなべ"}]},
+            "persons[0].family_name_kana",
+            "JUKI-NAME-012",
+        ),
+        (
+            {"persons": [{"family_name_kana": "ﾜﾀﾅﾍﾞ"}]},
+            "persons[0].family_name_kana",
+            "JUKI-NAME-013",
+        ),
+        ({"persons": [{"birth_date": "2027-01-01"}]}, "persons[0].birth_date", "JUKI-REG-004"),
         ({"persons": [{"birth_date": "2026-02-30"}]}, "persons.0.birth_date", "JUKI-API-001"),
         ({"persons": [{"relationship": "child"}]}, "relationship", "JUKI-REG-020"),
         ({"address": "x" * 301}, "address", "JUKI-API-001"),
-        ({"persons": [{"given_name": "a" * 31}]}, "given_name", "JUKI-NAME-002"),
+        ({"persons": [{"given_name": "a" * 31}]}, "persons[0].given_name", "JUKI-NAME-002"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(
@@ -216,3 +224,13 @@ def test_municipality_reference(client: TestClient) -> None:
     assert client.get("/api/v1/municipalities/132292").json()["name"] == "西東京市"
     assert client.get("/api/v1/municipalities/132293").status_code == 422
     assert client.get("/api/v1/municipalities/139998").status_code in {404, 422}
+
+
+def test_nul_bytes_are_client_errors(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    # Found by schemathesis: PostgreSQL refuses NUL in text, which must not become a 500.
+    token = client.post("/api/v1/auth/token", json={"username": "\u0000", "password": "x"})
+    assert token.status_code == 401
+    search = client.get("/api/v1/residents", params={"name": "山\u0000"}, headers=clerk_headers)
+    assert search.status_code == 422
+    household = client.get("/api/v1/households/00%001", headers=clerk_headers)
+    assert household.status_code == 422

@@ -18,10 +18,10 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
 
 from jukinet.bootstrap import Node
 from jukinet.web.app import create_app
+from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
 
 CHECKS = [
     not_a_server_error,

@@ -1,5 +1,15 @@
-"""Counter pages (Jinja2 + htmx)."""
+"""Counter pages (窓口画面): server-rendered Jinja2 + htmx, calling the service layer directly.
+
+Japanese first, English by the language switch (a ``lang`` cookie). Every page needs a signed-in
+operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-store``.
+"""
 
 from fastapi import APIRouter
 
+from jukinet.web.ui import events, pages
+
 router = APIRouter(include_in_schema=False)
+router.include_router(pages.router)
+router.include_router(events.router)
+
+__all__ = ["router"]

@@ -49,10 +49,6 @@ _environment = jinja2.Environment(
     lstrip_blocks=True,
 )
 
-#: Relationships offered in forms, head first.
-RELATIONSHIPS: Final = tuple(Relationship)
-SEXES: Final = tuple(Sex)
-
 
 def is_htmx(request: Request) -> bool:
     """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
@@ -98,18 +94,19 @@ def render(
     """Render ``template`` with the layout's context; every page gets the no-store headers."""
     node = get_node(request)
     lang = request_lang(request)
+    t = Translator(lang)
     full: dict[str, Any] = {
         "request": request,
         "lang": lang,
-        "t": Translator(lang),
+        "t": t,
         "actor": actor,
         "can_correct": actor is not None and actor.can(Permission.EX_OFFICIO),
         "municipality": _municipality_name(node),
         "csrf_token": csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
-        "relationships": RELATIONSHIPS,
-        "sexes": SEXES,
+        "sex_options": [(s.value, t.sex(s)) for s in Sex],
+        "relationship_options": [(r.value, t.relationship(r)) for r in Relationship],
     }
     full.update(context or {})
     html = _environment.get_template(template).render(full)
@@ -140,14 +137,27 @@ def require_actor(
 ) -> Actor:
     """The signed-in operator; anyone else is sent to the sign-in page (303)."""
     if actor is None:
-        headers = {"Location": "/login"}
         if is_htmx(request):
-            headers["HX-Redirect"] = "/login"
-        raise HTTPException(status_code=303, headers=headers)
+            # XMLHttpRequest follows a 303 silently and htmx would swap the sign-in page into
+            # the fragment; HX-Redirect makes htmx load the sign-in page as a whole instead.
+            raise HTTPException(status_code=401, headers={"HX-Redirect": "/login"})
+        raise HTTPException(status_code=303, headers={"Location": "/login"})
     return actor
 
 
 PageActor = Annotated[Actor, Depends(require_actor)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the handler itself can be synchronous.
+
+    Handlers stay ``def``: FastAPI runs them in its thread pool, so database work and password
+    hashing never block the loop.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def error_page(request: Request, actor: Actor | None, error: DomainError) -> HTMLResponse:

@@ -38,8 +38,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "Please check the entries below.",
     ),
     "form.date_hint": (
-        "和暦または西暦（例：令和8年11月26日、R8.11.26、2026-11-26）",
-        "Era or Western date (e.g. 令和8年11月26日, R8.11.26, 2026-11-26)",
+        "例：令和8年11月26日・R8.11.26",
+        "e.g. 令和8年11月26日, R8.11.26, 2026-11-26",
     ),
     "form.missing": ("入力してください。", "This item is required."),
     "form.cancel": ("戻る", "Back"),
@@ -209,6 +209,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "move_in.persons": ("転入する人", "People moving in"),
     "move_in.person_n": ("{n}人目", "Person {n}"),
+    "move_in.no_person": ("転入する人を1人以上入力してください。", "Enter at least one person."),
+    "move_in.more_rows": ("{n}人目を入力する", "Enter person {n}"),
     "move_in.rows_hint": (
         "空欄の行は無視されます。新しい世帯では1人を世帯主にしてください。",
         "Empty rows are skipped. A new household needs exactly one head.",
@@ -231,6 +233,7 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
         "転出する世帯員を選んでください。世帯主は世帯全員でのみ転出できます。",
         "Choose who moves out. The head leaves only with the whole household.",
     ),
+    "move_out.inline": ("選択した世帯員の転出届", "Move-out of the selected members"),
     "move_out.submit": ("選択した人の転出届を受け付ける", "Accept the move-out of those selected"),
     # Death
     "death.title": ("死亡届", "Death notification"),

@@ -1,0 +1,131 @@
+"""A node's network identity: its keys, what it trusts, and who its neighbours are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from jukinet.domain.network import NodeId
+from jukinet.network.envelope import Envelope
+from jukinet.network.pki import NetworkPki, NodeCredentials, TrustAnchor
+
+
+class Rejected(Exception):
+    """An envelope or request refused before anything was applied; ``reason`` says why."""
+
+    def __init__(self, reason: str, *, status: int = 403) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass
+class NetworkContext:
+    """Everything a node needs to speak on the network."""
+
+    node: NodeId
+    pki: NetworkPki
+    credentials: NodeCredentials
+    signing_key: Ed25519PrivateKey
+    peers: dict[str, str]
+    _anchor: TrustAnchor | None = None
+    _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, node: NodeId, pki_dir: Path, peers: dict[str, str]) -> NetworkContext:
+        """Load a node's credentials from the PKI folder; fails closed if any is missing."""
+        pki = NetworkPki(pki_dir)
+        creds = pki.node(str(node))
+        for path in (
+            pki.ca_cert_path,
+            pki.crl_path,
+            creds.tls_key,
+            creds.tls_cert,
+            creds.signing_key,
+        ):
+            if not path.exists():
+                msg = f"missing network credential: {path}"
+                raise FileNotFoundError(msg)
+        return cls(
+            node=node,
+            pki=pki,
+            credentials=creds,
+            signing_key=creds.load_signing_key(),
+            peers=dict(peers),
+        )
+
+    def anchor(self) -> TrustAnchor:
+        """The CA and CRL (re-read by :meth:`refresh_trust` when a new CRL is published)."""
+        if self._anchor is None:
+            self._anchor = self.pki.trust_anchor()
+        return self._anchor
+
+    def refresh_trust(self) -> None:
+        """Forget cached trust so a newly published CRL and directory take effect."""
+        self._anchor = None
+        self._keys.clear()
+
+    def peer_key(self, node: str, *, now: dt.datetime) -> Ed25519PublicKey:
+        """The verified signing key of ``node`` from the published directory."""
+        if node not in self._keys:
+            cert = self.pki.directory().get(node)
+            if cert is None:
+                raise Rejected(f"unknown node {node!r}")
+            try:
+                named = self.anchor().verify_node_certificate(cert, now=now)
+            except ValueError as error:
+                raise Rejected(f"signing certificate of {node}: {error}") from error
+            key = cert.public_key()
+            if named != node or not isinstance(key, Ed25519PublicKey):
+                raise Rejected(f"signing certificate does not belong to {node}")
+            self._keys[node] = key
+        return self._keys[node]
+
+    def peer_of_tls_certificate(self, der: bytes | None, *, now: dt.datetime) -> str:
+        """The node a TLS client certificate names, checked against the CA and the CRL."""
+        if not der:
+            raise Rejected("no client certificate", status=401)
+        try:
+            return self.anchor().verify_node_certificate(
+                x509.load_der_x509_certificate(der), now=now
+            )
+        except ValueError as error:
+            raise Rejected(f"client certificate: {error}", status=401) from error
+
+    def verify(self, envelope: Envelope, *, now: dt.datetime) -> None:
+        """Raise :class:`Rejected` unless the sender's signature covers exactly this envelope."""
+        if not envelope.verify(self.peer_key(envelope.sender, now=now)):
+            raise Rejected("bad signature")
+
+    def sign(self, envelope: Envelope) -> Envelope:
+        """Sign an outgoing envelope with this node's key."""
+        return envelope.signed_with(self.signing_key)
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """TLS for calling neighbours: present our certificate, trust only the network CA."""
+        context = ssl.create_default_context(
+            ssl.Purpose.SERVER_AUTH, cafile=str(self.pki.ca_cert_path)
+        )
+        self._harden(context)
+        return context
+
+    def server_ssl_context(self) -> ssl.SSLContext:
+        """TLS for serving: a client certificate from the network CA is required."""
+        context = ssl.create_default_context(
+            ssl.Purpose.CLIENT_AUTH, cafile=str(self.pki.ca_cert_path)
+        )
+        context.verify_mode = ssl.CERT_REQUIRED
+        self._harden(context)
+        return context
+
+    def _harden(self, context: ssl.SSLContext) -> None:
+        context.load_cert_chain(str(self.credentials.tls_cert), str(self.credentials.tls_key))
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # Revoked certificates are refused during the handshake itself.
+        context.load_verify_locations(cafile=str(self.pki.crl_path))
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF

@@ -1,0 +1,295 @@
+"""What prefectures and the national centre keep: identity-confirmation information with history.
+
+Upstream nodes validate every notice before it touches their store. A malformed notice is
+quarantined with its reason (the March 2013 incident: a bug sent malformed data and the centre
+had to stop 200 municipalities); later notices for the *same* resident are held behind it, and
+everybody else's keep flowing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from jukinet.domain.codes import validate_resident_code
+from jukinet.domain.errors import DomainError, ValidationError
+from jukinet.domain.identity import (
+    ChangeReason,
+    IdentityInfo,
+    IdentityNotice,
+    identity_digest,
+    parse_notice_body,
+    parse_snapshot_body,
+)
+from jukinet.domain.municipality import validate_municipality_code
+from jukinet.domain.names import kana_search_key
+from jukinet.domain.network import NodeId, NodeRole, parent_of
+from jukinet.storage.tables import IdentityHistoryRow, IdentityRecordRow, InboxRow
+
+APPLIED = "applied"
+QUARANTINED = "quarantined"
+HELD = "held"
+FORWARDED = "forwarded"
+DISCARDED = "discarded"
+#: History reason of a snapshot (initial load or reconciliation), not a change.
+SNAPSHOT_REASON = "S01"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one received message."""
+
+    status: str
+    reason: str | None = None
+    #: Whether the message should travel on to this node's parent.
+    forward: bool = False
+
+
+def _expected_sender(here: NodeId, municipality_code: str) -> str:
+    if here.role is NodeRole.PREFECTURE:
+        return f"municipality:{municipality_code}"
+    return f"prefecture:{municipality_code[:2]}"
+
+
+def _check_origin(here: NodeId, sender: str, municipality_code: str) -> str | None:
+    if here.role is NodeRole.PREFECTURE and municipality_code[:2] != here.code:
+        return "the municipality does not belong to this prefecture"
+    if sender != _expected_sender(here, municipality_code):
+        return "the sender may not report for this municipality"
+    return None
+
+
+def is_held(session: Session, subject: str) -> bool:
+    """Whether an earlier notice for this resident is quarantined or held."""
+    row = session.scalars(
+        select(InboxRow.sequence)
+        .where(InboxRow.subject == subject, InboxRow.status.in_((QUARANTINED, HELD)))
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def receive_identity_message(
+    session: Session,
+    *,
+    here: NodeId,
+    sender: str,
+    kind: str,
+    body: dict[str, Any],
+    envelope_id: str,
+    now: datetime,
+    today: date,
+) -> tuple[Outcome, str | None]:
+    """Validate and apply one identity message; returns the outcome and its subject."""
+    subject = _subject_of(body)
+    if subject is not None and is_held(session, subject):
+        return Outcome(HELD, "held behind an earlier quarantined notice for this resident"), subject
+    try:
+        if kind == "identity_notice":
+            notice = parse_notice_body(body, today=today)
+            problem = _check_origin(here, sender, notice.municipality_code)
+            if problem:
+                return Outcome(QUARANTINED, problem), subject
+            apply_notice(session, notice, envelope_id=envelope_id, now=now)
+        elif kind == "identity_snapshot":
+            info, municipality_code, deleted = parse_snapshot_body(body, today=today)
+            problem = _check_origin(here, sender, municipality_code)
+            if problem:
+                return Outcome(QUARANTINED, problem), subject
+            apply_snapshot(
+                session,
+                info,
+                municipality_code=municipality_code,
+                deleted=deleted,
+                envelope_id=envelope_id,
+                now=now,
+            )
+        elif kind == "identity_withdrawal":
+            code, municipality_code = _parse_withdrawal(body)
+            problem = _check_origin(here, sender, municipality_code)
+            if problem:
+                return Outcome(QUARANTINED, problem), subject
+            withdraw(session, code, municipality_code=municipality_code)
+        else:
+            return Outcome(QUARANTINED, f"unknown kind {kind!r}"), subject
+    except DomainError as error:
+        return Outcome(QUARANTINED, f"{error.code}: {error.message_en}"), subject
+    return Outcome(APPLIED, forward=parent_of(here) is not None), subject
+
+
+def _subject_of(body: dict[str, Any]) -> str | None:
+    identity = body.get("identity") if isinstance(body, dict) else None
+    if isinstance(identity, dict) and isinstance(identity.get("resident_code"), str):
+        return str(identity["resident_code"])[:40]
+    code = body.get("resident_code") if isinstance(body, dict) else None
+    return str(code)[:40] if isinstance(code, str) else None
+
+
+def _parse_withdrawal(body: dict[str, Any]) -> tuple[str, str]:
+    if set(body) != {"resident_code", "municipality_code"}:
+        raise ValidationError(
+            "JUKI-NET-011", ja="撤回通知の形式が不正です。", en="malformed withdrawal", field="body"
+        )
+    return (
+        validate_resident_code(str(body["resident_code"])),
+        validate_municipality_code(str(body["municipality_code"])),
+    )
+
+
+def _write(
+    session: Session,
+    info: IdentityInfo,
+    *,
+    municipality_code: str,
+    deleted: bool,
+    reason: str,
+    changed_on: date,
+    before: dict[str, Any] | None,
+    envelope_id: str,
+    now: datetime,
+) -> None:
+    row = session.get(IdentityRecordRow, info.resident_code)
+    if row is None:
+        row = IdentityRecordRow(resident_code=info.resident_code, version=0)
+        session.add(row)
+    elif deleted and not row.deleted and row.municipality_code != municipality_code:
+        # The person has already moved in elsewhere: the old municipality's deletion is history,
+        # not the current state.
+        _history(
+            session,
+            info,
+            version=row.version + 1,
+            municipality_code=municipality_code,
+            reason=reason,
+            changed_on=changed_on,
+            before=before,
+            deleted=deleted,
+            envelope_id=envelope_id,
+            now=now,
+        )
+        row.version += 1
+        return
+    row.municipality_code = municipality_code
+    row.family_name = info.family_name
+    row.given_name = info.given_name
+    row.family_name_kana = info.family_name_kana
+    row.given_name_kana = info.given_name_kana
+    row.kana_key = kana_search_key(info.family_name_kana + info.given_name_kana)
+    row.birth_date = info.birth_date
+    row.sex = info.sex
+    row.address = info.address
+    row.deleted = deleted
+    row.last_reason = reason
+    row.last_changed_on = changed_on
+    row.version = (row.version or 0) + 1
+    row.digest = identity_digest(info, deleted=deleted)
+    row.updated_at = now
+    _history(
+        session,
+        info,
+        version=row.version,
+        municipality_code=municipality_code,
+        reason=reason,
+        changed_on=changed_on,
+        before=before,
+        deleted=deleted,
+        envelope_id=envelope_id,
+        now=now,
+    )
+
+
+def _history(
+    session: Session,
+    info: IdentityInfo,
+    *,
+    version: int,
+    municipality_code: str,
+    reason: str,
+    changed_on: date,
+    before: dict[str, Any] | None,
+    deleted: bool,
+    envelope_id: str,
+    now: datetime,
+) -> None:
+    session.add(
+        IdentityHistoryRow(
+            resident_code=info.resident_code,
+            version=version,
+            municipality_code=municipality_code,
+            identity=info.as_dict(),
+            reason=reason,
+            changed_on=changed_on,
+            before=before,
+            deleted=deleted,
+            source_envelope=envelope_id,
+            received_at=now,
+        )
+    )
+
+
+def apply_notice(
+    session: Session, notice: IdentityNotice, *, envelope_id: str, now: datetime
+) -> None:
+    """Apply a validated notice to the store, keeping the version before it in history."""
+    body = notice.as_body()
+    before = body["change"]["before"]
+    if notice.reason is ChangeReason.CODE_CHANGE and notice.before is not None:
+        old = session.get(IdentityRecordRow, notice.before.resident_code)
+        if old is not None and not old.deleted:
+            old.deleted = True
+            old.last_reason = notice.reason.value
+            old.last_changed_on = notice.changed_on
+            old.version += 1
+            old.digest = identity_digest(notice.before, deleted=True)
+            old.updated_at = now
+    _write(
+        session,
+        notice.current,
+        municipality_code=notice.municipality_code,
+        deleted=notice.deleted,
+        reason=notice.reason.value,
+        changed_on=notice.changed_on,
+        before=before,
+        envelope_id=envelope_id,
+        now=now,
+    )
+
+
+def apply_snapshot(
+    session: Session,
+    info: IdentityInfo,
+    *,
+    municipality_code: str,
+    deleted: bool,
+    envelope_id: str,
+    now: datetime,
+) -> None:
+    """Set a resident's current state from a snapshot (initial load, reconciliation)."""
+    _write(
+        session,
+        info,
+        municipality_code=municipality_code,
+        deleted=deleted,
+        reason=SNAPSHOT_REASON,
+        changed_on=now.date(),
+        before=None,
+        envelope_id=envelope_id,
+        now=now,
+    )
+
+
+def withdraw(session: Session, resident_code: str, *, municipality_code: str) -> None:
+    """A resident opted out of upstream notification: hold nothing about them any more."""
+    row = session.get(IdentityRecordRow, resident_code)
+    if row is not None and row.municipality_code != municipality_code:
+        return
+    session.execute(
+        delete(IdentityHistoryRow).where(IdentityHistoryRow.resident_code == resident_code)
+    )
+    session.execute(
+        delete(IdentityRecordRow).where(IdentityRecordRow.resident_code == resident_code)
+    )

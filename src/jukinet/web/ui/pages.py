@@ -1,0 +1,220 @@
+"""Sign-in, the language switch, resident search and the record page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from jukinet.domain.codes import mask_resident_code
+from jukinet.domain.errors import DomainError
+from jukinet.domain.operators import Actor
+from jukinet.domain.wareki import format_wareki
+from jukinet.services import reading
+from jukinet.services.operators import authenticate
+from jukinet.services.views import RecordView
+from jukinet.web.auth import SESSION_OPERATOR, SESSION_STARTED, NodeDep, session_actor
+from jukinet.web.ui.common import (
+    FormState,
+    PageActor,
+    PostedForm,
+    csrf_ok,
+    error_page,
+    forbidden,
+    is_htmx,
+    redirect,
+    render,
+)
+from jukinet.web.ui.i18n import LANG_COOKIE, LANGUAGES, Translator, request_lang
+from jukinet.web.ui.records import display_items, history_rows, insurance_labels
+
+router = APIRouter()
+
+#: How long the language choice is remembered (one year).
+LANG_COOKIE_AGE = 365 * 24 * 3600
+#: Pages reached only by a form post: the switch cannot go back to them with a GET.
+POST_ONLY_PATHS = frozenset({"/search", "/logout"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in
+# ---------------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(
+    request: Request, actor: Annotated[Actor | None, Depends(session_actor)]
+) -> Response:
+    """The sign-in form (signed-in operators go straight to the search page)."""
+    if actor is not None:
+        return redirect("/")
+    return render(request, "login.html", {"form": FormState(request_lang(request))})
+
+
+@router.post("/login")
+def login(request: Request, node: NodeDep, form_data: PostedForm) -> Response:
+    """Check the password; on success start a fresh session and go to the search page."""
+    form = FormState.from_form(request_lang(request), form_data).expect("username", "password")
+    if not csrf_ok(request, form_data):
+        return forbidden(request, None, "error.csrf")
+    username = form.text("username", required=True)
+    password = form.get("password")
+    if not password:
+        form.missing("password")
+    if not form.ok:
+        return render(request, "login.html", {"form": form}, status=422)
+    try:
+        actor = authenticate(node, username=username, password=password)
+    except DomainError as error:
+        form.add(error)
+        form.values.pop("password", None)
+        return render(request, "login.html", {"form": form}, status=error.status)
+    # A new session on sign-in: nothing from before (a planted cookie) survives.
+    request.session.clear()
+    request.session[SESSION_OPERATOR] = actor.operator_id
+    request.session[SESSION_STARTED] = node.now().timestamp()
+    return redirect("/")
+
+
+@router.post("/logout")
+def logout(request: Request, form_data: PostedForm) -> Response:
+    """End the session."""
+    if not csrf_ok(request, form_data):
+        return forbidden(request, None, "error.csrf")
+    request.session.clear()
+    return redirect("/login")
+
+
+@router.get("/lang/{lang}")
+def switch_language(request: Request, lang: Annotated[str, Path(max_length=5)]) -> Response:
+    """Remember the chosen language and go back to the page the switch was clicked on."""
+    target = "/"
+    referer = request.headers.get("referer")
+    if referer:
+        parts = urlsplit(referer)
+        same_site = parts.netloc in ("", request.url.netloc)
+        if same_site and parts.path.startswith("/") and not parts.path.startswith("//"):
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if urlsplit(target).path in POST_ONLY_PATHS:
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="strict", httponly=True
+        )
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def search_page(request: Request, actor: PageActor) -> HTMLResponse:
+    """The search page (empty form)."""
+    return render(
+        request,
+        "search.html",
+        {"form": FormState(request_lang(request)), "results": None},
+        actor=actor,
+    )
+
+
+@router.post("/search")
+def search(request: Request, node: NodeDep, actor: PageActor, form_data: PostedForm) -> Response:
+    """Search by name and/or birth date; posted so that names never land in URLs or logs.
+
+    htmx gets the search panel alone; without JavaScript the whole page comes back.
+    """
+    if not csrf_ok(request, form_data):
+        return forbidden(request, actor, "error.csrf")
+    form = FormState.from_form(request_lang(request), form_data).expect("name", "birth_date")
+    name = form.text("name")
+    birth_date = form.date("birth_date", required=False)
+    results: list[dict[str, Any]] | None = None
+    if form.ok:
+        query = reading.SearchQuery(
+            name=name or None,
+            birth_date=birth_date,
+            include_removed=form.checked("include_removed"),
+        )
+        try:
+            views = reading.search_residents(node, actor=actor, query=query)
+        except DomainError as error:
+            form.add(error)
+        else:
+            results = [_result_row(request, v) for v in views]
+    status = 200 if form.ok else form.status
+    template = "_search_panel.html" if is_htmx(request) else "search.html"
+    return render(request, template, {"form": form, "results": results}, status=status, actor=actor)
+
+
+def _result_row(request: Request, view: RecordView) -> dict[str, Any]:
+    t = Translator(request_lang(request))
+    record = view.record
+    return {
+        "code": record.resident_code,
+        "masked": mask_resident_code(record.resident_code),
+        "name": record.name.full,
+        "kana": record.name.full_kana,
+        "birth_date": t.date(record.birth_date),
+        "sex": t.sex(record.sex),
+        "address": record.address,
+        "active": record.is_active,
+        "removal": t.reason(record.removal_reason),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The record (住民票)
+# ---------------------------------------------------------------------------------------------
+
+
+@router.get("/residents/{code}")
+def record_page(
+    request: Request,
+    code: Annotated[str, Path(max_length=20)],
+    node: NodeDep,
+    actor: PageActor,
+    done: str | None = None,
+    late: str | None = None,
+) -> HTMLResponse:
+    """One 住民票 or 除票: every art. 7 item, the household, the actions and the history."""
+    t = Translator(request_lang(request))
+    try:
+        view = reading.read_resident(node, actor=actor, resident_code=code)
+        entries = reading.read_history(node, actor=actor, resident_code=code)
+        household = reading.read_household(
+            node, actor=actor, household_number=view.record.household_number
+        )
+    except DomainError as error:
+        return error_page(request, actor, error)
+    record = view.record
+    head = next(
+        (m.record for m in household.members if m.record.is_active and m.record.is_head), None
+    )
+    members = sorted(
+        household.members, key=lambda m: (not m.record.is_active, not m.record.is_head)
+    )
+    done_key = f"done.{done}" if done else None
+    return render(
+        request,
+        "record.html",
+        {
+            "view": view,
+            "record": record,
+            "items": display_items(t, record),
+            "insurance": insurance_labels(t, record.insurance),
+            "head": head,
+            "members": members,
+            "active_members": [m for m in members if m.record.is_active],
+            "history": history_rows(t, entries),
+            "done": t(done_key) if done_key and t(done_key) != done_key else None,
+            "late": late == "1",
+            "form": FormState(t.lang, values={"filed_on": format_wareki(node.today())}),
+        },
+        actor=actor,
+    )

@@ -1,0 +1,565 @@
+"""The counter pages (窓口画面): sign-in, search, the record, event forms, roles, language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from jukinet.bootstrap import Node
+from jukinet.domain.codes import mask_resident_code
+from jukinet.domain.operators import Role
+from jukinet.domain.register import Relationship, Sex
+from jukinet.services.reading import read_history, read_household, read_resident
+from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _csrf(client: TestClient, path: str = "/") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    match = _CSRF.search(page.text)
+    assert match, "the page has no anti-forgery token"
+    return match[1]
+
+
+def _login(client: TestClient, username: str, password: str = PASSWORD) -> Response:
+    response: Response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": _csrf(client, "/login")},
+        follow_redirects=False,
+    )
+    return response
+
+
+def _post(client: TestClient, path: str, data: dict[str, Any], *, form_page: str = "/") -> Response:
+    response: Response = client.post(
+        path, data={**data, "csrf_token": _csrf(client, form_page)}, follow_redirects=False
+    )
+    return response
+
+
+def _error_next_to(html: str, field: str) -> str:
+    """The error message rendered right beside the input ``field``."""
+    match = re.search(
+        rf'<p class="error-message" id="{re.escape(field)}-error"[^>]*>(.*?)</p>', html, re.S
+    )
+    assert match, f"no error next to {field}"
+    return re.sub(r"<[^>]+>", "", match[1])
+
+
+def _watanabe(node: Node, actor: Any, **kwargs: Any) -> str:
+    result = move_in_household(
+        node,
+        actor,
+        person(
+            family="渡邊",
+            given="健一",
+            family_kana="ワタナベ",
+            given_kana="ケンイチ",
+            birth_date=date(1975, 3, 14),
+        ),
+        person(
+            family="渡邊",
+            given="花子",
+            family_kana="ワタナベ",
+            given_kana="ハナコ",
+            birth_date=date(1978, 6, 2),
+            sex=Sex.FEMALE,
+            relationship=Relationship.WIFE,
+        ),
+        **kwargs,
+    )
+    return result.records[0].record.resident_code
+
+
+@pytest.fixture
+def clerk(node: Node, client: TestClient) -> Any:
+    """A clerk signed in to the pages (the client carries the session)."""
+    actor = make_actor(node, Role.CLERK, username="clerk1")
+    assert _login(client, "clerk1").status_code == 303
+    return actor
+
+
+def _move_in_form(**overrides: str) -> dict[str, str]:
+    data = {
+        "household_mode": "new",
+        "address": "東京都西東京市泉町一丁目2番3号",
+        "previous_address": "東京都国立市中一丁目1番1号",
+        "moved_on": "令和8年11月20日",
+        "filed_on": "R8.11.26",
+        "p0_family_name": "髙橋",
+        "p0_given_name": "一郎",
+        "p0_family_name_kana": "タカハシ",
+        "p0_given_name_kana": "イチロウ",
+        "p0_birth_date": "S50.3.14",
+        "p0_sex": "male",
+        "p0_relationship": "head",
+        "p0_resident_code": "",
+        "p1_relationship": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pages_need_sign_in(client: TestClient) -> None:
+    for path in ("/", "/residents/12345678901", "/events/move-in", "/corrections?code=1"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == "/login"
+    posted = client.post("/events/move-in", data={}, follow_redirects=False)
+    assert posted.status_code == 303
+    from_htmx = client.post("/search", data={}, headers={"HX-Request": "true"})
+    assert from_htmx.status_code == 401
+    assert from_htmx.headers["HX-Redirect"] == "/login"
+    login = client.get("/login")
+    assert login.status_code == 200
+    assert '<html lang="ja">' in login.text
+    assert '<label for="username">' in login.text
+
+
+def test_wrong_password_shows_the_form_again_with_401(node: Node, client: TestClient) -> None:
+    make_actor(node, Role.CLERK, username="clerk1")
+    response = _login(client, "clerk1", "wrong password here")
+    assert response.status_code == 401
+    assert "ユーザー名またはパスワードが正しくありません。" in response.text
+    assert 'value="clerk1"' in response.text  # the username is kept, the password never is
+    assert "wrong password here" not in response.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_form_without_the_session_token_is_refused(node: Node, client: TestClient) -> None:
+    make_actor(node, Role.CLERK, username="clerk1")
+    response = client.post(
+        "/login", data={"username": "clerk1", "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 403
+
+
+def test_search_by_kana_and_by_variant_kanji(node: Node, client: TestClient, clerk: Any) -> None:
+    code = _watanabe(node, clerk)
+    by_kana = _post(client, "/search", {"name": "わたなべ　けんいち"})
+    assert by_kana.status_code == 200
+    assert "渡邊　健一" in by_kana.text
+    assert mask_resident_code(code) in by_kana.text
+    assert f"/residents/{code}" in by_kana.text  # the link names the record
+    assert f">{code}<" not in by_kana.text  # …but the list shows the masked code only
+    assert by_kana.headers["cache-control"] == "no-store"
+
+    by_variant = client.post(
+        "/search",
+        data={"name": "渡辺", "csrf_token": _csrf(client)},
+        headers={"HX-Request": "true"},
+    )
+    assert by_variant.status_code == 200
+    assert "<html" not in by_variant.text  # htmx gets the panel alone
+    assert by_variant.text.count("/residents/") == 2  # husband and wife
+    assert "渡邊　花子" in by_variant.text
+
+
+def test_search_by_wareki_birth_date_and_bad_date(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    _watanabe(node, clerk)
+    found = _post(client, "/search", {"birth_date": "昭和50年3月14日"})
+    assert "渡邊　健一" in found.text
+    assert "渡邊　花子" not in found.text
+    bad = _post(client, "/search", {"birth_date": "昭和70年1月1日"})
+    assert bad.status_code == 422
+    assert "元号の範囲外" in _error_next_to(bad.text, "birth_date")
+    empty = _post(client, "/search", {"name": ""})
+    assert empty.status_code == 422
+    assert "氏名（漢字またはカナ）か生年月日を入力してください。" in empty.text
+
+
+def test_record_page_shows_wareki_items_household_and_history(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    page = client.get(f"/residents/{code}")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert f">{code}<" in html  # the full code, for staff who opened the record
+    for text in (
+        "昭和50年3月14日",  # birth date
+        "令和8年11月20日",  # resident since / address since
+        "東京都国立市中一丁目1番1号",  # previous address
+        "東京都千代田区千代田1番",  # domicile
+        "世帯主",
+        "渡邊　花子",  # household member
+        "妻",
+        "転入",  # history event
+        "新規記載",
+    ):
+        assert text in html, text
+    assert 'data-version="1"' in html
+    assert "correction-link" not in html  # clerks do not see the supervisor's action
+    assert client.get("/residents/12345678903").status_code == 404
+    assert client.get("/residents/not-a-code").status_code == 422
+
+
+def test_move_in_with_hiragana_kana_shows_the_error_next_to_the_field(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    with_pool(node)
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(p0_family_name_kana="たかはし"),
+        form_page="/events/move-in",
+    )
+    assert response.status_code == 422
+    message = _error_next_to(response.text, "p0_family_name_kana")
+    assert "ひらがなは使用できません" in message
+    assert 'value="たかはし"' in response.text  # what the clerk typed is kept
+    assert 'value="髙橋"' in response.text
+    assert 'aria-invalid="true"' in response.text
+    with node.uow() as uow:
+        assert uow.residents.count(active_only=False) == 0
+
+
+def test_move_in_form_with_a_bad_date_and_a_service_error(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    bad_date = _post(
+        client, "/events/move-in", _move_in_form(moved_on="令和8年2月30日"), form_page="/"
+    )
+    assert bad_date.status_code == 422
+    assert "存在しない日付" in _error_next_to(bad_date.text, "moved_on")
+    # No code and not from abroad: the service names persons[0].resident_code.
+    no_code = _post(client, "/events/move-in", _move_in_form(), form_page="/")
+    assert no_code.status_code == 422
+    assert "住民票コードが必要です" in _error_next_to(no_code.text, "p0_resident_code")
+
+
+def test_move_in_through_the_form_then_late_notice(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    with_pool(node)
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(
+            moved_on="2026-10-01",
+            from_abroad="1",
+            p1_family_name="髙橋",
+            p1_given_name="次郎",
+            p1_family_name_kana="タカハシ",
+            p1_given_name_kana="ジロウ",
+            p1_birth_date="H20.5.5",
+            p1_sex="male",
+            p1_relationship="child",
+        ),
+    )
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert re.fullmatch(r"/residents/\d{11}\?done=move_in&late=1", location)
+    page = client.get(location)
+    assert "転入届を受け付けました。" in page.text
+    assert "届出期間超過（遅延）" in page.text
+    assert "髙橋　次郎" in page.text
+    assert "遅延" in page.text.split('data-testid="history"')[1]
+
+
+def test_move_within_adds_a_version_with_what_changed(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    household = read_resident(node, actor=clerk, resident_code=code).record.household_number
+    response = _post(
+        client,
+        "/events/move-within",
+        {
+            "household_number": household,
+            "address": "東京都西東京市田無町四丁目5番6号",
+            "moved_on": "R8.11.25",
+            "filed_on": "R8.11.26",
+            "return_code": code,
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/residents/{code}?done=move_within"
+    page = client.get(response.headers["location"]).text
+    assert "転居届を受け付けました。" in page
+    assert "届出期間超過" not in page
+    history = page.split('data-testid="history"')[1]
+    assert 'data-version="2"' in history
+    assert "転居" in history
+    assert "東京都西東京市田無町四丁目5番6号" in history
+    assert len(read_history(node, actor=clerk, resident_code=code)) == 2
+
+
+def test_move_out_from_the_record_page_and_removed_record(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    view = read_resident(node, actor=clerk, resident_code=code)
+    page = client.get(f"/residents/{code}").text
+    assert 'form="move-out-form" name="resident_codes"' in page
+    wife = next(m for m in re.findall(r'name="resident_codes" value="(\d{11})"', page) if m != code)
+    # The head alone cannot leave the household behind without a head.
+    refused = _post(
+        client,
+        "/events/move-out",
+        {
+            "household_number": view.record.household_number,
+            "resident_codes": [code],
+            "destination": "大阪府大阪市北区梅田1丁目",
+            "planned_on": "R8.12.1",
+            "filed_on": "R8.11.26",
+        },
+    )
+    assert refused.status_code == 422
+    assert "世帯主がいません" in _error_next_to(refused.text, "resident_codes")
+    moved = _post(
+        client,
+        "/events/move-out",
+        {
+            "household_number": view.record.household_number,
+            "resident_codes": [code, wife],
+            "destination": "大阪府大阪市北区梅田1丁目",
+            "planned_on": "R8.12.1",
+            "filed_on": "R8.11.26",
+            "return_code": code,
+        },
+    )
+    assert moved.status_code == 303
+    removed = client.get(moved.headers["location"]).text
+    assert 'data-testid="removed-banner"' in removed
+    assert "転出" in removed
+    assert "令和8年12月1日" in removed
+    assert "/events/death" not in removed  # no counter events on a 除票
+    hidden = _post(client, "/search", {"name": "ワタナベ"})
+    assert "渡邊" not in hidden.text.split('data-testid="results"')[1]
+    shown = _post(client, "/search", {"name": "ワタナベ", "include_removed": "1"})
+    assert "除票" in shown.text.split('data-testid="results"')[1]
+
+
+def test_name_change_with_a_stale_version_is_a_clear_conflict(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    form = client.get(f"/events/name-change?code={code}&v=1")
+    assert 'name="expected_version" value="1"' in form.text
+    data = {
+        "resident_code": code,
+        "expected_version": "1",
+        "family_name": "佐藤",
+        "given_name": "健一",
+        "family_name_kana": "サトウ",
+        "given_name_kana": "ケンイチ",
+        "changed_on": "R8.11.26",
+        "filed_on": "R8.11.26",
+    }
+    done = _post(client, "/events/name-change", data)
+    assert done.status_code == 303
+    stale = _post(client, "/events/name-change", {**data, "family_name": "鈴木"})
+    assert stale.status_code == 409
+    assert "他の操作者によって更新されました" in stale.text
+    assert 'value="鈴木"' in stale.text
+
+
+def test_death_of_the_head_with_a_new_head(node: Node, client: TestClient, clerk: Any) -> None:
+    code = _watanabe(node, clerk)
+    form = client.get(f"/events/death?code={code}&v=1").text
+    wife = re.search(r'<option value="(\d{11})">渡邊　花子', form)
+    assert wife, "the remaining member is offered as the new head"
+    response = _post(
+        client,
+        "/events/death",
+        {
+            "resident_code": code,
+            "expected_version": "1",
+            "died_on": "R8.11.24",
+            "filed_on": "R8.11.26",
+            "new_head_code": wife[1],
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "死亡届を受け付けました。" in page
+    assert 'data-testid="removed-badge"' in page
+
+
+def test_household_change_and_code_change(node: Node, client: TestClient, clerk: Any) -> None:
+    code = _watanabe(node, clerk)
+    number = read_resident(node, actor=clerk, resident_code=code).record.household_number
+    members = read_household(node, actor=clerk, household_number=number).members
+    wife = next(m.record.resident_code for m in members if m.record.resident_code != code)
+    dates = {"changed_on": "R8.11.26", "filed_on": "R8.11.26"}
+    # The wife becomes head; the former head becomes her husband.
+    become_head = _post(
+        client,
+        "/events/household-change",
+        {"resident_code": wife, "mode": "become_head", **dates},
+    )
+    assert become_head.status_code == 422
+    assert _error_next_to(become_head.text, "old_head_relationship")
+    become_head = _post(
+        client,
+        "/events/household-change",
+        {
+            "resident_code": wife,
+            "mode": "become_head",
+            "old_head_relationship": "husband",
+            **dates,
+        },
+    )
+    assert become_head.status_code == 303, become_head.text
+    assert "世帯変更を受け付けました。" in client.get(become_head.headers["location"]).text
+    assert read_resident(node, actor=clerk, resident_code=wife).record.is_head
+    # He then splits off as the head of a household of his own.
+    split = _post(
+        client,
+        "/events/household-change",
+        {"resident_code": code, "mode": "new_household", **dates},
+    )
+    assert split.status_code == 303, split.text
+    moved = read_resident(node, actor=clerk, resident_code=code)
+    assert moved.record.is_head
+    assert moved.record.household_number != number
+
+    with_pool(node)
+    stale = _post(
+        client,
+        "/events/code-change",
+        {"resident_code": code, "expected_version": "1", "filed_on": "R8.11.26"},
+    )
+    assert stale.status_code == 409
+    changed = _post(
+        client,
+        "/events/code-change",
+        {"resident_code": code, "expected_version": str(moved.version), "filed_on": "R8.11.26"},
+    )
+    assert changed.status_code == 303
+    new_code = changed.headers["location"].split("/")[2].split("?")[0]
+    assert new_code != code
+    page = client.get(changed.headers["location"]).text
+    assert "住民票コード変更" in page
+    assert f">{new_code}<" in page
+
+
+def test_birth_and_joining_a_household(node: Node, client: TestClient, clerk: Any) -> None:
+    code = _watanabe(node, clerk)
+    number = read_resident(node, actor=clerk, resident_code=code).record.household_number
+    with_pool(node)
+    form = client.get(f"/events/birth?household={number}").text
+    assert 'value="渡邊"' in form  # the head's family name is suggested
+    born = _post(
+        client,
+        "/events/birth",
+        {
+            "household_number": number,
+            "family_name": "渡邊",
+            "given_name": "翔太",
+            "family_name_kana": "ワタナベ",
+            "given_name_kana": "ショウタ",
+            "birth_date": "令和8年11月20日",
+            "sex": "male",
+            "relationship": "child",
+            "filed_on": "令和8年11月26日",
+        },
+    )
+    assert born.status_code == 303, born.text
+    assert "出生届を受け付けました。" in client.get(born.headers["location"]).text
+    unknown = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(household_mode="join", household_number="9999999999", from_abroad="1"),
+    )
+    assert unknown.status_code == 422
+    assert _error_next_to(unknown.text, "household_number")
+    joined = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(
+            household_mode="join",
+            household_number=number,
+            address="",
+            from_abroad="1",
+            p0_relationship="cohabitant",
+        ),
+    )
+    assert joined.status_code == 303, joined.text
+    page = client.get(joined.headers["location"]).text
+    assert "髙橋　一郎" in page
+    assert "同居人" in page
+    assert "渡邊　翔太" in page  # same household
+
+
+def test_clerk_cannot_correct_but_a_supervisor_can(
+    node: Node, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    correction = {
+        "resident_code": code,
+        "expected_version": "1",
+        "family_name": "渡邉",
+        "given_name": "健一",
+        "family_name_kana": "ワタナベ",
+        "given_name_kana": "ケンイチ",
+        "birth_date": "昭和50年3月15日",
+        "sex": "male",
+        "address": "東京都西東京市泉町一丁目2番3号",
+        "reason_note": "届書の記載誤り",
+    }
+    assert client.get(f"/corrections?code={code}").status_code == 403
+    assert _post(client, "/corrections", correction).status_code == 403
+    assert len(read_history(node, actor=clerk, resident_code=code)) == 1
+
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    make_actor(node, Role.SUPERVISOR, username="super1")
+    assert _login(client, "super1").status_code == 303
+    record = client.get(f"/residents/{code}").text
+    assert 'data-testid="correction-link"' in record
+    assert client.get(f"/corrections?code={code}&v=1").status_code == 200
+    no_reason = _post(client, "/corrections", {**correction, "reason_note": ""})
+    assert no_reason.status_code == 422
+    assert _error_next_to(no_reason.text, "reason_note")
+    done = _post(client, "/corrections", correction)
+    assert done.status_code == 303, done.text
+    page = client.get(done.headers["location"]).text
+    assert "職権修正を記録しました。" in page
+    assert "渡邉　健一" in page
+    assert "昭和50年3月15日" in page
+    assert "届書の記載誤り" in page
+
+
+def test_english_switch_changes_the_labels(node: Node, client: TestClient, clerk: Any) -> None:
+    code = _watanabe(node, clerk)
+    switched = client.get(
+        "/lang/en",
+        headers={"referer": f"http://testserver/residents/{code}"},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    assert switched.headers["location"] == f"/residents/{code}"
+    page = client.get(f"/residents/{code}").text
+    assert '<html lang="en">' in page
+    assert "Resident record" in page
+    assert "Date of birth" in page
+    assert "14 Mar 1975 (Showa 50)" in page
+    assert "Move-in" in page
+    search = client.get("/").text
+    assert "Search residents" in search
+    assert "Include removed records" in search
+    client.get("/lang/ja")
+    assert "住民検索" in client.get("/").text
+
+
+def test_security_officer_gets_a_refusal_not_a_crash(node: Node, client: TestClient) -> None:
+    make_actor(node, Role.SECURITY_OFFICER, username="sec1")
+    assert _login(client, "sec1").status_code == 303
+    response = _post(client, "/search", {"name": "ワタナベ"})
+    assert response.status_code == 403
+    assert "権限がありません" in response.text
+    assert client.get("/residents/12345678901").status_code == 403
