@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,6 +56,51 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated PostgreSQL database nobody connects to, copied for multi-node tests."""
+    name = f"jukinet_tpl_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, database_url: str,
+                 tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """A factory of further clean databases on the same backend as ``database_url``
+    (one per node in network tests); PostgreSQL ones are dropped afterwards."""
+    created: list[str] = []
+    admin = None
+
+    def make(label: str) -> str:
+        nonlocal admin
+        if database_url.startswith("sqlite"):
+            template: Path = request.getfixturevalue("sqlite_template")
+            target = tmp_path / f"{label}.sqlite3"
+            shutil.copyfile(template, target)
+            return f"sqlite:///{target}"
+        template_name: str = request.getfixturevalue("postgres_template")
+        admin = admin or create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"jukinet_n_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+        created.append(name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jukinet.config import Settings
 from jukinet.domain.network import NATIONAL, NodeId, NodeRole
+from jukinet.network.context import NetworkContext
 from jukinet.storage.database import make_engine, make_session_factory
 from jukinet.storage.unit_of_work import UnitOfWork
 
@@ -31,6 +32,8 @@ class Node:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=system_clock)
+    #: Keys, trust and neighbours; ``None`` for a node that is not on the network.
+    network: NetworkContext | None = None
 
     @property
     def municipality_code(self) -> str:
@@ -71,8 +74,14 @@ class Node:
 
 
 def build_node(settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Node:
-    """Create the engine and session factory for ``settings``."""
+    """Create the engine and session factory for ``settings``.
+
+    Network credentials are loaded when ``settings.pki_dir`` is set.
+    """
     engine = make_engine(settings.database_url)
-    return Node(
+    node = Node(
         settings=settings, engine=engine, session_factory=make_session_factory(engine), clock=clock
     )
+    if settings.pki_dir is not None:
+        node.network = NetworkContext.load(node.node_id, settings.pki_dir, settings.peers)
+    return node

@@ -1,0 +1,250 @@
+"""Sending: drain the outbox to each neighbour, in order, retried until acknowledged.
+
+Messages are numbered per link and signed once, when they are first put on the link; a retry
+resends the same bytes with the same sequence number, and the receiver's inbox recognises it.
+Nothing is marked delivered until the neighbour's signed acknowledgement says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from jukinet.bootstrap import Node
+from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.envelope import Envelope, new_envelope
+from jukinet.network.inbox import ROUTED, verify_document
+from jukinet.storage.tables import LinkRow, OutboundEnvelopeRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+INBOX_PATH = "/network/v1/inbox"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one round on a link did."""
+
+    sent: int
+    acknowledged: int
+
+
+def _link(session: Session, peer: str) -> LinkRow:
+    link = session.scalars(
+        select(LinkRow).where(LinkRow.peer == peer).with_for_update()
+    ).one_or_none()
+    if link is None:
+        link = LinkRow(peer=peer, last_sent=0, last_acked=0, last_received=0)
+        session.add(link)
+        session.flush()
+    return link
+
+
+def prepare_batch(node: Node, net: NetworkContext, peer: str, *, limit: int) -> list[Envelope]:
+    """The next envelopes for ``peer``: unacknowledged ones first, then newly numbered ones."""
+    with node.session_factory() as session:
+        # A cheap look first: most polls find nothing and should not take the link's lock.
+        anything = session.scalars(
+            select(OutboxRow.id)
+            .where(OutboxRow.recipient == peer, OutboxRow.delivered_at.is_(None))
+            .limit(1)
+        ).first()
+        if anything is None:
+            return []
+    with node.session_factory() as session, session.begin():
+        link = _link(session, peer)
+        waiting = list(
+            session.scalars(
+                select(OutboundEnvelopeRow)
+                .where(OutboundEnvelopeRow.peer == peer, OutboundEnvelopeRow.acked_at.is_(None))
+                .order_by(OutboundEnvelopeRow.sequence)
+                .limit(limit)
+            )
+        )
+        envelopes = [Envelope.from_dict(row.envelope) for row in waiting]
+        room = limit - len(envelopes)
+        if room <= 0:
+            return envelopes
+        numbered = select(OutboundEnvelopeRow.outbox_id)
+        fresh = list(
+            session.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.recipient == peer,
+                    OutboxRow.delivered_at.is_(None),
+                    OutboxRow.id.not_in(numbered),
+                )
+                .order_by(OutboxRow.id)
+                .limit(room)
+            )
+        )
+        now = node.now()
+        for message in fresh:
+            link.last_sent += 1
+            envelope = net.sign(
+                new_envelope(
+                    sender=str(net.node),
+                    recipient=peer,
+                    kind=message.kind,
+                    sequence=link.last_sent,
+                    now=now,
+                    body=message.body,
+                )
+            )
+            session.add(
+                OutboundEnvelopeRow(
+                    outbox_id=message.id,
+                    peer=peer,
+                    sequence=link.last_sent,
+                    envelope=envelope.as_dict(),
+                    status=PENDING,
+                )
+            )
+            envelopes.append(envelope)
+        return envelopes
+
+
+def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
+    """Mark acknowledged envelopes delivered; returns how many were newly acknowledged."""
+    now = node.now()
+    results = {
+        int(r["sequence"]): r
+        for r in ack.get("results", [])
+        if r.get("status") not in ("gap", "replay")
+    }
+    acked_through = int(ack.get("acked_through", 0))
+    count = 0
+    with node.session_factory() as session, session.begin():
+        link = _link(session, peer)
+        rows = list(
+            session.scalars(
+                select(OutboundEnvelopeRow).where(
+                    OutboundEnvelopeRow.peer == peer,
+                    OutboundEnvelopeRow.acked_at.is_(None),
+                    OutboundEnvelopeRow.sequence <= acked_through,
+                )
+            )
+        )
+        for row in rows:
+            result = results.get(row.sequence, {})
+            row.status = str(result.get("status", "applied"))
+            row.reason = result.get("reason")
+            row.acked_at = now
+            count += 1
+        if rows:
+            ids = [r.outbox_id for r in rows]
+            session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(delivered_at=now))
+            # Messages routed through this node are not kept once the next hop has them.
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
+                .values(body={})
+            )
+            routed = select(OutboxRow.id).where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
+            session.execute(
+                update(OutboundEnvelopeRow)
+                .where(OutboundEnvelopeRow.outbox_id.in_(routed))
+                .values(envelope={})
+            )
+        link.last_acked = max(link.last_acked, acked_through)
+        link.last_success_at = now
+        link.last_attempt_at = now
+        link.last_error = None
+    return count
+
+
+def record_failure(node: Node, peer: str, error: str) -> None:
+    """Note a failed attempt on the link (shown in the delivery ledger)."""
+    with node.session_factory() as session, session.begin():
+        link = _link(session, peer)
+        link.last_error = error[:400]
+        link.last_attempt_at = node.now()
+
+
+class LinkSender:
+    """Delivers the outbox to one neighbour over HTTPS with mutual TLS."""
+
+    def __init__(
+        self, node: Node, net: NetworkContext, peer: str, *, client: httpx.Client | None = None
+    ) -> None:
+        self.node = node
+        self.net = net
+        self.peer = peer
+        self.url = net.peers[peer].rstrip("/") + INBOX_PATH
+        self.client = client or httpx.Client(verify=net.client_ssl_context(), timeout=30.0)
+
+    def deliver_once(self) -> DeliveryReport:
+        """Send one batch and record the acknowledgement; raises on transport faults."""
+        batch = prepare_batch(
+            self.node, self.net, self.peer, limit=self.node.settings.delivery_batch
+        )
+        if not batch:
+            return DeliveryReport(sent=0, acknowledged=0)
+        response = self.client.post(self.url, json={"envelopes": [e.as_dict() for e in batch]})
+        if response.status_code != 200:
+            msg = f"HTTP {response.status_code}: {response.text[:200]}"
+            raise Rejected(msg, status=response.status_code)
+        ack = verify_document(response.json(), signer=self.peer, net=self.net, node=self.node)
+        if ack.get("receiver") != self.peer or ack.get("sender") != str(self.net.node):
+            raise Rejected("the acknowledgement is not for this link")
+        acknowledged = record_ack(self.node, self.peer, ack)
+        return DeliveryReport(sent=len(batch), acknowledged=acknowledged)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+
+class DeliveryWorker(threading.Thread):
+    """Keeps one link drained: polls the outbox, backs off exponentially while the peer is away."""
+
+    def __init__(
+        self,
+        sender: LinkSender,
+        *,
+        poll_seconds: float = 0.05,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"delivery-{sender.peer}", daemon=True)
+        self.sender = sender
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self.on_error = on_error
+
+    def run(self) -> None:
+        """Deliver until stopped."""
+        backoff = 0.0
+        max_backoff = self.sender.node.settings.delivery_max_backoff_seconds
+        while not self.stopping.is_set():
+            try:
+                report = self.sender.deliver_once()
+                backoff = 0.0
+                if report.sent == 0:
+                    self.wake.wait(self.poll_seconds)
+                    self.wake.clear()
+            except Exception as error:  # noqa: BLE001 - any fault: note it, back off, retry
+                message = f"{type(error).__name__}: {error}"
+                log.warning("delivery to %s failed: %s", self.sender.peer, message[:200])
+                try:
+                    record_failure(self.sender.node, self.sender.peer, message)
+                except Exception:  # noqa: BLE001 - the database may be the fault
+                    log.exception("could not record the delivery failure")
+                if self.on_error:
+                    self.on_error(message)
+                backoff = min(max_backoff, max(0.2, backoff * 2))
+                self.stopping.wait(backoff)
+        self.sender.close()
+
+    def stop(self) -> None:
+        """Ask the worker to finish its current round and stop."""
+        self.stopping.set()
+        self.wake.set()

@@ -1,0 +1,58 @@
+"""The node-to-node application, served only on the mutual-TLS port of the closed network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from jukinet import __version__
+from jukinet.bootstrap import Node
+from jukinet.network import inbox
+from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.transport import peer_certificate
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
+    """Endpoints neighbours call: the inbox (and, later, reconciliation)."""
+    app = FastAPI(
+        title=f"jukinet network endpoint {net.node}",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.node = node
+    app.state.net = net
+
+    @app.post("/network/v1/inbox")
+    async def receive(request: Request) -> JSONResponse:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            return _refusal(Rejected("request too large", status=413))
+        try:
+            payload: Any = await request.json()
+        except ValueError:
+            return _refusal(Rejected("malformed JSON", status=400))
+        der = peer_certificate(request.scope)  # type: ignore[arg-type]
+        try:
+            ack = await run_in_threadpool(
+                inbox.receive, node, net, tls_peer_der=der, payload=payload
+            )
+        except Rejected as rejection:
+            return _refusal(rejection)
+        return JSONResponse(ack)
+
+    @app.get("/network/v1/health")
+    async def health() -> dict[str, str]:
+        return {"node": str(net.node), "status": "ok"}
+
+    return app
+
+
+def _refusal(rejection: Rejected) -> JSONResponse:
+    return JSONResponse({"error": rejection.reason}, status_code=rejection.status)

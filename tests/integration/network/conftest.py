@@ -1,0 +1,68 @@
+"""A small real network: municipality 132292 → prefecture 13 → national centre, with mTLS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jukinet.bootstrap import Node
+from jukinet.network.pki import FileCaSigner, NetworkPki
+from tests.conftest import TEST_NOW
+from tests.support.clock import FixedClock
+from tests.support.network import free_port, make_node, make_pki, serving
+
+MUNICIPALITY = "municipality:132292"
+PREFECTURE = "prefecture:13"
+NATIONAL = "national:jlis"
+STRANGER = "municipality:141003"
+
+
+@dataclass
+class Tiers:
+    """Three nodes, their URLs and the PKI that made them."""
+
+    municipality: Node
+    prefecture: Node
+    national: Node
+    urls: dict[str, str]
+    pki: NetworkPki
+    signer: FileCaSigner
+
+
+@pytest.fixture
+def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock) -> Iterator[Tiers]:
+    """Prefecture and centre serving on loopback; the municipality only sends."""
+    pki, signer = make_pki(
+        tmp_path / "pki", [MUNICIPALITY, PREFECTURE, NATIONAL, STRANGER, "prefecture:14"], TEST_NOW
+    )
+    urls = {
+        PREFECTURE: f"https://127.0.0.1:{free_port()}",
+        NATIONAL: f"https://127.0.0.1:{free_port()}",
+    }
+    municipality = make_node(
+        MUNICIPALITY,
+        database_url=new_database("m132292"),
+        pki=pki,
+        peers={PREFECTURE: urls[PREFECTURE]},
+        clock=clock,
+    )
+    prefecture = make_node(
+        PREFECTURE,
+        database_url=new_database("p13"),
+        pki=pki,
+        peers={NATIONAL: urls[NATIONAL]},
+        clock=clock,
+    )
+    national = make_node(
+        NATIONAL, database_url=new_database("national"), pki=pki, peers={}, clock=clock
+    )
+    with (
+        serving(prefecture, int(urls[PREFECTURE].rsplit(":", 1)[1])),
+        serving(national, int(urls[NATIONAL].rsplit(":", 1)[1])),
+    ):
+        yield Tiers(municipality, prefecture, national, urls, pki, signer)
+    for node in (municipality, prefecture, national):
+        node.engine.dispose()
