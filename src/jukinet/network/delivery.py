@@ -231,12 +231,12 @@ class DeliveryWorker(threading.Thread):
                 if report.sent == 0:
                     self.wake.wait(self.poll_seconds)
                     self.wake.clear()
-            except Exception as error:  # noqa: BLE001 - any fault: note it, back off, retry
+            except Exception as error:
                 message = f"{type(error).__name__}: {error}"
                 log.warning("delivery to %s failed: %s", self.sender.peer, message[:200])
                 try:
                     record_failure(self.sender.node, self.sender.peer, message)
-                except Exception:  # noqa: BLE001 - the database may be the fault
+                except Exception:
                     log.exception("could not record the delivery failure")
                 if self.on_error:
                     self.on_error(message)
