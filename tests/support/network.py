@@ -98,3 +98,38 @@ def sender(node: Node, peer: str) -> LinkSender:
     net = node.network
     assert isinstance(net, NetworkContext)
     return LinkSender(node, net, peer)
+
+
+def wire(names: list[str], ports: dict[str, int]) -> dict[str, dict[str, str]]:
+    """Each node's neighbours with their URLs, for the nodes in ``names``."""
+    from jukinet.domain.network import are_neighbours
+
+    ids = {n: NodeId.parse(n) for n in names}
+    return {
+        n: {
+            m: f"https://127.0.0.1:{ports[m]}"
+            for m in names
+            if m != n and are_neighbours(ids[n], ids[m])
+        }
+        for n in names
+    }
+
+
+def drain(nodes: dict[str, Node], *, rounds: int = 20) -> int:
+    """Deliver every outbox on every link until nothing moves; returns envelopes sent."""
+    total = 0
+    for _ in range(rounds):
+        moved = 0
+        for node in nodes.values():
+            assert node.network is not None
+            for peer in node.network.peers:
+                link = sender(node, peer)
+                try:
+                    while (report := link.deliver_once()).sent:
+                        moved += report.sent
+                finally:
+                    link.close()
+        total += moved
+        if moved == 0:
+            return total
+    raise AssertionError("the network did not settle")

@@ -110,6 +110,8 @@ class ResidentRecord:
     removal_reason: ChangeReason | None = None
     removed_on: date | None = None
     destination: str | None = None
+    #: The resident asked not to be reported upstream (only where the municipality allows it).
+    upstream_opt_out: bool = False
 
     @property
     def is_active(self) -> bool:

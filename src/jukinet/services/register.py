@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from jukinet.bootstrap import Node
+from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import Conflict, ValidationError
@@ -25,6 +26,8 @@ from jukinet.storage.tables import HouseholdRow, ResidentRow
 from jukinet.storage.unit_of_work import UnitOfWork
 
 IDENTITY_NOTICE = "identity_notice"
+MOVE_IN_NOTICE = "move_in_notice"
+ROUTED = "routed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,22 @@ class _Change:
         self.uow.residents.add_version(row, record, event_id=event_id, now=self.now)
         return row
 
+    def route(self, municipality_code: str, *, kind: str, payload: dict[str, object]) -> None:
+        """Queue a message for another municipality; the tiers relay it without keeping it."""
+        if not self.node.connected:
+            return
+        self.uow.outbox.add(
+            kind=ROUTED,
+            recipient=self.node.upstream,
+            subject=None,
+            body={
+                "destination": f"municipality:{municipality_code}",
+                "kind": kind,
+                "payload": payload,
+            },
+            now=self.now,
+        )
+
     def notify(
         self,
         record: ResidentRecord,
@@ -133,6 +152,10 @@ class _Change:
         changed_on: date,
         before: IdentityInfo | None,
     ) -> None:
+        # A disconnected municipality sends nothing (its initial load follows on connecting);
+        # a resident who opted out is never reported upstream.
+        if not self.node.connected or record.upstream_opt_out:
+            return
         notice = IdentityNotice(
             municipality_code=self.node.municipality_code,
             current=record.identity(),
@@ -244,8 +267,12 @@ def file_move_in(
     household_number: str | None = None,
     from_abroad: bool = False,
     ex_officio: bool = False,
+    previous_municipality_code: str | None = None,
 ) -> ChangeResult:
     """転入 (or 職権記載 with ``ex_officio``): people arrive and are entered on the register.
+
+    With ``previous_municipality_code`` a move-in notice (転入通知) goes over the network to the
+    old municipality, which then removes its record.
 
     Without ``household_number`` they form a new household, and exactly one of them must be its
     head. People arriving from another municipality bring their resident code; people arriving
@@ -265,6 +292,9 @@ def file_move_in(
             event_date=moved_on, filed_on=filed_on, today=change.today, field="moved_on"
         )
         previous = rules.validate_address(previous_address, field="previous_address")
+        old_municipality = _old_municipality(
+            node, previous_municipality_code, applies=not (from_abroad or ex_officio)
+        )
         if household_number is None:
             household: HouseholdRow = uow.households.create(
                 municipality_code=node.municipality_code, now=change.now
@@ -338,10 +368,28 @@ def file_move_in(
                 changed_on=moved_on,
                 before=None if from_abroad or ex_officio else before,
             )
+            if old_municipality is not None:
+                change.route(
+                    old_municipality,
+                    kind=MOVE_IN_NOTICE,
+                    payload={
+                        "resident_code": code,
+                        "birth_date": person.birth_date.isoformat(),
+                        "moved_on": moved_on.isoformat(),
+                        "new_municipality_code": node.municipality_code,
+                    },
+                )
         change.check_households({household.id})
         result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
         uow.commit()
         return result
+
+
+def _old_municipality(node: Node, code: str | None, *, applies: bool) -> str | None:
+    if not applies or code is None or not code.strip():
+        return None
+    old = get_municipality(code.strip()).code
+    return None if old == node.municipality_code else old
 
 
 def _check_person(person: PersonInput, *, index: int, today: date) -> None:

@@ -58,6 +58,7 @@ def record_to_snapshot(record: ResidentRecord) -> dict[str, Any]:
         "removal_reason": record.removal_reason.value if record.removal_reason else None,
         "removed_on": record.removed_on.isoformat() if record.removed_on else None,
         "destination": record.destination,
+        "upstream_opt_out": record.upstream_opt_out,
     }
 
 
@@ -98,6 +99,7 @@ def snapshot_to_record(data: dict[str, Any]) -> ResidentRecord:
         removal_reason=ChangeReason(data["removal_reason"]) if data["removal_reason"] else None,
         removed_on=date.fromisoformat(data["removed_on"]) if data["removed_on"] else None,
         destination=data["destination"],
+        upstream_opt_out=bool(data.get("upstream_opt_out", False)),
     )
 
 
@@ -164,6 +166,7 @@ class ResidentRepository:
             removal_reason=ChangeReason(row.removal_reason) if row.removal_reason else None,
             removed_on=row.removed_on,
             destination=row.destination,
+            upstream_opt_out=row.upstream_opt_out,
         )
 
     def add(
@@ -214,6 +217,7 @@ class ResidentRepository:
         row.removal_reason = record.removal_reason.value if record.removal_reason else None
         row.removed_on = record.removed_on
         row.destination = record.destination
+        row.upstream_opt_out = record.upstream_opt_out
         row.updated_at = now
         row.updated_by = actor_id
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,6 +103,7 @@ class ResidentRow(Base):
     removal_reason: Mapped[str | None] = mapped_column(String(3))
     removed_on: Mapped[date | None] = mapped_column(Date)
     destination: Mapped[str | None] = mapped_column(String(200))
+    upstream_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

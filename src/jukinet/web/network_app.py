@@ -13,6 +13,7 @@ from jukinet.bootstrap import Node
 from jukinet.network import inbox
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
+from jukinet.nodes import municipality as _municipality_handlers  # noqa: F401 - registers routed handlers
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 

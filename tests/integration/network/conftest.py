@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from jukinet.bootstrap import Node
 from jukinet.network.pki import FileCaSigner, NetworkPki
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
-from tests.support.network import free_port, make_node, make_pki, serving
+from tests.support.network import free_port, make_node, make_pki, serving, wire
 
 MUNICIPALITY = "municipality:132292"
 PREFECTURE = "prefecture:13"
@@ -65,4 +66,38 @@ def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock)
     ):
         yield Tiers(municipality, prefecture, national, urls, pki, signer)
     for node in (municipality, prefecture, national):
+        node.engine.dispose()
+
+
+@pytest.fixture
+def network(
+    tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock
+) -> Iterator[Callable[..., dict[str, Node]]]:
+    """Build and serve a network of the named nodes, all with mutual TLS on loopback."""
+    stack = contextlib.ExitStack()
+    built: list[Node] = []
+
+    def build(*names: str, **settings: object) -> dict[str, Node]:
+        pki, _signer = make_pki(tmp_path / "net-pki", list(names), TEST_NOW)
+        ports = {n: free_port() for n in names}
+        peers = wire(list(names), ports)
+        nodes = {
+            n: make_node(
+                n,
+                database_url=new_database(n.replace(":", "_")),
+                pki=pki,
+                peers=peers[n],
+                clock=clock,
+                **settings.get(n, {}),
+            )  # type: ignore[arg-type]
+            for n in names
+        }
+        built.extend(nodes.values())
+        for name, node in nodes.items():
+            stack.enter_context(serving(node, ports[name]))
+        return nodes
+
+    with stack:
+        yield build
+    for node in built:
         node.engine.dispose()
