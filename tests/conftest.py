@@ -73,8 +73,9 @@ def postgres_template() -> Iterator[str]:
 
 
 @pytest.fixture
-def new_database(request: pytest.FixtureRequest, database_url: str,
-                 tmp_path: Path) -> Iterator[Callable[[str], str]]:
+def new_database(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[Callable[[str], str]]:
     """A factory of further clean databases on the same backend as ``database_url``
     (one per node in network tests); PostgreSQL ones are dropped afterwards."""
     created: list[str] = []
