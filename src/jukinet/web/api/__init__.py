@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from jukinet.web.api import auth, events, lookups
+from jukinet.web.api import auth, events, lookups, network
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(lookups.router)
 router.include_router(events.router)
+router.include_router(network.router)

@@ -6,10 +6,11 @@ operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-st
 
 from fastapi import APIRouter
 
-from jukinet.web.ui import events, pages
+from jukinet.web.ui import events, network, pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
 router.include_router(events.router)
+router.include_router(network.router)
 
 __all__ = ["router"]

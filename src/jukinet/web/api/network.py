@@ -1,0 +1,60 @@
+"""The delivery ledger over the operator API (supervisors and security staff)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from jukinet.services import ledger
+from jukinet.web.auth import ApiActor, NodeDep
+from jukinet.web.errors import ERROR_RESPONSES
+
+router = APIRouter(tags=["network"], responses={k: ERROR_RESPONSES[k] for k in (401, 403)})
+
+
+class LinkOut(BaseModel):
+    """One link: sequence numbers, queue, age of the oldest undelivered message, trouble."""
+
+    peer: str
+    last_sent: int
+    last_acked: int
+    last_received: int
+    queued: int
+    oldest_undelivered_at: datetime | None
+    oldest_undelivered_seconds: float | None
+    quarantined_outbound: int
+    quarantined_inbound: int
+    last_error: str | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+
+
+class QuarantinedOut(BaseModel):
+    """A message held back, with its reason; resident codes are masked."""
+
+    direction: str
+    peer: str
+    sequence: int
+    status: str
+    reason: str | None
+    subject: str | None
+
+
+@router.get("/network/links")
+def links(node: NodeDep, actor: ApiActor) -> list[LinkOut]:
+    """The delivery ledger of this node."""
+    return [
+        LinkOut.model_validate(s, from_attributes=True)
+        for s in ledger.link_statuses(node, actor=actor)
+    ]
+
+
+@router.get("/network/quarantine")
+def quarantine(node: NodeDep, actor: ApiActor) -> list[QuarantinedOut]:
+    """Messages quarantined or held on this node's links (both directions)."""
+    return [
+        QuarantinedOut.model_validate(m, from_attributes=True)
+        for m in ledger.quarantined_messages(node, actor=actor)
+    ]
