@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,16 @@ def run_node(folder: Path) -> None:
         config.operator_port,
     )
     asyncio.run(serve_node(node, config))
+
+
+def main() -> None:
+    """``python -m jukinet.nodes.runner FOLDER``: serve the node configured in FOLDER."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: python -m jukinet.nodes.runner NODE_FOLDER\n")
+        raise SystemExit(2)
+    run_node(Path(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -36,6 +36,11 @@ def create_app(node: Node) -> FastAPI:
         https_only=node.settings.environment == "production",
     )
     install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"node": str(node.node_id), "status": "ok"}
+
     app.include_router(api_router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
     _include_pages(app)
