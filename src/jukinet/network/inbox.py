@@ -167,7 +167,12 @@ def _apply(
             link = LinkRow(peer=peer, last_sent=0, last_acked=0, last_received=0)
             session.add(link)
             session.flush()
-        for envelope in sorted(envelopes, key=lambda e: e.sequence):
+        ordered = sorted(envelopes, key=lambda e: e.sequence)
+        subjects = {s for e in ordered if (s := identity_store.subject_of(e.body))}
+        # One query each for the whole batch instead of one per envelope.
+        held = identity_store.held_subjects(session, subjects)
+        identity_store.prefetch_records(session, subjects)
+        for envelope in ordered:
             if envelope.sequence <= link.last_received:
                 results.append(_duplicate(session, envelope))
                 continue
@@ -181,7 +186,8 @@ def _apply(
                     )
                 )
                 break
-            outcome, subject = _dispatch(node, net, session, envelope)
+            with session.no_autoflush:
+                outcome, subject = _dispatch(node, net, session, envelope, held)
             session.add(
                 InboxRow(
                     sender=peer,
@@ -225,7 +231,7 @@ def _duplicate(session: Session, envelope: Envelope) -> Result:
 
 
 def _dispatch(
-    node: Node, net: NetworkContext, session: Session, envelope: Envelope
+    node: Node, net: NetworkContext, session: Session, envelope: Envelope, held: set[str]
 ) -> tuple[Outcome, str | None]:
     here = net.node
     if envelope.kind == ROUTED:
@@ -240,6 +246,7 @@ def _dispatch(
             envelope_id=envelope.id,
             now=node.now(),
             today=node.today(),
+            held=held,
         )
         if outcome.forward and here.role is NodeRole.PREFECTURE:
             parent = "national:jlis"

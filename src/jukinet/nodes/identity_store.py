@@ -63,6 +63,50 @@ def _check_origin(here: NodeId, sender: str, municipality_code: str) -> str | No
     return None
 
 
+def held_subjects(session: Session, subjects: set[str]) -> set[str]:
+    """Which of these residents have an earlier notice quarantined or held (one query)."""
+    if not subjects:
+        return set()
+    return set(
+        session.scalars(
+            select(InboxRow.subject).where(
+                InboxRow.subject.in_(subjects), InboxRow.status.in_((QUARANTINED, HELD))
+            )
+        )
+    )
+
+
+def prefetch_records(session: Session, codes: set[str]) -> None:
+    """Load the batch's current records in one query; later lookups in this session use them,
+    and codes not found are known to be new (no query per message)."""
+    found: dict[str, IdentityRecordRow] = {}
+    if codes:
+        query = select(IdentityRecordRow).where(IdentityRecordRow.resident_code.in_(codes))
+        found = {row.resident_code: row for row in session.scalars(query)}
+    session.info[_RECORD_CACHE] = found
+
+
+_RECORD_CACHE = "jukinet.identity_records"
+
+
+def _find_record(session: Session, code: str) -> IdentityRecordRow | None:
+    cache: dict[str, IdentityRecordRow] | None = session.info.get(_RECORD_CACHE)
+    if cache is None:
+        return session.get(IdentityRecordRow, code)
+    return cache.get(code)
+
+
+def _remember_record(session: Session, row: IdentityRecordRow) -> None:
+    cache: dict[str, IdentityRecordRow] | None = session.info.get(_RECORD_CACHE)
+    if cache is not None:
+        cache[row.resident_code] = row
+
+
+def subject_of(body: Any) -> str | None:
+    """The resident a message is about, if it names one."""
+    return _subject_of(body) if isinstance(body, dict) else None
+
+
 def is_held(session: Session, subject: str) -> bool:
     """Whether an earlier notice for this resident is quarantined or held."""
     row = session.scalars(
@@ -83,23 +127,58 @@ def receive_identity_message(
     envelope_id: str,
     now: datetime,
     today: date,
+    held: set[str] | None = None,
 ) -> tuple[Outcome, str | None]:
-    """Validate and apply one identity message; returns the outcome and its subject."""
+    """Validate and apply one identity message; returns the outcome and its subject.
+
+    ``held`` (from :func:`held_subjects`) saves a query per message in a batch; it is updated
+    when this message is quarantined or held.
+    """
     subject = _subject_of(body)
-    if subject is not None and is_held(session, subject):
-        return Outcome(HELD, "held behind an earlier quarantined notice for this resident"), subject
+    outcome = _receive(
+        session,
+        here=here,
+        sender=sender,
+        kind=kind,
+        body=body,
+        envelope_id=envelope_id,
+        now=now,
+        today=today,
+        subject=subject,
+        held=held,
+    )
+    if held is not None and subject is not None and outcome.status in (QUARANTINED, HELD):
+        held.add(subject)
+    return outcome, subject
+
+
+def _receive(
+    session: Session,
+    *,
+    here: NodeId,
+    sender: str,
+    kind: str,
+    body: dict[str, Any],
+    envelope_id: str,
+    now: datetime,
+    today: date,
+    subject: str | None,
+    held: set[str] | None,
+) -> Outcome:
+    if subject is not None and (subject in held if held is not None else is_held(session, subject)):
+        return Outcome(HELD, "held behind an earlier quarantined notice for this resident")
     try:
         if kind == "identity_notice":
             notice = parse_notice_body(body, today=today)
             problem = _check_origin(here, sender, notice.municipality_code)
             if problem:
-                return Outcome(QUARANTINED, problem), subject
+                return Outcome(QUARANTINED, problem)
             apply_notice(session, notice, envelope_id=envelope_id, now=now)
         elif kind == "identity_snapshot":
             info, municipality_code, deleted = parse_snapshot_body(body, today=today)
             problem = _check_origin(here, sender, municipality_code)
             if problem:
-                return Outcome(QUARANTINED, problem), subject
+                return Outcome(QUARANTINED, problem)
             apply_snapshot(
                 session,
                 info,
@@ -112,13 +191,13 @@ def receive_identity_message(
             code, municipality_code = _parse_withdrawal(body)
             problem = _check_origin(here, sender, municipality_code)
             if problem:
-                return Outcome(QUARANTINED, problem), subject
+                return Outcome(QUARANTINED, problem)
             withdraw(session, code, municipality_code=municipality_code)
         else:
-            return Outcome(QUARANTINED, f"unknown kind {kind!r}"), subject
+            return Outcome(QUARANTINED, f"unknown kind {kind!r}")
     except DomainError as error:
-        return Outcome(QUARANTINED, f"{error.code}: {error.message_en}"), subject
-    return Outcome(APPLIED, forward=parent_of(here) is not None), subject
+        return Outcome(QUARANTINED, f"{error.code}: {error.message_en}")
+    return Outcome(APPLIED, forward=parent_of(here) is not None)
 
 
 def _subject_of(body: dict[str, Any]) -> str | None:
@@ -152,10 +231,11 @@ def _write(
     envelope_id: str,
     now: datetime,
 ) -> None:
-    row = session.get(IdentityRecordRow, info.resident_code)
+    row = _find_record(session, info.resident_code)
     if row is None:
         row = IdentityRecordRow(resident_code=info.resident_code, version=0)
         session.add(row)
+        _remember_record(session, row)
     elif deleted and not row.deleted and row.municipality_code != municipality_code:
         # The person has already moved in elsewhere: the old municipality's deletion is history,
         # not the current state.
@@ -239,6 +319,7 @@ def apply_notice(
     before = body["change"]["before"]
     if notice.reason is ChangeReason.CODE_CHANGE and notice.before is not None:
         old = session.get(IdentityRecordRow, notice.before.resident_code)
+        # (the old code is not among the batch's subjects, so it is looked up directly)
         if old is not None and not old.deleted:
             old.deleted = True
             old.last_reason = notice.reason.value
@@ -284,9 +365,14 @@ def apply_snapshot(
 
 def withdraw(session: Session, resident_code: str, *, municipality_code: str) -> None:
     """A resident opted out of upstream notification: hold nothing about them any more."""
-    row = session.get(IdentityRecordRow, resident_code)
+    row = _find_record(session, resident_code)
     if row is not None and row.municipality_code != municipality_code:
         return
+    cache: dict[str, IdentityRecordRow] | None = session.info.get(_RECORD_CACHE)
+    if cache is not None:
+        cache.pop(resident_code, None)
+    if row is not None:
+        session.flush()  # pending changes to this row must not be written after its deletion
     session.execute(
         delete(IdentityHistoryRow).where(IdentityHistoryRow.resident_code == resident_code)
     )
