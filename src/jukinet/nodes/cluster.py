@@ -104,6 +104,8 @@ class Cluster:
     names: tuple[str, ...] = DEMO_NODES
     database_url_template: str | None = None
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: Longest wait between delivery retries (tests shorten it so a returning link drains fast).
+    max_backoff_seconds: float = 30.0
     nodes: dict[str, ClusterNode] = field(default_factory=dict)
 
     @property
@@ -143,6 +145,7 @@ class Cluster:
                 participation=str(extra.get("participation", "connected")),
                 allow_opt_out=bool(extra.get("allow_opt_out", False)),
                 secret_key=secret_key or os.urandom(32).hex(),
+                delivery_max_backoff_seconds=self.max_backoff_seconds,
             )
             config.save(folder)
             self.nodes[name] = ClusterNode(name=name, folder=folder, config=config)

@@ -46,6 +46,7 @@ class NodeConfig:
     host: str = "127.0.0.1"
     secret_key: str | None = None
     environment: str = "dev"
+    delivery_max_backoff_seconds: float = 30.0
 
     def save(self, folder: Path) -> Path:
         """Write ``node.json`` into ``folder`` (mode 0600: it holds the session secret)."""
@@ -72,6 +73,7 @@ class NodeConfig:
             "peers": self.peers,
             "participation": self.participation,
             "allow_opt_out": self.allow_opt_out,
+            "delivery_max_backoff_seconds": self.delivery_max_backoff_seconds,
         }
         if node_id.role.value == "municipality":
             values["municipality_code"] = node_id.code

@@ -1,0 +1,191 @@
+"""Reliability with real node processes: crashes and links that go down lose nothing.
+
+Each node is its own process (``python -m jukinet.nodes.runner``) with its own database on the
+backend under test, talking HTTPS with mutual TLS on loopback.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from jukinet.bootstrap import Node
+from jukinet.domain.identity import identity_digest
+from jukinet.domain.operators import Role
+from jukinet.nodes.cluster import Cluster
+from jukinet.seed import generate_households
+from jukinet.services import register
+from jukinet.services.operators import add_operator, authenticate
+from jukinet.services.population import load_population
+from jukinet.storage.tables import IdentityHistoryRow, IdentityRecordRow, OutboxRow, ResidentRow
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.factories import move_in_household, person
+
+pytestmark = pytest.mark.e2e
+
+TOWN = "municipality:132292"
+TOKYO = "prefecture:13"
+CENTRE = "national:jlis"
+PASSWORD = "process test password"  # noqa: S105
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
+    """Three node processes on the backend of ``database_url``."""
+    template = None
+    if not database_url.startswith("sqlite"):
+        template = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/jk_{uuid.uuid4().hex[:8]}_{{node}}"
+    built = Cluster(
+        folder=tmp_path / "cluster",
+        names=(CENTRE, TOKYO, TOWN),
+        database_url_template=template,
+        max_backoff_seconds=1.0,
+    )
+    built.create()
+    built.start()
+    try:
+        yield built
+    finally:
+        built.stop()
+        if template is not None:
+            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for node in built.nodes.values():
+                    name = node.config.database_url.rsplit("/", 1)[1]
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def _count(node: Node, table: type, *where: object) -> int:
+    with node.session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+
+def _wait(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _settled(cluster: Cluster, handles: dict[str, Node]) -> bool:
+    return all(
+        _count(handles[n], OutboxRow, OutboxRow.delivered_at.is_(None)) == 0 for n in (TOWN, TOKYO)
+    )
+
+
+def _municipal_digests(town: Node) -> dict[str, str]:
+    with town.uow() as uow:
+        rows = list(uow.session.scalars(select(ResidentRow)))
+        return {
+            r.resident_code: identity_digest(
+                uow.residents.to_record(r).identity(), deleted=r.status != "active"
+            )
+            for r in rows
+        }
+
+
+def _upstream_digests(node: Node) -> dict[str, str]:
+    with node.session_factory() as session:
+        return dict(
+            session.execute(select(IdentityRecordRow.resident_code, IdentityRecordRow.digest)).all()
+        )
+
+
+def test_prefecture_killed_mid_stream_loses_and_duplicates_nothing(cluster: Cluster) -> None:
+    handles = {n: cluster.handle(n) for n in (TOWN, TOKYO, CENTRE)}
+    town = handles[TOWN]
+    total = load_population(
+        town,
+        actor=None,
+        households=generate_households("132292", 10_000, today=date(2026, 11, 26), seed=7),
+    )
+    assert total == 10_000
+    _wait(
+        lambda: _count(handles[CENTRE], IdentityRecordRow) > 1500,
+        timeout=120,
+        what="the first notices to reach the centre",
+    )
+    cluster.kill(TOKYO)  # kill -9 in the middle of the stream
+    cluster.start([TOKYO])
+    _wait(
+        lambda: _count(handles[CENTRE], IdentityRecordRow) == total and _settled(cluster, handles),
+        timeout=300,
+        what="the network to settle",
+    )
+    expected = _municipal_digests(town)
+    for tier in (TOKYO, CENTRE):
+        assert _upstream_digests(handles[tier]) == expected
+        # Exactly once: one history entry per notice, however often envelopes were resent.
+        assert _count(handles[tier], IdentityHistoryRow) == total
+
+
+def test_changes_made_while_the_link_is_down_arrive_in_order(cluster: Cluster) -> None:
+    handles = {n: cluster.handle(n) for n in (TOWN, TOKYO, CENTRE)}
+    town = handles[TOWN]
+    add_operator(
+        town,
+        actor=None,
+        username="clerk",
+        display_name="窓口 職員",
+        role=Role.CLERK,
+        password=PASSWORD,
+    )
+    clerk = authenticate(town, username="clerk", password=PASSWORD)
+    arrived = move_in_household(town, clerk, person()).records[0].record
+    code = arrived.resident_code
+    _wait(
+        lambda: _count(handles[CENTRE], IdentityRecordRow) == 1, timeout=60, what="the first notice"
+    )
+    cluster.kill(TOKYO)
+    addresses = ["東京都西東京市田無町一丁目1番1号", "東京都西東京市向台町二丁目2番2号"]
+    for address in addresses:
+        register.file_move_within(
+            town,
+            actor=clerk,
+            household_number=arrived.household_number,
+            address=address,
+            moved_on=date(2026, 11, 26),
+            filed_on=date(2026, 11, 26),
+        )
+    register.file_name_change(
+        town,
+        actor=clerk,
+        resident_code=code,
+        family_name="髙橋",
+        given_name="太郎",
+        family_name_kana="タカハシ",
+        given_name_kana="タロウ",
+        changed_on=date(2026, 11, 26),
+        filed_on=date(2026, 11, 26),
+    )
+    time.sleep(2)  # the municipality keeps retrying against a dead link
+    assert _count(town, OutboxRow, OutboxRow.delivered_at.is_(None)) == 3
+    cluster.start([TOKYO])
+    _wait(
+        lambda: _settled(cluster, handles) and _count(handles[CENTRE], IdentityHistoryRow) == 4,
+        timeout=120,
+        what="the queued changes to drain",
+    )
+    with handles[CENTRE].session_factory() as session:
+        history = list(
+            session.scalars(
+                select(IdentityHistoryRow)
+                .where(IdentityHistoryRow.resident_code == code)
+                .order_by(IdentityHistoryRow.version)
+            )
+        )
+        record = session.get(IdentityRecordRow, code)
+    assert [h.reason for h in history] == ["A02", "B01", "B01", "B02"]
+    assert [h.identity["address"] for h in history[1:3]] == addresses
+    assert record is not None
+    assert record.family_name == "髙橋"
+    assert record.address == addresses[-1]
