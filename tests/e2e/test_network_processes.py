@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 TOWN = "municipality:132292"
 TOKYO = "prefecture:13"
 CENTRE = "national:jlis"
-PASSWORD = "process test password"  # noqa: S105
+PASSWORD = "process test password"
 
 
 @pytest.fixture

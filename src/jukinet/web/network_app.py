@@ -29,6 +29,7 @@ def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
     )
     app.state.node = node
     app.state.net = net
+    app.include_router(__import__("jukinet.web.network_reconcile", fromlist=["router"]).router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:
