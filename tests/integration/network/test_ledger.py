@@ -10,8 +10,8 @@ from jukinet.services import ledger
 from jukinet.storage.tables import OutboxRow
 from jukinet.web.app import create_app
 from tests.integration.network.conftest import PREFECTURE, Tiers
-from tests.support.factories import PASSWORD, api_headers, make_actor, move_in_household, person
 from tests.integration.web.test_pages import _csrf
+from tests.support.factories import PASSWORD, api_headers, make_actor, move_in_household, person
 from tests.support.network import sender
 
 

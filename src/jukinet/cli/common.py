@@ -1,0 +1,155 @@
+"""What every command shares: settings, the node, sign-in, dates, and how errors are shown.
+
+User errors never end in a traceback: a :class:`~jukinet.domain.errors.DomainError` is printed
+with its code, its Japanese and English messages and the field, in red, and the command exits
+with status 2. A database that was never migrated gets a hint instead of a stack of SQL.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import ParamSpec, TypeVar
+
+import pydantic
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from jukinet.bootstrap import Node, build_node
+from jukinet.config import Settings, load_settings
+from jukinet.domain.errors import DomainError
+from jukinet.domain.operators import Actor
+from jukinet.domain.wareki import format_wareki, parse_date
+from jukinet.services.operators import authenticate
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Exit status for an input the register refuses (a domain error), and for anything else wrong.
+EXIT_REFUSED = 2
+EXIT_FAILED = 1
+
+PASSWORD_ENV = "JUKINET_OPERATOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
+OPERATOR_ENV = "JUKINET_OPERATOR"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class CliState:
+    """Options given before the command (``jukinet --database-url … COMMAND``)."""
+
+    database_url: str | None = None
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The global options, whichever sub-command ``ctx`` belongs to."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
+    """Settings from the environment, with ``--database-url`` and ``overrides`` applied."""
+    database_url = state_of(ctx).database_url
+    if database_url:
+        overrides.setdefault("database_url", database_url)
+    return load_settings(**overrides)
+
+
+def node_of(ctx: typer.Context, **overrides: object) -> Node:
+    """The node the command works on; its engine is disposed when the command ends."""
+    node = build_node(settings_of(ctx, **overrides))
+    ctx.call_on_close(node.engine.dispose)
+    return node
+
+
+def print_domain_error(error: DomainError) -> None:
+    """The error as a clerk and an administrator both understand it."""
+    err_console.print(
+        f"[bold red]エラー {escape(error.code)}[/]: [red]{escape(error.message_ja)}[/]"
+    )
+    err_console.print(
+        f"[bold red]Error {escape(error.code)}[/]: [red]{escape(error.message_en)}[/]"
+    )
+    if error.field:
+        err_console.print(f"[red]項目 / field: {escape(error.field)}[/]")
+
+
+def cli_command(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn user errors into a red message and an exit status instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as error:
+            print_domain_error(error)
+            raise typer.Exit(EXIT_REFUSED) from None
+        except pydantic.ValidationError as error:
+            err_console.print("[bold red]設定が正しくありません / invalid settings[/]")
+            for problem in error.errors():
+                where = ".".join(str(part) for part in problem["loc"]) or "settings"
+                err_console.print(f"[red]  {escape(where)}: {escape(problem['msg'])}[/]")
+            raise typer.Exit(EXIT_REFUSED) from None
+        except (OperationalError, ProgrammingError) as error:
+            err_console.print("[bold red]データベースエラー / database error[/]")
+            err_console.print(f"[red]{escape(str(error.orig))}[/]")
+            err_console.print(
+                "データベースを作成・更新するには [bold]jukinet db upgrade[/] を実行してください。 "
+                "/ Run [bold]jukinet db upgrade[/] to create or update the database."
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return wrapper
+
+
+def parse_date_option(value: str | None, *, field: str, default: date | None = None) -> date:
+    """A date typed as 和暦 (令和8年11月26日, R8.11.26) or ISO (2026-11-26)."""
+    if value is None or not value.strip():
+        if default is None:
+            raise typer.BadParameter(f"{field} is required")
+        return default
+    return parse_date(value, field=field)
+
+
+def wareki(d: date | None) -> str:
+    """``令和8年11月26日 (2026-11-26)``, or an empty string."""
+    return "" if d is None else f"{format_wareki(d)} ({d.isoformat()})"
+
+
+def read_secret(prompt: str, *, confirm: bool) -> str:
+    """A password typed without echo (twice when ``confirm``)."""
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def read_stdin_secret() -> str:
+    """The first line of standard input, without its line ending."""
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def terminal_id() -> str:
+    """How the operation log names this terminal: the command line on this host."""
+    return f"cli:{socket.gethostname()}"[:40]
+
+
+def sign_in(node: Node, username: str | None) -> Actor:
+    """Authenticate the operator: the password comes from the environment or a hidden prompt."""
+    if not username:
+        raise typer.BadParameter(
+            f"--operator (or {OPERATOR_ENV}) is required", param_hint="--operator"
+        )
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        password = read_secret(f"{username} のパスワード / password", confirm=False)
+    return authenticate(node, username=username, password=password, terminal_id=terminal_id())

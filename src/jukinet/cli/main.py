@@ -1,0 +1,64 @@
+"""The ``jukinet`` command: database, operators, codes, seeding, lookups, counter work, server.
+
+Settings come from the environment (``JUKINET_*``); ``--database-url`` overrides the database
+for one invocation. Errors the register refuses exit with status 2 and a bilingual message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jukinet import __version__
+from jukinet.cli import codes, db, operators, register, residents
+from jukinet.cli.common import state_of
+from jukinet.cli.demo import demo_command
+from jukinet.cli.seed import seed_command
+from jukinet.cli.serve import serve_command
+
+app = typer.Typer(
+    name="jukinet",
+    help="jukinet — 住民基本台帳ネットワーク (resident registry network) node tools.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jukinet {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Database URL for this invocation (overrides JUKINET_DATABASE_URL).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """jukinet node tools."""
+    state_of(ctx).database_url = database_url
+
+
+app.add_typer(db.app, name="db")
+app.add_typer(operators.app, name="operator")
+app.add_typer(codes.app, name="codes")
+app.add_typer(residents.app, name="resident")
+app.add_typer(register.app, name="register")
+app.command("seed")(seed_command)
+app.command("serve")(serve_command)
+app.command("demo")(demo_command)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,231 @@
+"""``jukinet pki …``, ``jukinet node …`` and ``jukinet network …``: running the network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography import x509
+from rich.table import Table
+
+from jukinet.bootstrap import Node, build_node
+from jukinet.cli.common import cli_command, console
+from jukinet.domain.network import NodeId
+from jukinet.domain.operators import Actor, Role
+from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
+from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
+from jukinet.nodes.municipality import initial_load
+from jukinet.nodes.runner import NodeConfig, run_node
+from jukinet.services import ledger
+from jukinet.storage.migrate import upgrade
+
+pki_app = typer.Typer(
+    help="The network's PKI: CA, node certificates, revocation.", no_args_is_help=True
+)
+node_app = typer.Typer(help="Configure and run one node.", no_args_is_help=True)
+network_app = typer.Typer(help="The delivery ledger and participation.", no_args_is_help=True)
+
+DirOption = Annotated[Path, typer.Option("--dir", help="The node's folder (holds node.json).")]
+PkiOption = Annotated[Path, typer.Option("--pki", help="The network PKI folder.")]
+#: Commands run on the node's own server act with full authority, like a local administrator.
+LOCAL_ADMIN = Actor(operator_id=0, username="local-admin", role=Role.SUPERVISOR)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+PIN_ENV = "JUKINET_CA_PIN"
+TOKEN_FILE = "ca.pkcs11.json"  # noqa: S105 - a file name
+
+
+def _token_signer(settings: dict[str, str], *, create: bool = False) -> CaSigner:
+    pin = os.environ.get(PIN_ENV)
+    if not pin:
+        raise typer.BadParameter(f"set {PIN_ENV} to the token's user PIN")
+    signer = Pkcs11CaSigner(
+        token_label=settings["token_label"],
+        pin=pin,
+        key_label=settings["key_label"],
+        module=settings["module"],
+    )
+    if create:
+        signer.generate()
+    return signer
+
+
+def _ca_signer(pki: NetworkPki) -> CaSigner:
+    token = pki.folder / TOKEN_FILE
+    if token.exists():
+        return _token_signer(json.loads(token.read_text(encoding="utf-8")))
+    key = pki.folder / "ca.key"
+    if not key.exists():
+        raise typer.BadParameter(f"no CA key in {pki.folder}")
+    return FileCaSigner.load(key)
+
+
+@pki_app.command("init")
+@cli_command
+def pki_init(
+    folder: Annotated[Path, typer.Option("--dir", help="Where to create the PKI.")],
+    nodes: Annotated[
+        list[str], typer.Option("--node", help="A node to issue, e.g. prefecture:13.")
+    ] = [],  # noqa: B006 - Typer reads the default, never mutates it
+    pkcs11_token: Annotated[
+        str | None,
+        typer.Option(help=f"Keep the CA key in this PKCS#11 token (PIN from ${PIN_ENV})."),
+    ] = None,
+    pkcs11_module: Annotated[str, typer.Option(help="The PKCS#11 module.")] = DEFAULT_MODULE,
+) -> None:
+    """Create the network CA (key in a PKCS#11 token, or a file for demos); issue nodes."""
+    if (folder / "ca.crt").exists():
+        raise typer.BadParameter(f"{folder} already holds a CA")
+    folder.mkdir(parents=True, exist_ok=True)
+    signer: CaSigner
+    if pkcs11_token:
+        settings = {"token_label": pkcs11_token, "key_label": "jukinet-ca", "module": pkcs11_module}
+        signer = _token_signer(settings, create=True)
+        (folder / TOKEN_FILE).write_text(json.dumps(settings), encoding="utf-8")
+    else:
+        file_signer = FileCaSigner.generate()
+        file_signer.save(folder / "ca.key")
+        signer = file_signer
+    pki = NetworkPki(folder)
+    pki.init(signer, now=_now())
+    for name in nodes:
+        pki.issue_node(signer, str(NodeId.parse(name)), now=_now())
+    console.print(f"[green]CA created in {folder}[/] ({len(nodes)} node(s) issued)")
+
+
+@pki_app.command("issue")
+@cli_command
+def pki_issue(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> None:
+    """Issue a node its TLS certificate and signing key."""
+    pki = NetworkPki(pki_dir)
+    creds = pki.issue_node(_ca_signer(pki), str(NodeId.parse(node)), now=_now())
+    console.print(f"[green]issued {node}[/] → {creds.folder}")
+
+
+@pki_app.command("revoke")
+@cli_command
+def pki_revoke(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> None:
+    """Revoke a node's TLS certificate and publish the new CRL (nodes refuse it at once)."""
+    pki = NetworkPki(pki_dir)
+    creds = pki.node(str(NodeId.parse(node)))
+    cert = x509.load_pem_x509_certificate(creds.tls_cert.read_bytes())
+    pki.revoke(_ca_signer(pki), cert, now=_now())
+    console.print(f"[yellow]revoked {node}[/] (serial {cert.serial_number:x})")
+
+
+@node_app.command("init")
+@cli_command
+def node_init(
+    folder: DirOption,
+    node: Annotated[str, typer.Option("--node", help="municipality:132292, prefecture:13, …")],
+    pki_dir: PkiOption,
+    network_port: Annotated[int, typer.Option(help="Mutual-TLS port for neighbours.")],
+    operator_port: Annotated[int, typer.Option(help="Port of the pages and API.")],
+    peer: Annotated[
+        list[str],
+        typer.Option(
+            "--peer", help="A neighbour as NAME=URL, e.g. prefecture:13=https://127.0.0.1:8413"
+        ),
+    ] = [],  # noqa: B006 - Typer reads the default, never mutates it
+    database_url: Annotated[str | None, typer.Option(help="Default: SQLite in the folder.")] = None,
+    participation: Annotated[str, typer.Option(help="connected or disconnected.")] = "connected",
+    allow_opt_out: Annotated[bool, typer.Option(help="Let residents opt out.")] = False,
+) -> None:
+    """Write the node's configuration (node.json) and create its database."""
+    name = str(NodeId.parse(node))
+    if participation not in ("connected", "disconnected"):
+        raise typer.BadParameter("connected or disconnected", param_hint="--participation")
+    peers = {}
+    for item in peer:
+        key, _, url = item.partition("=")
+        peers[str(NodeId.parse(key))] = url
+    url = database_url or f"sqlite:///{folder / 'node.sqlite3'}"
+    config = NodeConfig(
+        node=name,
+        database_url=url,
+        pki_dir=str(pki_dir),
+        network_port=network_port,
+        operator_port=operator_port,
+        peers=peers,
+        participation=participation,
+        allow_opt_out=allow_opt_out,
+        secret_key=os.urandom(32).hex(),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    path = config.save(folder)
+    console.print(f"[green]{name}[/] configured in {path}")
+
+
+@node_app.command("serve")
+@cli_command
+def node_serve(folder: DirOption) -> None:
+    """Serve the node: operator pages/API, the mutual-TLS endpoint, and delivery workers."""
+    config = NodeConfig.load(folder)
+    console.print(
+        f"{config.node}: network https://{config.host}:{config.network_port} "
+        f"(mutual TLS), pages http://{config.host}:{config.operator_port}/"
+    )
+    run_node(folder)
+
+
+def _node(ctx: typer.Context, folder: Path) -> Node:
+    node = build_node(NodeConfig.load(folder).settings())
+    ctx.call_on_close(node.engine.dispose)
+    return node
+
+
+@network_app.command("status")
+@cli_command
+def network_status(ctx: typer.Context, folder: DirOption) -> None:
+    """The delivery ledger: per link, sequences, queue, oldest undelivered, quarantine."""
+    node = _node(ctx, folder)
+    table = Table(title=f"送受信台帳 / delivery ledger — {node.node_id}")
+    for column in (
+        "peer",
+        "sent",
+        "acked",
+        "received",
+        "queued",
+        "oldest (s)",
+        "quarantined out/in",
+        "last error",
+    ):
+        table.add_column(column)
+    for link in ledger.link_statuses(node, actor=LOCAL_ADMIN):
+        oldest = link.oldest_undelivered_seconds
+        table.add_row(
+            link.peer,
+            str(link.last_sent),
+            str(link.last_acked),
+            str(link.last_received),
+            str(link.queued),
+            "—" if oldest is None else f"{oldest:.1f}",
+            f"{link.quarantined_outbound}/{link.quarantined_inbound}",
+            link.last_error or "—",
+        )
+    console.print(table)
+    held = ledger.quarantined_messages(node, actor=LOCAL_ADMIN, limit=20)
+    if held:
+        console.print(f"[yellow]{len(held)} message(s) quarantined or held:[/]")
+        for message in held:
+            console.print(
+                f"  {message.direction} {message.peer} #{message.sequence} "
+                f"{message.status} {message.subject or ''}: {message.reason or ''}"
+            )
+
+
+@network_app.command("initial-load")
+@cli_command
+def network_initial_load(ctx: typer.Context, folder: DirOption) -> None:
+    """Queue a snapshot of every record for upstream (after connecting a municipality)."""
+    count = initial_load(_node(ctx, folder))
+    console.print(f"[green]{count} snapshot(s) queued[/]")
