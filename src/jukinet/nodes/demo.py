@@ -1,0 +1,201 @@
+"""The demo network: the national centre, Tokyo and Kanagawa, Nishitokyo, Kunitachi, Yokohama.
+
+Each node is its own process with its own database; they talk HTTPS with mutual TLS on
+loopback. Residents are synthetic; a few of them move between the municipalities once the
+network is up, so that the move-in notices, deletions and history can be seen at every tier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from jukinet.bootstrap import Node
+from jukinet.domain.operators import Actor, Role
+from jukinet.nodes.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
+from jukinet.seed import generate_households
+from jukinet.services import register
+from jukinet.services.operators import add_operator, authenticate
+from jukinet.services.population import allot_codes_in_bulk, load_population
+from jukinet.services.register import PersonInput
+from jukinet.storage.tables import IdentityRecordRow, OutboxRow, ResidentRow
+
+DEMO_OPERATORS = (
+    ("madoguchi", Role.CLERK, "デモ 窓口担当"),
+    ("kanri", Role.SUPERVISOR, "デモ 管理職"),
+    ("anzen", Role.SECURITY_OFFICER, "デモ セキュリティ責任者"),
+)
+#: How the demo's residents are shared among the municipalities.
+SHARES = {"municipality:132292": 0.4, "municipality:132152": 0.2, "municipality:141003": 0.4}
+SPARE_CODES = 1_000
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoNetwork:
+    """A running demo: the cluster and the operators' passwords."""
+
+    cluster: Cluster
+    passwords: dict[str, str]
+    moves: list[str]
+
+
+def _municipality_code(name: str) -> str:
+    return name.split(":", 1)[1]
+
+
+def _operators(node: Node, passwords: dict[str, str]) -> None:
+    for username, role, display in DEMO_OPERATORS:
+        add_operator(
+            node,
+            actor=None,
+            username=username,
+            display_name=display,
+            role=role,
+            password=passwords[username],
+        )
+
+
+def build_demo(
+    folder: Path,
+    *,
+    residents: int,
+    seed: int,
+    database_url_template: str | None = None,
+    say: Say = print,
+) -> DemoNetwork:
+    """Create the PKI, the six nodes and their databases, operators and residents."""
+    if folder.exists():
+        shutil.rmtree(folder)
+        say(f"以前のデモを削除しました / removed the previous demo in {folder}")
+    cluster = Cluster(
+        folder=folder,
+        names=DEMO_NODES,
+        settings=DEMO_SETTINGS,
+        database_url_template=database_url_template,
+        max_backoff_seconds=5.0,
+    )
+    cluster.create()
+    passwords = {username: secrets.token_urlsafe(12) for username, _, _ in DEMO_OPERATORS}
+    today = dt.datetime.now(dt.UTC).date()
+    for offset, name in enumerate(DEMO_NODES):
+        node = cluster.handle(name)
+        try:
+            _operators(node, passwords)
+            if name in SHARES:
+                count = max(1, round(residents * SHARES[name]))
+                code = _municipality_code(name)
+                allot_codes_in_bulk(
+                    node,
+                    count=count + SPARE_CODES,
+                    rng=random.Random(seed + offset),  # noqa: S311
+                )
+                say(f"{name}: {count:,} 人の住民を作成中 / seeding {count:,} residents …")
+                load_population(
+                    node,
+                    actor=None,
+                    households=generate_households(code, count, today=today, seed=seed + offset),
+                )
+        finally:
+            node.engine.dispose()
+    return DemoNetwork(cluster=cluster, passwords=passwords, moves=[])
+
+
+def _clerk(node: Node, password: str) -> Actor:
+    return authenticate(node, username="madoguchi", password=password)
+
+
+def make_moves(demo: DemoNetwork, *, count: int = 3, say: Say = print) -> list[str]:
+    """Move a few Nishitokyo residents to Yokohama (転出 → 転入 with a 転入通知)."""
+    old = demo.cluster.handle("municipality:132292")
+    new = demo.cluster.handle("municipality:141003")
+    moved: list[str] = []
+    try:
+        clerk = _clerk(new, demo.passwords["madoguchi"])
+        with old.uow() as uow:
+            rows = list(
+                uow.session.scalars(
+                    select(ResidentRow)
+                    .where(ResidentRow.status == "active", ResidentRow.relationship == "head")
+                    .order_by(ResidentRow.id)
+                    .limit(count)
+                )
+            )
+            records = [uow.residents.to_record(r) for r in rows]
+        today = new.today()
+        for index, record in enumerate(records):
+            person = PersonInput(
+                family_name=record.name.family,
+                given_name=record.name.given,
+                family_name_kana=record.name.family_kana,
+                given_name_kana=record.name.given_kana,
+                birth_date=record.birth_date,
+                sex=record.sex,
+                relationship=record.relationship,
+                resident_code=record.resident_code,
+                domicile=record.domicile,
+                domicile_head=record.domicile_head,
+            )
+            register.file_move_in(
+                new,
+                actor=clerk,
+                persons=[person],
+                address=f"神奈川県横浜市中区山下町{index + 1}番地",
+                previous_address=record.address,
+                previous_municipality_code="132292",
+                moved_on=today,
+                filed_on=today,
+            )
+            moved.append(record.resident_code)
+            say(f"転入: {record.name.full} → 横浜市 (住民票コード {record.resident_code})")
+    finally:
+        old.engine.dispose()
+        new.engine.dispose()
+    demo.moves = moved
+    return moved
+
+
+def wait_until_delivered(demo: DemoNetwork, *, timeout: float = 300.0, say: Say = print) -> bool:
+    """Wait until every connected node's outbox is empty; reports progress at the centre."""
+    handles = {name: demo.cluster.handle(name) for name in DEMO_NODES}
+    deadline = time.monotonic() + timeout
+    last = -1
+    try:
+        while time.monotonic() < deadline:
+            pending = 0
+            for node in handles.values():
+                if not node.connected:
+                    continue
+                with node.session_factory() as session:
+                    pending += int(
+                        session.scalar(
+                            select(func.count())
+                            .select_from(OutboxRow)
+                            .where(OutboxRow.delivered_at.is_(None))
+                        )
+                        or 0
+                    )
+            with handles["national:jlis"].session_factory() as session:
+                held = int(session.scalar(select(func.count()).select_from(IdentityRecordRow)) or 0)
+            if held != last:
+                say(
+                    f"全国センター保有件数 / records at the centre: {held:,} "
+                    f"(未送信 / queued: {pending:,})"
+                )
+                last = held
+            if pending == 0:
+                return True
+            time.sleep(1.0)
+        return False
+    finally:
+        for node in handles.values():
+            node.engine.dispose()
