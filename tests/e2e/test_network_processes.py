@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from typer.testing import CliRunner
 
 from jukinet.bootstrap import Node
+from jukinet.cli.main import app
 from jukinet.domain.identity import identity_digest
 from jukinet.domain.operators import Role
 from jukinet.nodes.cluster import Cluster
@@ -126,6 +128,14 @@ def test_prefecture_killed_mid_stream_loses_and_duplicates_nothing(cluster: Clus
         assert _upstream_digests(handles[tier]) == expected
         # Exactly once: one history entry per notice, however often envelopes were resent.
         assert _count(handles[tier], IdentityHistoryRow) == total
+    # ... and reconciliation, asked through the command line, agrees.
+    folder = str(cluster.nodes[TOWN].folder)
+    checked = CliRunner().invoke(app, ["reconcile", "--dir", folder, "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "consistent" in checked.output
+    status = CliRunner().invoke(app, ["network", "status", "--dir", folder])
+    assert status.exit_code == 0, status.output
+    assert TOKYO in status.output
 
 
 def test_changes_made_while_the_link_is_down_arrive_in_order(cluster: Cluster) -> None:

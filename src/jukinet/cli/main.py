@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 
 from jukinet import __version__
-from jukinet.cli import codes, db, operators, register, residents
+from jukinet.cli import codes, db, network, operators, register, residents
 from jukinet.cli.common import state_of
-from jukinet.cli.demo import demo_command
+from jukinet.cli.demo import demo_command as single_node_demo_command
+from jukinet.cli.demo_network import demo_command
 from jukinet.cli.seed import seed_command
 from jukinet.cli.serve import serve_command
 
@@ -56,9 +57,14 @@ app.add_typer(operators.app, name="operator")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")
 app.add_typer(register.app, name="register")
+app.add_typer(network.pki_app, name="pki")
+app.add_typer(network.node_app, name="node")
+app.add_typer(network.network_app, name="network")
+app.command("reconcile")(network.reconcile_command)
 app.command("seed")(seed_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
+app.command("demo-node")(single_node_demo_command)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

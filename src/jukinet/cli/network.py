@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from cryptography import x509
+from rich.markup import escape
 from rich.table import Table
 
 from jukinet.bootstrap import Node, build_node
@@ -18,6 +19,7 @@ from jukinet.domain.network import NodeId
 from jukinet.domain.operators import Actor, Role
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
+from jukinet.network.reconcile import reconcile
 from jukinet.nodes.municipality import initial_load
 from jukinet.nodes.runner import NodeConfig, run_node
 from jukinet.services import ledger
@@ -189,8 +191,8 @@ def network_status(ctx: typer.Context, folder: DirOption) -> None:
     """The delivery ledger: per link, sequences, queue, oldest undelivered, quarantine."""
     node = _node(ctx, folder)
     table = Table(title=f"送受信台帳 / delivery ledger — {node.node_id}")
+    table.add_column("peer", no_wrap=True, min_width=19)
     for column in (
-        "peer",
         "sent",
         "acked",
         "received",
@@ -229,3 +231,25 @@ def network_initial_load(ctx: typer.Context, folder: DirOption) -> None:
     """Queue a snapshot of every record for upstream (after connecting a municipality)."""
     count = initial_load(_node(ctx, folder))
     console.print(f"[green]{count} snapshot(s) queued[/]")
+
+
+@cli_command
+def reconcile_command(
+    ctx: typer.Context,
+    folder: DirOption,
+    dry_run: Annotated[bool, typer.Option(help="Report only; queue no repairs.")] = False,
+    show_codes: Annotated[bool, typer.Option(help="List the differing resident codes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare this municipality with its prefecture and the centre; repair by re-sending.
+
+    Exit status 0 when every tier agrees, 1 when differences were found (and, unless
+    --dry-run, repairs queued for the running node to deliver), 2 when refused.
+    """
+    report = reconcile(_node(ctx, folder), repair=not dry_run)
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for line in report.lines(show_codes=show_codes):
+            console.print(escape(line))
+    raise typer.Exit(0 if report.consistent else 1)

@@ -115,7 +115,7 @@ def _wareki_iso(iso: str) -> str:
 def records_table(views: list[RecordView], *, title: str, show_codes: bool = True) -> Table:
     """Several records, one line each."""
     table = Table(title=title)
-    table.add_column("住民票コード / code")
+    table.add_column("住民票コード / code", no_wrap=True, min_width=11)
     table.add_column("氏名 / name")
     table.add_column("フリガナ / reading")
     table.add_column("生年月日 / born")

@@ -113,14 +113,27 @@ class Cluster:
         """The network's PKI folder."""
         return NetworkPki(self.folder / "pki")
 
-    def create(self, *, now: dt.datetime | None = None, secret_key: str | None = None) -> None:
-        """Make the PKI, each node's credentials, configuration and migrated database."""
+    def create(
+        self,
+        *,
+        now: dt.datetime | None = None,
+        secret_key: str | None = None,
+        base_port: int | None = None,
+    ) -> None:
+        """Make the PKI, each node's credentials, configuration and migrated database.
+
+        With ``base_port`` the operator ports are base, base+1, … and the network ports
+        base+100, base+101, … (in the order of ``names``); otherwise free ports are picked.
+        """
         now = now or dt.datetime.now(dt.UTC)
         signer = FileCaSigner.generate()
         self.folder.mkdir(parents=True, exist_ok=True)
         signer.save(self.folder / "pki" / "ca.key")
         self.pki.init(signer, now=now)
-        ports = {n: (free_port(), free_port()) for n in self.names}
+        if base_port is None:
+            ports = {n: (free_port(), free_port()) for n in self.names}
+        else:
+            ports = {n: (base_port + 100 + i, base_port + i) for i, n in enumerate(self.names)}
         ids = {n: NodeId.parse(n) for n in self.names}
         for name in self.names:
             self.pki.issue_node(signer, name, now=now)

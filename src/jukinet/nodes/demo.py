@@ -71,6 +71,7 @@ def build_demo(
     residents: int,
     seed: int,
     database_url_template: str | None = None,
+    base_port: int | None = None,
     say: Say = print,
 ) -> DemoNetwork:
     """Create the PKI, the six nodes and their databases, operators and residents."""
@@ -84,7 +85,7 @@ def build_demo(
         database_url_template=database_url_template,
         max_backoff_seconds=5.0,
     )
-    cluster.create()
+    cluster.create(base_port=base_port)
     passwords = {username: secrets.token_urlsafe(12) for username, _, _ in DEMO_OPERATORS}
     today = dt.datetime.now(dt.UTC).date()
     for offset, name in enumerate(DEMO_NODES):

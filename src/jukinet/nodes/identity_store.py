@@ -318,8 +318,11 @@ def apply_notice(
     body = notice.as_body()
     before = body["change"]["before"]
     if notice.reason is ChangeReason.CODE_CHANGE and notice.before is not None:
-        old = session.get(IdentityRecordRow, notice.before.resident_code)
-        # (the old code is not among the batch's subjects, so it is looked up directly)
+        # The old code may have arrived earlier in the same batch (not yet flushed): look in the
+        # batch's records first, then in the database.
+        old = _find_record(session, notice.before.resident_code) or session.get(
+            IdentityRecordRow, notice.before.resident_code
+        )
         if old is not None and not old.deleted:
             old.deleted = True
             old.last_reason = notice.reason.value

@@ -31,8 +31,10 @@ def allot_codes(node: Node, *, count: int, rng: random.Random | None = None) -> 
     with node.uow() as uow:
         remaining = count
         while remaining:
-            batch = random_resident_codes(generator, min(remaining, 50_000))
-            fresh = [c for c in batch if c not in set(uow.codes.known(batch))]
+            # Chunks stay well under SQLite's limit on bound parameters.
+            batch = random_resident_codes(generator, min(remaining, 10_000))
+            known = uow.codes.known(batch)
+            fresh = [c for c in batch if c not in known]
             uow.codes.allot(fresh, municipality_code=node.municipality_code, now=node.now())
             uow.flush()
             remaining -= len(fresh)

@@ -1,12 +1,16 @@
 """Enter a (synthetic) population on the register in bulk: 職権記載 by the thousand.
 
-Writes exactly what the counter services write for an ex-officio entry — the household, the
-resident row (version 1), its first version in the history, an identity notice in the outbox and
-a register event — but with one multi-row INSERT per table per batch instead of one ORM flush per
-person. Each batch is one transaction: it commits whole or leaves nothing behind.
+Writes what the counter services write for an ex-officio entry — the household, the resident
+row (version 1), its first version in the history, an identity notice in the outbox (unless the
+municipality is disconnected) and a register event (one per batch) — but with one bulk insert
+per table per batch (``executemany`` on SQLite, ``COPY`` on PostgreSQL) instead of one ORM flush
+per person. Each batch is one transaction: it commits whole or leaves nothing behind.
 
 Every record is checked with the same domain rules as at the counter (names, readings, birth
 date, domicile, address, one head per household) before its batch's transaction opens.
+
+Measured on the 2-core development machine, 100,000 residents take about 25–35 s on either
+backend (``jukinet seed --residents 100000``).
 """
 
 from __future__ import annotations
@@ -153,6 +157,22 @@ def allot_codes_in_bulk(node: Node, *, count: int, rng: random.Random | None = N
         return read.codes.available_count(node.municipality_code)
 
 
+def _analyze(node: Node, *tables: Table) -> None:
+    """Refresh PostgreSQL's statistics of ``tables`` after a bulk change (no-op on SQLite).
+
+    Without them the planner keeps the estimates of an empty table: after a few executions
+    psycopg prepares the code-claiming UPDATE, PostgreSQL switches to a generic plan, walks the
+    whole pool through the state index and compares each code with every one of the batch's
+    2,000: seven seconds a batch instead of a tenth of one.
+    """
+    if node.engine.dialect.name != "postgresql":
+        return
+    with node.engine.begin() as connection:
+        preparer = connection.dialect.identifier_preparer
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {preparer.format_table(table)}")
+
+
 def _top_up_pool(node: Node, needed: int, rng: random.Random) -> None:
     """Allot codes until the pool holds at least ``needed``."""
     with node.uow() as uow:
@@ -271,9 +291,8 @@ def _draw_codes(
     """Take ``count`` codes from the pool and mark them issued (in the caller's transaction).
 
     Codes are taken in code order from ``after`` on (the last code of the previous batch), so
-    each batch reads only fresh index entries: on PostgreSQL, rescanning the entries of codes
-    already issued (dead row versions until vacuum) made every batch slower than the last. If
-    the pool has nothing left past ``after`` (the pool was topped up meanwhile), the scan starts
+    each batch reads the next slice of the pool instead of the whole pool again. If nothing is
+    left past ``after`` (the pool was topped up meanwhile with lower codes), the scan starts
     over from the lowest code.
 
     Candidates are claimed with ``UPDATE … WHERE state = 'available' RETURNING``: a code a clerk
@@ -551,6 +570,7 @@ def load_population(
         total = sum(len(h.members) for h in households)
     if total:
         _top_up_pool(node, total, generator)
+    _analyze(node, _codes)
     done = 0
     after: str | None = None
     validator = _Validator(municipality_code=node.municipality_code, today=node.today())
@@ -572,4 +592,6 @@ def load_population(
         done += written
         if progress is not None:
             progress(done, total if total is not None and total >= done else done)
+    # The counter's queries after a load deserve plans made for the tables' real size.
+    _analyze(node, _households, _residents, _versions, _outbox, _codes)
     return done

@@ -267,7 +267,11 @@ class IdentityHistoryRow(Base):
     """Every version of identity information received, with its change information."""
 
     __tablename__ = "identity_history"
-    __table_args__ = (Index("ix_identity_history_code", "resident_code", "version"),)
+    __table_args__ = (
+        Index("ix_identity_history_code", "resident_code", "version"),
+        # Reconciliation looks up the last version a municipality reported for moved residents.
+        Index("ix_identity_history_municipality", "municipality_code", "resident_code"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_code: Mapped[str] = mapped_column(String(11))

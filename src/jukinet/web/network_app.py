@@ -14,12 +14,13 @@ from jukinet.network import inbox
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
 from jukinet.nodes import municipality as _municipality_handlers  # noqa: F401 - registers routed handlers
+from jukinet.web.network_reconcile import router as reconcile_router
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
-    """Endpoints neighbours call: the inbox (and, later, reconciliation)."""
+    """Endpoints neighbours call: the inbox and reconciliation."""
     app = FastAPI(
         title=f"jukinet network endpoint {net.node}",
         version=__version__,
@@ -29,7 +30,7 @@ def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
     )
     app.state.node = node
     app.state.net = net
-    app.include_router(__import__("jukinet.web.network_reconcile", fromlist=["router"]).router)
+    app.include_router(reconcile_router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

@@ -245,7 +245,7 @@ def test_an_unknown_municipality_is_refused(tmp_path: Path) -> None:
 
 def test_demo_without_serving(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    result = run("demo", "--no-serve", "--residents", "300", "--data-dir", str(data_dir))
+    result = run("demo-node", "--no-serve", "--residents", "300", "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     for username in ("madoguchi", "kanri", "anzen"):
         assert username in result.output
@@ -261,7 +261,7 @@ def test_demo_without_serving(tmp_path: Path) -> None:
     assert roles["kanri"] == "supervisor"
     assert roles["anzen"] == "security_officer"
 
-    again = run("demo", "--no-serve", "--residents", "10", "--data-dir", str(data_dir))
+    again = run("demo-node", "--no-serve", "--residents", "10", "--data-dir", str(data_dir))
     assert again.exit_code == 0, again.output
     assert "removed the old demo database" in again.output
     engine = create_engine(f"sqlite:///{database}")
@@ -342,7 +342,7 @@ def test_demo_serves_on_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     served: list[tuple[str, int]] = []
     monkeypatch.setattr(demo, "run_server", lambda node, *, host, port: served.append((host, port)))
-    result = run("demo", "--residents", "20", "--port", "8765", "--data-dir", str(tmp_path))
+    result = run("demo-node", "--residents", "20", "--port", "8765", "--data-dir", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert served == [("127.0.0.1", 8765)]
     assert "http://127.0.0.1:8765/" in result.output

@@ -1,0 +1,58 @@
+"""Reconciliation endpoints of the mutual-TLS network app (see :mod:`jukinet.network.reconcile`).
+
+Served by prefectures (to their own municipalities) and by the national centre (to
+prefectures). The caller is the node its TLS client certificate names, checked exactly as the
+inbox checks it; refusals are JSON ``{"error": ...}`` with 400, 401, 403, 404 or 413.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from jukinet.bootstrap import Node
+from jukinet.network import reconcile
+from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.transport import peer_certificate
+
+router = APIRouter()
+
+Answer = Callable[..., dict[str, Any]]
+
+
+@router.post(reconcile.BUCKETS_PATH)
+async def buckets(request: Request) -> JSONResponse:
+    """Signed bucket digests of what this node holds for the caller's municipality."""
+    return await _answer(request, reconcile.answer_buckets)
+
+
+@router.post(reconcile.RECORDS_PATH)
+async def records(request: Request) -> JSONResponse:
+    """Signed resident code → record hash for the buckets asked for."""
+    return await _answer(request, reconcile.answer_records)
+
+
+async def _answer(request: Request, answer: Answer) -> JSONResponse:
+    node: Node = request.app.state.node
+    net: NetworkContext = request.app.state.net
+    raw = await request.body()
+    if len(raw) > reconcile.MAX_REQUEST_BYTES:
+        return _refusal(Rejected("request too large", status=413))
+    try:
+        payload: Any = await request.json()
+    except ValueError:
+        payload = None  # refused as malformed once the caller is known
+    der = peer_certificate(request.scope)  # type: ignore[arg-type]
+    try:
+        document = await run_in_threadpool(answer, node, net, tls_peer_der=der, payload=payload)
+    except Rejected as rejection:
+        return _refusal(rejection)
+    return JSONResponse(document)
+
+
+def _refusal(rejection: Rejected) -> JSONResponse:
+    return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
