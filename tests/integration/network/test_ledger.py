@@ -76,3 +76,22 @@ def test_ledger_api_and_page_need_the_right_role(tiers: Tiers) -> None:
         assert page.status_code == 200
         assert "送受信台帳" in page.text
         assert PREFECTURE in page.text
+
+
+def test_upper_tiers_open_on_the_ledger(tiers: Tiers) -> None:
+    make_actor(tiers.prefecture, Role.SUPERVISOR, username="prefsuper")
+    with TestClient(create_app(tiers.prefecture)) as client:
+        client.post(
+            "/login",
+            data={
+                "username": "prefsuper",
+                "password": PASSWORD,
+                "csrf_token": _csrf(client, "/login"),
+            },
+        )
+        home = client.get("/", follow_redirects=False)
+        assert home.status_code == 303
+        assert home.headers["location"] == "/network"
+        page = client.get("/network")
+        assert "東京都 都道府県サーバ" in page.text
+        assert "住民検索" not in page.text

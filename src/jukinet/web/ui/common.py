@@ -155,6 +155,7 @@ def render(
     full: dict[str, Any] = {
         "request": request,
         "lang": lang,
+        "node_role": node.settings.role,
         "t": t,
         "actor": actor,
         "can_correct": actor is not None and actor.can(Permission.EX_OFFICIO),

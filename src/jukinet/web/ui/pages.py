@@ -113,8 +113,10 @@ def switch_language(request: Request, lang: Annotated[str, Path(max_length=5)]) 
 
 
 @router.get("/")
-def search_page(request: Request, actor: PageActor) -> HTMLResponse:
-    """The search page (empty form)."""
+def search_page(request: Request, node: NodeDep, actor: PageActor) -> Response:
+    """The search page (empty form); prefectures and the centre keep no register: ledger."""
+    if node.settings.role != "municipality":
+        return RedirectResponse("/network", status_code=303)
     return render(
         request,
         "search.html",
