@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
+from cryptography import x509
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
@@ -20,12 +22,20 @@ from jukinet.bootstrap import Node
 from jukinet.cli.main import app
 from jukinet.domain.identity import identity_digest
 from jukinet.domain.operators import Role
+from jukinet.network.envelope import new_envelope
+from jukinet.network.pki import FileCaSigner
 from jukinet.nodes.cluster import Cluster
 from jukinet.seed import generate_households
 from jukinet.services import register
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.population import load_population
-from jukinet.storage.tables import IdentityHistoryRow, IdentityRecordRow, OutboxRow, ResidentRow
+from jukinet.storage.tables import (
+    IdentityHistoryRow,
+    IdentityRecordRow,
+    NetworkRejectionRow,
+    OutboxRow,
+    ResidentRow,
+)
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.factories import move_in_household, person
 
@@ -199,3 +209,35 @@ def test_changes_made_while_the_link_is_down_arrive_in_order(cluster: Cluster) -
     assert record is not None
     assert record.family_name == "髙橋"
     assert record.address == addresses[-1]
+
+
+def test_running_prefecture_refuses_tampering_and_revoked_certificates(cluster: Cluster) -> None:
+    handles = {n: cluster.handle(n) for n in (TOWN, TOKYO)}
+    net = handles[TOWN].network
+    assert net is not None
+    url = net.peers[TOKYO] + "/network/v1/inbox"
+    envelope = net.sign(
+        new_envelope(
+            sender=TOWN,
+            recipient=TOKYO,
+            kind="identity_notice",
+            sequence=1,
+            now=handles[TOWN].now(),
+            body={"identity": {"address": "東京都西東京市泉町1番"}},
+        )
+    )
+    tampered = envelope.as_dict() | {"body": {"identity": {"address": "東京都千代田区1番"}}}
+    with httpx.Client(verify=net.client_ssl_context()) as client:
+        refused = client.post(url, json={"envelopes": [tampered]})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "bad signature"
+    # Revoke the municipality's certificate: the running prefecture honours the new CRL at once.
+    pki = cluster.pki
+    cert = x509.load_pem_x509_certificate(pki.node(TOWN).tls_cert.read_bytes())
+    pki.revoke(FileCaSigner.load(pki.folder / "ca.key"), cert, now=handles[TOWN].now())
+    with httpx.Client(verify=net.client_ssl_context()) as client:
+        revoked = client.post(url, json={"envelopes": [envelope.as_dict()]})
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["error"]
+    assert _count(handles[TOKYO], NetworkRejectionRow) == 2
+    assert _count(handles[TOKYO], IdentityHistoryRow) == 0

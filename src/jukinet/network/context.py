@@ -35,6 +35,7 @@ class NetworkContext:
     peers: dict[str, str]
     _anchor: TrustAnchor | None = None
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    _published: tuple[float, float] | None = None
 
     @classmethod
     def load(cls, node: NodeId, pki_dir: Path, peers: dict[str, str]) -> NetworkContext:
@@ -60,9 +61,16 @@ class NetworkContext:
         )
 
     def anchor(self) -> TrustAnchor:
-        """The CA and CRL (re-read by :meth:`refresh_trust` when a new CRL is published)."""
-        if self._anchor is None:
+        """The CA and the current CRL; a newly published CRL or directory takes effect at once.
+
+        A running node notices a revocation on its next request (a cheap ``stat`` of the two
+        published files), without a restart.
+        """
+        published = (self.pki.crl_path.stat().st_mtime, self.pki.directory_path.stat().st_mtime)
+        if self._anchor is None or published != self._published:
+            self._keys.clear()
             self._anchor = self.pki.trust_anchor()
+            self._published = published
         return self._anchor
 
     def refresh_trust(self) -> None:
@@ -72,12 +80,13 @@ class NetworkContext:
 
     def peer_key(self, node: str, *, now: dt.datetime) -> Ed25519PublicKey:
         """The verified signing key of ``node`` from the published directory."""
+        anchor = self.anchor()  # refreshes the cached keys when trust was re-published
         if node not in self._keys:
             cert = self.pki.directory().get(node)
             if cert is None:
                 raise Rejected(f"unknown node {node!r}")
             try:
-                named = self.anchor().verify_node_certificate(cert, now=now)
+                named = anchor.verify_node_certificate(cert, now=now)
             except ValueError as error:
                 raise Rejected(f"signing certificate of {node}: {error}") from error
             key = cert.public_key()
