@@ -310,7 +310,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         at_centre = _arrivals(centre)
         for handle in (town, prefecture, centre):
             handle.engine.dispose()
-    measured = [c for c in driver.changes if c.measured]
+    measured = sorted((c for c in driver.changes if c.measured), key=lambda c: c.committed_at)
     to_centre = [
         (at_centre[(c.resident_code, c.centre_version)] - c.committed_at).total_seconds()
         for c in measured
@@ -322,6 +322,11 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     window = (measured[-1].committed_at - measured[0].committed_at).total_seconds()
     achieved = (len(measured) - 1) / window if window > 0 else float("nan")
     centre_stats = _stats_ms(to_centre)
+    # Whether the network kept up: the latency of the first and the last quarter of the
+    # window (growing means a queue was building), and how long the backlog took to drain.
+    quarter = max(1, len(to_centre) // 4)
+    last_commit = max(c.committed_at for c in driver.changes)
+    drained = max(at_centre[(c.resident_code, c.centre_version)] for c in driver.changes)
     report: dict[str, Any] = {
         "benchmark": "network_propagation",
         "backend": backend,
@@ -338,6 +343,13 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "changed_residents": len(driver.people),
         "latency_to_centre": centre_stats,
         "latency_to_prefecture": _stats_ms(to_prefecture),
+        "latency_to_centre_p50_first_quarter_ms": round(
+            percentile(to_centre[:quarter], 50) * 1e3, 1
+        ),
+        "latency_to_centre_p50_last_quarter_ms": round(
+            percentile(to_centre[-quarter:], 50) * 1e3, 1
+        ),
+        "drain_after_last_commit_ms": round((drained - last_commit).total_seconds() * 1e3, 1),
         "baseline_health_mtls": baseline,
         "ratio_p50_to_baseline_p50": round(
             centre_stats["p50_ms"] / baseline["keepalive_p50_ms"], 1

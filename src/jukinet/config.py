@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     #: Neighbours' base URLs, e.g. {"prefecture:13": "https://127.0.0.1:8413"}.
     peers: dict[str, str] = {}
     #: Delivery tuning: envelopes per request and the longest back-off between retries.
-    delivery_batch: int = 500
+    delivery_batch: int = 2000
     delivery_max_backoff_seconds: float = 30.0
     #: Lifetime of API bearer tokens, in seconds (short on purpose).
     token_ttl_seconds: int = 900
