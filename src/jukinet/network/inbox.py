@@ -172,6 +172,9 @@ def _apply(
         # One query each for the whole batch instead of one per envelope.
         held = identity_store.held_subjects(session, subjects)
         identity_store.prefetch_records(session, subjects)
+        identity_store.start_bulk(session)
+        inbox_rows = identity_store.bulk_buffer(session, InboxRow)
+        assert inbox_rows is not None
         for envelope in ordered:
             if envelope.sequence <= link.last_received:
                 results.append(_duplicate(session, envelope))
@@ -188,23 +191,25 @@ def _apply(
                 break
             with session.no_autoflush:
                 outcome, subject = _dispatch(node, net, session, envelope, held)
-            session.add(
-                InboxRow(
-                    sender=peer,
-                    sequence=envelope.sequence,
-                    envelope_id=envelope.id,
-                    kind=envelope.kind,
-                    subject=subject,
-                    status=outcome.status,
-                    reason=outcome.reason,
-                    body=envelope.body
+            inbox_rows.append(
+                {
+                    "sender": peer,
+                    "sequence": envelope.sequence,
+                    "envelope_id": envelope.id,
+                    "kind": envelope.kind,
+                    "subject": subject,
+                    "status": outcome.status,
+                    "reason": outcome.reason,
+                    # Kept only while quarantined or held, so it can be inspected and re-applied.
+                    "body": envelope.body
                     if outcome.status in (QUARANTINED, identity_store.HELD)
                     else None,
-                    received_at=node.now(),
-                )
+                    "received_at": node.now(),
+                }
             )
             link.last_received = envelope.sequence
             results.append(Result(envelope.sequence, envelope.id, outcome.status, outcome.reason))
+        identity_store.flush_bulk(session)
         acked_through = link.last_received
     if any(r.status == "gap" for r in results):
         gap = next(r for r in results if r.status == "gap")
@@ -249,16 +254,18 @@ def _dispatch(
             held=held,
         )
         if outcome.forward and here.role is NodeRole.PREFECTURE:
-            parent = "national:jlis"
-            session.add(
-                OutboxRow(
-                    kind=envelope.kind,
-                    recipient=parent,
-                    subject=subject,
-                    body=envelope.body,
-                    created_at=node.now(),
-                )
-            )
+            forwarded = {
+                "kind": envelope.kind,
+                "recipient": "national:jlis",
+                "subject": subject,
+                "body": envelope.body,
+                "created_at": node.now(),
+            }
+            buffered = identity_store.bulk_buffer(session, OutboxRow)
+            if buffered is not None:
+                buffered.append(forwarded)
+            else:
+                session.add(OutboxRow(**forwarded))
         return outcome, subject
     return Outcome(QUARANTINED, f"this node does not accept {envelope.kind!r}"), None
 

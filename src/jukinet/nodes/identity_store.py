@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.codes import validate_resident_code
@@ -87,6 +87,33 @@ def prefetch_records(session: Session, codes: set[str]) -> None:
 
 
 _RECORD_CACHE = "jukinet.identity_records"
+_BULK = "jukinet.bulk_inserts"
+
+
+def start_bulk(session: Session) -> None:
+    """Buffer append-only rows (history, inbox, forwarded messages) for one INSERT per table.
+
+    Building thousands of ORM objects per batch costs more than the database work; rows nobody
+    reads back inside the batch are collected as plain values and written by :func:`flush_bulk`.
+    """
+    session.info[_BULK] = {}
+
+
+def bulk_buffer(session: Session, table: type) -> list[dict[str, Any]] | None:
+    """The buffer for ``table`` while bulk mode is on, else ``None``."""
+    buffers: dict[type, list[dict[str, Any]]] | None = session.info.get(_BULK)
+    if buffers is None:
+        return None
+    return buffers.setdefault(table, [])
+
+
+def flush_bulk(session: Session) -> None:
+    """Write the buffered rows (in the order they were buffered) and leave bulk mode."""
+    buffers: dict[type, list[dict[str, Any]]] = session.info.pop(_BULK, {})
+    session.flush()
+    for table, rows in buffers.items():
+        if rows:
+            session.execute(insert(table), rows)
 
 
 def _find_record(session: Session, code: str) -> IdentityRecordRow | None:
@@ -295,20 +322,23 @@ def _history(
     envelope_id: str,
     now: datetime,
 ) -> None:
-    session.add(
-        IdentityHistoryRow(
-            resident_code=info.resident_code,
-            version=version,
-            municipality_code=municipality_code,
-            identity=info.as_dict(),
-            reason=reason,
-            changed_on=changed_on,
-            before=before,
-            deleted=deleted,
-            source_envelope=envelope_id,
-            received_at=now,
-        )
-    )
+    values = {
+        "resident_code": info.resident_code,
+        "version": version,
+        "municipality_code": municipality_code,
+        "identity": info.as_dict(),
+        "reason": reason,
+        "changed_on": changed_on,
+        "before": before,
+        "deleted": deleted,
+        "source_envelope": envelope_id,
+        "received_at": now,
+    }
+    buffered = bulk_buffer(session, IdentityHistoryRow)
+    if buffered is not None:
+        buffered.append(values)
+        return
+    session.add(IdentityHistoryRow(**values))
 
 
 def apply_notice(
@@ -374,6 +404,9 @@ def withdraw(session: Session, resident_code: str, *, municipality_code: str) ->
     cache: dict[str, IdentityRecordRow] | None = session.info.get(_RECORD_CACHE)
     if cache is not None:
         cache.pop(resident_code, None)
+    history = bulk_buffer(session, IdentityHistoryRow)
+    if history:
+        history[:] = [h for h in history if h["resident_code"] != resident_code]
     if row is not None:
         session.flush()  # pending changes to this row must not be written after its deletion
     session.execute(
