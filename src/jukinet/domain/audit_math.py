@@ -94,6 +94,8 @@ The contract a storage adapter must meet:
   its current, larger log when asked for a proof about an older tree size.
 * Each distinct range is asked for at most once per proof (about ``2·log2(n)`` calls in all);
   exceptions it raises (a missing row, a lost connection) propagate unchanged.
+* Answers are not cross-checked here: a store that returns wrong hashes yields roots and proofs
+  that fail verification against the node's signed tree heads, which is where tampering shows.
 """
 
 
@@ -116,7 +118,7 @@ class InvalidHash(MerkleError):
 
 
 class InvalidTreeSize(MerkleError):
-    """A tree size is negative, beyond the leaves available, or an old size exceeds a new one."""
+    """A size is not a non-negative integer, an old size exceeds a new one, or a range is wrong."""
 
     CODE = "JUKI-MRK-002"
 
@@ -179,6 +181,12 @@ def _require_size(value: object, field: str) -> int:
 
 def _require_index(index: object, tree_size: int) -> int:
     if not (_is_count(index) and index < tree_size):
+        if tree_size == 0:
+            raise LeafIndexOutOfRange(
+                ja="空の木には葉がありません。",
+                en="an empty tree has no leaf index.",
+                field="index",
+            )
         raise LeafIndexOutOfRange(
             ja=f"葉の番号は 0 から {tree_size - 1} まででなければなりません"
             f"(木の大きさ {tree_size})。",
@@ -350,6 +358,8 @@ class _SubtreeReader:
 
     def node(self, start: int, end: int) -> bytes:
         """MTH of a node of the tree: complete pieces left to right, folded from the right."""
+        if _is_power_of_two(end - start):
+            return self.complete(start, end)
         pieces: list[bytes] = []
         while not _is_power_of_two(end - start):
             middle = start + _split_point(end - start)
@@ -472,7 +482,7 @@ def _invalid(ja: str, en: str) -> InvalidProof:
 
 def _proof_elements(proof: Sequence[bytes]) -> list[bytes]:
     elements = list(proof)
-    if not all(_is_hash(element) for element in elements):
+    if not all(map(_is_hash, elements)):
         raise _invalid(
             f"証明の要素が {HASH_SIZE} バイトのハッシュではありません。",
             f"a proof element is not a {HASH_SIZE}-byte hash.",
@@ -567,10 +577,15 @@ def check_consistency(
                 "この大きさの組では整合性証明は空でなければなりません。",
                 "the consistency proof must be empty for these sizes.",
             )
-        expected_old = new_root if old == new else EMPTY_ROOT
-        if old_root != expected_old:
+        if old == 0 and old_root != EMPTY_ROOT:
             raise _invalid(
-                "古い木の根のハッシュが一致しません。", "the old root hash does not match."
+                "大きさ 0 の木の根は空の木のハッシュでなければなりません。",
+                "the root of a tree of size 0 must be EMPTY_ROOT.",
+            )
+        if old == new and old_root != new_root:
+            raise _invalid(
+                "同じ大きさの木の根のハッシュが一致しません。",
+                "two trees of the same size have different root hashes.",
             )
         return
     if not path:
