@@ -73,6 +73,10 @@ class NetworkContext:
             self._published = published
         return self._anchor
 
+    def refresh_if_republished(self) -> None:
+        """Pick up a newly published CRL or directory (call once per request)."""
+        self.anchor()
+
     def refresh_trust(self) -> None:
         """Forget cached trust so a newly published CRL and directory take effect."""
         self._anchor = None
@@ -80,7 +84,8 @@ class NetworkContext:
 
     def peer_key(self, node: str, *, now: dt.datetime) -> Ed25519PublicKey:
         """The verified signing key of ``node`` from the published directory."""
-        anchor = self.anchor()  # refreshes the cached keys when trust was re-published
+        # Trust is refreshed once per request (see refresh_if_republished), not per envelope.
+        anchor = self._anchor or self.anchor()
         if node not in self._keys:
             cert = self.pki.directory().get(node)
             if cert is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
@@ -73,92 +73,96 @@ def prepare_batch(node: Node, net: NetworkContext, peer: str, *, limit: int) -> 
         room = limit - len(envelopes)
         if room <= 0:
             return envelopes
-        numbered = select(OutboundEnvelopeRow.outbox_id)
-        fresh = list(
-            session.scalars(
-                select(OutboxRow)
-                .where(
-                    OutboxRow.recipient == peer,
-                    OutboxRow.delivered_at.is_(None),
-                    OutboxRow.id.not_in(numbered),
-                )
-                .order_by(OutboxRow.id)
-                .limit(room)
-            )
+        already_numbered = (
+            select(OutboundEnvelopeRow.outbox_id)
+            .where(OutboundEnvelopeRow.outbox_id == OutboxRow.id)
+            .exists()
         )
+        fresh = session.execute(
+            select(OutboxRow.id, OutboxRow.kind, OutboxRow.body)
+            .where(
+                OutboxRow.recipient == peer,
+                OutboxRow.delivered_at.is_(None),
+                ~already_numbered,
+            )
+            .order_by(OutboxRow.id)
+            .limit(room)
+        ).all()
         now = node.now()
-        for message in fresh:
+        rows = []
+        for outbox_id, kind, body in fresh:
             link.last_sent += 1
             envelope = net.sign(
                 new_envelope(
                     sender=str(net.node),
                     recipient=peer,
-                    kind=message.kind,
+                    kind=kind,
                     sequence=link.last_sent,
                     now=now,
-                    body=message.body,
+                    body=body,
                 )
             )
-            session.add(
-                OutboundEnvelopeRow(
-                    outbox_id=message.id,
-                    peer=peer,
-                    sequence=link.last_sent,
-                    envelope=envelope.as_dict(),
-                    status=PENDING,
-                )
+            rows.append(
+                {
+                    "outbox_id": outbox_id,
+                    "peer": peer,
+                    "sequence": link.last_sent,
+                    "envelope": envelope.as_dict(),
+                    "status": PENDING,
+                }
             )
             envelopes.append(envelope)
+        if rows:
+            session.flush()  # the link's new last_sent goes in the same transaction
+            session.connection().execute(insert(OutboundEnvelopeRow), rows)
         return envelopes
 
 
 def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
     """Mark acknowledged envelopes delivered; returns how many were newly acknowledged."""
     now = node.now()
-    results = {
+    unusual = {
         int(r["sequence"]): r
         for r in ack.get("results", [])
-        if r.get("status") not in ("gap", "replay")
+        if r.get("status") not in ("gap", "replay", "applied", None)
     }
     acked_through = int(ack.get("acked_through", 0))
-    count = 0
     with node.session_factory() as session, session.begin():
         link = _link(session, peer)
-        rows = list(
-            session.scalars(
-                select(OutboundEnvelopeRow).where(
-                    OutboundEnvelopeRow.peer == peer,
-                    OutboundEnvelopeRow.acked_at.is_(None),
-                    OutboundEnvelopeRow.sequence <= acked_through,
-                )
-            )
+        pending = (
+            OutboundEnvelopeRow.peer == peer,
+            OutboundEnvelopeRow.acked_at.is_(None),
+            OutboundEnvelopeRow.sequence <= acked_through,
         )
-        for row in rows:
-            result = results.get(row.sequence, {})
-            row.status = str(result.get("status", "applied"))
-            row.reason = result.get("reason")
-            row.acked_at = now
-            count += 1
-        if rows:
-            ids = [r.outbox_id for r in rows]
+        ids = list(session.scalars(select(OutboundEnvelopeRow.outbox_id).where(*pending)))
+        if ids:
+            for sequence, result in unusual.items():
+                session.execute(
+                    update(OutboundEnvelopeRow)
+                    .where(*pending, OutboundEnvelopeRow.sequence == sequence)
+                    .values(status=str(result["status"]), reason=result.get("reason"), acked_at=now)
+                )
+            session.execute(
+                update(OutboundEnvelopeRow).where(*pending).values(status="applied", acked_at=now)
+            )
             session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(delivered_at=now))
             # Messages routed through this node are not kept once the next hop has them.
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
-                .values(body={})
-            )
             routed = select(OutboxRow.id).where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
             session.execute(
                 update(OutboundEnvelopeRow)
                 .where(OutboundEnvelopeRow.outbox_id.in_(routed))
                 .values(envelope={})
             )
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
+                .values(body={})
+            )
         link.last_acked = max(link.last_acked, acked_through)
         link.last_success_at = now
         link.last_attempt_at = now
         link.last_error = None
-    return count
+    return len(ids)
 
 
 def record_failure(node: Node, peer: str, error: str) -> None:

@@ -8,21 +8,24 @@ bytes from the same values, so nothing depends on how a JSON library formats its
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
 def canonical_json(value: Any) -> bytes:
-    """Deterministic bytes of a JSON value."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """Deterministic bytes of a JSON value: UTF-8, sorted keys, no insignificant whitespace.
+
+    Byte-for-byte what ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` gives for our messages (text, integers, booleans, null, lists and
+    objects), computed by orjson because signing and verifying every envelope makes this hot.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ def receive(
     tls_peer: str | None = None
     first: dict[str, Any] = {}
     try:
+        net.refresh_if_republished()
         tls_peer = net.peer_of_tls_certificate(tls_peer_der, now=node.now())
         raw = payload.get("envelopes") if isinstance(payload, dict) else None
         if not isinstance(raw, list) or not raw or len(raw) > MAX_BATCH:

@@ -111,9 +111,11 @@ def flush_bulk(session: Session) -> None:
     """Write the buffered rows (in the order they were buffered) and leave bulk mode."""
     buffers: dict[type, list[dict[str, Any]]] = session.info.pop(_BULK, {})
     session.flush()
+    connection = session.connection()
     for table, rows in buffers.items():
         if rows:
-            session.execute(insert(table), rows)
+            # Plain Core executemany on the table: the ORM's bulk path would rebuild each row.
+            connection.execute(insert(table), rows)
 
 
 def _find_record(session: Session, code: str) -> IdentityRecordRow | None:

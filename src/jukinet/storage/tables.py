@@ -194,7 +194,10 @@ class OutboundEnvelopeRow(Base):
     """An outbox message once numbered and signed for its link; resent byte for byte."""
 
     __tablename__ = "outbound_envelopes"
-    __table_args__ = (UniqueConstraint("peer", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("peer", "sequence"),
+        Index("ix_outbound_envelopes_unacked", "peer", "acked_at", "sequence"),
+    )
 
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
     peer: Mapped[str] = mapped_column(String(40))

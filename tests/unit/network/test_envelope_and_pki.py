@@ -116,3 +116,11 @@ def test_pki_issues_verifiable_node_credentials_and_revokes(tmp_path: Path) -> N
             x509.load_pem_x509_certificate(pki.node("prefecture:13").tls_cert.read_bytes()),
             now=NOW + dt.timedelta(days=3000),
         )
+
+
+@given(json_values)
+def test_canonical_json_is_the_standard_library_form(value: object) -> None:
+    import json
+
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == expected.encode("utf-8")
