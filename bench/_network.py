@@ -6,6 +6,7 @@ Every cluster lives in a temporary folder; on PostgreSQL its databases are named
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,10 @@ TOWN_CODE = "132292"
 THREE_TIERS = (CENTRE, TOKYO, TOWN)
 #: A fixed register date, so every run generates the same people (as in the e2e tests).
 SEED_DAY = date(2026, 11, 26)
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path(
+    os.environ.get("JUKINET_BENCH_RESULTS", Path(__file__).resolve().parent / "results")
+)
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "src" / "jukinet"
 
 
 def postgres_template() -> str:
@@ -83,6 +87,21 @@ def bench_cluster(
         cluster.stop()
         drop_cluster_databases(cluster)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def logged_failures(cluster: Cluster) -> dict[str, Any]:
+    """Failed delivery rounds each node process logged (``delivery to ... failed: ...``): how
+    many, and the first message."""
+    found: dict[str, Any] = {}
+    for name, node in cluster.nodes.items():
+        log = node.folder / "node.log"
+        if not log.exists():
+            continue
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        failed = [line for line in lines if "delivery to" in line and "failed" in line]
+        if failed:
+            found[name] = {"count": len(failed), "first": failed[0][-160:]}
+    return found
 
 
 def count_rows(node: Node, table: type, *where: Any) -> int:
@@ -220,6 +239,21 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def source_fingerprint() -> dict[str, str]:
+    """Which code was measured: a hash of every ``src/jukinet`` Python file, and the newest
+    modification time among them (others edit the source while benchmarks run)."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted(SOURCE_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(SOURCE_DIR)).encode())
+        digest.update(path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return {
+        "sha256": digest.hexdigest()[:16],
+        "newest_change": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds"),
+    }
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = ""
@@ -242,6 +276,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "postgres_client": postgres,
         "kernel": platform.release(),
+        "source": source_fingerprint(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -24,12 +24,17 @@ same backend, in one transaction.
 The wait is bounded (``--max-seconds``, default 170): if the tiers are not complete by then,
 the run reports how far they got, the rate and a projected completion time instead.
 
-Usage: ``python -m bench.initial_load [N] [--max-seconds S]``.
+``--queue-only`` times step 4 alone (``initial_load()`` queueing N snapshots into the outbox,
+no node processes), with the growth of the process's peak RSS (``ru_maxrss``) — cheap enough to
+run at the full 100,000 when the whole delivery would not fit in a few minutes.
+
+Usage: ``python -m bench.initial_load [N] [--max-seconds S] [--queue-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import threading
 import time
 from datetime import UTC, datetime
@@ -37,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select
 
-from bench._common import BACKENDS, fresh_database
+from bench._common import BACKENDS, bench_node, fresh_database
 from bench._network import (
     CENTRE,
     SEED_DAY,
@@ -48,6 +53,7 @@ from bench._network import (
     bench_cluster,
     count_rows,
     emit,
+    logged_failures,
     machine,
     wait_for_quiet,
 )
@@ -202,6 +208,9 @@ def _measure(backend: str, n: int, max_seconds: float) -> dict[str, Any]:
         watch.join()
         at_prefecture = count_rows(prefecture, IdentityRecordRow)
         at_centre = count_rows(centre, IdentityRecordRow)
+        watch.samples.append((finished, at_prefecture, at_centre))
+        # Failed delivery rounds logged by the node processes (e.g. "database is locked").
+        failures = logged_failures(cluster)
         prefecture_done = watch.first(1, queued)
         centre_done = watch.first(2, queued)
         for handle in (town, prefecture, centre):
@@ -230,6 +239,7 @@ def _measure(backend: str, n: int, max_seconds: float) -> dict[str, Any]:
         "projected_seconds_for_all": round(queued / rate, 1) if rate > 0 else None,
         "raw_identity_insert_rows_per_s": round(raw_rate, 1),
         "ratio": round(rate / raw_rate, 4),
+        "delivery_failures_logged": failures,
         "cpu_ms_per_record_by_process": {
             k: round(v / max(1, at_centre) * 1e3, 3) for k, v in by_process.items()
         },
@@ -241,6 +251,37 @@ def _measure(backend: str, n: int, max_seconds: float) -> dict[str, Any]:
     }
 
 
+def _queue_only(backend: str, n: int) -> dict[str, Any]:
+    """Only step 4's ``initial_load()`` (no node processes): its time and memory at size ``n``."""
+    with fresh_database(backend) as url:
+        town = bench_node(url)
+        town.settings.participation = "disconnected"
+        seeded = load_population(
+            town,
+            actor=None,
+            households=generate_households(TOWN_CODE, n, today=SEED_DAY, seed=20261126),
+            total=n,
+        )
+        town.settings.participation = "connected"
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        queued = initial_load(town)
+        seconds = time.perf_counter() - start
+        growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        town.engine.dispose()
+    return {
+        "benchmark": "initial_load_queue_only",
+        "backend": backend,
+        "residents": seeded,
+        "snapshots_queued": queued,
+        "queue_seconds": round(seconds, 2),
+        "queued_per_s": round(queued / seconds, 1),
+        "rss_growth_mib": round(growth / 1024, 1),
+        "memory_measure": "ru_maxrss growth over initial_load()",
+        "machine": machine(),
+    }
+
+
 def main() -> None:
     """Run the benchmark on every backend and print one JSON line per backend."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -248,9 +289,17 @@ def main() -> None:
     parser.add_argument(
         "--max-seconds", type=float, default=170.0, help="longest wait for delivery"
     )
+    parser.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="time only initial_load() queueing the snapshots, without node processes",
+    )
     args = parser.parse_args()
     for backend in BACKENDS:
-        emit("initial_load", _measure(backend, args.n, args.max_seconds))
+        if args.queue_only:
+            emit("initial_load_queue_only", _queue_only(backend, args.n))
+        else:
+            emit("initial_load", _measure(backend, args.n, args.max_seconds))
 
 
 if __name__ == "__main__":

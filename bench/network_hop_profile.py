@@ -54,7 +54,7 @@ WATCHED = {
     ("envelope.py", "signed_with"): "  of which Envelope.signed_with (Ed25519 sign)",
     ("inbox.py", "receive"): "inbox.receive",
     ("inbox.py", "_check"): "  of which _check (certificate + Ed25519 verify)",
-    ("inbox.py", "_apply"): "  of which _apply (ORM: records, history, inbox, outbox)",
+    ("inbox.py", "_apply"): "  of which _apply (records, history, inbox, outbox rows)",
     ("identity_store.py", "receive_identity_message"): "    of which receive_identity_message",
     ("session.py", "commit"): "    of which Session.commit (flush + COMMIT)",
     ("inbox.py", "sign_document"): "  of which sign_document (ack)",

@@ -45,6 +45,7 @@ from bench._network import (
     bench_cluster,
     count_rows,
     emit,
+    logged_failures,
     machine,
     percentile,
     wait_for_quiet,
@@ -306,6 +307,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             what="every change to reach the centre",
             interval=0.2,
         )
+        failures = logged_failures(cluster)
         at_prefecture = _arrivals(prefecture)
         at_centre = _arrivals(centre)
         for handle in (town, prefecture, centre):
@@ -350,6 +352,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             percentile(to_centre[-quarter:], 50) * 1e3, 1
         ),
         "drain_after_last_commit_ms": round((drained - last_commit).total_seconds() * 1e3, 1),
+        "delivery_failures_logged": failures,
         "baseline_health_mtls": baseline,
         "ratio_p50_to_baseline_p50": round(
             centre_stats["p50_ms"] / baseline["keepalive_p50_ms"], 1

@@ -43,6 +43,7 @@ from bench._network import (
     bench_cluster,
     count_rows,
     emit,
+    logged_failures,
     machine,
     wait_for_quiet,
     wait_until,
@@ -228,6 +229,7 @@ def _measure(backend: str, n: int, *, profile: bool) -> dict[str, Any]:
         profiles = profiler.finish() if profiler is not None else None
         shutil.rmtree(profile_dir, ignore_errors=True)
         samples = sampler.samples
+        failures = logged_failures(cluster)
         prefecture_done = _first_reaching(samples, 1, loaded)
         t10 = _first_reaching(samples, 2, 0.1 * loaded)
         t90 = _first_reaching(samples, 2, 0.9 * loaded)
@@ -255,6 +257,7 @@ def _measure(backend: str, n: int, *, profile: bool) -> dict[str, Any]:
         "ratio": round(rate / baseline, 4),
         "steady_ratio": round(steady / baseline, 4) if steady else None,
         "target_notices_per_s": 2000,
+        "delivery_failures_logged": failures,
         "cpu_ms_per_notice_by_process": cpu_ms,
         "node_cpu_ms_per_notice": round(node_cpu / loaded * 1e3, 3),
         "two_core_ceiling_notices_per_s": round(2 * loaded / node_cpu, 1) if node_cpu else None,
