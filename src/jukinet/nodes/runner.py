@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sqlalchemy import event
 
 from jukinet.bootstrap import Node, build_node
 from jukinet.config import Settings, load_settings
@@ -119,6 +120,14 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
         )
     )
     workers = [DeliveryWorker(LinkSender(node, net, peer)) for peer in delivery_peers(node)]
+
+    def wake_workers(_session: object) -> None:
+        # Any commit may have queued something: wake the workers instead of waiting for their
+        # next poll (the poll stays as a fallback).
+        for worker in workers:
+            worker.wake.set()
+
+    event.listen(node.session_factory, "after_commit", wake_workers)
     for worker in workers:
         worker.start()
 
