@@ -13,20 +13,21 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
 from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
 from jukinet.domain.errors import Conflict, DomainError
-from jukinet.domain.identity import ChangeReason, snapshot_body
+from jukinet.domain.identity import ChangeReason, IdentityInfo, snapshot_body
 from jukinet.domain.operators import Actor, Permission, Role
+from jukinet.domain.register import RecordStatus
 from jukinet.network.envelope import Envelope
 from jukinet.network.inbox import ROUTED_HANDLERS
 from jukinet.nodes.identity_store import APPLIED, QUARANTINED, Outcome
 from jukinet.services.register import ChangeResult, _Change
-from jukinet.storage.tables import OperatorRow, ResidentRow
+from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow
 from jukinet.storage.unit_of_work import UnitOfWork
 
 SYSTEM_OPERATOR = "system.network"
@@ -98,35 +99,76 @@ def handle_move_in_notice(
 ROUTED_HANDLERS[MOVE_IN_NOTICE] = handle_move_in_notice
 
 
-def initial_load(node: Node) -> int:
-    """Queue a snapshot of every record for upstream (on connecting); returns how many."""
+INITIAL_LOAD_CHUNK = 2_000
+
+
+def initial_load(node: Node, *, chunk: int = INITIAL_LOAD_CHUNK) -> int:
+    """Queue a snapshot of every record for upstream (on connecting); returns how many.
+
+    Works in chunks, each its own short transaction, so delivery starts while the rest is being
+    queued and counter work is never blocked for long (on SQLite one long transaction would hold
+    the write lock throughout). Running it twice only re-sends snapshots, which upstream applies
+    idempotently as to content; reconciliation (``jukinet reconcile``) confirms the result.
+    """
     if not node.connected:
         raise Conflict(
             "JUKI-NET-020",
             ja="ネットワークに接続されていません。",
             en="This municipality is not connected to the network.",
         )
+    columns = (
+        ResidentRow.id,
+        ResidentRow.resident_code,
+        ResidentRow.family_name,
+        ResidentRow.given_name,
+        ResidentRow.family_name_kana,
+        ResidentRow.given_name_kana,
+        ResidentRow.birth_date,
+        ResidentRow.sex,
+        ResidentRow.address,
+        ResidentRow.status,
+    )
     count = 0
-    with node.uow() as uow:
-        rows = uow.session.scalars(
-            select(ResidentRow)
-            .where(ResidentRow.upstream_opt_out.is_(False))
-            .order_by(ResidentRow.id)
-        )
-        for row in rows:
-            record = uow.residents.to_record(row)
-            uow.outbox.add(
-                kind="identity_snapshot",
-                recipient=node.upstream,
-                subject=record.resident_code,
-                body=snapshot_body(
-                    node.municipality_code, record.identity(), deleted=not record.is_active
-                ),
-                now=node.now(),
-            )
-            count += 1
-        uow.commit()
-    return count
+    last_id = 0
+    while True:
+        with node.session_factory() as session, session.begin():
+            rows = session.execute(
+                select(*columns)
+                .where(ResidentRow.upstream_opt_out.is_(False), ResidentRow.id > last_id)
+                .order_by(ResidentRow.id)
+                .limit(chunk)
+            ).all()
+            if not rows:
+                return count
+            now = node.now()
+            messages = []
+            for row in rows:
+                info = IdentityInfo(
+                    resident_code=row.resident_code,
+                    family_name=row.family_name,
+                    given_name=row.given_name,
+                    family_name_kana=row.family_name_kana,
+                    given_name_kana=row.given_name_kana,
+                    birth_date=row.birth_date,
+                    sex=row.sex,
+                    address=row.address,
+                )
+                messages.append(
+                    {
+                        "kind": "identity_snapshot",
+                        "recipient": node.upstream,
+                        "subject": row.resident_code,
+                        "created_at": now,
+                        "body": snapshot_body(
+                            node.municipality_code,
+                            info,
+                            deleted=row.status != RecordStatus.ACTIVE.value,
+                        ),
+                    }
+                )
+            session.connection().execute(insert(OutboxRow), messages)
+            count += len(rows)
+            last_id = rows[-1].id
 
 
 def set_upstream_opt_out(

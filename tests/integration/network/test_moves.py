@@ -127,3 +127,36 @@ def test_opt_out_needs_the_municipality_to_allow_it(network: Build) -> None:
     with pytest.raises(Conflict) as error:
         set_upstream_opt_out(town, actor=clerk, resident_code=code, opt_out=True)
     assert error.value.code == "JUKI-NET-021"
+
+
+def test_initial_load_in_chunks_sends_every_record_once(network: Build) -> None:
+    nodes = network(NISHITOKYO, TOKYO, CENTRE, **{NISHITOKYO: {"participation": "disconnected"}})
+    town = nodes[NISHITOKYO]
+    clerk = make_actor(town)
+    codes = [
+        move_in_household(town, clerk, person(family=f, family_kana=k))
+        .records[0]
+        .record.resident_code
+        for f, k in (
+            ("山田", "ヤマダ"),
+            ("佐藤", "サトウ"),
+            ("鈴木", "スズキ"),
+            ("高橋", "タカハシ"),
+            ("田中", "タナカ"),
+        )
+    ]
+    register.file_death(
+        town,
+        actor=clerk,
+        resident_code=codes[0],
+        died_on=date(2026, 11, 25),
+        filed_on=date(2026, 11, 26),
+    )
+    town.settings.participation = "connected"
+    assert initial_load(town, chunk=2) == 5
+    drain(nodes)
+    with nodes[CENTRE].session_factory() as session:
+        held = {r.resident_code: r.deleted for r in session.scalars(select(IdentityRecordRow))}
+        history = session.scalar(select(func.count()).select_from(IdentityHistoryRow))
+    assert held == {code: code == codes[0] for code in codes}
+    assert history == 5
