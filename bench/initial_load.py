@@ -40,7 +40,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from bench._common import BACKENDS, bench_node, fresh_database
 from bench._network import (
@@ -64,10 +64,10 @@ from jukinet.nodes.municipality import initial_load
 from jukinet.seed import generate_households
 from jukinet.services.population import load_population
 from jukinet.storage.database import make_engine
-from jukinet.storage.tables import IdentityRecordRow, OutboxRow, ResidentRow
+from jukinet.storage.tables import IdentityRecordRow, OutboxRow, ResidentRow, table_of
 
-_records: Table = IdentityRecordRow.__table__  # type: ignore[assignment]
-_residents: Table = ResidentRow.__table__  # type: ignore[assignment]
+_records = table_of(IdentityRecordRow)
+_residents = table_of(ResidentRow)
 
 
 def _identity_rows(town: Node) -> list[dict[str, Any]]:

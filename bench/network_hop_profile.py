@@ -125,7 +125,7 @@ def _crypto_baseline(town: Node) -> tuple[float, float]:
 def _profile_summary(profile: cProfile.Profile, notices: int) -> dict[str, float]:
     stats = pstats.Stats(profile)
     found: dict[str, float] = {}
-    for (file, _line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, _line, function), row in stats.stats.items():  # type: ignore[attr-defined]  # pstats keeps it undeclared
         label = WATCHED.get((file.rsplit("/", 1)[-1], function))
         if label is not None:
             cumulative = float(row[3])
@@ -136,7 +136,7 @@ def _profile_summary(profile: cProfile.Profile, notices: int) -> dict[str, float
 def _top_functions(profile: cProfile.Profile, notices: int, top: int = 15) -> list[list[Any]]:
     stats = pstats.Stats(profile)
     rows = []
-    for (file, line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, line, function), row in stats.stats.items():  # type: ignore[attr-defined]  # pstats keeps it undeclared
         rows.append((float(row[2]), f"{function} ({file.rsplit('/', 1)[-1]}:{line})"))
     rows.sort(reverse=True)
     return [[name, round(own / notices * 1e6, 1)] for own, name in rows[:top]]

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from bench._common import BACKENDS
 from bench._network import (
@@ -52,9 +52,9 @@ from jukinet.bootstrap import Node
 from jukinet.nodes.cluster import Cluster
 from jukinet.seed import generate_population
 from jukinet.services.population import load_population
-from jukinet.storage.tables import IdentityHistoryRow
+from jukinet.storage.tables import IdentityHistoryRow, table_of
 
-_history: Table = IdentityHistoryRow.__table__  # type: ignore[assignment]
+_history = table_of(IdentityHistoryRow)
 
 
 class Sampler(threading.Thread):

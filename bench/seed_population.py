@@ -31,20 +31,20 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from bench._common import BACKENDS, bench_node, fresh_database
 from bench._network import SEED_DAY, TOWN_CODE, CpuMeter, emit, machine, wait_for_quiet
 from jukinet.seed import generate_households
 from jukinet.services.population import load_population
-from jukinet.storage.tables import HouseholdRow, OperatorRow, ResidentRow
+from jukinet.storage.tables import HouseholdRow, OperatorRow, ResidentRow, table_of
 
 SEED = 20261126
 CHUNK = 2000
 
-_residents: Table = ResidentRow.__table__  # type: ignore[assignment]
-_households: Table = HouseholdRow.__table__  # type: ignore[assignment]
-_operators: Table = OperatorRow.__table__  # type: ignore[assignment]
+_residents = table_of(ResidentRow)
+_households = table_of(HouseholdRow)
+_operators = table_of(OperatorRow)
 
 T = TypeVar("T")
 

@@ -65,4 +65,6 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    # BaseSettings reads the environment only in __init__, so overrides must be keyword
+    # arguments; their types are checked by pydantic at run time, not by mypy here.
     return Settings(**overrides)  # type: ignore[arg-type]

@@ -375,6 +375,8 @@ def correct(record: ResidentRecord, *, today: date, **items: object) -> Resident
             en="Name at least one correctable item.",
             field="items",
         )
+    # Item names were checked against CORRECTABLE_ITEMS above; their values were validated by
+    # the service, and validate_birth_date below re-checks the one rule the record enforces.
     corrected = dataclasses.replace(record, **items)  # type: ignore[arg-type]
     validate_birth_date(corrected.birth_date, today=today)
     if corrected == record:

@@ -240,7 +240,7 @@ class DeliveryWorker(threading.Thread):
                 log.warning("delivery to %s failed: %s", self.sender.peer, message[:200])
                 try:
                     record_failure(self.sender.node, self.sender.peer, message)
-                except Exception:
+                except Exception:  # the database may itself be the fault: log and keep going
                     log.exception("could not record the delivery failure")
                 if self.on_error:
                     self.on_error(message)

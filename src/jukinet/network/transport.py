@@ -8,23 +8,24 @@ checks that the envelopes' sender is the node the TLS peer certificate names.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-try:  # httptools is faster; h11 is the pure-Python fallback
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _BaseProtocol
-except ImportError:  # pragma: no cover - depends on the installation
-    _BaseProtocol = H11Protocol  # type: ignore[misc,assignment]
+# httptools comes with uvicorn[standard], a declared dependency.
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 TLS_EXTENSION = "tls"
 
 
-class PeerCertificateProtocol(_BaseProtocol):
+class PeerCertificateProtocol(HttpToolsProtocol):
     """An HTTP protocol that exposes the TLS client certificate to the application."""
 
+    # Same narrowing of BaseProtocol.connection_made (Transport, not BaseTransport) that
+    # uvicorn's own HttpToolsProtocol makes; TLS connections always give a Transport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Remember the peer certificate of this connection."""
         super().connection_made(transport)
@@ -37,16 +38,29 @@ class PeerCertificateProtocol(_BaseProtocol):
         self.scope["extensions"] = {TLS_EXTENSION: {"client_cert_der": self._peer_der}}
 
 
-def peer_certificate(scope: dict[str, Any]) -> bytes | None:
+def peer_certificate(scope: Mapping[str, Any]) -> bytes | None:
     """The DER client certificate of the request, if the connection had one."""
     tls = scope.get("extensions", {}).get(TLS_EXTENSION, {})
     der = tls.get("client_cert_der")
     return der if isinstance(der, bytes) else None
 
 
+class SharedSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its caller.
+
+    uvicorn captures SIGINT/SIGTERM per server; a node runs two servers in one process and stops
+    both from its own handler.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """No signal capture: the node runner owns the signals."""
+        yield
+
+
 def make_server(
     app: Any, *, host: str, port: int, ssl_context: ssl.SSLContext, log_level: str = "warning"
-) -> uvicorn.Server:
+) -> SharedSignalServer:
     """A uvicorn server for ``app`` that requires network client certificates."""
     config = uvicorn.Config(
         app,
@@ -58,4 +72,4 @@ def make_server(
         # Our own context: CERT_REQUIRED, the network CA only, CRL checked in the handshake.
         ssl_context_factory=lambda _config, _default: ssl_context,
     )
-    return uvicorn.Server(config)
+    return SharedSignalServer(config)

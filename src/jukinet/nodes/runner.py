@@ -8,7 +8,6 @@ neighbours only) — and runs one delivery worker per neighbour it sends to.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import signal
@@ -24,7 +23,7 @@ from jukinet.bootstrap import Node, build_node
 from jukinet.config import Settings, load_settings
 from jukinet.domain.network import NodeId, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
-from jukinet.network.transport import make_server
+from jukinet.network.transport import SharedSignalServer, make_server
 from jukinet.web.network_app import create_network_app
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
         port=config.network_port,
         ssl_context=net.server_ssl_context(),
     )
-    operator_server = uvicorn.Server(
+    operator_server = SharedSignalServer(
         uvicorn.Config(
             create_app(node),
             host=config.host,
@@ -138,9 +137,6 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
-    # Each uvicorn server would capture the signals for itself; ours stop both at once.
-    network_server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    operator_server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     try:
         await asyncio.gather(network_server.serve(), operator_server.serve())
     finally:

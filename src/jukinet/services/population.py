@@ -53,6 +53,7 @@ from jukinet.storage.tables import (
     ResidentCodeRow,
     ResidentRow,
     ResidentVersionRow,
+    table_of,
 )
 
 __all__ = [
@@ -73,11 +74,11 @@ _ALLOT_CHUNK = 10_000
 
 Progress = Callable[[int, int], None]
 
-_households: Table = HouseholdRow.__table__  # type: ignore[assignment]
-_residents: Table = ResidentRow.__table__  # type: ignore[assignment]
-_versions: Table = ResidentVersionRow.__table__  # type: ignore[assignment]
-_outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
-_codes: Table = ResidentCodeRow.__table__  # type: ignore[assignment]
+_households = table_of(HouseholdRow)
+_residents = table_of(ResidentRow)
+_versions = table_of(ResidentVersionRow)
+_outbox = table_of(OutboxRow)
+_codes = table_of(ResidentCodeRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +357,8 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         default = table.c[name].default
         if default is None or not default.is_scalar:
             raise RuntimeError(f"no value for {table.name}.{name}")
+        # is_scalar was checked above: a ScalarElementColumnDefault, which has .arg (the
+        # ColumnDefault base class does not declare it).
         defaults[name] = default.arg  # type: ignore[attr-defined]
     convert = [
         (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names

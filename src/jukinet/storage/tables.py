@@ -7,7 +7,7 @@ version before it in ``resident_versions``, and codes are retired, never freed.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     UniqueConstraint,
     false,
 )
@@ -41,6 +42,15 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic names constraints predictably."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk statements.
+
+    Declarative classes type ``__table__`` as a generic ``FromClause``; every model here maps
+    exactly one ``Table``, so the cast only states what the mapping guarantees.
+    """
+    return cast(Table, model.__table__)
 
 
 class OperatorRow(Base):

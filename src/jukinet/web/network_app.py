@@ -41,7 +41,7 @@ def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
             payload: Any = await request.json()
         except ValueError:
             return _refusal(Rejected("malformed JSON", status=400))
-        der = peer_certificate(request.scope)  # type: ignore[arg-type]
+        der = peer_certificate(request.scope)
         try:
             ack = await run_in_threadpool(
                 inbox.receive, node, net, tls_peer_der=der, payload=payload

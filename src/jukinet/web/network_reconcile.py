@@ -46,7 +46,7 @@ async def _answer(request: Request, answer: Answer) -> JSONResponse:
         payload: Any = await request.json()
     except ValueError:
         payload = None  # refused as malformed once the caller is known
-    der = peer_certificate(request.scope)  # type: ignore[arg-type]
+    der = peer_certificate(request.scope)
     try:
         document = await run_in_threadpool(answer, node, net, tls_peer_der=der, payload=payload)
     except Rejected as rejection:
