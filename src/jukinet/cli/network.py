@@ -48,7 +48,9 @@ TOKEN_FILE = "ca.pkcs11.json"  # noqa: S105 - a file name
 def _token_signer(settings: dict[str, str], *, create: bool = False) -> CaSigner:
     pin = os.environ.get(PIN_ENV)
     if not pin:
-        raise typer.BadParameter(f"set {PIN_ENV} to the token's user PIN")
+        raise typer.BadParameter(
+            f"the CA key is in a PKCS#11 token: set {PIN_ENV} to the token's user PIN and retry"
+        )
     signer = Pkcs11CaSigner(
         token_label=settings["token_label"],
         pin=pin,
@@ -66,7 +68,11 @@ def _ca_signer(pki: NetworkPki) -> CaSigner:
         return _token_signer(json.loads(token.read_text(encoding="utf-8")))
     key = pki.folder / "ca.key"
     if not key.exists():
-        raise typer.BadParameter(f"no CA key in {pki.folder}")
+        raise typer.BadParameter(
+            f"{pki.folder} has neither ca.key nor {TOKEN_FILE}: give the folder made by "
+            "'jukinet pki init' with --pki",
+            param_hint="--pki",
+        )
     return FileCaSigner.load(key)
 
 
@@ -85,7 +91,11 @@ def pki_init(
 ) -> None:
     """Create the network CA (key in a PKCS#11 token, or a file for demos); issue nodes."""
     if (folder / "ca.crt").exists():
-        raise typer.BadParameter(f"{folder} already holds a CA")
+        raise typer.BadParameter(
+            f"{folder} already holds a CA; choose an empty folder (a second CA would split "
+            "the network's trust)",
+            param_hint="--dir",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     signer: CaSigner
     if pkcs11_token:
@@ -144,7 +154,9 @@ def node_init(
     """Write the node's configuration (node.json) and create its database."""
     name = str(NodeId.parse(node))
     if participation not in ("connected", "disconnected"):
-        raise typer.BadParameter("connected or disconnected", param_hint="--participation")
+        raise typer.BadParameter(
+            "must be 'connected' or 'disconnected'", param_hint="--participation"
+        )
     peers = {}
     for item in peer:
         key, _, url = item.partition("=")

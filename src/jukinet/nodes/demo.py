@@ -22,11 +22,11 @@ from jukinet.bootstrap import Node
 from jukinet.domain.operators import Actor, Role
 from jukinet.nodes.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
 from jukinet.seed import generate_households
-from jukinet.services import register
+from jukinet.services import reading, register
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.population import allot_codes_in_bulk, load_population
 from jukinet.services.register import PersonInput
-from jukinet.storage.tables import IdentityRecordRow, OutboxRow, ResidentRow
+from jukinet.storage.tables import IdentityRecordRow, OutboxRow
 
 DEMO_OPERATORS = (
     ("madoguchi", Role.CLERK, "デモ 窓口担当"),
@@ -122,16 +122,13 @@ def make_moves(demo: DemoNetwork, *, count: int = 3, say: Say = print) -> list[s
     moved: list[str] = []
     try:
         clerk = _clerk(new, demo.passwords["madoguchi"])
-        with old.uow() as uow:
-            rows = list(
-                uow.session.scalars(
-                    select(ResidentRow)
-                    .where(ResidentRow.status == "active", ResidentRow.relationship == "head")
-                    .order_by(ResidentRow.id)
-                    .limit(count)
-                )
-            )
-            records = [uow.residents.to_record(r) for r in rows]
+        # The old municipality's clerk looks the residents up through the read gateway, as a
+        # counter would: a kana search, then the heads of household among the candidates.
+        old_clerk = _clerk(old, demo.passwords["madoguchi"])
+        candidates = reading.search_residents(
+            old, actor=old_clerk, query=reading.SearchQuery(name="サ", limit=100)
+        )
+        records = [v.record for v in candidates if v.record.is_head][:count]
         today = new.today()
         for index, record in enumerate(records):
             person = PersonInput(
