@@ -102,6 +102,24 @@ def _write_private(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+_KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def _key_usage(**enabled: bool) -> x509.KeyUsage:
+    """A KeyUsage with only the named usages set (cryptography wants all nine spelled out)."""
+    return x509.KeyUsage(**{usage: enabled.get(usage, False) for usage in _KEY_USAGES})
+
+
 def node_uri(node: str) -> str:
     """The SAN URI that names ``node`` in its certificates."""
     return NODE_URI_PREFIX + node
@@ -140,17 +158,7 @@ def create_ca_certificate(
         .not_valid_after(now + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
@@ -214,17 +222,7 @@ def issue_tls_certificate(
             critical=False,
         )
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, key_agreement=True),
             critical=True,
         )
     )
@@ -247,17 +245,7 @@ def issue_signing_certificate(
             critical=False,
         )
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, content_commitment=True),
             critical=True,
         )
     )
