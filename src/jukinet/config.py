@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     allow_opt_out: bool = False
     #: The network PKI folder holding this node's credentials, the CA and the CRL.
     pki_dir: Path | None = None
+    #: Ed25519 key that signs the access log's tree heads on a node without network credentials
+    #: (a networked node signs with its network signing key). Default: next to a SQLite file,
+    #: else ``var/audit-signing-key.pem``; created on first use.
+    audit_key_path: Path | None = None
     #: Neighbours' base URLs, e.g. {"prefecture:13": "https://127.0.0.1:8413"}.
     peers: dict[str, str] = {}
     #: Delivery tuning: envelopes per request and the longest back-off between retries.

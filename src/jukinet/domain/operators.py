@@ -38,6 +38,10 @@ class Permission(StrEnum):
     EX_OFFICIO = "ex_officio"
     MANAGE_OPERATORS = "manage_operators"
     READ_OUTBOX = "read_outbox"
+    #: Read the access log, its alerts and statistics; verify it (security staff, supervisors).
+    AUDIT = "audit"
+    #: Register recipients and grant or revoke statutory affairs.
+    MANAGE_RECIPIENTS = "manage_recipients"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,10 +53,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FILE_EVENTS,
             Permission.EX_OFFICIO,
             Permission.READ_OUTBOX,
+            Permission.AUDIT,
+            Permission.MANAGE_RECIPIENTS,
         }
     ),
     # Security staff manage accounts and watch the flow; they have no business reading residents.
-    Role.SECURITY_OFFICER: frozenset({Permission.MANAGE_OPERATORS, Permission.READ_OUTBOX}),
+    Role.SECURITY_OFFICER: frozenset(
+        {Permission.MANAGE_OPERATORS, Permission.READ_OUTBOX, Permission.AUDIT}
+    ),
 }
 
 

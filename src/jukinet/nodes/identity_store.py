@@ -26,7 +26,7 @@ from jukinet.domain.identity import (
     parse_snapshot_body,
 )
 from jukinet.domain.municipality import validate_municipality_code
-from jukinet.domain.names import kana_search_key
+from jukinet.domain.names import kana_search_key, name_search_key
 from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.storage.tables import IdentityHistoryRow, IdentityRecordRow, InboxRow
 
@@ -288,6 +288,7 @@ def _write(
     row.family_name_kana = info.family_name_kana
     row.given_name_kana = info.given_name_kana
     row.kana_key = kana_search_key(info.family_name_kana + info.given_name_kana)
+    row.name_key = name_search_key(info.family_name + info.given_name)
     row.birth_date = info.birth_date
     row.sex = info.sex
     row.address = info.address

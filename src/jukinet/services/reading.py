@@ -1,7 +1,9 @@
-"""The one gateway for reading residents' personal data: one function per query type.
+"""The one gateway for reading residents' personal data at the counter: one function per query.
 
-Every read of a resident goes through here, so the access log (a later issue) hooks in at one
-place: each function checks the actor's permission before any personal data is read.
+Each function checks the actor's permission before any personal data is read, and records one
+access-log entry per resident shown, committed in the read's own transaction (architecture.md
+property 1): no read without its entry. Agency queries have their gateway in
+``services.provision``; both append through ``storage.access_log``.
 """
 
 from __future__ import annotations
@@ -10,13 +12,49 @@ from dataclasses import dataclass
 from datetime import date
 
 from jukinet.bootstrap import Node
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.names import is_kana_query, kana_search_key, name_search_key
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.views import HistoryEntry, RecordView, history_entry, view_of
+from jukinet.storage import access_log
+from jukinet.storage.unit_of_work import UnitOfWork
 
 MAX_SEARCH_RESULTS = 200
+#: The reason recorded for a counter lookup when the operator gives none.
+COUNTER_REASON = "窓口業務"
+
+
+def _record_reads(
+    node: Node,
+    uow: UnitOfWork,
+    actor: Actor,
+    subjects: list[str],
+    *,
+    action: Action,
+    items: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    now = node.now()
+    access_log.record(
+        uow.session,
+        [
+            AccessEntry(
+                recorded_at=now,
+                node=str(node.node_id),
+                action=action,
+                channel=Channel.COUNTER,
+                actor_kind=ActorKind.OPERATOR,
+                actor=actor.username,
+                subject=subject,
+                reason=reason or COUNTER_REASON,
+                items=items,
+                terminal=actor.terminal_id,
+            )
+            for subject in subjects
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,32 +75,59 @@ class HouseholdView:
     members: list[RecordView]
 
 
-def read_resident(node: Node, *, actor: Actor, resident_code: str) -> RecordView:
+def read_resident(
+    node: Node, *, actor: Actor, resident_code: str, reason: str | None = None
+) -> RecordView:
     """One record (住民票 or 除票) by resident code."""
     actor.require(Permission.READ_RESIDENTS)
     code = validate_resident_code(resident_code)
     with node.uow() as uow:
-        return view_of(uow, uow.residents.get_row(code))
+        view = view_of(uow, uow.residents.get_row(code))
+        _record_reads(
+            node, uow, actor, [code], action=Action.READ, items=("record",), reason=reason
+        )
+        uow.commit()
+        return view
 
 
-def read_history(node: Node, *, actor: Actor, resident_code: str) -> list[HistoryEntry]:
+def read_history(
+    node: Node, *, actor: Actor, resident_code: str, reason: str | None = None
+) -> list[HistoryEntry]:
     """Every version of one record, oldest first."""
     actor.require(Permission.READ_RESIDENTS)
     code = validate_resident_code(resident_code)
     with node.uow() as uow:
         row = uow.residents.get_row(code)
-        return [history_entry(v, e) for v, e in uow.residents.history(row)]
+        history = [history_entry(v, e) for v, e in uow.residents.history(row)]
+        _record_reads(
+            node, uow, actor, [code], action=Action.READ, items=("history",), reason=reason
+        )
+        uow.commit()
+        return history
 
 
-def read_household(node: Node, *, actor: Actor, household_number: str) -> HouseholdView:
+def read_household(
+    node: Node, *, actor: Actor, household_number: str, reason: str | None = None
+) -> HouseholdView:
     """A household with all its members."""
     actor.require(Permission.READ_RESIDENTS)
     with node.uow() as uow:
         household = uow.households.get(household_number.strip())
         members = uow.residents.household_members(household.id)
-        return HouseholdView(
+        view = HouseholdView(
             household_number=household.household_number, members=[view_of(uow, m) for m in members]
         )
+        _record_reads(
+            node,
+            uow,
+            actor,
+            [m.record.resident_code for m in view.members],
+            action=Action.READ,
+            items=("household",),
+            reason=reason,
+        )
+        uow.commit()
+        return view
 
 
 def search_residents(node: Node, *, actor: Actor, query: SearchQuery) -> list[RecordView]:
@@ -105,4 +170,15 @@ def search_residents(node: Node, *, actor: Actor, query: SearchQuery) -> list[Re
             include_removed=query.include_removed,
             limit=limit,
         )
-        return [view_of(uow, r) for r in rows]
+        views = [view_of(uow, r) for r in rows]
+        _record_reads(
+            node,
+            uow,
+            actor,
+            [v.record.resident_code for v in views],
+            action=Action.CANDIDATE,
+            items=("search_result",),
+            reason=None,
+        )
+        uow.commit()
+        return views

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from jukinet.bootstrap import Node
 from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice
@@ -21,6 +22,7 @@ from jukinet.domain.names import PersonName, validate_name
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import Insurance, Relationship, ResidentRecord, Sex
 from jukinet.services.views import RecordView, view_of
+from jukinet.storage import access_log
 from jukinet.storage.repositories import name_key_of
 from jukinet.storage.tables import HouseholdRow, ResidentRow
 from jukinet.storage.unit_of_work import UnitOfWork
@@ -84,8 +86,30 @@ class _Change:
         self.actor = actor
         self.now: datetime = node.now()
         self.today: date = node.today()
+        self.kind = "counter"
+
+    def written(self, resident_code: str) -> None:
+        """Record the write of one resident's record in the access log (same transaction)."""
+        access_log.record(
+            self.uow.session,
+            [
+                AccessEntry(
+                    recorded_at=self.now,
+                    node=str(self.node.node_id),
+                    action=Action.WRITE,
+                    channel=Channel.COUNTER,
+                    actor_kind=ActorKind.OPERATOR,
+                    actor=self.actor.username,
+                    subject=resident_code,
+                    reason=self.kind,
+                    items=("record",),
+                    terminal=self.actor.terminal_id,
+                )
+            ],
+        )
 
     def event(self, kind: str, filing: rules.Filing, note: str | None = None) -> int:
+        self.kind = kind
         return self.uow.events.add(
             kind=kind,
             event_date=filing.event_date,
@@ -119,6 +143,7 @@ class _Change:
         )
         self.uow.flush()
         self.uow.residents.add_version(row, record, event_id=event_id, now=self.now)
+        self.written(record.resident_code)
 
     def insert(self, record: ResidentRecord, *, household_id: int, event_id: int) -> ResidentRow:
         row = self.uow.residents.add(
@@ -126,6 +151,7 @@ class _Change:
         )
         self.uow.flush()
         self.uow.residents.add_version(row, record, event_id=event_id, now=self.now)
+        self.written(record.resident_code)
         return row
 
     def route(self, municipality_code: str, *, kind: str, payload: dict[str, object]) -> None:

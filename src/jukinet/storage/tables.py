@@ -18,7 +18,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -256,6 +258,7 @@ class IdentityRecordRow(Base):
     __table_args__ = (
         Index("ix_identity_records_municipality", "municipality_code"),
         Index("ix_identity_records_four_items", "kana_key", "birth_date"),
+        Index("ix_identity_records_name_birth", "name_key", "birth_date"),
     )
 
     resident_code: Mapped[str] = mapped_column(String(11), primary_key=True)
@@ -265,6 +268,8 @@ class IdentityRecordRow(Base):
     family_name_kana: Mapped[str] = mapped_column(String(60))
     given_name_kana: Mapped[str] = mapped_column(String(60))
     kana_key: Mapped[str] = mapped_column(String(120))
+    #: Folded kanji key (variants folded), for queries by the four basic items in kanji.
+    name_key: Mapped[str] = mapped_column(String(80), default="", server_default="")
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(String(200))
@@ -297,3 +302,137 @@ class IdentityHistoryRow(Base):
     deleted: Mapped[bool] = mapped_column(Boolean)
     source_envelope: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessLogRow(Base):
+    """One access-log entry (leaf ``position`` of the node's Merkle tree); never updated.
+
+    The only change ever made is retention: after 7 years the content columns are cleared
+    (``purged_at`` set) and the leaf hash stays, so the tree and every signed head still verify.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_subject", "subject", "position"),
+        Index("ix_access_log_actor", "actor", "recorded_at"),
+        Index("ix_access_log_recorded_at", "recorded_at"),
+        Index("ix_access_log_job", "job_id"),
+    )
+
+    # Assigned by the log (0, 1, 2 ...) under the log's lock, not by the database.
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    node: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str | None] = mapped_column(String(12))
+    channel: Mapped[str | None] = mapped_column(String(12))
+    actor_kind: Mapped[str | None] = mapped_column(String(12))
+    actor: Mapped[str | None] = mapped_column(String(80))
+    subject: Mapped[str | None] = mapped_column(String(11))
+    affair_code: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    items: Mapped[str | None] = mapped_column(String(200))
+    officer: Mapped[str | None] = mapped_column(String(80))
+    terminal: Mapped[str | None] = mapped_column(String(40))
+    case_number: Mapped[str | None] = mapped_column(String(80))
+    job_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccessLogSubtreeRow(Base):
+    """A complete subtree hash of the log's tree at ``level`` ≥ 6 (levels below are recomputed
+    from leaf hashes), so proofs over millions of entries need only a few dozen reads."""
+
+    __tablename__ = "access_log_subtrees"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AccessLogStateRow(Base):
+    """The log's single state row: its size and Merkle frontier; locked by every append."""
+
+    __tablename__ = "access_log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TreeHeadRow(Base):
+    """A signed tree head the node published (RFC 6962 §3.5)."""
+
+    __tablename__ = "tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    timestamp: Mapped[str] = mapped_column(String(40))
+    signer: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(128))
+
+
+class RecipientRow(Base):
+    """A body registered to receive identity information (a national body, prefecture, city)."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    prefecture_code: Mapped[str | None] = mapped_column(String(2))
+    municipality_code: Mapped[str | None] = mapped_column(String(6))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AffairRegistryRow(Base):
+    """One append-only grant or revocation of an affair to a recipient."""
+
+    __tablename__ = "affair_registry"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8))
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"))
+    affair_code: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(String(400))
+
+
+class BatchJobRow(Base):
+    """An agency's batch query: uploaded rows are processed in chunks by the node's worker."""
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (Index("ix_batch_jobs_status", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(64))
+    affair_code: Mapped[str] = mapped_column(String(20))
+    officer: Mapped[str] = mapped_column(String(80))
+    case_number: Mapped[str | None] = mapped_column(String(80))
+    query_kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))  # queued, running, done, failed
+    total_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    processed_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    found_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    done_chunks: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure: Mapped[str | None] = mapped_column(String(400))
+
+
+class BatchChunkRow(Base):
+    """A slice of a batch job: its parsed input rows and, once processed, its result lines."""
+
+    __tablename__ = "batch_chunks"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("batch_jobs.id"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rows: Mapped[bytes | None] = mapped_column(LargeBinary)
+    results: Mapped[bytes | None] = mapped_column(LargeBinary)

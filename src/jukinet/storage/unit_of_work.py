@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from jukinet.domain.errors import Conflict
+
+# Registers the commit hook that appends queued access-log entries in every transaction.
+from jukinet.storage import access_log as _access_log  # noqa: F401
 from jukinet.storage.repositories import (
     CodePoolRepository,
     EventRepository,
