@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from jukinet.web.api import auth, events, lookups, network
+from jukinet.web.api import alerts, auth, events, lookups, network, transparency
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(lookups.router)
 router.include_router(events.router)
 router.include_router(network.router)
+router.include_router(transparency.router)
+router.include_router(alerts.router)

@@ -29,6 +29,8 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "nav.search": ("住民検索", "Search residents"),
     "nav.move_in": ("転入届", "Move-in"),
     "nav.network": ("送受信台帳", "Delivery ledger"),
+    "nav.alerts": ("不正利用の兆候", "Insider alerts"),
+    "nav.transparency": ("提供状況の公表", "Transparency"),
     "network.title": ("送受信台帳", "Delivery ledger"),
     "network.disconnected": (
         "この団体は住基ネットに接続していません。通知は送信されません。",
