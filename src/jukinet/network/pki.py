@@ -229,6 +229,31 @@ def issue_tls_certificate(
     return signer.sign_certificate(builder)
 
 
+def issue_client_certificate(
+    ca_cert: x509.Certificate,
+    signer: CaSigner,
+    principal: str,
+    key: ec.EllipticCurvePrivateKey,
+    *,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """A TLS client-only certificate for a recipient (an agency's system), naming ``principal``.
+
+    It cannot serve (no serverAuth) and has no message-signing key: a recipient queries, it
+    never takes part in delivery.
+    """
+    builder = (
+        _node_builder(ca_cert, signer, principal, key.public_key(), now=now)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(node_uri(principal))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(_key_usage(digital_signature=True, key_agreement=True), critical=True)
+    )
+    return signer.sign_certificate(builder)
+
+
 def issue_signing_certificate(
     ca_cert: x509.Certificate,
     signer: CaSigner,
@@ -430,6 +455,28 @@ class NetworkPki:
         self.directory_path.write_text(
             json.dumps(directory, indent=1, sort_keys=True), encoding="utf-8"
         )
+        return creds
+
+    def issue_client(
+        self, signer: CaSigner, principal: str, *, now: dt.datetime
+    ) -> NodeCredentials:
+        """Issue a recipient (agency) its client certificate and key under ``nodes/<principal>``.
+
+        Not published in the directory: a recipient signs no messages.
+        """
+        creds = self.node(principal)
+        creds.folder.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        _write_private(
+            creds.tls_key,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        cert = issue_client_certificate(self.ca_cert(), signer, principal, key, now=now)
+        creds.tls_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return creds
 
     def revoke(self, signer: CaSigner, cert: x509.Certificate, *, now: dt.datetime) -> None:

@@ -14,23 +14,30 @@ from jukinet.network import inbox
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
 from jukinet.nodes import municipality as _municipality_handlers  # noqa: F401 - registers routed handlers
+from jukinet.storage.registry import RegistryCache
+from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_reconcile import router as reconcile_router
+from jukinet.web.provision_api import router as provision_router
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-def create_network_app(node: Node, net: NetworkContext) -> FastAPI:
-    """Endpoints neighbours call: the inbox and reconciliation."""
+def create_network_app(node: Node, net: NetworkContext, *, openapi: bool = False) -> FastAPI:
+    """Endpoints neighbours and recipients call: the inbox, reconciliation, the agencies' API
+    and the access log's tree heads. ``openapi`` exposes the schema (tests fuzz it)."""
     app = FastAPI(
         title=f"jukinet network endpoint {net.node}",
         version=__version__,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json" if openapi else None,
     )
     app.state.node = node
     app.state.net = net
+    app.state.registry_cache = RegistryCache()
+    install_error_handlers(app)
     app.include_router(reconcile_router)
+    app.include_router(provision_router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

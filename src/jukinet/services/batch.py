@@ -1,0 +1,507 @@
+"""Batch queries (一括照会): an agency uploads millions of rows; the node answers them as a job.
+
+The upload is authorised first (nothing is stored for an affair the recipient may not use),
+parsed as a stream, and stored in chunks of :data:`CHUNK_ROWS`. The node's batch worker then
+answers one chunk per transaction: the chunk's records are read with one query, every row gets
+its result line, and every resident provided gets its access-log entry — committed together,
+so a crash mid-job loses no entry and repeats no provision. The affair is re-authorised for
+every chunk: a grant revoked during a job stops the job.
+
+Results are JSON lines (or CSV) in row order, one per input row, with the row's own reference;
+malformed rows get an error line and the rest are processed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import select
+
+from jukinet.bootstrap import Node
+from jukinet.domain.access_log import AccessEntry, Action, Channel
+from jukinet.domain.batch_input import (
+    BatchFormat,
+    BatchKind,
+    CodeRow,
+    FourItemsRow,
+    RowError,
+    parse_batch,
+)
+from jukinet.domain.errors import DomainError, NotFound, ValidationError
+from jukinet.domain.four_items import FourItemsQuery, rank
+from jukinet.services.provision import (
+    MAX_CANDIDATES,
+    Granted,
+    QueryContext,
+    _entry,
+    authorise,
+    fetch_candidates,
+    fetch_records,
+    provided_record,
+)
+from jukinet.storage import access_log
+from jukinet.storage.registry import RegistryCache
+from jukinet.storage.tables import BatchChunkRow, BatchJobRow
+
+#: Rows answered per transaction.
+CHUNK_ROWS: Final = 5000
+
+
+class JobNotFound(NotFound):
+    """No such job for this recipient (another recipient's job is not even acknowledged)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-BAT-101",
+            ja="指定の一括照会はありません。",
+            en="There is no such batch job.",
+            field="job_id",
+        )
+
+
+class JobNotFinished(ValidationError):
+    """Results asked for before the job is done."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-BAT-102",
+            ja="一括照会はまだ終わっていません。",
+            en="The batch job has not finished yet.",
+            field="job_id",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """A job's progress as its recipient sees it."""
+
+    job_id: str
+    affair_code: str
+    query_kind: str
+    status: str
+    total_rows: int
+    processed_rows: int
+    found_rows: int
+    error_rows: int
+    created_at: datetime
+    finished_at: datetime | None
+    failure: str | None
+
+    @property
+    def progress(self) -> float:
+        """Share of rows answered, 0.0 to 1.0."""
+        return 1.0 if not self.total_rows else self.processed_rows / self.total_rows
+
+
+def _status(job: BatchJobRow) -> JobStatus:
+    return JobStatus(
+        job_id=job.id,
+        affair_code=job.affair_code,
+        query_kind=job.query_kind,
+        status=job.status,
+        total_rows=job.total_rows,
+        processed_rows=job.processed_rows,
+        found_rows=job.found_rows,
+        error_rows=job.error_rows,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        failure=job.failure,
+    )
+
+
+def _encode_row(row: CodeRow | FourItemsRow | RowError) -> list[Any]:
+    if isinstance(row, CodeRow):
+        return ["c", row.row_number, row.reference, row.resident_code]
+    if isinstance(row, FourItemsRow):
+        return [
+            "f",
+            row.row_number,
+            row.reference,
+            row.name,
+            row.name_kana,
+            row.birth_date.isoformat() if row.birth_date else None,
+            row.sex,
+            row.address,
+        ]
+    return ["e", row.row_number, row.reference, row.code, row.message_ja, row.message_en, row.field]
+
+
+def submit(
+    node: Node,
+    cache: RegistryCache,
+    ctx: QueryContext,
+    *,
+    kind: BatchKind,
+    fmt: BatchFormat,
+    lines: Iterable[str],
+) -> JobStatus:
+    """Authorise, parse and store an upload as a queued job; malformed rows become error rows.
+
+    A file-level problem (no header, unknown column, too many rows) refuses the whole upload
+    and stores nothing.
+    """
+    authorise(node, cache, ctx, batch=kind.value)
+    job_id = uuid.uuid4().hex
+    now = node.now()
+    with node.uow() as uow:
+        job = BatchJobRow(
+            id=job_id,
+            recipient_id=ctx.recipient_id,
+            affair_code=ctx.affair_code,
+            officer=ctx.officer,
+            case_number=ctx.case_number,
+            query_kind=kind.value,
+            status="queued",
+            total_rows=0,
+            processed_rows=0,
+            found_rows=0,
+            error_rows=0,
+            chunks=0,
+            done_chunks=0,
+            created_at=now,
+        )
+        uow.session.add(job)
+        uow.session.flush()
+        chunk: list[list[Any]] = []
+        for row in parse_batch(lines, kind=kind, fmt=fmt):
+            chunk.append(_encode_row(row))
+            if len(chunk) == CHUNK_ROWS:
+                _store_chunk(uow.session, job, chunk)
+                chunk = []
+        if chunk:
+            _store_chunk(uow.session, job, chunk)
+        if job.total_rows == 0:
+            job.status = "done"
+            job.finished_at = now
+        uow.commit()
+        return _status(job)
+
+
+def _store_chunk(session: Any, job: BatchJobRow, rows: list[list[Any]]) -> None:
+    session.add(BatchChunkRow(job_id=job.id, chunk=job.chunks, rows=orjson.dumps(rows)))
+    job.chunks += 1
+    job.total_rows += len(rows)
+    session.flush()
+
+
+def status(node: Node, *, recipient_id: str, job_id: str) -> JobStatus:
+    """A job's progress; only its own recipient may see it."""
+    with node.uow() as uow:
+        job = uow.session.get(BatchJobRow, job_id[:40])
+        if job is None or job.recipient_id != recipient_id:
+            raise JobNotFound()
+        return _status(job)
+
+
+# --------------------------------------------------------------------------------------------
+# The worker's side
+# --------------------------------------------------------------------------------------------
+
+
+def next_chunk(node: Node) -> tuple[str, int] | None:
+    """The oldest job with work left and its next chunk number, if any."""
+    with node.uow() as uow:
+        job = uow.session.scalars(
+            select(BatchJobRow)
+            .where(BatchJobRow.status.in_(("queued", "running")))
+            .order_by(BatchJobRow.created_at, BatchJobRow.id)
+            .limit(1)
+        ).first()
+        if job is None:
+            return None
+        return job.id, job.done_chunks
+
+
+def _code_results(
+    node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
+) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
+    codes = [row[3] for row in rows if row[0] == "c"]
+    found = fetch_records(session, codes, granted.scope)
+    results: list[dict[str, Any]] = []
+    entries: list[AccessEntry] = []
+    hits = 0
+    for row in rows:
+        number, reference = row[1], row[2]
+        if row[0] == "e":
+            results.append(_error_line(row))
+            continue
+        code = row[3]
+        record = found.get(code)
+        detail = {"row": number}
+        if record is None:
+            results.append({"row": number, "ref": reference, "status": "not_found"})
+            entries.append(
+                _entry(
+                    node,
+                    ctx,
+                    granted,
+                    action=Action.NOT_FOUND,
+                    subject=code,
+                    job_id=job_id,
+                    detail=detail,
+                )
+            )
+            continue
+        hits += 1
+        results.append(
+            {"row": number, "ref": reference, "status": "found"}
+            | {"record": provided_record(record, granted.items)}
+        )
+        entries.append(
+            _entry(
+                node, ctx, granted, action=Action.READ, subject=code, job_id=job_id, detail=detail
+            )
+        )
+    return results, entries, hits
+
+
+def _four_items_results(
+    node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
+) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
+    results: list[dict[str, Any]] = []
+    entries: list[AccessEntry] = []
+    hits = 0
+    for row in rows:
+        number, reference = row[1], row[2]
+        if row[0] == "e":
+            results.append(_error_line(row))
+            continue
+        try:
+            query = FourItemsQuery(
+                name=row[3],
+                name_kana=row[4],
+                birth_date=None if row[5] is None else datetime.fromisoformat(row[5]).date(),
+                sex=row[6],
+                address=row[7],
+            )
+        except DomainError as error:
+            results.append(
+                {"row": number, "ref": reference, "status": "error", "error": error.as_dict()}
+            )
+            continue
+        ranked = rank(query, fetch_candidates(session, query, granted.scope), limit=MAX_CANDIDATES)
+        if not ranked:
+            results.append({"row": number, "ref": reference, "status": "not_found"})
+            continue
+        hits += 1
+        records = fetch_records(session, [c.resident_code for c, _ in ranked], granted.scope)
+        results.append(
+            {
+                "row": number,
+                "ref": reference,
+                "status": "candidates",
+                "candidates": [
+                    {
+                        "match": report.as_dict(),
+                        "score": report.score,
+                        "record": provided_record(records[c.resident_code], granted.items),
+                    }
+                    for c, report in ranked
+                ],
+            }
+        )
+        entries.extend(
+            _entry(
+                node,
+                ctx,
+                granted,
+                action=Action.CANDIDATE,
+                subject=c.resident_code,
+                job_id=job_id,
+                detail={"row": number},
+            )
+            for c, _ in ranked
+        )
+    return results, entries, hits
+
+
+def _error_line(row: list[Any]) -> dict[str, Any]:
+    return {
+        "row": row[1],
+        "ref": row[2],
+        "status": "error",
+        "error": {"code": row[3], "message_ja": row[4], "message_en": row[5], "field": row[6]},
+    }
+
+
+def _job_context(node: Node, job_id: str, chunk: int) -> QueryContext | None:
+    with node.uow() as uow:
+        job = uow.session.get(BatchJobRow, job_id)
+        if job is None or job.status not in ("queued", "running") or job.done_chunks != chunk:
+            return None
+        return QueryContext(
+            recipient_id=job.recipient_id,
+            affair_code=job.affair_code,
+            officer=job.officer,
+            case_number=job.case_number,
+            channel=Channel.BATCH,
+        )
+
+
+def _fail(node: Node, job_id: str, reason: str) -> None:
+    with node.uow() as uow:
+        job = uow.session.get(BatchJobRow, job_id)
+        if job is not None:
+            job.status = "failed"
+            job.failure = reason[:400]
+            job.finished_at = node.now()
+            uow.commit()
+
+
+def process_chunk(node: Node, cache: RegistryCache, job_id: str, chunk: int) -> bool:
+    """Answer one chunk of a job in one transaction; ``False`` if it was already done (another
+    worker got there first) or the job stopped."""
+    ctx = _job_context(node, job_id, chunk)
+    if ctx is None:
+        return False
+    # Authorised again for every chunk (before the chunk's transaction, which on SQLite holds
+    # the write lock): a grant revoked mid-job stops the job.
+    try:
+        granted = authorise(node, cache, ctx, batch_job=job_id)
+    except DomainError as error:
+        _fail(node, job_id, f"{error.code}: {error.message_en}")
+        return False
+    with node.uow() as uow:
+        job = uow.session.scalars(
+            select(BatchJobRow).where(BatchJobRow.id == job_id).with_for_update()
+        ).one()
+        if job.status not in ("queued", "running") or job.done_chunks != chunk:
+            return False
+        stored = uow.session.get(BatchChunkRow, (job_id, chunk))
+        if stored is None or stored.rows is None:
+            job.status = "failed"
+            job.failure = f"chunk {chunk} is missing"
+            uow.commit()
+            return False
+        rows: list[Any] = orjson.loads(stored.rows)
+        answer = _code_results if job.query_kind == BatchKind.BY_CODE.value else _four_items_results
+        results, entries, hits = answer(node, uow.session, ctx, granted, job_id, rows)
+        stored.results = b"\n".join(orjson.dumps(line) for line in results) + b"\n"
+        job.status = "running"
+        job.done_chunks += 1
+        job.processed_rows += len(rows)
+        job.found_rows += hits
+        job.error_rows += sum(1 for line in results if line["status"] == "error")
+        if job.done_chunks == job.chunks:
+            job.status = "done"
+            job.finished_at = node.now()
+        access_log.record(uow.session, entries)
+        uow.commit()
+        return True
+
+
+def run_pending(node: Node, cache: RegistryCache, *, max_chunks: int | None = None) -> int:
+    """Process chunks until none is left (or ``max_chunks``); returns how many were done."""
+    done = 0
+    while max_chunks is None or done < max_chunks:
+        work = next_chunk(node)
+        if work is None:
+            break
+        if process_chunk(node, cache, *work):
+            done += 1
+    return done
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+def results_jsonl(node: Node, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
+    """The job's result lines in row order (JSON lines), chunk by chunk."""
+    job = status(node, recipient_id=recipient_id, job_id=job_id)
+    if job.status not in ("done", "failed"):
+        raise JobNotFinished()
+    for chunk in range(_chunk_count(node, job_id)):
+        with node.uow() as uow:
+            stored = uow.session.get(BatchChunkRow, (job_id, chunk))
+            if stored is None or stored.results is None:
+                return
+            yield stored.results
+
+
+def _chunk_count(node: Node, job_id: str) -> int:
+    with node.uow() as uow:
+        count = uow.session.scalar(select(BatchJobRow.chunks).where(BatchJobRow.id == job_id))
+        return int(count or 0)
+
+
+CSV_COLUMNS: Final = (
+    "row",
+    "ref",
+    "status",
+    "candidate",
+    "score",
+    "resident_code",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "sex",
+    "address",
+    "municipality_code",
+    "record_status",
+    "change_reason",
+    "changed_on",
+    "error_code",
+    "error_message_ja",
+    "error_message_en",
+)
+
+
+def _csv_rows(line: dict[str, Any]) -> Iterator[list[Any]]:
+    base = [line["row"], line.get("ref") or "", line["status"]]
+    error = line.get("error") or {}
+    if line["status"] == "found":
+        yield [*base, "", "", *_record_cells(line["record"]), "", "", ""]
+    elif line["status"] == "candidates":
+        for number, candidate in enumerate(line["candidates"], start=1):
+            cells = _record_cells(candidate["record"])
+            yield [*base, number, candidate["score"], *cells, "", "", ""]
+    else:
+        codes = [error.get("code", ""), error.get("message_ja", ""), error.get("message_en", "")]
+        yield [*base, "", "", *([""] * 12), *codes]
+
+
+def _record_cells(record: dict[str, Any]) -> list[Any]:
+    name = record.get("name") or {}
+    change = record.get("change") or {}
+    return [
+        record.get("resident_code", ""),
+        name.get("family", ""),
+        name.get("given", ""),
+        name.get("family_kana", ""),
+        name.get("given_kana", ""),
+        record.get("birth_date", ""),
+        record.get("sex", ""),
+        record.get("address", ""),
+        record.get("municipality_code", ""),
+        record.get("status", ""),
+        change.get("reason", ""),
+        change.get("changed_on", ""),
+    ]
+
+
+def results_csv(node: Node, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
+    """The same results as CSV (UTF-8 with BOM, one line per found record or candidate)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for block in results_jsonl(node, recipient_id=recipient_id, job_id=job_id):
+        buffer.seek(0)
+        buffer.truncate()
+        for raw in block.splitlines():
+            if raw:
+                writer.writerows(_csv_rows(orjson.loads(raw)))
+        yield buffer.getvalue().encode("utf-8")

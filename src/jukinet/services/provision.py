@@ -1,0 +1,447 @@
+"""Provision to agencies (本人確認情報の提供): the gateway for recipients' queries.
+
+Every query names a statutory affair. The affair is authorised against the registry **before
+any personal data is read**; a refusal is recorded in the access log and answered with the
+affair named. An authorised query returns only the items the affair may be given, and every
+resident provided (or looked for and not found) gets an access-log entry committed in the
+query's own transaction.
+
+Where the node answers: the national centre answers every table; a prefecture answers tables
+2–5 for its own residents (table 1 belongs to the centre). Tables 2–5 carry a scope — the
+recipient's own prefecture (2, 5) or other prefectures (3, 4) — which becomes part of the
+query's ``WHERE`` clause, so records outside it are never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from jukinet.bootstrap import Node
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
+from jukinet.domain.affairs import Authorisation, IdentityItem
+from jukinet.domain.codes import validate_resident_code
+from jukinet.domain.errors import DomainError, PermissionDenied, ValidationError
+from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, rank
+from jukinet.domain.identity import ChangeReason
+from jukinet.domain.network import NodeRole
+from jukinet.storage import access_log
+from jukinet.storage.registry import RegistryCache
+from jukinet.storage.tables import IdentityRecordRow
+
+_Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
+
+#: Codes in one online query; more belong in a batch job.
+MAX_CODES_PER_QUERY: Final = 1000
+#: Candidates one four-items query returns at most.
+MAX_CANDIDATES: Final = 20
+#: Rows fetched by the four-items index before ranking (a name + birth date is selective).
+_CANDIDATE_FETCH: Final = 500
+
+
+class TableNotAnsweredHere(PermissionDenied):
+    """A prefecture does not answer table 1 affairs: those are the national centre's."""
+
+    def __init__(self, affair_code: str) -> None:
+        super().__init__(
+            "JUKI-PRV-001",
+            ja=f"事務 {affair_code} は別表第一の事務です。照会は地方公共団体情報システム機構"
+            "（全国センター）に行ってください。",
+            en=f"Affair {affair_code} is in appended table 1: query the national centre.",
+            field="affair_code",
+        )
+
+
+class InvalidQueryContext(ValidationError):
+    """The officer or case number is missing or malformed."""
+
+    def __init__(self, field_name: str, *, ja: str, en: str) -> None:
+        super().__init__("JUKI-PRV-002", ja=ja, en=en, field=field_name)
+
+
+class TooManyCodes(ValidationError):
+    """More codes than one online query takes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-003",
+            ja=f"一度に照会できる住民票コードは{MAX_CODES_PER_QUERY}件までです。"
+            "それ以上は一括照会を使ってください。",
+            en=f"One query takes at most {MAX_CODES_PER_QUERY} resident codes; use a batch job "
+            "for more.",
+            field="resident_codes",
+        )
+
+
+class NoCodes(ValidationError):
+    """An empty list of codes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-004",
+            ja="住民票コードを1件以上指定してください。",
+            en="Give at least one resident code.",
+            field="resident_codes",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryContext:
+    """Who asks, for which affair, under which case: named on every query.
+
+    ``recipient_id`` comes from the client certificate, never from the request body.
+    """
+
+    recipient_id: str
+    affair_code: str
+    officer: str
+    case_number: str | None = None
+    channel: Channel = Channel.AGENCY_API
+
+    def __post_init__(self) -> None:
+        officer = self.officer.strip() if isinstance(self.officer, str) else ""
+        if not officer or len(officer) > 80 or not officer.isprintable():
+            raise InvalidQueryContext(
+                "officer",
+                ja="照会する職員名（1〜80文字）を指定してください。",
+                en="Name the officer making the query (1 to 80 printable characters).",
+            )
+        object.__setattr__(self, "officer", officer)
+        case = self.case_number
+        if case is not None:
+            case = case.strip()
+            if len(case) > 80 or not case.isprintable():
+                raise InvalidQueryContext(
+                    "case_number",
+                    ja="事案番号は80文字以内の印字可能な文字です。",
+                    en="The case number is at most 80 printable characters.",
+                )
+            object.__setattr__(self, "case_number", case or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which residents an authorised affair may see here, as a filter on municipality codes."""
+
+    prefecture_code: str | None = None
+    same_prefecture: bool | None = None
+
+    def apply(self, statement: _Statement) -> _Statement:
+        """Restrict ``statement`` (over identity_records) to the scope."""
+        if self.same_prefecture is None or self.prefecture_code is None:
+            return statement
+        column = IdentityRecordRow.municipality_code
+        prefix = f"{self.prefecture_code}%"
+        if self.same_prefecture:
+            return statement.where(column.like(prefix))
+        return statement.where(column.not_like(prefix))
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """An authorised query: the affair, the items it gets, and the scope to read within."""
+
+    authorisation: Authorisation
+    scope: Scope
+
+    @property
+    def items(self) -> tuple[IdentityItem, ...]:
+        """The items provided, in canonical order."""
+        return self.authorisation.ordered_items
+
+
+def _provider_prefecture(node: Node) -> str | None:
+    if node.node_id.role is NodeRole.PREFECTURE:
+        return node.node_id.code
+    return None
+
+
+def _refusal_entry(node: Node, ctx: QueryContext, error: DomainError, **detail: Any) -> AccessEntry:
+    return AccessEntry(
+        recorded_at=node.now(),
+        node=str(node.node_id),
+        action=Action.REFUSED,
+        channel=ctx.channel,
+        actor_kind=ActorKind.RECIPIENT,
+        actor=ctx.recipient_id[:80],
+        affair_code=ctx.affair_code[:20] if ctx.affair_code.isprintable() else None,
+        reason=f"{error.code}: {error.message_en}"[:200],
+        officer=ctx.officer,
+        case_number=ctx.case_number,
+        detail=detail,
+    )
+
+
+def record_refusal(node: Node, ctx: QueryContext, error: DomainError, **detail: Any) -> None:
+    """Record a refused query in its own transaction (nothing else happens in it)."""
+    with node.uow() as uow:
+        access_log.record(uow.session, [_refusal_entry(node, ctx, error, **detail)])
+        uow.commit()
+
+
+def authorise(node: Node, cache: RegistryCache, ctx: QueryContext, **detail: Any) -> Granted:
+    """The purpose check, run before any personal data is read; a refusal is recorded."""
+    try:
+        with node.uow() as uow:
+            registry = cache.get(uow.session)
+        provider = _provider_prefecture(node)
+        authorisation = registry.authorise(
+            ctx.recipient_id,
+            ctx.affair_code,
+            on=node.today(),
+            provider_prefecture_code=provider,
+        )
+        affair = authorisation.affair
+        if provider is not None and affair.table == 1:
+            raise TableNotAnsweredHere(affair.code)
+    except DomainError as error:
+        record_refusal(node, ctx, error, **detail)
+        raise
+    same = affair.recipient_kind.same_prefecture
+    scope = Scope(authorisation.recipient.prefecture_code, same) if provider is None else Scope()
+    return Granted(authorisation, scope)
+
+
+# --------------------------------------------------------------------------------------------
+# What is provided
+# --------------------------------------------------------------------------------------------
+
+_RECORD_COLUMNS: Final = (
+    IdentityRecordRow.resident_code,
+    IdentityRecordRow.municipality_code,
+    IdentityRecordRow.family_name,
+    IdentityRecordRow.given_name,
+    IdentityRecordRow.family_name_kana,
+    IdentityRecordRow.given_name_kana,
+    IdentityRecordRow.birth_date,
+    IdentityRecordRow.sex,
+    IdentityRecordRow.address,
+    IdentityRecordRow.deleted,
+    IdentityRecordRow.last_reason,
+    IdentityRecordRow.last_changed_on,
+)
+
+
+def _change_info(row: Any) -> dict[str, Any]:
+    try:
+        reason = ChangeReason(row.last_reason)
+        label_ja, label_en = reason.label_ja, reason.label_en
+    except ValueError:
+        label_ja = label_en = row.last_reason
+    return {
+        "reason": row.last_reason,
+        "label_ja": label_ja,
+        "label_en": label_en,
+        "changed_on": row.last_changed_on.isoformat(),
+        "deleted": bool(row.deleted),
+    }
+
+
+def provided_record(row: Any, items: Sequence[IdentityItem]) -> dict[str, Any]:
+    """The items of one identity record an affair may be given (and its status, always)."""
+    out: dict[str, Any] = {"status": "deleted" if row.deleted else "current"}
+    for item in items:
+        if item is IdentityItem.RESIDENT_CODE:
+            out["resident_code"] = row.resident_code
+        elif item is IdentityItem.NAME:
+            out["name"] = {
+                "family": row.family_name,
+                "given": row.given_name,
+                "family_kana": row.family_name_kana,
+                "given_kana": row.given_name_kana,
+            }
+        elif item is IdentityItem.BIRTH_DATE:
+            out["birth_date"] = row.birth_date.isoformat()
+        elif item is IdentityItem.SEX:
+            out["sex"] = row.sex
+        elif item is IdentityItem.ADDRESS:
+            out["address"] = row.address
+            out["municipality_code"] = row.municipality_code
+        elif item is IdentityItem.CHANGE_INFO:
+            out["change"] = _change_info(row)
+    return out
+
+
+def _entry(
+    node: Node,
+    ctx: QueryContext,
+    granted: Granted,
+    *,
+    action: Action,
+    subject: str | None,
+    job_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AccessEntry:
+    provided = action in (Action.READ, Action.CANDIDATE)
+    return AccessEntry(
+        recorded_at=node.now(),
+        node=str(node.node_id),
+        action=action,
+        channel=ctx.channel,
+        actor_kind=ActorKind.RECIPIENT,
+        actor=ctx.recipient_id,
+        subject=subject,
+        affair_code=granted.authorisation.affair.code,
+        reason=granted.authorisation.affair.law_name or None,
+        items=tuple(item.value for item in granted.items) if provided else (),
+        officer=ctx.officer,
+        case_number=ctx.case_number,
+        job_id=job_id,
+        detail=detail or {},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Online queries
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CodeAnswer:
+    """One code's answer: ``found`` with the record, ``not_found``, or ``invalid`` (format)."""
+
+    resident_code: str
+    outcome: str
+    record: dict[str, Any] | None = None
+    error: dict[str, str | None] | None = None
+
+
+def _checked_codes(codes: Sequence[str]) -> list[tuple[str, str | None, DomainError | None]]:
+    if not codes:
+        raise NoCodes()
+    if len(codes) > MAX_CODES_PER_QUERY:
+        raise TooManyCodes()
+    checked: list[tuple[str, str | None, DomainError | None]] = []
+    for given in codes:
+        try:
+            checked.append((given, validate_resident_code(given), None))
+        except ValidationError as error:
+            checked.append((given, None, error))
+    return checked
+
+
+def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[str, Any]:
+    """The identity records among ``codes`` within ``scope``, keyed by code."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    statement = scope.apply(
+        select(*_RECORD_COLUMNS).where(IdentityRecordRow.resident_code.in_(wanted))
+    )
+    return {row.resident_code: row for row in session.execute(statement)}
+
+
+def lookup_by_codes(
+    node: Node, cache: RegistryCache, ctx: QueryContext, codes: Sequence[str]
+) -> list[CodeAnswer]:
+    """Answer a query by one or many resident codes, in the order asked."""
+    checked = _checked_codes(codes)
+    granted = authorise(node, cache, ctx, codes=len(codes))
+    answers: list[CodeAnswer] = []
+    entries: list[AccessEntry] = []
+    with node.uow() as uow:
+        found = fetch_records(uow.session, (c for _, c, _ in checked if c), granted.scope)
+        for given, code, error in checked:
+            if code is None:
+                assert error is not None
+                answers.append(CodeAnswer(given[:11], "invalid", error=error.as_dict()))
+                continue
+            row = found.get(code)
+            if row is None:
+                answers.append(CodeAnswer(code, "not_found"))
+                entries.append(_entry(node, ctx, granted, action=Action.NOT_FOUND, subject=code))
+                continue
+            answers.append(CodeAnswer(code, "found", provided_record(row, granted.items)))
+            entries.append(_entry(node, ctx, granted, action=Action.READ, subject=code))
+        access_log.record(uow.session, entries)
+        uow.commit()
+    return answers
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateAnswer:
+    """One candidate of a four-items query and how each item matched."""
+
+    match: dict[str, str]
+    score: int
+    record: dict[str, Any]
+
+
+def fetch_candidates(session: Session, query: FourItemsQuery, scope: Scope) -> list[Candidate]:
+    """Candidates by the indexed key the query names (kanji or kana name key + birth date)."""
+    lookup = query.lookup
+    column = (
+        IdentityRecordRow.name_key if lookup.kind is IndexKind.NAME else IdentityRecordRow.kana_key
+    )
+    statement = scope.apply(
+        select(*_RECORD_COLUMNS)
+        .where(column == lookup.key, IdentityRecordRow.birth_date == lookup.birth_date)
+        .order_by(IdentityRecordRow.resident_code)
+        .limit(_CANDIDATE_FETCH)
+    )
+    return [_candidate(row) for row in session.execute(statement)]
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(
+        resident_code=row.resident_code,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        family_name_kana=row.family_name_kana,
+        given_name_kana=row.given_name_kana,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        address=row.address,
+    )
+
+
+def search_four_items(
+    node: Node, cache: RegistryCache, ctx: QueryContext, query: FourItemsQuery
+) -> list[CandidateAnswer]:
+    """Candidates for the four basic items, best first, each with how it matched; never merged."""
+    granted = authorise(node, cache, ctx)
+    with node.uow() as uow:
+        candidates = fetch_candidates(uow.session, query, granted.scope)
+        ranked = rank(query, candidates, limit=MAX_CANDIDATES)
+        codes = [candidate.resident_code for candidate, _ in ranked]
+        rows = fetch_records(uow.session, codes, granted.scope)
+        answers = [
+            CandidateAnswer(
+                report.as_dict(),
+                report.score,
+                provided_record(rows[candidate.resident_code], granted.items),
+            )
+            for candidate, report in ranked
+        ]
+        access_log.record(
+            uow.session,
+            [_entry(node, ctx, granted, action=Action.CANDIDATE, subject=code) for code in codes],
+        )
+        uow.commit()
+    return answers
+
+
+def affairs_for(node: Node, cache: RegistryCache, recipient_id: str) -> list[dict[str, Any]]:
+    """The affairs ``recipient_id`` may use today (empty for an unknown recipient)."""
+    with node.uow() as uow:
+        registry = cache.get(uow.session)
+    if recipient_id not in registry.recipients:
+        return []
+    today: date = node.today()
+    return [
+        {
+            "affair_code": affair.code,
+            "table": affair.table,
+            "affair": affair.affair,
+            "law": affair.law_name,
+            "items": [
+                item.value for item in IdentityItem if item in registry.items.items_for(affair.code)
+            ],
+        }
+        for affair in registry.affairs_for(recipient_id, today)
+    ]

@@ -1,0 +1,315 @@
+"""The agencies' API (機関照会), served on the node's mutual-TLS port only.
+
+A recipient is identified by its client certificate (issued by the network CA, checked against
+the CRL in the TLS handshake and again here); nothing in the request body can claim another
+identity. Every query names the affair, the officer and optionally a case number. Node
+certificates (municipalities, prefectures) are not recipients and are refused.
+
+Also here: the log's published tree heads and consistency proofs, for auditors and residents'
+tools that reach the node through a recipient.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from jukinet.bootstrap import Node
+from jukinet.domain.access_log import Channel
+from jukinet.domain.batch_input import BatchFormat, BatchKind
+from jukinet.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from jukinet.domain.four_items import FourItemsQuery
+from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.transport import peer_certificate
+from jukinet.services import audit, batch, provision
+from jukinet.storage.registry import RegistryCache
+
+router = APIRouter()
+
+#: Largest batch upload accepted in one request (about 10 million code rows).
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+
+
+class NotARecipient(PermissionDenied):
+    """A valid network certificate that names no registered recipient (e.g. a node's)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-010",
+            ja="この証明書の主体は受領者として登録されていません。",
+            en="The certificate's holder is not a registered recipient.",
+        )
+
+
+class ClientRefused(AuthenticationFailed):
+    """No usable client certificate."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "JUKI-PRV-011",
+            ja="クライアント証明書を確認できません。",
+            en=f"The client certificate was refused: {reason}.",
+        )
+
+
+def _node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+def _cache(request: Request) -> RegistryCache:
+    cache: RegistryCache = request.app.state.registry_cache
+    return cache
+
+
+def principal(request: Request) -> str:
+    """The recipient id named by the TLS client certificate (checked against CA and CRL)."""
+    net: NetworkContext = request.app.state.net
+    node = _node(request)
+    try:
+        return net.peer_of_tls_certificate(peer_certificate(request.scope), now=node.now())
+    except Rejected as rejection:
+        raise ClientRefused(rejection.reason) from None
+
+
+Principal = Annotated[str, Depends(principal)]
+
+
+class QueryHeader(BaseModel):
+    """What every query names."""
+
+    affair_code: str = Field(min_length=1, max_length=20, examples=["T1-16"])
+    officer: str = Field(min_length=1, max_length=80)
+    case_number: str | None = Field(default=None, max_length=80)
+
+
+class CodeLookup(QueryHeader):
+    """A query by one or many resident codes."""
+
+    resident_codes: list[str] = Field(min_length=1, max_length=provision.MAX_CODES_PER_QUERY)
+
+
+class FourItemsSearch(QueryHeader):
+    """A query by the four basic items; partial addresses allowed."""
+
+    name: str | None = Field(default=None, max_length=80)
+    name_kana: str | None = Field(default=None, max_length=130)
+    birth_date: date | None = None
+    sex: Literal["male", "female"] | None = None
+    address: str | None = Field(default=None, max_length=200)
+
+
+def _context(principal_id: str, header: QueryHeader, channel: Any = None) -> provision.QueryContext:
+    kwargs: dict[str, Any] = {} if channel is None else {"channel": channel}
+    return provision.QueryContext(
+        recipient_id=principal_id,
+        affair_code=header.affair_code,
+        officer=header.officer,
+        case_number=header.case_number,
+        **kwargs,
+    )
+
+
+def _require_recipient(request: Request, principal_id: str) -> None:
+    node, cache = _node(request), _cache(request)
+    with node.uow() as uow:
+        registry = cache.get(uow.session)
+    if principal_id not in registry.recipients:
+        raise NotARecipient()
+
+
+@router.get("/provision/v1/affairs")
+async def my_affairs(request: Request, who: Principal) -> dict[str, Any]:
+    """The affairs this recipient may use today, with the items each is given."""
+    await run_in_threadpool(_require_recipient, request, who)
+    affairs = await run_in_threadpool(provision.affairs_for, _node(request), _cache(request), who)
+    return {"recipient": who, "affairs": affairs}
+
+
+@router.post("/provision/v1/residents/lookup")
+async def lookup(request: Request, body: CodeLookup, who: Principal) -> dict[str, Any]:
+    """Identity information for one or many resident codes, in the order asked."""
+    await run_in_threadpool(_require_recipient, request, who)
+    ctx = _context(who, body)
+    answers = await run_in_threadpool(
+        provision.lookup_by_codes, _node(request), _cache(request), ctx, body.resident_codes
+    )
+    return {
+        "affair_code": ctx.affair_code,
+        "results": [
+            {
+                "resident_code": a.resident_code,
+                "outcome": a.outcome,
+                "record": a.record,
+                "error": a.error,
+            }
+            for a in answers
+        ],
+    }
+
+
+@router.post("/provision/v1/residents/search")
+async def search(request: Request, body: FourItemsSearch, who: Principal) -> dict[str, Any]:
+    """Candidates for the four basic items, each with how it matched; never merged."""
+    await run_in_threadpool(_require_recipient, request, who)
+    query = FourItemsQuery(
+        name=body.name,
+        name_kana=body.name_kana,
+        birth_date=body.birth_date,
+        sex=body.sex,
+        address=body.address,
+    )
+    ctx = _context(who, body)
+    answers = await run_in_threadpool(
+        provision.search_four_items, _node(request), _cache(request), ctx, query
+    )
+    return {
+        "affair_code": ctx.affair_code,
+        "candidates": [{"match": a.match, "score": a.score, "record": a.record} for a in answers],
+    }
+
+
+def _job_out(job: batch.JobStatus) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id,
+        "affair_code": job.affair_code,
+        "kind": job.query_kind,
+        "status": job.status,
+        "total_rows": job.total_rows,
+        "processed_rows": job.processed_rows,
+        "found_rows": job.found_rows,
+        "error_rows": job.error_rows,
+        "progress": round(job.progress, 4),
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "failure": job.failure,
+    }
+
+
+class TooLarge(DomainError):
+    """An upload over :data:`MAX_UPLOAD_BYTES`."""
+
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-012",
+            ja="アップロードが大きすぎます（256MiBまで）。分けて送ってください。",
+            en="The upload is too large (256 MiB at most); split it.",
+        )
+
+
+class NotUtf8(DomainError):
+    """An upload that is not UTF-8 text."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-013",
+            ja="ファイルはUTF-8で送ってください。",
+            en="Send the file as UTF-8 text.",
+        )
+
+
+@router.post("/provision/v1/batches", status_code=202)
+async def submit_batch(
+    request: Request,
+    who: Principal,
+    affair_code: Annotated[str, Query(min_length=1, max_length=20)],
+    officer: Annotated[str, Query(min_length=1, max_length=80)],
+    kind: BatchKind,
+    file_format: Annotated[BatchFormat, Query(alias="format")] = BatchFormat.CSV,
+    case_number: Annotated[str | None, Query(max_length=80)] = None,
+) -> JSONResponse:
+    """Upload a batch file (the request body: CSV or JSON lines); answered as a job."""
+    await run_in_threadpool(_require_recipient, request, who)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise TooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > MAX_UPLOAD_BYTES:
+            raise TooLarge()
+        chunks.append(part)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotUtf8() from None
+    ctx = provision.QueryContext(
+        recipient_id=who,
+        affair_code=affair_code,
+        officer=officer,
+        case_number=case_number,
+        channel=Channel.BATCH,
+    )
+    job = await run_in_threadpool(
+        batch.submit,
+        _node(request),
+        _cache(request),
+        ctx,
+        kind=kind,
+        fmt=file_format,
+        lines=iter(text.splitlines()),
+    )
+    return JSONResponse(_job_out(job), status_code=202)
+
+
+@router.get("/provision/v1/batches/{job_id}")
+async def batch_status(
+    request: Request, who: Principal, job_id: Annotated[str, Field(max_length=40)]
+) -> dict[str, Any]:
+    """A job's progress (only for the recipient that submitted it)."""
+    job = await run_in_threadpool(batch.status, _node(request), recipient_id=who, job_id=job_id)
+    return _job_out(job)
+
+
+@router.get("/provision/v1/batches/{job_id}/results")
+async def batch_results(
+    request: Request,
+    who: Principal,
+    job_id: str,
+    file_format: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
+) -> StreamingResponse:
+    """The results, one line per input row (JSON lines) or per record (CSV)."""
+    node = _node(request)
+    await run_in_threadpool(batch.status, node, recipient_id=who, job_id=job_id)
+    make = batch.results_csv if file_format == "csv" else batch.results_jsonl
+    first_blocks = make(node, recipient_id=who, job_id=job_id)
+    # Pull the first block now so "not finished" is a clean 409, not a broken stream.
+    head = await run_in_threadpool(next, first_blocks, b"")
+
+    def rest() -> Any:
+        yield head
+        yield from first_blocks
+
+    media = "text/csv; charset=utf-8" if file_format == "csv" else "application/x-ndjson"
+    name = f"jukinet-batch-{job_id[:40]}.{file_format}"
+    return StreamingResponse(
+        rest(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/audit/v1/tree-head")
+async def tree_head(request: Request, who: Principal) -> dict[str, Any]:
+    """This node's latest signed tree head (signing a new one if the log has grown)."""
+    del who  # any holder of a network certificate may read it
+    head = await run_in_threadpool(audit.publish_tree_head, _node(request))
+    return head.to_dict() | {"signer_certificate": audit.signer_certificate_pem(_node(request))}
+
+
+@router.get("/audit/v1/consistency")
+async def consistency(
+    request: Request,
+    who: Principal,
+    old: Annotated[int, Query(ge=0)],
+    new: Annotated[int, Query(ge=0)],
+) -> dict[str, Any]:
+    """Proof that the head at ``new`` only appended to the head at ``old``."""
+    del who
+    return await run_in_threadpool(audit.consistency, _node(request), old, new)
