@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from jukinet import __version__
-from jukinet.cli import codes, db, network, operators, register, residents
+from jukinet.cli import audit, codes, db, network, operators, provision, register, residents
 from jukinet.cli.common import state_of
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
@@ -60,6 +60,10 @@ app.add_typer(register.app, name="register")
 app.add_typer(network.pki_app, name="pki")
 app.add_typer(network.node_app, name="node")
 app.add_typer(network.network_app, name="network")
+app.add_typer(provision.recipient_app, name="recipient")
+app.add_typer(provision.agency_app, name="agency")
+app.add_typer(audit.audit_app, name="audit")
+app.command("affairs")(provision.affairs_command)
 app.command("reconcile")(network.reconcile_command)
 app.command("seed")(seed_command)
 app.command("serve")(serve_command)

@@ -122,6 +122,39 @@ def pki_issue(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> Non
     console.print(f"[green]issued {node}[/] → {creds.folder}")
 
 
+@pki_app.command("issue-client")
+@cli_command
+def pki_issue_client(
+    pki_dir: PkiOption,
+    principal: Annotated[str, typer.Argument(help="The recipient id, e.g. agency:soumu-onkyu.")],
+) -> None:
+    """Issue a recipient (an agency's system) its TLS client certificate."""
+    _check_principal(principal)
+    pki = NetworkPki(pki_dir)
+    creds = pki.issue_client(_ca_signer(pki), principal, now=_now())
+    console.print(f"[green]issued client {escape(principal)}[/] → {creds.folder}")
+
+
+@pki_app.command("revoke-client")
+@cli_command
+def pki_revoke_client(
+    pki_dir: PkiOption, principal: Annotated[str, typer.Argument(help="The recipient id.")]
+) -> None:
+    """Revoke a recipient's client certificate (refused at the next handshake or request)."""
+    _check_principal(principal)
+    pki = NetworkPki(pki_dir)
+    cert = x509.load_pem_x509_certificate(pki.node(principal).tls_cert.read_bytes())
+    pki.revoke(_ca_signer(pki), cert, now=_now())
+    console.print(f"[yellow]revoked client {escape(principal)}[/] (serial {cert.serial_number:x})")
+
+
+def _check_principal(principal: str) -> None:
+    # The id becomes a folder name and a certificate URI: the recipient-id rules apply.
+    from jukinet.domain.affairs import Recipient, RecipientType
+
+    Recipient(id=principal, name="-", kind=RecipientType.NATIONAL_BODY)
+
+
 @pki_app.command("revoke")
 @cli_command
 def pki_revoke(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> None:

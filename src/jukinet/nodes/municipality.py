@@ -75,6 +75,7 @@ def handle_move_in_notice(
         # Never guess: a notice that does not match a record of ours is kept for a person to see.
         return Outcome(QUARANTINED, "no matching resident for this move-in notice")
     change = _Change(node, uow, system_actor(session, node))
+    change.requested_by = f"municipality:{new_municipality.code}"
     record = uow.residents.to_record(row)
     filing = rules.Filing(event_date=moved_on, filed_on=change.today, late=False)
     if not record.is_active:

@@ -24,6 +24,7 @@ from jukinet.config import Settings, load_settings
 from jukinet.domain.network import NodeId, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
+from jukinet.nodes.background import batch_worker, retention_keeper, tree_head_publisher
 from jukinet.web.network_app import create_network_app
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class NodeConfig:
     secret_key: str | None = None
     environment: str = "dev"
     delivery_max_backoff_seconds: float = 30.0
+    #: How often a signed tree head is published when the access log has grown.
+    tree_head_interval_seconds: float = 60.0
 
     def save(self, folder: Path) -> Path:
         """Write ``node.json`` into ``folder`` (mode 0600: it holds the session secret)."""
@@ -103,8 +106,9 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
     if net is None:
         msg = "a network node needs its PKI folder"
         raise RuntimeError(msg)
+    network_app = create_network_app(node, net)
     network_server = make_server(
-        create_network_app(node, net),
+        network_app,
         host=config.host,
         port=config.network_port,
         ssl_context=net.server_ssl_context(),
@@ -119,16 +123,24 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
         )
     )
     workers = [DeliveryWorker(LinkSender(node, net, peer)) for peer in delivery_peers(node)]
+    background = [
+        batch_worker(node, network_app.state.registry_cache),
+        tree_head_publisher(node, interval=config.tree_head_interval_seconds),
+        retention_keeper(node),
+    ]
 
     def wake_workers(_session: object) -> None:
         # Any commit may have queued something: wake the workers instead of waiting for their
         # next poll (the poll stays as a fallback).
         for worker in workers:
             worker.wake.set()
+        background[0].wake.set()  # a batch upload may have been committed
 
     event.listen(node.session_factory, "after_commit", wake_workers)
     for worker in workers:
         worker.start()
+    for task in background:
+        task.start()
 
     def stop(*_: object) -> None:
         network_server.should_exit = True
@@ -142,8 +154,12 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
     finally:
         for worker in workers:
             worker.stop()
+        for task in background:
+            task.stop()
         for worker in workers:
             worker.join(timeout=10)
+        for task in background:
+            task.join(timeout=10)
         node.engine.dispose()
 
 

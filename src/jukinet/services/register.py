@@ -87,6 +87,9 @@ class _Change:
         self.now: datetime = node.now()
         self.today: date = node.today()
         self.kind = "counter"
+        #: Set when another node's message causes the change (e.g. a move-in notice): the log
+        #: then names that node and the network as the channel.
+        self.requested_by: str | None = None
 
     def written(self, resident_code: str) -> None:
         """Record the write of one resident's record in the access log (same transaction)."""
@@ -97,9 +100,9 @@ class _Change:
                     recorded_at=self.now,
                     node=str(self.node.node_id),
                     action=Action.WRITE,
-                    channel=Channel.COUNTER,
-                    actor_kind=ActorKind.OPERATOR,
-                    actor=self.actor.username,
+                    channel=Channel.NETWORK if self.requested_by else Channel.COUNTER,
+                    actor_kind=ActorKind.NODE if self.requested_by else ActorKind.OPERATOR,
+                    actor=self.requested_by or self.actor.username,
                     subject=resident_code,
                     reason=self.kind,
                     items=("record",),

@@ -1,0 +1,156 @@
+"""``jukinet audit …``: the access log — verify it, publish heads, disclose to a resident, check a
+disclosure's proofs, apply retention."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from jukinet.cli.common import (
+    EXIT_FAILED,
+    OPERATOR_ENV,
+    cli_command,
+    console,
+    err_console,
+    sign_in,
+)
+from jukinet.cli.provision import NodeDirOption, target_node
+from jukinet.services import audit
+
+audit_app = typer.Typer(
+    help="The access log: verify, tree heads, disclosure with proofs, retention.",
+    no_args_is_help=True,
+)
+
+OperatorOption = Annotated[
+    str | None, typer.Option("--operator", envvar=OPERATOR_ENV, help="Your operator username.")
+]
+
+
+@audit_app.command("verify")
+@cli_command
+def audit_verify(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+    """Check the whole log: every entry against its leaf, the tree, every signed head.
+
+    Exits 1 and names the first bad entry when anything does not verify.
+    """
+    node = target_node(ctx, folder)
+    report = audit.verify(node)
+    console.print(
+        f"entries: {report.entries} (deleted after retention: {report.purged}), "
+        f"signed heads checked: {report.heads_checked}"
+    )
+    if report.ok:
+        console.print("[bold green]アクセスログは検証されました / the access log verifies[/]")
+        return
+    err_console.print(
+        "[bold red]アクセスログに改ざんがあります / the access log does not verify[/]"
+    )
+    if report.first_bad_entry is not None:
+        err_console.print(f"[red]first bad entry: {report.first_bad_entry}[/]")
+    for problem in report.problems[:20]:
+        err_console.print(f"[red]  {escape(problem)}[/]")
+    raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("head")
+@cli_command
+def audit_head(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+    """Publish (sign) a tree head over the log as it stands and print it as JSON."""
+    node = target_node(ctx, folder)
+    head = audit.publish_tree_head(node)
+    sys.stdout.write(json.dumps(head.to_dict(), indent=2) + "\n")
+
+
+@audit_app.command("consistency")
+@cli_command
+def audit_consistency(
+    ctx: typer.Context,
+    old: Annotated[int, typer.Argument(help="Size of the earlier signed head.")],
+    new: Annotated[int, typer.Argument(help="Size of the later signed head.")],
+    folder: NodeDirOption = None,
+) -> None:
+    """Prove that the later head only appended to the earlier one."""
+    node = target_node(ctx, folder)
+    result = audit.consistency(node, old, new)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    if not result["consistent"]:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("disclose")
+@cli_command
+def audit_disclose(
+    ctx: typer.Context,
+    resident_code: Annotated[str, typer.Argument(help="The resident's code.")],
+    operator: OperatorOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON here.")] = None,
+    folder: NodeDirOption = None,
+) -> None:
+    """本人確認情報の提供状況の開示: every entry about one resident, each with its proof."""
+    node = target_node(ctx, folder)
+    actor = sign_in(node, operator)
+    document = audit.disclose(node, actor=actor, request=audit.DisclosureRequest(resident_code))
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"[green]{len(document['entries'])} entries with proofs written to {out}[/]")
+
+
+@audit_app.command("check-proof")
+@cli_command
+def audit_check_proof(
+    file: Annotated[Path, typer.Argument(help="A disclosure document (JSON).", exists=True)],
+    ca: Annotated[
+        Path | None, typer.Option("--ca", help="The network CA certificate to trust.")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="The node's published public key (PEM).")
+    ] = None,
+) -> None:
+    """Check a disclosure offline: the head's signature and every entry's inclusion proof."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        err_console.print("[bold red]JSON として読めません / not readable as JSON[/]")
+        raise typer.Exit(EXIT_FAILED) from None
+    if not isinstance(document, dict):
+        err_console.print("[bold red]開示文書ではありません / not a disclosure document[/]")
+        raise typer.Exit(EXIT_FAILED)
+    result = audit.check_disclosure(
+        document,
+        ca_pem=ca.read_bytes() if ca else None,
+        public_key_pem=public_key.read_bytes() if public_key else None,
+    )
+    if result.ok:
+        console.print(
+            f"[bold green]OK[/]: {result.entries} entries are in the log whose signed head "
+            f"covers {result.tree_size} entries / {result.entries}件すべて検証されました"
+        )
+        return
+    err_console.print("[bold red]検証できません / does not verify[/]")
+    for problem in result.problems:
+        err_console.print(f"[red]  {escape(problem)}[/]")
+    raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("retention")
+@cli_command
+def audit_retention(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+    """Delete entries past the 7-year retention, leaving a signed deletion receipt."""
+    node = target_node(ctx, folder)
+    result = audit.apply_retention(node)
+    if not result.count:
+        console.print(f"nothing recorded before {result.before} is left to delete")
+        return
+    console.print(
+        f"[green]{result.count} entries ({result.first}–{result.end - 1}) deleted; "
+        f"receipt at entry {result.receipt_position}[/]"
+    )
