@@ -18,7 +18,16 @@ from jukinet.nodes.demo import (
     DemoNetwork,
     build_demo,
     make_moves,
+    sample_codes,
     wait_until_delivered,
+)
+from jukinet.nodes.demo_provision import (
+    PENSION_AFFAIR,
+    PENSION_AGENCY,
+    AgencyRun,
+    client_folder,
+    network_url,
+    run_agency_queries,
 )
 
 ROLE_NAMES = {
@@ -86,7 +95,9 @@ def demo_command(
         demo.cluster.start()
         make_moves(demo, say=_say)
         settled = wait_until_delivered(demo, say=_say)
+        agency = run_agency_queries(demo.cluster, sample_codes(demo), say=_say)
         _print_summary(demo, settled=settled)
+        _print_agency(demo, agency)
         if no_serve:
             return
         console.print("Ctrl-C で終了します / press Ctrl-C to stop")
@@ -129,6 +140,30 @@ def _print_summary(demo: DemoNetwork, *, settled: bool) -> None:
             f"西東京市 → 横浜市 の転入: {escape(moved)}\n{state}\n"
             f"送受信台帳 / delivery ledger: {ledger_url}/network (kanri / anzen)",
             title="jukinet demo",
+            expand=False,
+        )
+    )
+
+
+def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:
+    cluster = demo.cluster
+    centre = cluster.nodes["national:jlis"]
+    certs = client_folder(cluster, PENSION_AGENCY)
+    subject = run.looked_up[0] if run.looked_up else "<住民票コード>"
+    console.print(
+        Panel(
+            f"機関照会 / agency queries at the centre ({escape(PENSION_AGENCY)}):\n"
+            f"  提供 / provided {len(run.looked_up)}, 拒否 / refused {escape(str(run.refused))}, "
+            f"一括 / batch {run.batch_found}/{run.batch_rows}\n"
+            f"提供状況の開示 / disclosure: {centre.operator_url}/disclosure (madoguchi)\n"
+            f"公表 / transparency: {centre.operator_url}/transparency\n"
+            f"不正利用の兆候 / alerts: {centre.operator_url}/security/alerts (anzen)\n\n"
+            "jukinet agency lookup "
+            f"--url {network_url(cluster, 'national:jlis')} --cert-dir {escape(str(certs))} "
+            f"--ca {escape(str(cluster.pki.ca_cert_path))} --affair {PENSION_AFFAIR} "
+            f"--officer 'デモ' {escape(subject)}\n"
+            f"jukinet audit verify --dir {escape(str(centre.folder))}",
+            title="住基ネット 提供・アクセスログ / provision and access log",
             expand=False,
         )
     )

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from jukinet.bootstrap import Node
 from jukinet.domain.operators import Actor, Role
 from jukinet.nodes.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
+from jukinet.nodes.demo_provision import register_recipients
 from jukinet.seed import generate_households
 from jukinet.services import reading, register
 from jukinet.services.operators import add_operator, authenticate
@@ -108,7 +109,29 @@ def build_demo(
                 )
         finally:
             node.engine.dispose()
+    register_recipients(cluster)
+    say(
+        "受領者（恩給・電波・旅券…）を登録し、クライアント証明書を発行しました / "
+        "recipients registered and issued client certificates"
+    )
     return DemoNetwork(cluster=cluster, passwords=passwords, moves=[])
+
+
+def sample_codes(demo: DemoNetwork, *, count: int = 200) -> list[str]:
+    """Resident codes held at the centre: the moved residents first, then others."""
+    node = demo.cluster.handle("national:jlis")
+    try:
+        with node.session_factory() as session:
+            held = list(
+                session.scalars(
+                    select(IdentityRecordRow.resident_code)
+                    .order_by(IdentityRecordRow.resident_code)
+                    .limit(count)
+                )
+            )
+    finally:
+        node.engine.dispose()
+    return demo.moves + [code for code in held if code not in demo.moves]
 
 
 def _clerk(node: Node, password: str) -> Actor:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from jukinet.web.api import alerts, auth, events, lookups, network, transparency
+from jukinet.web.api import alerts, auth, disclosure, events, lookups, network, transparency
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -11,3 +11,4 @@ router.include_router(events.router)
 router.include_router(network.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
+router.include_router(disclosure.router)

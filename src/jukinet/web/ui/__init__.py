@@ -6,7 +6,7 @@ operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-st
 
 from fastapi import APIRouter
 
-from jukinet.web.ui import alerts, events, network, pages, transparency
+from jukinet.web.ui import alerts, disclosure, events, network, pages, transparency
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages.router)
@@ -14,5 +14,6 @@ router.include_router(events.router)
 router.include_router(network.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
+router.include_router(disclosure.router)
 
 __all__ = ["router"]

@@ -30,6 +30,7 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "nav.move_in": ("転入届", "Move-in"),
     "nav.network": ("送受信台帳", "Delivery ledger"),
     "nav.alerts": ("不正利用の兆候", "Insider alerts"),
+    "nav.disclosure": ("提供状況の開示", "Disclosure"),
     "nav.transparency": ("提供状況の公表", "Transparency"),
     "network.title": ("送受信台帳", "Delivery ledger"),
     "network.disconnected": (
