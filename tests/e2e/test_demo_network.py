@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from jukinet.cli.main import app
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.databases import demo_template, drop_template_databases
 
 pytestmark = pytest.mark.e2e
 
 
 def test_demo_network_settles(tmp_path: Path, database_url: str) -> None:
-    args = []
-    template = None
-    if not database_url.startswith("sqlite"):
-        template = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/demo_{uuid.uuid4().hex[:8]}_{{node}}"
-        args = ["--database-url", template]
+    template = demo_template(database_url)
+    args = [] if template is None else ["--database-url", template]
     base_port = random.randrange(20_000, 40_000, 200)
     result = CliRunner().invoke(
         app,
@@ -44,22 +39,10 @@ def test_demo_network_settles(tmp_path: Path, database_url: str) -> None:
         for username in ("madoguchi", "kanri", "anzen"):
             assert username in result.output
         assert "西東京市 → 横浜市" in result.output
+        assert "JUKI-AFF-001" in result.output  # the demo's refused agency query
+        assert "/transparency" in result.output
     finally:
-        if template is not None:
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                prefix = template.rsplit("/", 1)[1].replace("{node}", "")
-                names = (
-                    conn.execute(
-                        text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                        {"p": prefix + "%"},
-                    )
-                    .scalars()
-                    .all()
-                )
-                for name in names:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        drop_template_databases(template)
 
 
 def test_demo_refuses_a_database_url_without_a_node_placeholder(tmp_path: Path) -> None:

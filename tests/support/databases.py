@@ -1,0 +1,35 @@
+"""PostgreSQL databases made by multi-node tests (the demo makes one per node)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import POSTGRES_ADMIN_URL
+
+
+def demo_template(database_url: str) -> str | None:
+    """A per-node URL template for the demo on the backend of ``database_url`` (SQLite: None)."""
+    if database_url.startswith("sqlite"):
+        return None
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/demo_{uuid.uuid4().hex[:8]}_{{node}}"
+
+
+def drop_template_databases(template: str | None) -> None:
+    """Drop every database the template's nodes created."""
+    if template is None:
+        return
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        prefix = template.rsplit("/", 1)[1].replace("{node}", "")
+        names = (
+            conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": prefix + "%"}
+            )
+            .scalars()
+            .all()
+        )
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
