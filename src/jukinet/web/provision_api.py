@@ -28,9 +28,20 @@ from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
 from jukinet.services import audit, batch, provision
 from jukinet.storage.registry import RegistryCache
+from jukinet.web.errors import ERROR_RESPONSES, ErrorBody
 
-router = APIRouter()
+#: Errors every provision operation may answer (documented for clients and the fuzz test).
+PROVISION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    401: {"model": ErrorBody, "description": "No valid client certificate"},
+    403: {"model": ErrorBody, "description": "Not a recipient, or the affair is not authorised"},
+    404: {"model": ErrorBody, "description": "Unknown affair or job"},
+    413: {"model": ErrorBody, "description": "Upload too large"},
+}
+router = APIRouter(tags=["provision"], responses=PROVISION_ERRORS)
 
+#: Tree sizes asked about fit a signed 64-bit column.
+MAX_TREE_SIZE = 2**63 - 1
 #: Largest batch upload accepted in one request (about 10 million code rows).
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 
@@ -269,7 +280,16 @@ async def batch_status(
     return _job_out(job)
 
 
-@router.get("/provision/v1/batches/{job_id}/results")
+@router.get(
+    "/provision/v1/batches/{job_id}/results",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One JSON line per input row, or CSV",
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+        }
+    },
+)
 async def batch_results(
     request: Request,
     who: Principal,
@@ -307,8 +327,8 @@ async def tree_head(request: Request, who: Principal) -> dict[str, Any]:
 async def consistency(
     request: Request,
     who: Principal,
-    old: Annotated[int, Query(ge=0)],
-    new: Annotated[int, Query(ge=0)],
+    old: Annotated[int, Query(ge=0, le=MAX_TREE_SIZE)],
+    new: Annotated[int, Query(ge=0, le=MAX_TREE_SIZE)],
 ) -> dict[str, Any]:
     """Proof that the head at ``new`` only appended to the head at ``old``."""
     del who
