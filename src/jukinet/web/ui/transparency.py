@@ -1,7 +1,571 @@
-"""Placeholder: filled in by the transparency work (pages)."""
+"""The public transparency report (提供状況の公表): a page with charts, and the figures as files.
+
+Residents read these pages without signing in (design/domain.md §9, item 10), so they show
+only the counts of :mod:`jukinet.services.transparency` — never a resident, operator or
+officer. The charts are inline SVG drawn on the server: no script, nothing fetched from
+elsewhere (the pages' Content-Security-Policy forbids both, and inline ``style`` too, so the
+SVG uses presentation attributes only). Every chart is a ``<figure>`` with a caption and the
+same figures as a ``<table>``, so screen readers and text browsers get everything the bars
+show.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Final, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from jukinet.bootstrap import JST
+from jukinet.domain.access_log import Channel
+from jukinet.domain.operators import Actor
+from jukinet.services.transparency import (
+    DEFAULT_MONTHS,
+    MAX_MONTHS,
+    BatchSizeBucket,
+    TransparencyStats,
+    affair_title,
+    to_csv,
+    to_json,
+    transparency_stats,
+)
+from jukinet.web.auth import NodeDep, session_actor
+from jukinet.web.ui.common import render
+from jukinet.web.ui.i18n import request_lang
 
 router = APIRouter(include_in_schema=False)
+
+#: The report period in months, validated before anything is read (422 outside the range).
+Months = Annotated[
+    int, Query(ge=1, le=MAX_MONTHS, description=f"Calendar months to cover (1 to {MAX_MONTHS})")
+]
+#: The operator signed in, if any: the page is public but keeps the header of a signed-in clerk.
+OptionalActor = Annotated[Actor | None, Depends(session_actor)]
+
+#: Periods offered by the page's selector.
+MONTH_CHOICES: Final = (3, 6, 12, 24, 36, 60, 84, 120)
+#: Rows of the detailed table on the page; the CSV has them all.
+DETAIL_LIMIT: Final = 300
+#: Bars of a ranking chart (recipients, affairs); the table below it lists every one.
+RANKING_LIMIT: Final = 15
+
+#: The page's own labels: key -> (Japanese, English). Kept here rather than in the counter's
+#: dictionary because only this public page uses them.
+TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+    "title": ("本人確認情報の提供状況", "Transparency report: identity information provided"),
+    "lead": (
+        "この団体の住民基本台帳ネットワークのノードが、どの機関に、どの法定事務のために、"
+        "何件の本人確認情報を提供したかを公表します。件数だけを集計しており、個人を識別できる"
+        "情報（住民票コード、氏名、職員名、照会した職員名、事案番号など）は含みません。",
+        "What this node of the resident registry network provided: how many identity records "
+        "went to which body, for which statutory affair. Only counts are published; nothing "
+        "here identifies a person (no resident codes, names, staff, officers or case numbers).",
+    ),
+    "period": ("集計期間", "Period"),
+    "period_value": ("{start}〜{end}", "{start} to {end}"),
+    "japan_time": ("（日本時間）", " (Japan time)"),
+    "generated": ("集計日時", "Compiled at"),
+    "node": ("ノード", "Node"),
+    "months_label": ("集計する月数", "Months to show"),
+    "months_option": ("直近{n}か月", "Last {n} months"),
+    "show": ("表示", "Show"),
+    "summary": ("概要", "Summary"),
+    "total_provisions": ("提供件数", "Records provided"),
+    "total_refusals": ("拒否した照会", "Queries refused"),
+    "total_batch_jobs": ("一括照会の件数", "Batch jobs"),
+    "total_batch_rows": ("一括照会の照会行数", "Rows in batch jobs"),
+    "total_counter_reads": ("窓口での閲覧件数", "Counter reads"),
+    "count_unit": ("{n}件", "{n}"),
+    "rows_unit": ("{n}行", "{n} rows"),
+    "provisions_by_month": ("月別の提供件数", "Records provided per month"),
+    "provisions_help": (
+        "住民1人分の本人確認情報を1回提供する（または検索結果の候補として示す）ごとに1件と"
+        "数えます。",
+        "Each time one resident's identity information is provided (or shown as a search "
+        "candidate) counts as one.",
+    ),
+    "provisions_by_recipient": ("提供先別の提供件数", "Records provided per recipient"),
+    "provisions_by_affair": ("事務別の提供件数", "Records provided per affair"),
+    "provisions_by_channel": ("提供方法別の提供件数", "Records provided per channel"),
+    "refusals_by_month": ("月別の拒否件数", "Queries refused per month"),
+    "refusals_help": (
+        "法律で認められていない事務による照会など、本人確認情報を読み出す前に拒否した照会の"
+        "件数です。",
+        "Queries refused before any personal data was read, e.g. for an affair the law does "
+        "not allow the body.",
+    ),
+    "refusals_detail": ("拒否の内訳", "Refusals in detail"),
+    "batch_title": ("一括照会", "Batch jobs"),
+    "batch_by_size": ("規模別の一括照会件数", "Batch jobs by size"),
+    "batch_by_month": ("月別・提供先別の一括照会", "Batch jobs per month and recipient"),
+    "counter_by_month": ("月別の窓口での閲覧件数", "Counter reads per month"),
+    "counter_help": (
+        "この団体の職員が窓口端末で住民票を閲覧した件数です（職員名は公表しません）。",
+        "Reads of the register by this municipality's own staff at the counter (staff are not "
+        "named).",
+    ),
+    "detail_title": ("提供件数の明細", "All provisions in detail"),
+    "detail_rows": ("明細を表示する（{n}行）", "Show the detail ({n} rows)"),
+    "detail_limited": (
+        "最初の{n}行を表示しています。すべての行はCSVファイルにあります。",
+        "The first {n} rows are shown; the CSV file has every row.",
+    ),
+    "downloads": ("データのダウンロード", "Download the figures"),
+    "download_csv": ("CSV形式", "CSV"),
+    "download_json": ("JSON形式", "JSON"),
+    "downloads_help": (
+        "同じ数値を機械で読める形式で提供しています。APIは {api} です。",
+        "The same figures in machine-readable form. The API is {api}.",
+    ),
+    "chart_desc": (
+        "棒グラフ。同じ数値を下の表に示します。最大は{label}の{value}件です。",
+        "Bar chart. The table below gives the same figures. The largest is {label}: {value}.",
+    ),
+    "caption": ("{title}（{period}）", "{title} ({period})"),
+    "chart_empty": ("この期間の件数はありません。", "Nothing to show for this period."),
+    "chart_more": (
+        "グラフは上位{n}件です。表にはすべてを示します。",
+        "The chart shows the top {n}; the table lists all.",
+    ),
+    "col.month": ("月", "Month"),
+    "col.recipient": ("提供先", "Recipient"),
+    "col.recipient_id": ("提供先ID", "Recipient id"),
+    "col.affair": ("事務", "Affair"),
+    "col.affair_code": ("事務コード", "Affair code"),
+    "col.channel": ("提供方法", "Channel"),
+    "col.count": ("件数", "Count"),
+    "col.kind": ("照会者の種別", "Who asked"),
+    "col.size": ("照会行数", "Rows per job"),
+    "col.jobs": ("件数", "Jobs"),
+    "col.rows": ("照会行数", "Rows"),
+    "col.found": ("該当", "Found"),
+    "col.errors": ("エラー", "Errors"),
+    "none": ("該当なし", "None"),
+    "unnamed": ("（名称未登録）", "(no registered name)"),
+    "kind.recipient": ("提供先機関", "Recipient body"),
+    "kind.operator": ("この団体の職員", "This municipality's staff"),
+    "kind.node": ("他のノード", "Another node"),
+    "kind.system": ("システム", "System"),
+    "channel.counter": ("窓口端末", "Counter terminal"),
+    "channel.agency_api": ("機関照会（オンライン）", "Agency query (online)"),
+    "channel.batch": ("一括照会", "Batch job"),
+    "channel.network": ("ネットワーク（ノード間）", "Network (between nodes)"),
+    "channel.export": ("書出し", "Export"),
+    "channel.system": ("システム", "System"),
+    "bucket.1-99": ("1〜99行", "1–99 rows"),
+    "bucket.100-9999": ("100〜9,999行", "100–9,999 rows"),
+    "bucket.10000-999999": ("10,000〜999,999行", "10,000–999,999 rows"),
+    "bucket.1000000+": ("1,000,000行以上", "1,000,000 rows or more"),
+}
+
+_MONTH_NAMES_EN: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+class Texts:
+    """This page's labels in one language; the template calls it as ``tx("key")``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._index = 1 if lang == "en" else 0
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The label for ``key`` (the key itself if missing, so a gap shows on screen)."""
+        pair = TEXTS.get(key)
+        text = key if pair is None else pair[self._index]
+        return text.format(**values) if values else text
+
+    def number(self, value: int) -> str:
+        """A count with thousands separators."""
+        return f"{value:,}"
+
+    def month(self, label: str) -> str:
+        """``2026-11`` as 2026年11月 or Nov 2026."""
+        year, month = (int(part) for part in label.split("-"))
+        return f"{year}年{month}月" if self.lang == "ja" else f"{_MONTH_NAMES_EN[month - 1]} {year}"
+
+    def day(self, value: date) -> str:
+        """A date as 2026年11月26日 or 2026-11-26."""
+        if self.lang == "ja":
+            return f"{value.year}年{value.month}月{value.day}日"
+        return value.isoformat()
+
+    def channel(self, value: str) -> str:
+        """A channel's name (the domain's Japanese name when it has one)."""
+        if self.lang == "ja":
+            try:
+                return Channel(value).label_ja
+            except ValueError:
+                return value
+        return self(f"channel.{value}") if f"channel.{value}" in TEXTS else value
+
+    def kind(self, value: str) -> str:
+        """Who asked, for a refusal."""
+        return self(f"kind.{value}") if f"kind.{value}" in TEXTS else value
+
+    def bucket(self, bucket: BatchSizeBucket | str) -> str:
+        """A batch-size class."""
+        key = bucket if isinstance(bucket, str) else bucket.key
+        return self(f"bucket.{key}")
+
+    def recipient(self, recipient_id: str | None, name: str | None) -> str:
+        """A recipient's registered name, or its id when none is registered."""
+        if recipient_id is None:
+            return "—"
+        return name or recipient_id
+
+    def affair(self, code: str | None) -> str:
+        """An affair's statutory wording (the code for one no table lists)."""
+        return affair_title(code, lang=self.lang)
+
+    def affair_label(self, code: str | None, *, short: bool = False) -> str:
+        """Code and wording together (the code alone when no table lists it)."""
+        if code is None:
+            return "—"
+        title = self.affair_short(code) if short else self.affair(code)
+        return title if code == title else f"{code} {title}"
+
+    def affair_short(self, code: str | None) -> str:
+        """The wording without its parenthesised law numbers, cut to a readable length."""
+        return short_text(self.affair(code), 60)
+
+
+_PARENTHESES: Final = re.compile(r"（[^（）]*）")
+
+
+def short_text(text: str, limit: int) -> str:
+    """``text`` without full-width parentheses (nested ones too), cut to ``limit`` characters."""
+    previous = None
+    while previous != text:
+        previous, text = text, _PARENTHESES.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit_text(text: str, width: float, *, font_size: float) -> str:
+    """``text`` cut (with …) to about ``width`` pixels: SVG text does not wrap or clip itself.
+
+    Wide (CJK) characters count a full em, others about 0.6 em: an estimate that errs on the
+    short side for the fonts of the counter's style sheet.
+    """
+    used = 0.0
+    for index, char in enumerate(text):
+        used += font_size * (1.0 if unicodedata.east_asian_width(char) in "WF" else 0.6)
+        if used > width:
+            return text[: max(index - 1, 0)] + "…"
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Charts: geometry computed here, drawn by the template
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar: its box, its axis label (maybe shortened), its full label and value."""
+
+    label: str
+    full_label: str
+    value: int
+    value_text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+    label_y: float
+    value_x: float
+    value_y: float
+    show_label: bool
+    show_value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A grid line of the value axis: where, and the value it marks."""
+
+    position: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A bar chart ready to draw: ``column`` (vertical, for months) or ``bar`` (horizontal)."""
+
+    key: str
+    kind: Literal["column", "bar"]
+    title: str
+    description: str
+    colour: str
+    width: int
+    height: int
+    plot_left: float
+    plot_top: float
+    plot_right: float
+    plot_bottom: float
+    bars: tuple[Bar, ...]
+    ticks: tuple[Tick, ...]
+
+    @property
+    def empty(self) -> bool:
+        """No bar has a value: the page says so instead of drawing an empty frame."""
+        return all(bar.value == 0 for bar in self.bars)
+
+
+_WIDTH: Final = 720
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5 × 10ⁿ that is at least ``value`` (at least 1): the axis maximum."""
+    if value <= 1:
+        return 1
+    power = 1
+    while power * 10 <= value:  # whole numbers only: no float rounding at the edges
+        power *= 10
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+
+
+def _ticks(scale: int) -> list[int]:
+    # Quarters of the axis where they are whole numbers; otherwise just both ends.
+    if scale % 4 == 0:
+        return [scale * i // 4 for i in range(5)]
+    if scale % 2 == 0:
+        return [0, scale // 2, scale]
+    return [0, scale]
+
+
+def _r(value: float) -> float:
+    return round(value, 1)
+
+
+def column_chart(
+    key: str, title: str, items: Sequence[tuple[str, str, int]], *, colour: str, tx: Texts
+) -> Chart:
+    """Vertical bars, one per ``(short label, full label, value)``: months along the axis."""
+    left, right, top, bottom, height = 64.0, 12.0, 22.0, 40.0, 260
+    plot_width, plot_height = _WIDTH - left - right, height - top - bottom
+    scale = nice_ceiling(max((value for _, _, value in items), default=0))
+    slot = plot_width / max(len(items), 1)
+    # Label every month while they fit, else every k-th one (always the latest).
+    every = max(1, math.ceil(len(items) / 12))
+    bars = []
+    for i, (label, full, value) in enumerate(items):
+        bar_height = plot_height * value / scale
+        x = left + slot * i + slot * 0.15
+        y = top + plot_height - bar_height
+        bars.append(
+            Bar(
+                label=label,
+                full_label=full,
+                value=value,
+                value_text=tx.number(value),
+                x=_r(x),
+                y=_r(y),
+                width=_r(slot * 0.7),
+                height=_r(bar_height),
+                label_x=_r(left + slot * i + slot / 2),
+                label_y=_r(top + plot_height + 18),
+                value_x=_r(left + slot * i + slot / 2),
+                value_y=_r(y - 5),
+                show_label=(len(items) - 1 - i) % every == 0,
+                show_value=value > 0 and slot >= 30,
+            )
+        )
+    ticks = tuple(
+        Tick(position=_r(top + plot_height - plot_height * v / scale), text=tx.number(v))
+        for v in _ticks(scale)
+    )
+    return Chart(
+        key=key,
+        kind="column",
+        title=title,
+        description=_description(items, tx),
+        colour=colour,
+        width=_WIDTH,
+        height=height,
+        plot_left=left,
+        plot_top=top,
+        plot_right=_WIDTH - right,
+        plot_bottom=top + plot_height,
+        bars=tuple(bars),
+        ticks=ticks,
+    )
+
+
+def bar_chart(
+    key: str, title: str, items: Sequence[tuple[str, str, int]], *, colour: str, tx: Texts
+) -> Chart:
+    """Horizontal bars, one per ``(short label, full label, value)``: rankings and classes."""
+    label_width, gap, right, top, row = 250.0, 8.0, 80.0, 8.0, 30.0
+    height = int(top * 2 + row * max(len(items), 1))
+    left = label_width + gap
+    plot_width = _WIDTH - left - right
+    scale = nice_ceiling(max((value for _, _, value in items), default=0))
+    bars = []
+    for i, (label, full, value) in enumerate(items):
+        width = plot_width * value / scale
+        y = top + row * i + 6
+        bars.append(
+            Bar(
+                label=fit_text(label, label_width - 8, font_size=12),
+                full_label=full,
+                value=value,
+                value_text=tx.number(value),
+                x=_r(left),
+                y=_r(y),
+                width=_r(width),
+                height=_r(row - 12),
+                label_x=_r(label_width),
+                label_y=_r(y + (row - 12) / 2 + 4),
+                value_x=_r(left + width + 6),
+                value_y=_r(y + (row - 12) / 2 + 4),
+                show_label=True,
+                show_value=True,
+            )
+        )
+    ticks = tuple(
+        Tick(position=_r(left + plot_width * v / scale), text=tx.number(v)) for v in _ticks(scale)
+    )
+    return Chart(
+        key=key,
+        kind="bar",
+        title=title,
+        description=_description(items, tx),
+        colour=colour,
+        width=_WIDTH,
+        height=height,
+        plot_left=left,
+        plot_top=top,
+        plot_right=left + plot_width,
+        plot_bottom=height - top,
+        bars=tuple(bars),
+        ticks=ticks,
+    )
+
+
+def _description(items: Sequence[tuple[str, str, int]], tx: Texts) -> str:
+    if not items or all(value == 0 for _, _, value in items):
+        return tx("chart_empty")
+    _, full, value = max(items, key=lambda item: item[2])
+    return tx("chart_desc", label=full, value=tx.number(value))
+
+
+# --------------------------------------------------------------------------------------------
+# The page and the files
+# --------------------------------------------------------------------------------------------
+
+_BLUE: Final = "#0b4f8a"
+_RED: Final = "#b3261e"
+_GREEN: Final = "#1e6b34"
+_GREY: Final = "#57606a"
+
+
+def _monthly(
+    key: str, title: str, series: Sequence[tuple[str, int]], colour: str, tx: Texts
+) -> Chart:
+    items = [(label, tx.month(label), value) for label, value in series]
+    return column_chart(key, title, items, colour=colour, tx=tx)
+
+
+def _charts(stats: TransparencyStats, tx: Texts) -> dict[str, Chart]:
+    recipients = [
+        (tx.recipient(rid, name), f"{tx.recipient(rid, name)} ({rid})", count)
+        for rid, name, count in stats.provisions_by_recipient()[:RANKING_LIMIT]
+    ]
+    affairs = [
+        (tx.affair_label(code, short=True), tx.affair_label(code), count)
+        for code, _title, count in stats.provisions_by_affair()[:RANKING_LIMIT]
+    ]
+    sizes = [
+        (tx.bucket(bucket), tx.bucket(bucket), jobs)
+        for bucket, jobs, _rows in stats.batch_size_totals()
+    ]
+    return {
+        "provisions": _monthly(
+            "provisions", tx("provisions_by_month"), stats.provisions_by_month(), _BLUE, tx
+        ),
+        "recipients": bar_chart(
+            "recipients", tx("provisions_by_recipient"), recipients, colour=_BLUE, tx=tx
+        ),
+        "affairs": bar_chart("affairs", tx("provisions_by_affair"), affairs, colour=_BLUE, tx=tx),
+        "refusals": _monthly(
+            "refusals", tx("refusals_by_month"), stats.refusals_by_month(), _RED, tx
+        ),
+        "batch_sizes": bar_chart("batch-sizes", tx("batch_by_size"), sizes, colour=_GREEN, tx=tx),
+        "counter": _monthly(
+            "counter", tx("counter_by_month"), stats.counter_reads_by_month(), _GREY, tx
+        ),
+    }
+
+
+@router.get("/transparency")
+def transparency_page(
+    request: Request, node: NodeDep, actor: OptionalActor, months: Months = DEFAULT_MONTHS
+) -> HTMLResponse:
+    """The public report: summary, charts with their tables, and links to the files."""
+    stats = transparency_stats(node, months=months)
+    tx = Texts(request_lang(request))
+    last_day = stats.period_end - timedelta(days=1)
+    return render(
+        request,
+        "transparency.html",
+        {
+            "tx": tx,
+            "stats": stats,
+            "months": months,
+            "month_choices": sorted({*MONTH_CHOICES, months}),
+            "charts": _charts(stats, tx),
+            "ranking_limit": RANKING_LIMIT,
+            "detail_limit": DETAIL_LIMIT,
+            "period_text": tx(
+                "period_value", start=tx.day(stats.period_start), end=tx.day(last_day)
+            ),
+            "generated_text": stats.generated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST"),
+        },
+        actor=actor,
+    )
+
+
+#: The files are public figures, but a browser must not guess another type for them.
+_FILE_HEADERS: Final[Mapping[str, str]] = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+def _file_name(stats: TransparencyStats, suffix: str) -> str:
+    node = re.sub(r"[^A-Za-z0-9]+", "-", stats.node).strip("-") or "node"
+    return f"transparency-{node}-{stats.month_labels[0]}-{stats.month_labels[-1]}.{suffix}"
+
+
+@router.get("/transparency/stats.json")
+def transparency_json(node: NodeDep, months: Months = DEFAULT_MONTHS) -> JSONResponse:
+    """The report's figures as JSON (the same as ``GET /api/v1/transparency/stats``)."""
+    stats = transparency_stats(node, months=months)
+    return JSONResponse(to_json(stats), headers=dict(_FILE_HEADERS))
+
+
+@router.get("/transparency/stats.csv")
+def transparency_csv(node: NodeDep, months: Months = DEFAULT_MONTHS) -> Response:
+    """The report's figures as one CSV table, offered as a download.
+
+    The file starts with a byte-order mark: spreadsheet programs used in Japanese offices
+    read UTF-8 as Shift_JIS without one, and the recipients' names would turn to garbage.
+    """
+    stats = transparency_stats(node, months=months)
+    headers = {
+        **_FILE_HEADERS,
+        "Content-Disposition": f'attachment; filename="{_file_name(stats, "csv")}"',
+    }
+    return Response(
+        ("\ufeff" + to_csv(stats)).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers=headers,
+    )
