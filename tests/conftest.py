@@ -132,7 +132,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def node(database_url: str, clock: FixedClock) -> Iterator[Node]:
+def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Node]:
     """A municipality node (Nishitokyo, 132292) on a clean database, with cheap argon2."""
     settings = load_settings(
         environment="test",
@@ -141,6 +141,7 @@ def node(database_url: str, clock: FixedClock) -> Iterator[Node]:
         argon2_time_cost=1,
         argon2_memory_cost=8192,
         secret_key="test-secret-key-that-is-long-enough-123",
+        audit_key_path=tmp_path / "audit-signing-key.pem",
     )
     built = build_node(settings, clock=clock)
     yield built

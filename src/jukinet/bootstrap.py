@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jukinet.config import Settings
 from jukinet.domain.network import NATIONAL, NodeId, NodeRole
 from jukinet.network.context import NetworkContext
-from jukinet.storage.database import make_engine, make_session_factory
+from jukinet.storage.database import READ_ONLY, make_engine, make_session_factory
 from jukinet.storage.unit_of_work import UnitOfWork
 
 #: Japan has no daylight saving; a fixed offset avoids depending on the tz database.
@@ -59,6 +59,12 @@ class Node:
     def upstream(self) -> str:
         """The recipient of identity notices: this municipality's prefecture."""
         return f"prefecture:{self.municipality_code[:2]}"
+
+    def read_session(self) -> Session:
+        """A session for reports that only read (no write lock on SQLite; never commit in it)."""
+        return Session(
+            bind=self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""

@@ -17,10 +17,11 @@ from jukinet.cli.common import (
     cli_command,
     console,
     err_console,
+    parse_date_option,
     sign_in,
 )
 from jukinet.cli.provision import NodeDirOption, target_node
-from jukinet.services import audit
+from jukinet.services import audit, security_signals
 
 audit_app = typer.Typer(
     help="The access log: verify, tree heads, disclosure with proofs, retention.",
@@ -154,3 +155,34 @@ def audit_retention(ctx: typer.Context, folder: NodeDirOption = None) -> None:
         f"[green]{result.count} entries ({result.first}–{result.end - 1}) deleted; "
         f"receipt at entry {result.receipt_position}[/]"
     )
+
+
+@audit_app.command("alerts")
+@cli_command
+def audit_alerts(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None, typer.Option(help="Day to judge (ISO or 和暦); default today.")
+    ] = None,
+    operator: OperatorOption = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the list as CSV.")
+    ] = None,
+    folder: NodeDirOption = None,
+) -> None:
+    """Insider signals for security staff: unusual volume, many readers, off-hours reads."""
+    node = target_node(ctx, folder)
+    actor = sign_in(node, operator)
+    judged = None if day is None else parse_date_option(day, field="day")
+    signals = security_signals.alerts(node, actor=actor, day=judged)
+    if csv_out is not None:
+        csv_out.write_text(security_signals.alerts_csv(signals), encoding="utf-8-sig")
+    if not signals:
+        console.print("[green]兆候はありません / no signals[/]")
+        return
+    for signal in signals:
+        colour = {"alert": "red", "warning": "yellow"}.get(signal.severity.value, "cyan")
+        console.print(
+            f"[{colour}]{signal.severity.value:<8}[/] {signal.kind.value:<13} "
+            f"{escape(signal.summary_ja)} / {escape(signal.summary_en)}"
+        )

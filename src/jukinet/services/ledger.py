@@ -49,7 +49,7 @@ def link_statuses(node: Node, *, actor: Actor) -> list[LinkStatus]:
     """Every link of this node: configured neighbours and any link with history."""
     actor.require(Permission.READ_OUTBOX)
     now = node.now()
-    with node.session_factory() as session:
+    with node.read_session() as session:
         links = {row.peer: row for row in session.scalars(select(LinkRow))}
         queued = dict(
             session.execute(
@@ -113,7 +113,7 @@ def quarantined_messages(
 ) -> list[QuarantinedMessage]:
     """Messages held back on either side of this node's links, newest first."""
     actor.require(Permission.READ_OUTBOX)
-    with node.session_factory() as session:
+    with node.read_session() as session:
         inbound = session.scalars(
             select(InboxRow)
             .where(InboxRow.status.in_(TROUBLE))

@@ -286,7 +286,7 @@ def alerts(
         raise AlertDayOutOfRange(earliest_alert_day(today), today)
     if not earliest_alert_day(today) <= judged <= today:
         raise AlertDayOutOfRange(earliest_alert_day(today), today)
-    with node.session_factory() as session:
+    with node.read_session() as session:
         daily_counts = _daily_counts(session, judged, thresholds.history_days)
         subjects = _subject_readers(
             session, judged, thresholds.many_readers_window_days, thresholds.many_readers

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import unicodedata
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import monotonic
 from typing import Any, Final
 
-from sqlalchemy import String, and_, case, func, or_, select
+from sqlalchemy import Engine, String, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -394,7 +397,7 @@ def _utc_midnight(day: date) -> datetime:
 
 
 def _recipient_names(node: Node) -> dict[str, str]:
-    with node.session_factory() as session:
+    with node.read_session() as session:
         # The registry of recipients is small (bodies, not people): read it whole.
         return dict(session.execute(select(RecipientRow.id, RecipientRow.name)).all())
 
@@ -463,7 +466,7 @@ def transparency_stats(node: Node, *, months: int = DEFAULT_MONTHS) -> Transpare
         .group_by(job_month, job.recipient_id, bucket)
     )
 
-    with node.session_factory() as session:
+    with node.read_session() as session:
         log_rows = session.execute(log_query).all()
         job_rows = session.execute(job_query).all()
 
@@ -720,3 +723,27 @@ def to_csv(stats: TransparencyStats) -> str:
     for c in stats.counter_reads:
         line(_COUNTER_READS, c.month, count=c.count)
     return out.getvalue()
+
+
+#: Seconds a published report is reused: the page is public, and each computation aggregates
+#: the whole period's log, so a burst of visitors must not mean a burst of aggregations.
+CACHE_SECONDS: Final = 30.0
+_CACHE: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, TransparencyStats]]] = (
+    weakref.WeakKeyDictionary()
+)
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_transparency_stats(
+    node: Node, *, months: int = DEFAULT_MONTHS, max_age: float = CACHE_SECONDS
+) -> TransparencyStats:
+    """:func:`transparency_stats`, reused for up to ``max_age`` seconds per node and period."""
+    now = monotonic()
+    with _CACHE_LOCK:
+        found = _CACHE.get(node.engine, {}).get(months)
+    if found is not None and now - found[0] < max_age:
+        return found[1]
+    stats = transparency_stats(node, months=months)
+    with _CACHE_LOCK:
+        _CACHE.setdefault(node.engine, {})[months] = (now, stats)
+    return stats

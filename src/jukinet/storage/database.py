@@ -22,7 +22,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option of connections that only read (reports, alerts, ledgers).
+READ_ONLY = "jukinet_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A report reads a WAL snapshot and never writes: a deferred transaction takes no write
+        # lock, so a long aggregation does not hold up the counter.
+        connection.exec_driver_sql("BEGIN")
+        return
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another writer committed in between; taking the write lock up front makes concurrent
     # clerks queue (busy_timeout) and then see each other's committed versions.

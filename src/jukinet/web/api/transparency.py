@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
+    cached_transparency_stats,
     to_json,
-    transparency_stats,
 )
 from jukinet.web.auth import NodeDep
 from jukinet.web.errors import ERROR_RESPONSES
@@ -122,4 +122,4 @@ def stats(
 ) -> TransparencyOut:
     """Records provided by recipient, affair, channel and month; refusals; batch-job sizes;
     counter reads. Public: no sign-in, and nothing in it identifies a person."""
-    return TransparencyOut.model_validate(to_json(transparency_stats(node, months=months)))
+    return TransparencyOut.model_validate(to_json(cached_transparency_stats(node, months=months)))

@@ -31,9 +31,9 @@ from jukinet.services.transparency import (
     BatchSizeBucket,
     TransparencyStats,
     affair_title,
+    cached_transparency_stats,
     to_csv,
     to_json,
-    transparency_stats,
 )
 from jukinet.web.auth import NodeDep, session_actor
 from jukinet.web.ui.common import render
@@ -510,7 +510,7 @@ def transparency_page(
     request: Request, node: NodeDep, actor: OptionalActor, months: Months = DEFAULT_MONTHS
 ) -> HTMLResponse:
     """The public report: summary, charts with their tables, and links to the files."""
-    stats = transparency_stats(node, months=months)
+    stats = cached_transparency_stats(node, months=months)
     tx = Texts(request_lang(request))
     last_day = stats.period_end - timedelta(days=1)
     return render(
@@ -548,7 +548,7 @@ def _file_name(stats: TransparencyStats, suffix: str) -> str:
 @router.get("/transparency/stats.json")
 def transparency_json(node: NodeDep, months: Months = DEFAULT_MONTHS) -> JSONResponse:
     """The report's figures as JSON (the same as ``GET /api/v1/transparency/stats``)."""
-    stats = transparency_stats(node, months=months)
+    stats = cached_transparency_stats(node, months=months)
     return JSONResponse(to_json(stats), headers=dict(_FILE_HEADERS))
 
 
@@ -559,7 +559,7 @@ def transparency_csv(node: NodeDep, months: Months = DEFAULT_MONTHS) -> Response
     The file starts with a byte-order mark: spreadsheet programs used in Japanese offices
     read UTF-8 as Shift_JIS without one, and the recipients' names would turn to garbage.
     """
-    stats = transparency_stats(node, months=months)
+    stats = cached_transparency_stats(node, months=months)
     headers = {
         **_FILE_HEADERS,
         "Content-Disposition": f'attachment; filename="{_file_name(stats, "csv")}"',

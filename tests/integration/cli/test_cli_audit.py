@@ -1,0 +1,97 @@
+"""``jukinet audit …``, ``jukinet recipient …`` and ``jukinet affairs`` against both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import update
+
+from jukinet.bootstrap import Node
+from jukinet.domain.operators import Role
+from jukinet.services import reading
+from jukinet.storage.tables import AccessLogRow
+from tests.integration.cli.test_cli import PASSWORD, run
+from tests.support.factories import make_actor, move_in_household, person
+
+
+def _env(node: Node, **extra: str) -> dict[str, str]:
+    return {"JUKINET_AUDIT_KEY_PATH": str(node.settings.audit_key_path), **extra}
+
+
+def test_disclose_check_verify_and_tamper(node: Node, tmp_path: Path) -> None:
+    url = node.settings.database_url
+    clerk = make_actor(node, username="clerk1")
+    code = move_in_household(node, clerk, person()).records[0].record.resident_code
+    reading.read_resident(node, actor=clerk, resident_code=code)
+
+    head = run("audit", "head", url=url, **_env(node))
+    assert head.exit_code == 0, head.output
+    assert json.loads(head.stdout)["tree_size"] == 2
+
+    document_file = tmp_path / "doc.json"
+    disclosed = run(
+        "audit", "disclose", code, "--operator", "clerk1", "--out", str(document_file),
+        url=url, **_env(node, JUKINET_OPERATOR_PASSWORD=PASSWORD),
+    )  # fmt: skip
+    assert disclosed.exit_code == 0, disclosed.output
+    document = json.loads(document_file.read_text("utf-8"))
+    assert [e["entry"]["action"] for e in document["entries"]] == ["write", "read", "read"]
+    key_file = tmp_path / "node.pem"
+    key_file.write_text(document["signer_public_key"], encoding="ascii")
+    checked = run("audit", "check-proof", str(document_file), "--public-key", str(key_file))
+    assert checked.exit_code == 0, checked.output
+    assert "OK" in checked.output
+    not_json = tmp_path / "x.json"
+    not_json.write_text("{", encoding="utf-8")
+    assert run("audit", "check-proof", str(not_json), "--public-key", str(key_file)).exit_code == 1
+
+    consistent = run("audit", "consistency", "2", "3", url=url, **_env(node))
+    assert consistent.exit_code == 0, consistent.output
+    assert json.loads(consistent.stdout)["consistent"] is True
+
+    assert run("audit", "verify", url=url, **_env(node)).exit_code == 0
+    with node.uow() as uow:
+        uow.session.execute(
+            update(AccessLogRow).where(AccessLogRow.position == 1).values(reason="nothing")
+        )
+        uow.commit()
+    tampered = run("audit", "verify", url=url, **_env(node))
+    assert tampered.exit_code == 1
+    assert "first bad entry: 1" in tampered.output
+    assert "left to delete" in run("audit", "retention", url=url, **_env(node)).output
+
+
+def test_alerts_need_the_audit_permission(node: Node) -> None:
+    url = node.settings.database_url
+    make_actor(node, Role.SECURITY_OFFICER, username="anzen1")
+    make_actor(node, Role.CLERK, username="clerk2")
+    ok = run("audit", "alerts", "--operator", "anzen1", url=url, JUKINET_OPERATOR_PASSWORD=PASSWORD)
+    assert ok.exit_code == 0, ok.output
+    assert "no signals" in ok.output
+    refused = run(
+        "audit", "alerts", "--operator", "clerk2", url=url, JUKINET_OPERATOR_PASSWORD=PASSWORD
+    )
+    assert refused.exit_code == 2
+    assert "JUKI-AUTH-003" in refused.output
+
+
+def test_recipient_registry_commands(node: Node) -> None:
+    url = node.settings.database_url
+    added = run(
+        "recipient", "add", "agency:test-denpa", "--name", "総務省（電波）",
+        "--kind", "national_body", url=url,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    granted = run("recipient", "grant", "agency:test-denpa", "T1-26", "--by", "総務大臣", url=url)
+    assert granted.exit_code == 0, granted.output
+    wrong_table = run("recipient", "grant", "agency:test-denpa", "T5-6", "--by", "x", url=url)
+    assert wrong_table.exit_code == 2
+    listed = run("recipient", "list", url=url)
+    assert "T1-26" in listed.output
+    history = run("recipient", "history", "agency:test-denpa", url=url)
+    assert "総務大臣" in history.output
+    revoked = run("recipient", "revoke", "agency:test-denpa", "T1-26", "--by", "総務大臣", url=url)
+    assert revoked.exit_code == 0, revoked.output
+    assert "T1-26" not in run("recipient", "list", url=url).output.split("agency:test-denpa")[1]
+    assert "T5-6" in run("affairs", "--table", "5").output
