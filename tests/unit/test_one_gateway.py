@@ -1,0 +1,58 @@
+"""Architecture property 1 — one gateway to personal data — checked on the source itself.
+
+Only the modules listed here may touch the tables that hold residents' personal data; a new
+module reading them would be a second path around the access log, so adding one to these lists
+must be a deliberate, reviewed decision (docs/access-log.md says what each one records).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "jukinet"
+
+ALLOWED = {
+    # The register at a municipality: counter reads (logged), counter writes (logged), the
+    # bulk loader of synthetic residents, views built inside those use cases, the move-in notice
+    # handler (logged) and the initial load / reconciliation (identity notices and digests).
+    "ResidentRow": {
+        "services/reading.py",
+        "services/register.py",
+        "services/population.py",
+        "services/views.py",
+        "nodes/municipality.py",
+        "network/reconcile.py",
+    },
+    # Identity information at the upper tiers: provision (logged), the store that applies
+    # notices, reconciliation digests, and the demo's count of what arrived.
+    "IdentityRecordRow": {
+        "services/provision.py",
+        "nodes/identity_store.py",
+        "nodes/demo.py",
+        "network/reconcile.py",
+    },
+}
+
+
+def _users(name: str) -> set[str]:
+    pattern = re.compile(rf"\b{name}\b")
+    return {
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if not str(path.relative_to(SRC)).startswith("storage/")
+        and pattern.search(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_only_the_gateways_touch_residents_tables() -> None:
+    for table, allowed in ALLOWED.items():
+        assert _users(table) <= allowed, f"{table} used outside its gateways"
+
+
+def test_the_check_sees_the_gateways() -> None:
+    # A guard against a pattern that silently matches nothing.
+    assert "services/provision.py" in _users("IdentityRecordRow")
+    assert "services/reading.py" in _users("ResidentRow") or "services/views.py" in _users(
+        "ResidentRow"
+    )
