@@ -57,6 +57,17 @@ class TableNotAnsweredHere(PermissionDenied):
         )
 
 
+class NotARecipient(PermissionDenied):
+    """A valid network certificate that names no registered recipient (e.g. a node's)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-PRV-010",
+            ja="この証明書の主体は受領者として登録されていません。",
+            en="The certificate's holder is not a registered recipient.",
+        )
+
+
 class InvalidQueryContext(ValidationError):
     """The officer or case number is missing or malformed."""
 
@@ -187,8 +198,10 @@ def record_refusal(node: Node, ctx: QueryContext, error: DomainError, **detail: 
 def authorise(node: Node, cache: RegistryCache, ctx: QueryContext, **detail: Any) -> Granted:
     """The purpose check, run before any personal data is read; a refusal is recorded."""
     try:
-        with node.uow() as uow:
-            registry = cache.get(uow.session)
+        with node.read_session() as session:
+            registry = cache.get(session)
+        if ctx.recipient_id not in registry.recipients:
+            raise NotARecipient()
         provider = _provider_prefecture(node)
         authorisation = registry.authorise(
             ctx.recipient_id,
@@ -428,8 +441,8 @@ def search_four_items(
 
 def affairs_for(node: Node, cache: RegistryCache, recipient_id: str) -> list[dict[str, Any]]:
     """The affairs ``recipient_id`` may use today (empty for an unknown recipient)."""
-    with node.uow() as uow:
-        registry = cache.get(uow.session)
+    with node.read_session() as session:
+        registry = cache.get(session)
     if recipient_id not in registry.recipients:
         return []
     today: date = node.today()

@@ -55,9 +55,14 @@ def _entry(row: AffairRegistryRow) -> RegistryEntry:
 
 
 def _version(session: Session) -> tuple[int, int]:
-    sequence = session.scalar(select(func.max(AffairRegistryRow.sequence))) or 0
-    recipients = session.scalar(select(func.count()).select_from(RecipientRow)) or 0
-    return int(sequence), int(recipients)
+    # One round trip: both numbers only grow, so together they change whenever the registry does.
+    row = session.execute(
+        select(
+            select(func.max(AffairRegistryRow.sequence)).scalar_subquery(),
+            select(func.count()).select_from(RecipientRow).scalar_subquery(),
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def build_registry(session: Session) -> AffairRegistry:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from jukinet.bootstrap import Node
 from jukinet.domain.access_log import Channel
 from jukinet.domain.batch_input import BatchFormat, BatchKind
-from jukinet.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.domain.four_items import FourItemsQuery
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
@@ -44,17 +44,6 @@ router = APIRouter(tags=["provision"], responses=PROVISION_ERRORS)
 MAX_TREE_SIZE = 2**63 - 1
 #: Largest batch upload accepted in one request (about 10 million code rows).
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
-
-
-class NotARecipient(PermissionDenied):
-    """A valid network certificate that names no registered recipient (e.g. a node's)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "JUKI-PRV-010",
-            ja="この証明書の主体は受領者として登録されていません。",
-            en="The certificate's holder is not a registered recipient.",
-        )
 
 
 class ClientRefused(AuthenticationFailed):
@@ -128,10 +117,10 @@ def _context(principal_id: str, header: QueryHeader, channel: Any = None) -> pro
 
 def _require_recipient(request: Request, principal_id: str) -> None:
     node, cache = _node(request), _cache(request)
-    with node.uow() as uow:
-        registry = cache.get(uow.session)
+    with node.read_session() as session:
+        registry = cache.get(session)
     if principal_id not in registry.recipients:
-        raise NotARecipient()
+        raise provision.NotARecipient()
 
 
 @router.get("/provision/v1/affairs")
@@ -145,7 +134,6 @@ async def my_affairs(request: Request, who: Principal) -> dict[str, Any]:
 @router.post("/provision/v1/residents/lookup")
 async def lookup(request: Request, body: CodeLookup, who: Principal) -> dict[str, Any]:
     """Identity information for one or many resident codes, in the order asked."""
-    await run_in_threadpool(_require_recipient, request, who)
     ctx = _context(who, body)
     answers = await run_in_threadpool(
         provision.lookup_by_codes, _node(request), _cache(request), ctx, body.resident_codes
@@ -167,7 +155,6 @@ async def lookup(request: Request, body: CodeLookup, who: Principal) -> dict[str
 @router.post("/provision/v1/residents/search")
 async def search(request: Request, body: FourItemsSearch, who: Principal) -> dict[str, Any]:
     """Candidates for the four basic items, each with how it matched; never merged."""
-    await run_in_threadpool(_require_recipient, request, who)
     query = FourItemsQuery(
         name=body.name,
         name_kana=body.name_kana,

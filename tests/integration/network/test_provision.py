@@ -157,6 +157,11 @@ def test_unregistered_certificates_and_node_certificates_are_refused(world: Worl
             response = client.post(f"{world.national_url}/provision/v1/residents/lookup", json=body)
         assert response.status_code == 403
         assert response.json()["errors"][0]["code"] == "JUKI-PRV-010"
+    refusals = [e for e in _national_log(world.tiers.national) if e.action == "refused"]
+    assert [(e.actor, e.subject) for e in refusals] == [
+        ("agency:unregistered", None),
+        (MUNICIPALITY, None),
+    ]
 
 
 def test_a_revoked_client_certificate_is_refused(world: World) -> None:
