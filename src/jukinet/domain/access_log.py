@@ -142,15 +142,30 @@ class AccessEntry:
         object.__setattr__(self, "actor_kind", ActorKind(self.actor_kind))
         object.__setattr__(self, "items", tuple(self.items))
         for name, limit in _TEXT_LIMITS.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if not isinstance(value, str) or len(value) > limit or not value.isprintable():
-                raise InvalidAccessEntry(
-                    name,
-                    ja=f"{name} は{limit}文字以内の印字可能な文字列です。",
-                    en=f"{name} must be printable text of at most {limit} characters.",
-                )
+            _check_text(name, getattr(self, name), limit)
+
+    def variant(
+        self,
+        *,
+        action: Action,
+        subject: str | None,
+        items: tuple[str, ...],
+        detail: Mapping[str, Any],
+    ) -> AccessEntry:
+        """This entry with another action, subject, items and detail — checking only those.
+
+        A batch chunk records thousands of entries that differ only in these; validating the
+        shared fields once (in this entry) keeps the per-row cost to the subject's check.
+        """
+        _check_text("subject", subject, _TEXT_LIMITS["subject"])
+        clone: AccessEntry = object.__new__(AccessEntry)
+        for name in _SHARED_FIELDS:
+            object.__setattr__(clone, name, getattr(self, name))
+        object.__setattr__(clone, "action", Action(action))
+        object.__setattr__(clone, "subject", subject)
+        object.__setattr__(clone, "items", tuple(items))
+        object.__setattr__(clone, "detail", detail)
+        return clone
 
     @property
     def items_text(self) -> str:
@@ -158,36 +173,107 @@ class AccessEntry:
         return ",".join(self.items)
 
 
+_SHARED_FIELDS: Final = (
+    "recorded_at",
+    "node",
+    "channel",
+    "actor_kind",
+    "actor",
+    "affair_code",
+    "reason",
+    "officer",
+    "terminal",
+    "case_number",
+    "job_id",
+)
+
+
+def _check_text(name: str, value: object, limit: int) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise InvalidAccessEntry(
+            name,
+            ja=f"{name} は{limit}文字以内の印字可能な文字列です。",
+            en=f"{name} must be printable text of at most {limit} characters.",
+        )
+
+
 def timestamp_text(moment: datetime) -> str:
     """The one textual form of a time inside the log: UTC, microseconds, ``+00:00``."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def entry_bytes(index: int, entry: AccessEntry) -> bytes:
+def entry_bytes(index: int, entry: AccessEntry, *, timestamp: str | None = None) -> bytes:
     """The canonical bytes of entry number ``index`` (0-based position in the log).
 
     The position is part of the bytes so an entry cannot be moved to another place in the log
-    and still verify. ``detail`` keys are sorted by orjson's ``OPT_SORT_KEYS``.
+    and still verify. ``detail`` keys are sorted by orjson's ``OPT_SORT_KEYS``. ``timestamp``
+    may pass :func:`timestamp_text` of ``recorded_at`` already made (entries of one batch
+    chunk share it).
+    """
+    return canonical_bytes(
+        index,
+        timestamp if timestamp is not None else timestamp_text(entry.recorded_at),
+        entry.node,
+        entry.action.value,
+        entry.channel.value,
+        entry.actor_kind.value,
+        entry.actor,
+        entry.subject,
+        entry.affair_code,
+        entry.reason,
+        entry.items_text,
+        entry.officer,
+        entry.terminal,
+        entry.case_number,
+        entry.job_id,
+        entry.detail,
+    )
+
+
+def canonical_bytes(
+    index: int,
+    timestamp: str,
+    node: str,
+    action: str,
+    channel: str,
+    actor_kind: str,
+    actor: str,
+    subject: str | None,
+    affair_code: str | None,
+    reason: str | None,
+    items_text: str,
+    officer: str | None,
+    terminal: str | None,
+    case_number: str | None,
+    job_id: str | None,
+    detail: Mapping[str, Any],
+) -> bytes:
+    """:func:`entry_bytes` from the stored values themselves (text as stored, no validation).
+
+    Verification hashes rows through this without rebuilding an :class:`AccessEntry`, so a row
+    altered into something no entry could hold still simply fails to match its leaf hash.
     """
     return orjson.dumps(
         [
             ENTRY_FORMAT,
             index,
-            timestamp_text(entry.recorded_at),
-            entry.node,
-            entry.action.value,
-            entry.channel.value,
-            entry.actor_kind.value,
-            entry.actor,
-            entry.subject,
-            entry.affair_code,
-            entry.reason,
-            entry.items_text,
-            entry.officer,
-            entry.terminal,
-            entry.case_number,
-            entry.job_id,
-            dict(entry.detail),
+            timestamp,
+            node,
+            action,
+            channel,
+            actor_kind,
+            actor,
+            subject,
+            affair_code,
+            reason,
+            items_text,
+            officer,
+            terminal,
+            case_number,
+            job_id,
+            detail if type(detail) is dict else dict(detail),
         ],
         option=orjson.OPT_SORT_KEYS,
     )

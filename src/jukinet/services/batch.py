@@ -18,7 +18,7 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 import orjson
@@ -42,7 +42,8 @@ from jukinet.services.provision import (
     QueryContext,
     _entry,
     authorise,
-    fetch_candidates,
+    candidate_of_row,
+    fetch_candidates_many,
     fetch_records,
     provided_record,
 )
@@ -221,11 +222,19 @@ def next_chunk(node: Node) -> tuple[str, int] | None:
         return job.id, job.done_chunks
 
 
+def _chunk_template(node: Node, ctx: QueryContext, granted: Granted, job_id: str) -> AccessEntry:
+    # Every entry of a chunk shares the recipient, affair, officer, job and the moment of the
+    # chunk's transaction; per row only the action, subject, items and row number change.
+    return _entry(node, ctx, granted, action=Action.READ, subject=None, job_id=job_id)
+
+
 def _code_results(
     node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
 ) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
     codes = [row[3] for row in rows if row[0] == "c"]
     found = fetch_records(session, codes, granted.scope)
+    template = _chunk_template(node, ctx, granted, job_id)
+    provided_items, items = granted.items, granted.item_names
     results: list[dict[str, Any]] = []
     entries: list[AccessEntry] = []
     hits = 0
@@ -236,64 +245,77 @@ def _code_results(
             continue
         code = row[3]
         record = found.get(code)
-        detail = {"row": number}
         if record is None:
             results.append({"row": number, "ref": reference, "status": "not_found"})
             entries.append(
-                _entry(
-                    node,
-                    ctx,
-                    granted,
-                    action=Action.NOT_FOUND,
-                    subject=code,
-                    job_id=job_id,
-                    detail=detail,
+                template.variant(
+                    action=Action.NOT_FOUND, subject=code, items=(), detail={"row": number}
                 )
             )
             continue
         hits += 1
         results.append(
-            {"row": number, "ref": reference, "status": "found"}
-            | {"record": provided_record(record, granted.items)}
+            {
+                "row": number,
+                "ref": reference,
+                "status": "found",
+                "record": provided_record(record, provided_items),
+            }
         )
         entries.append(
-            _entry(
-                node, ctx, granted, action=Action.READ, subject=code, job_id=job_id, detail=detail
-            )
+            template.variant(action=Action.READ, subject=code, items=items, detail={"row": number})
         )
     return results, entries, hits
+
+
+def _four_items_query(row: list[Any]) -> FourItemsQuery:
+    return FourItemsQuery(
+        name=row[3],
+        name_kana=row[4],
+        birth_date=None if row[5] is None else date.fromisoformat(row[5]),
+        sex=row[6],
+        address=row[7],
+    )
 
 
 def _four_items_results(
     node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
 ) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
+    queries: dict[int, FourItemsQuery | DomainError] = {}
+    for index, row in enumerate(rows):
+        if row[0] != "e":
+            try:
+                queries[index] = _four_items_query(row)
+            except DomainError as error:
+                queries[index] = error
+    # One read for the whole chunk: every row's candidates (with their provided columns).
+    fetched = fetch_candidates_many(
+        session,
+        (query.lookup for query in queries.values() if isinstance(query, FourItemsQuery)),
+        granted.scope,
+    )
+    template = _chunk_template(node, ctx, granted, job_id)
+    provided_items, items = granted.items, granted.item_names
     results: list[dict[str, Any]] = []
     entries: list[AccessEntry] = []
     hits = 0
-    for row in rows:
+    for index, row in enumerate(rows):
         number, reference = row[1], row[2]
-        if row[0] == "e":
+        query = queries.get(index)
+        if query is None:
             results.append(_error_line(row))
             continue
-        try:
-            query = FourItemsQuery(
-                name=row[3],
-                name_kana=row[4],
-                birth_date=None if row[5] is None else datetime.fromisoformat(row[5]).date(),
-                sex=row[6],
-                address=row[7],
-            )
-        except DomainError as error:
+        if isinstance(query, DomainError):
             results.append(
-                {"row": number, "ref": reference, "status": "error", "error": error.as_dict()}
+                {"row": number, "ref": reference, "status": "error", "error": query.as_dict()}
             )
             continue
-        ranked = rank(query, fetch_candidates(session, query, granted.scope), limit=MAX_CANDIDATES)
+        records = {r.resident_code: r for r in fetched.get(query.lookup, ())}
+        ranked = rank(query, map(candidate_of_row, records.values()), limit=MAX_CANDIDATES)
         if not ranked:
             results.append({"row": number, "ref": reference, "status": "not_found"})
             continue
         hits += 1
-        records = fetch_records(session, [c.resident_code for c, _ in ranked], granted.scope)
         results.append(
             {
                 "row": number,
@@ -303,20 +325,17 @@ def _four_items_results(
                     {
                         "match": report.as_dict(),
                         "score": report.score,
-                        "record": provided_record(records[c.resident_code], granted.items),
+                        "record": provided_record(records[c.resident_code], provided_items),
                     }
                     for c, report in ranked
                 ],
             }
         )
         entries.extend(
-            _entry(
-                node,
-                ctx,
-                granted,
+            template.variant(
                 action=Action.CANDIDATE,
                 subject=c.resident_code,
-                job_id=job_id,
+                items=items,
                 detail={"row": number},
             )
             for c, _ in ranked

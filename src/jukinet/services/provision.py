@@ -15,11 +15,12 @@ query's ``WHERE`` clause, so records outside it are never read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
@@ -27,7 +28,7 @@ from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.affairs import Authorisation, IdentityItem
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import DomainError, PermissionDenied, ValidationError
-from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, rank
+from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, IndexLookup, rank
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.network import NodeRole
 from jukinet.storage import access_log
@@ -42,6 +43,9 @@ MAX_CODES_PER_QUERY: Final = 1000
 MAX_CANDIDATES: Final = 20
 #: Rows fetched by the four-items index before ranking (a name + birth date is selective).
 _CANDIDATE_FETCH: Final = 500
+#: (key, birth date) pairs in one batch query: two parameters each, well inside SQLite's and
+#: PostgreSQL's limits on bound parameters.
+_PAIRS_PER_QUERY: Final = 2000
 
 
 class TableNotAnsweredHere(PermissionDenied):
@@ -155,15 +159,21 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Granted:
-    """An authorised query: the affair, the items it gets, and the scope to read within."""
+    """An authorised query: the affair, the items it gets, and the scope to read within.
+
+    ``items`` (canonical order) and ``item_names`` (as the log records them) are derived once
+    here: a batch uses them for every one of millions of rows.
+    """
 
     authorisation: Authorisation
     scope: Scope
+    items: tuple[IdentityItem, ...] = field(init=False)
+    item_names: tuple[str, ...] = field(init=False)
 
-    @property
-    def items(self) -> tuple[IdentityItem, ...]:
-        """The items provided, in canonical order."""
-        return self.authorisation.ordered_items
+    def __post_init__(self) -> None:
+        items = self.authorisation.ordered_items
+        object.__setattr__(self, "items", items)
+        object.__setattr__(self, "item_names", tuple(item.value for item in items))
 
 
 def _provider_prefecture(node: Node) -> str | None:
@@ -240,12 +250,17 @@ _RECORD_COLUMNS: Final = (
 )
 
 
-def _change_info(row: Any) -> dict[str, Any]:
+@cache
+def _reason_labels(reason: str) -> tuple[str, str]:
     try:
-        reason = ChangeReason(row.last_reason)
-        label_ja, label_en = reason.label_ja, reason.label_en
+        known = ChangeReason(reason)
     except ValueError:
-        label_ja = label_en = row.last_reason
+        return reason, reason
+    return known.label_ja, known.label_en
+
+
+def _change_info(row: Any) -> dict[str, Any]:
+    label_ja, label_en = _reason_labels(row.last_reason)
     return {
         "reason": row.last_reason,
         "label_ja": label_ja,
@@ -301,7 +316,7 @@ def _entry(
         subject=subject,
         affair_code=granted.authorisation.affair.code,
         reason=granted.authorisation.affair.law_name or None,
-        items=tuple(item.value for item in granted.items) if provided else (),
+        items=granted.item_names if provided else (),
         officer=ctx.officer,
         case_number=ctx.case_number,
         job_id=job_id,
@@ -397,10 +412,43 @@ def fetch_candidates(session: Session, query: FourItemsQuery, scope: Scope) -> l
         .order_by(IdentityRecordRow.resident_code)
         .limit(_CANDIDATE_FETCH)
     )
-    return [_candidate(row) for row in session.execute(statement)]
+    return [candidate_of_row(row) for row in session.execute(statement)]
 
 
-def _candidate(row: Any) -> Candidate:
+def fetch_candidates_many(
+    session: Session, lookups: Iterable[IndexLookup], scope: Scope
+) -> dict[IndexLookup, list[Any]]:
+    """Candidate rows for many lookups at once (a batch chunk): one query per index kind.
+
+    Each lookup gets the same rows :func:`fetch_candidates` would fetch for it alone — by key and
+    birth date, in resident-code order, at most ``_CANDIDATE_FETCH`` — and every row carries
+    the provided columns too, so the chunk reads each candidate once.
+    """
+    wanted: dict[IndexKind, set[tuple[str, date]]] = {}
+    for lookup in lookups:
+        wanted.setdefault(lookup.kind, set()).add((lookup.key, lookup.birth_date))
+    found: dict[IndexLookup, list[Any]] = {}
+    for kind, pairs in wanted.items():
+        records = IdentityRecordRow
+        column = records.kana_key if kind is IndexKind.KANA else records.name_key
+        key_column = column.label("lookup_key")
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), _PAIRS_PER_QUERY):
+            part = ordered[start : start + _PAIRS_PER_QUERY]
+            statement = scope.apply(
+                select(*_RECORD_COLUMNS, key_column)
+                .where(tuple_(column, IdentityRecordRow.birth_date).in_(part))
+                .order_by(IdentityRecordRow.resident_code)
+            )
+            for row in session.execute(statement):
+                rows = found.setdefault(IndexLookup(kind, row.lookup_key, row.birth_date), [])
+                if len(rows) < _CANDIDATE_FETCH:
+                    rows.append(row)
+    return found
+
+
+def candidate_of_row(row: Any) -> Candidate:
+    """A fetched record as the four-items ranking takes it."""
     return Candidate(
         resident_code=row.resident_code,
         family_name=row.family_name,

@@ -266,6 +266,69 @@ def test_batch_job_answers_every_row_and_logs_each_provision(world: World) -> No
     ]
 
 
+def test_four_items_batch_gives_each_row_what_the_online_search_gives(world: World) -> None:
+    """A chunk is answered with one read for all its rows; each row must still get exactly the
+    candidates (and match reports) an online search by the same items returns."""
+    queries = [
+        {"name": "高橋一郎", "birth_date": "1950-01-02", "address": "東京都西東京市"},
+        {"name_kana": "たかはし いちろう", "birth_date": "1950-01-02"},
+        {"name": "高橋一郎", "birth_date": "1950-01-02", "sex": "female"},  # sex differs
+        {"name": "高橋一郎", "birth_date": "1950-01-03"},  # nobody born that day
+    ]
+    header = "name,name_kana,birth_date,sex,address,ref"
+    body = [
+        ",".join(q.get(k, "") for k in ("name", "name_kana", "birth_date", "sex", "address"))
+        + f",q{i}"
+        for i, q in enumerate(queries)
+    ]
+    body.append(",,1950-01-02,,,bad")  # no name and no reading: a per-row error
+    national = world.tiers.national
+    with world.client("agency:soumu-onkyu") as client:
+        online = []
+        for query in queries:
+            response = client.post(
+                f"{world.national_url}/provision/v1/residents/search",
+                json={"affair_code": PENSION, "officer": "恩給 太郎"} | query,
+            )
+            assert response.status_code == 200, response.text
+            online.append(response.json()["candidates"])
+        submitted = client.post(
+            f"{world.national_url}/provision/v1/batches",
+            params={"affair_code": PENSION, "officer": "恩給 太郎", "kind": "four_items"},
+            content="\n".join([header, *body]).encode(),
+        )
+        assert submitted.status_code == 202, submitted.text
+        job_id = submitted.json()["job_id"]
+        from jukinet.storage.registry import RegistryCache
+
+        assert batch.run_pending(national, RegistryCache()) == 1
+        lines = client.get(f"{world.national_url}/provision/v1/batches/{job_id}/results").text
+    results = [json.loads(line) for line in lines.splitlines()]
+    assert [r["status"] for r in results] == [
+        "candidates",
+        "candidates",
+        "not_found",
+        "not_found",
+        "error",
+    ]
+    for result, expected in zip(results[:4], online, strict=True):
+        assert result.get("candidates", []) == expected
+    assert len(online[0]) == 2  # the two 高橋/髙橋 records, never merged
+    logged = [
+        (e.subject, e.action, e.detail)
+        for e in _national_log(national)
+        if e.channel == "batch" and e.job_id == job_id
+    ]
+    assert sorted(logged, key=str) == sorted(
+        [
+            (c["record"]["resident_code"], "candidate", {"row": n + 1})
+            for n in (0, 1)
+            for c in online[n]
+        ],
+        key=str,
+    )
+
+
 def test_prefecture_answers_its_own_use_but_not_table_one(world: World) -> None:
     prefecture_url = world.tiers.urls[PREFECTURE]
     with world.client("pref:13") as client:

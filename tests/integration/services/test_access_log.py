@@ -151,6 +151,25 @@ def test_verify_names_the_first_altered_entry(node: Node) -> None:
     assert "entry 17" in report.problems[0]
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("action", "peeked"), ("recorded_at", None), ("detail", [1, 2]), ("node", None)],
+)
+def test_verify_flags_a_row_no_entry_could_hold(node: Node, column: str, value: object) -> None:
+    code, clerk = _resident(node)
+    for _ in range(5):
+        reading.read_resident(node, actor=clerk, resident_code=code)
+    with node.uow() as uow:  # hand-edited into something the log never writes
+        uow.session.execute(
+            update(AccessLogRow).where(AccessLogRow.position == 3).values({column: value})
+        )
+        uow.commit()
+    report = audit.verify(node)
+    assert not report.ok
+    assert report.first_bad_entry == 3
+    assert report.entries == 6
+
+
 def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: Node) -> None:
     code, clerk = _resident(node)
     for _ in range(10):
