@@ -234,7 +234,13 @@ def raw_four_items_join(engine: Engine, people: list[Any]) -> dict[str, Any]:
 
 
 def profile_job(
-    node: Node, cache: RegistryCache, kind: BatchKind, lines: list[str], *, top: int = 30
+    node: Node,
+    cache: RegistryCache,
+    kind: BatchKind,
+    lines: list[str],
+    *,
+    top: int = 30,
+    sort: str = "tottime",
 ) -> list[str]:
     """cProfile of submit + answer of a (small) job: the hottest functions by own time."""
     profile = cProfile.Profile()
@@ -242,7 +248,7 @@ def profile_job(
     run_job(node, cache, kind, lines)
     profile.disable()
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
     return [line for line in out.getvalue().splitlines() if line.strip()][-top - 1 :]
 
 

@@ -161,7 +161,7 @@ class AccessEntry:
         clone: AccessEntry = object.__new__(AccessEntry)
         for name in _SHARED_FIELDS:
             object.__setattr__(clone, name, getattr(self, name))
-        object.__setattr__(clone, "action", Action(action))
+        object.__setattr__(clone, "action", action if type(action) is Action else Action(action))
         object.__setattr__(clone, "subject", subject)
         object.__setattr__(clone, "items", tuple(items))
         object.__setattr__(clone, "detail", detail)

@@ -14,13 +14,13 @@ query's ``WHERE`` clause, so records outside it are never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
@@ -34,6 +34,7 @@ from jukinet.domain.network import NodeRole
 from jukinet.storage import access_log
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import IdentityRecordRow
+from jukinet.storage.value_lists import column_in, pair_in
 
 _Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
 
@@ -43,9 +44,9 @@ MAX_CODES_PER_QUERY: Final = 1000
 MAX_CANDIDATES: Final = 20
 #: Rows fetched by the four-items index before ranking (a name + birth date is selective).
 _CANDIDATE_FETCH: Final = 500
-#: (key, birth date) pairs in one batch query: two parameters each, well inside SQLite's and
-#: PostgreSQL's limits on bound parameters.
-_PAIRS_PER_QUERY: Final = 2000
+#: Longest list of codes bound as an ``IN`` list; longer ones go as one parameter
+#: (:mod:`jukinet.storage.value_lists`).
+_SHORT_LIST: Final = 20
 
 
 class TableNotAnsweredHere(PermissionDenied):
@@ -270,28 +271,53 @@ def _change_info(row: Any) -> dict[str, Any]:
     }
 
 
+def _give_code(row: Any, out: dict[str, Any]) -> None:
+    out["resident_code"] = row.resident_code
+
+
+def _give_name(row: Any, out: dict[str, Any]) -> None:
+    out["name"] = {
+        "family": row.family_name,
+        "given": row.given_name,
+        "family_kana": row.family_name_kana,
+        "given_kana": row.given_name_kana,
+    }
+
+
+def _give_birth_date(row: Any, out: dict[str, Any]) -> None:
+    out["birth_date"] = row.birth_date.isoformat()
+
+
+def _give_sex(row: Any, out: dict[str, Any]) -> None:
+    out["sex"] = row.sex
+
+
+def _give_address(row: Any, out: dict[str, Any]) -> None:
+    out["address"] = row.address
+    out["municipality_code"] = row.municipality_code
+
+
+def _give_change(row: Any, out: dict[str, Any]) -> None:
+    out["change"] = _change_info(row)
+
+
+# A table rather than a chain of ``is`` tests: enum member lookups are descriptor calls, and a
+# batch shapes millions of records.
+_GIVERS: Final[dict[IdentityItem, Callable[[Any, dict[str, Any]], None]]] = {
+    IdentityItem.RESIDENT_CODE: _give_code,
+    IdentityItem.NAME: _give_name,
+    IdentityItem.BIRTH_DATE: _give_birth_date,
+    IdentityItem.SEX: _give_sex,
+    IdentityItem.ADDRESS: _give_address,
+    IdentityItem.CHANGE_INFO: _give_change,
+}
+
+
 def provided_record(row: Any, items: Sequence[IdentityItem]) -> dict[str, Any]:
     """The items of one identity record an affair may be given (and its status, always)."""
     out: dict[str, Any] = {"status": "deleted" if row.deleted else "current"}
     for item in items:
-        if item is IdentityItem.RESIDENT_CODE:
-            out["resident_code"] = row.resident_code
-        elif item is IdentityItem.NAME:
-            out["name"] = {
-                "family": row.family_name,
-                "given": row.given_name,
-                "family_kana": row.family_name_kana,
-                "given_kana": row.given_name_kana,
-            }
-        elif item is IdentityItem.BIRTH_DATE:
-            out["birth_date"] = row.birth_date.isoformat()
-        elif item is IdentityItem.SEX:
-            out["sex"] = row.sex
-        elif item is IdentityItem.ADDRESS:
-            out["address"] = row.address
-            out["municipality_code"] = row.municipality_code
-        elif item is IdentityItem.CHANGE_INFO:
-            out["change"] = _change_info(row)
+        _GIVERS[item](row, out)
     return out
 
 
@@ -353,15 +379,42 @@ def _checked_codes(codes: Sequence[str]) -> list[tuple[str, str | None, DomainEr
     return checked
 
 
-def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[str, Any]:
+class ProvidedRow(NamedTuple):
+    """One identity record as the gateway reads it (the columns of ``_RECORD_COLUMNS``).
+
+    A plain named tuple: a batch touches a dozen fields of millions of rows, and its attribute
+    access costs a tenth of a database row's.
+    """
+
+    resident_code: str
+    municipality_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: str
+    address: str
+    deleted: bool
+    last_reason: str
+    last_changed_on: date
+
+
+def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[str, ProvidedRow]:
     """The identity records among ``codes`` within ``scope``, keyed by code."""
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    statement = scope.apply(
-        select(*_RECORD_COLUMNS).where(IdentityRecordRow.resident_code.in_(wanted))
+    connection = session.connection()
+    code = IdentityRecordRow.resident_code
+    condition = (
+        code.in_(wanted)
+        if len(wanted) <= _SHORT_LIST
+        else column_in(code, wanted, connection.dialect.name)
     )
-    return {row.resident_code: row for row in session.execute(statement)}
+    statement = scope.apply(select(*_RECORD_COLUMNS).where(condition))
+    # Core, not ORM, execution: plain rows, without the ORM's per-row loading machinery.
+    return {row[0]: ProvidedRow._make(row) for row in connection.execute(statement)}
 
 
 def lookup_by_codes(
@@ -417,7 +470,7 @@ def fetch_candidates(session: Session, query: FourItemsQuery, scope: Scope) -> l
 
 def fetch_candidates_many(
     session: Session, lookups: Iterable[IndexLookup], scope: Scope
-) -> dict[IndexLookup, list[Any]]:
+) -> dict[IndexLookup, list[ProvidedRow]]:
     """Candidate rows for many lookups at once (a batch chunk): one query per index kind.
 
     Each lookup gets the same rows :func:`fetch_candidates` would fetch for it alone — by key and
@@ -427,23 +480,23 @@ def fetch_candidates_many(
     wanted: dict[IndexKind, set[tuple[str, date]]] = {}
     for lookup in lookups:
         wanted.setdefault(lookup.kind, set()).add((lookup.key, lookup.birth_date))
-    found: dict[IndexLookup, list[Any]] = {}
+    found: dict[IndexLookup, list[ProvidedRow]] = {}
+    connection = session.connection()
     for kind, pairs in wanted.items():
         records = IdentityRecordRow
         column = records.kana_key if kind is IndexKind.KANA else records.name_key
         key_column = column.label("lookup_key")
-        ordered = sorted(pairs)
-        for start in range(0, len(ordered), _PAIRS_PER_QUERY):
-            part = ordered[start : start + _PAIRS_PER_QUERY]
-            statement = scope.apply(
-                select(*_RECORD_COLUMNS, key_column)
-                .where(tuple_(column, IdentityRecordRow.birth_date).in_(part))
-                .order_by(IdentityRecordRow.resident_code)
-            )
-            for row in session.execute(statement):
-                rows = found.setdefault(IndexLookup(kind, row.lookup_key, row.birth_date), [])
-                if len(rows) < _CANDIDATE_FETCH:
-                    rows.append(row)
+        statement = scope.apply(
+            select(*_RECORD_COLUMNS, key_column)
+            .where(pair_in(column, records.birth_date, sorted(pairs), connection.dialect.name))
+            .order_by(records.resident_code)
+        )
+        for row in connection.execute(statement):
+            record = ProvidedRow._make(row[:-1])
+            key = str(row[-1])
+            rows = found.setdefault(IndexLookup(kind, key, record.birth_date), [])
+            if len(rows) < _CANDIDATE_FETCH:
+                rows.append(record)
     return found
 
 
