@@ -14,6 +14,9 @@ from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
 from jukinet.network.pki import NetworkPki, NodeCredentials, TrustAnchor
 
+#: Verified client certificates remembered at most (agencies hold a handful each).
+_VERIFIED_LIMIT = 10_000
+
 
 class Rejected(Exception):
     """An envelope or request refused before anything was applied; ``reason`` says why."""
@@ -36,6 +39,9 @@ class NetworkContext:
     _anchor: TrustAnchor | None = None
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     _published: tuple[float, float] | None = None
+    # Client certificates already verified under the current CA and CRL: DER -> (node, valid
+    # from, valid until). Cleared with the anchor, so a newly published CRL re-checks them all.
+    _verified: dict[bytes, tuple[str, dt.datetime, dt.datetime]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, node: NodeId, pki_dir: Path, peers: dict[str, str]) -> NetworkContext:
@@ -69,6 +75,7 @@ class NetworkContext:
         published = (self.pki.crl_path.stat().st_mtime, self.pki.directory_path.stat().st_mtime)
         if self._anchor is None or published != self._published:
             self._keys.clear()
+            self._verified.clear()
             self._anchor = self.pki.trust_anchor()
             self._published = published
         return self._anchor
@@ -81,6 +88,7 @@ class NetworkContext:
         """Forget cached trust so a newly published CRL and directory take effect."""
         self._anchor = None
         self._keys.clear()
+        self._verified.clear()
 
     def peer_key(self, node: str, *, now: dt.datetime) -> Ed25519PublicKey:
         """The verified signing key of ``node`` from the published directory."""
@@ -104,12 +112,21 @@ class NetworkContext:
         """The node a TLS client certificate names, checked against the CA and the CRL."""
         if not der:
             raise Rejected("no client certificate", status=401)
+        anchor = self.anchor()  # first: a republished CRL empties the cache below
+        known = self._verified.get(der)
+        if known is not None:
+            node, valid_from, valid_until = known
+            if valid_from <= now <= valid_until:
+                return node
         try:
-            return self.anchor().verify_node_certificate(
-                x509.load_der_x509_certificate(der), now=now
-            )
+            cert = x509.load_der_x509_certificate(der)
+            node = anchor.verify_node_certificate(cert, now=now)
         except ValueError as error:
             raise Rejected(f"client certificate: {error}", status=401) from error
+        if len(self._verified) >= _VERIFIED_LIMIT:
+            self._verified.clear()
+        self._verified[der] = (node, cert.not_valid_before_utc, cert.not_valid_after_utc)
+        return node
 
     def verify(self, envelope: Envelope, *, now: dt.datetime) -> None:
         """Raise :class:`Rejected` unless the sender's signature covers exactly this envelope."""

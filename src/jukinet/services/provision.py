@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
-from jukinet.domain.affairs import Authorisation, IdentityItem
+from jukinet.domain.affairs import AffairRegistry, Authorisation, IdentityItem
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import DomainError, PermissionDenied, ValidationError
 from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, IndexLookup, rank
@@ -34,6 +34,7 @@ from jukinet.domain.network import NodeRole
 from jukinet.storage import access_log
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import IdentityRecordRow
+from jukinet.storage.unit_of_work import UnitOfWork
 from jukinet.storage.value_lists import column_in, pair_in
 
 _Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
@@ -207,25 +208,45 @@ def record_refusal(node: Node, ctx: QueryContext, error: DomainError, **detail: 
 
 
 def authorise(node: Node, cache: RegistryCache, ctx: QueryContext, **detail: Any) -> Granted:
-    """The purpose check, run before any personal data is read; a refusal is recorded."""
+    """The purpose check, run before any personal data is read; a refusal is recorded (in a
+    transaction of its own)."""
+    with node.read_session() as session:
+        registry = cache.get(session)
     try:
-        with node.read_session() as session:
-            registry = cache.get(session)
-        if ctx.recipient_id not in registry.recipients:
-            raise NotARecipient()
-        provider = _provider_prefecture(node)
-        authorisation = registry.authorise(
-            ctx.recipient_id,
-            ctx.affair_code,
-            on=node.today(),
-            provider_prefecture_code=provider,
-        )
-        affair = authorisation.affair
-        if provider is not None and affair.table == 1:
-            raise TableNotAnsweredHere(affair.code)
+        return _grant(node, registry, ctx)
     except DomainError as error:
         record_refusal(node, ctx, error, **detail)
         raise
+
+
+def authorise_within(
+    node: Node, cache: RegistryCache, ctx: QueryContext, session: Session, **detail: Any
+) -> Granted:
+    """:func:`authorise` inside the query's own transaction, before it reads anything.
+
+    An online query then needs one connection and one transaction. On a refusal the entry is
+    queued in ``session``: the caller commits it (and nothing else has been read) and re-raises.
+    """
+    try:
+        return _grant(node, cache.get(session), ctx)
+    except DomainError as error:
+        access_log.record(session, [_refusal_entry(node, ctx, error, **detail)])
+        raise
+
+
+def _grant(node: Node, registry: AffairRegistry, ctx: QueryContext) -> Granted:
+    if ctx.recipient_id not in registry.recipients:
+        raise NotARecipient()
+    provider = _provider_prefecture(node)
+    authorisation = registry.authorise(
+        ctx.recipient_id,
+        ctx.affair_code,
+        on=node.today(),
+        provider_prefecture_code=provider,
+    )
+    affair = authorisation.affair
+    if provider is not None and affair.table == 1:
+        raise TableNotAnsweredHere(affair.code)
     same = affair.recipient_kind.same_prefecture
     scope = Scope(authorisation.recipient.prefecture_code, same) if provider is None else Scope()
     return Granted(authorisation, scope)
@@ -400,6 +421,16 @@ class ProvidedRow(NamedTuple):
     last_changed_on: date
 
 
+def _authorised(
+    node: Node, cache: RegistryCache, ctx: QueryContext, uow: UnitOfWork, **detail: Any
+) -> Granted:
+    try:
+        return authorise_within(node, cache, ctx, uow.session, **detail)
+    except DomainError:
+        uow.commit()  # only the refusal's entry: nothing was read
+        raise
+
+
 def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[str, ProvidedRow]:
     """The identity records among ``codes`` within ``scope``, keyed by code."""
     wanted = sorted(set(codes))
@@ -422,10 +453,10 @@ def lookup_by_codes(
 ) -> list[CodeAnswer]:
     """Answer a query by one or many resident codes, in the order asked."""
     checked = _checked_codes(codes)
-    granted = authorise(node, cache, ctx, codes=len(codes))
     answers: list[CodeAnswer] = []
     entries: list[AccessEntry] = []
     with node.uow() as uow:
+        granted = _authorised(node, cache, ctx, uow, codes=len(codes))
         found = fetch_records(uow.session, (c for _, c, _ in checked if c), granted.scope)
         for given, code, error in checked:
             if code is None:
@@ -518,8 +549,8 @@ def search_four_items(
     node: Node, cache: RegistryCache, ctx: QueryContext, query: FourItemsQuery
 ) -> list[CandidateAnswer]:
     """Candidates for the four basic items, best first, each with how it matched; never merged."""
-    granted = authorise(node, cache, ctx)
     with node.uow() as uow:
+        granted = _authorised(node, cache, ctx, uow)
         candidates = fetch_candidates(uow.session, query, granted.scope)
         ranked = rank(query, candidates, limit=MAX_CANDIDATES)
         codes = [candidate.resident_code for candidate, _ in ranked]

@@ -59,6 +59,7 @@ STORED_LEVEL: Final = 6
 _STATE_ID: Final = 1
 _LOG = table_of(AccessLogRow)
 _SUBTREES = table_of(AccessLogSubtreeRow)
+_STATE = table_of(AccessLogStateRow)
 
 
 # --------------------------------------------------------------------------------------------
@@ -66,23 +67,26 @@ _SUBTREES = table_of(AccessLogSubtreeRow)
 # --------------------------------------------------------------------------------------------
 
 
-def _locked_state(session: Session, now: datetime) -> AccessLogStateRow:
-    statement = select(AccessLogStateRow).where(AccessLogStateRow.id == _STATE_ID).with_for_update()
-    state = session.scalars(statement).one_or_none()
-    if state is not None:
-        return state
+def _locked_frontier(session: Session, now: datetime) -> MerkleFrontier:
+    # Core statements, not the ORM: this runs in every logged transaction, and the state row is
+    # never wanted as an object.
+    statement = select(_STATE.c.frontier).where(_STATE.c.id == _STATE_ID).with_for_update()
+    frontier = session.execute(statement).scalar_one_or_none()
+    if frontier is not None:
+        return MerkleFrontier.from_dict(frontier)
     # First entry of a new log: create the state row; a concurrent creator wins the race and
     # we lock the row it made.
+    empty = MerkleFrontier()
     try:
         with session.begin_nested():
-            session.add(
-                AccessLogStateRow(
-                    id=_STATE_ID, size=0, frontier=MerkleFrontier().to_dict(), updated_at=now
+            session.execute(
+                insert(_STATE).values(
+                    id=_STATE_ID, size=0, frontier=empty.to_dict(), updated_at=now
                 )
             )
     except IntegrityError:
         pass
-    return session.scalars(statement).one()
+    return MerkleFrontier.from_dict(session.execute(statement).scalar_one())
 
 
 _CONTENT_COLUMNS: Final = (
@@ -109,6 +113,12 @@ _APPEND_COLUMNS: Final = ("position", *_CONTENT_COLUMNS, "leaf_hash")
 
 # Built from the constant column list above, never from input.
 _COPY_SQL: Final = f"COPY access_log ({', '.join(_APPEND_COLUMNS)}) FROM STDIN"
+_INSERT_SQL_PG: Final = (
+    f"INSERT INTO access_log ({', '.join(_APPEND_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('%s' for _ in _APPEND_COLUMNS)})"
+)
+#: Appends of at least this many rows go by COPY on PostgreSQL.
+_COPY_FROM: Final = 50
 _INSERT_SQL: Final = (
     f"INSERT INTO access_log ({', '.join(_APPEND_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in _APPEND_COLUMNS)})"
@@ -129,9 +139,14 @@ def _write_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
     connection = session.connection()
     driver: Any = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            for row in rows:
-                copy.write_row(row)
+        with driver.cursor() as cursor:
+            if len(rows) < _COPY_FROM:
+                # An online query's one or few entries: COPY's extra round trip costs more.
+                cursor.executemany(_INSERT_SQL_PG, rows)
+                return
+            with cursor.copy(_COPY_SQL) as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
     dialect = connection.dialect
     to_text = _LOG.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
@@ -154,8 +169,7 @@ def append_entries(session: Session, entries: Sequence[AccessEntry]) -> list[int
     if not entries:
         return []
     now = entries[-1].recorded_at
-    state = _locked_state(session, now)
-    frontier = MerkleFrontier.from_dict(state.frontier)
+    frontier = _locked_frontier(session, now)
     rows: list[tuple[Any, ...]] = []
     subtrees: list[dict[str, Any]] = []
     first = frontier.size
@@ -196,10 +210,11 @@ def append_entries(session: Session, entries: Sequence[AccessEntry]) -> list[int
     _write_rows(session, rows)
     if subtrees:
         session.execute(insert(_SUBTREES), subtrees)
-    state.size = frontier.size
-    state.frontier = frontier.to_dict()
-    state.updated_at = now
-    session.flush()
+    session.execute(
+        update(_STATE)
+        .where(_STATE.c.id == _STATE_ID)
+        .values(size=frontier.size, frontier=frontier.to_dict(), updated_at=now)
+    )
     return list(range(first, frontier.size))
 
 
@@ -366,21 +381,21 @@ def sign_tree_head(
     The root comes from the locked state's frontier, which must agree with the stored subtrees
     (checked: a tampered frontier is refused rather than signed).
     """
-    state = _locked_state(session, now)
+    frontier = _locked_frontier(session, now)
+    size = frontier.size
     latest = latest_tree_head(session)
-    if latest is not None and latest.tree_size == state.size:
+    if latest is not None and latest.tree_size == size:
         return latest
-    frontier = MerkleFrontier.from_dict(state.frontier)
     root = frontier.root()
-    if state.size and root != root_at(session, state.size):
+    if size and root != root_at(session, size):
         msg = "the access log's frontier does not match its stored tree; run `jukinet audit verify`"
         raise RuntimeError(msg)
     timestamp = timestamp_text(now)
     signature = key.sign(
-        tree_head_bytes(signer=signer, tree_size=state.size, root_hash=root, timestamp=timestamp)
+        tree_head_bytes(signer=signer, tree_size=size, root_hash=root, timestamp=timestamp)
     )
     head = SignedTreeHead(
-        tree_size=state.size,
+        tree_size=size,
         root_hash=root,
         timestamp=timestamp,
         signature=signature,

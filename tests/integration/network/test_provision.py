@@ -169,8 +169,12 @@ def test_a_revoked_client_certificate_is_refused(world: World) -> None:
 
     cert_path = world.tiers.pki.node("agency:soumu-onkyu").tls_cert
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    world.tiers.pki.revoke(world.tiers.signer, cert, now=TEST_NOW)
     with world.client("agency:soumu-onkyu") as client:
+        # Verified once and remembered; the same open connection must still be refused once
+        # the CA publishes the revocation.
+        assert client.get(f"{world.national_url}/provision/v1/affairs").status_code == 200
+        assert client.get(f"{world.national_url}/provision/v1/affairs").status_code == 200
+        world.tiers.pki.revoke(world.tiers.signer, cert, now=TEST_NOW)
         response = client.get(f"{world.national_url}/provision/v1/affairs")
     assert response.status_code == 401
     assert "revoked" in response.json()["errors"][0]["message_en"]
