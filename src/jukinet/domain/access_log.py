@@ -13,7 +13,7 @@ and in a resident's own checker. Changing the encoding means a new :data:`ENTRY_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -212,9 +212,15 @@ def entry_bytes(index: int, entry: AccessEntry, *, timestamp: str | None = None)
     may pass :func:`timestamp_text` of ``recorded_at`` already made (entries of one batch
     chunk share it).
     """
-    return canonical_bytes(
-        index,
-        timestamp if timestamp is not None else timestamp_text(entry.recorded_at),
+    stamp = timestamp if timestamp is not None else timestamp_text(entry.recorded_at)
+    return canonical_bytes(index, stamp, stored_values(entry))
+
+
+def stored_values(entry: AccessEntry) -> tuple[Any, ...]:
+    """The entry's fields after ``recorded_at`` as the log stores them, in the format's order:
+    node, action, channel, actor kind, actor, subject, affair code, reason, items (as text),
+    officer, terminal, case number, job id, detail."""
+    return (
         entry.node,
         entry.action.value,
         entry.channel.value,
@@ -232,49 +238,15 @@ def entry_bytes(index: int, entry: AccessEntry, *, timestamp: str | None = None)
     )
 
 
-def canonical_bytes(
-    index: int,
-    timestamp: str,
-    node: str,
-    action: str,
-    channel: str,
-    actor_kind: str,
-    actor: str,
-    subject: str | None,
-    affair_code: str | None,
-    reason: str | None,
-    items_text: str,
-    officer: str | None,
-    terminal: str | None,
-    case_number: str | None,
-    job_id: str | None,
-    detail: Mapping[str, Any],
-) -> bytes:
-    """:func:`entry_bytes` from the stored values themselves (text as stored, no validation).
+def canonical_bytes(index: int, timestamp: str, values: Sequence[Any]) -> bytes:
+    """:func:`entry_bytes` from :func:`stored_values`' form, as read back from storage.
 
     Verification hashes rows through this without rebuilding an :class:`AccessEntry`, so a row
     altered into something no entry could hold still simply fails to match its leaf hash.
     """
+    *fields, detail = values
     return orjson.dumps(
-        [
-            ENTRY_FORMAT,
-            index,
-            timestamp,
-            node,
-            action,
-            channel,
-            actor_kind,
-            actor,
-            subject,
-            affair_code,
-            reason,
-            items_text,
-            officer,
-            terminal,
-            case_number,
-            job_id,
-            detail if type(detail) is dict else dict(detail),
-        ],
+        [ENTRY_FORMAT, index, timestamp, *fields, detail if type(detail) is dict else dict(detail)],
         option=orjson.OPT_SORT_KEYS,
     )
 

@@ -32,7 +32,7 @@ from jukinet.domain.access_log import (
     ActorKind,
     Channel,
     canonical_bytes,
-    entry_bytes,
+    stored_values,
     timestamp_text,
 )
 from jukinet.domain.audit_math import (
@@ -107,6 +107,9 @@ _CONTENT_COLUMNS: Final = (
     "detail",
 )
 
+#: The columns holding :func:`~jukinet.domain.access_log.stored_values`, in its order.
+_STORED_VALUES: Final = _CONTENT_COLUMNS[1:]
+_ITEMS: Final = _STORED_VALUES.index("items")
 #: Columns an append writes, in the order of the tuples it builds.
 _APPEND_COLUMNS: Final = ("position", *_CONTENT_COLUMNS, "leaf_hash")
 
@@ -180,33 +183,14 @@ def append_entries(session: Session, entries: Sequence[AccessEntry]) -> list[int
         stamp = stamps.get(moment)
         if stamp is None:
             stamp = stamps[moment] = timestamp_text(moment)
-        leaf = leaf_hash(entry_bytes(position, entry, timestamp=stamp))
+        values = stored_values(entry)
+        leaf = leaf_hash(canonical_bytes(position, stamp, values))
         for finished in frontier.append(leaf):
             if finished.level >= STORED_LEVEL:
                 subtrees.append(
                     {"level": finished.level, "position": finished.index, "hash": finished.hash}
                 )
-        rows.append(
-            (
-                position,
-                moment,
-                entry.node,
-                entry.action.value,
-                entry.channel.value,
-                entry.actor_kind.value,
-                entry.actor,
-                entry.subject,
-                entry.affair_code,
-                entry.reason,
-                entry.items_text,
-                entry.officer,
-                entry.terminal,
-                entry.case_number,
-                entry.job_id,
-                _detail_json(entry.detail),
-                leaf,
-            )
-        )
+        rows.append((position, moment, *values[:-1], _detail_json(values[-1]), leaf))
     _write_rows(session, rows)
     if subtrees:
         session.execute(insert(_SUBTREES), subtrees)
@@ -599,27 +583,13 @@ def _recomputed_leaf(row: Any) -> bytes | None:
     """The leaf hash of a stored row's content as it stands; ``None`` if no entry could have
     been stored like that (a column nulled or retyped by hand)."""
     moment = row.recorded_at
+    values = [getattr(row, name) for name in _STORED_VALUES]
+    values[_ITEMS] = values[_ITEMS] or ""
+    values[-1] = values[-1] or {}
     try:
         if moment.tzinfo is None:  # SQLite hands back naive datetimes; the log stores UTC
             moment = moment.replace(tzinfo=UTC)
-        content = canonical_bytes(
-            row.position,
-            timestamp_text(moment),
-            row.node,
-            row.action,
-            row.channel,
-            row.actor_kind,
-            row.actor,
-            row.subject,
-            row.affair_code,
-            row.reason,
-            row.items or "",
-            row.officer,
-            row.terminal,
-            row.case_number,
-            row.job_id,
-            row.detail or {},
-        )
+        content = canonical_bytes(row.position, timestamp_text(moment), values)
     except (AttributeError, TypeError, ValueError, orjson.JSONEncodeError):
         return None
     return leaf_hash(content)
