@@ -20,7 +20,7 @@ from datetime import date
 from functools import cache
 from typing import Any, Final, NamedTuple, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from jukinet.bootstrap import Node
@@ -437,15 +437,22 @@ def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[
     if not wanted:
         return {}
     connection = session.connection()
-    code = IdentityRecordRow.resident_code
-    condition = (
-        code.in_(wanted)
-        if len(wanted) <= _SHORT_LIST
-        else column_in(code, wanted, connection.dialect.name)
-    )
-    statement = scope.apply(select(*_RECORD_COLUMNS).where(condition))
+    if len(wanted) <= _SHORT_LIST:
+        rows = connection.execute(_records_by_codes(scope), {"codes": wanted})
+    else:
+        code = IdentityRecordRow.resident_code
+        condition = column_in(code, wanted, connection.dialect.name)
+        rows = connection.execute(scope.apply(select(*_RECORD_COLUMNS).where(condition)))
     # Core, not ORM, execution: plain rows, without the ORM's per-row loading machinery.
-    return {row[0]: ProvidedRow._make(row) for row in connection.execute(statement)}
+    return {row[0]: ProvidedRow._make(row) for row in rows}
+
+
+@cache
+def _records_by_codes(scope: Scope) -> Select[*tuple[Any, ...]]:
+    # Built once per scope: an online lookup runs it on every request.
+    codes: BindParameter[list[str]] = bindparam("codes", expanding=True)
+    statement: Select[*tuple[Any, ...]] = select(*_RECORD_COLUMNS)
+    return scope.apply(statement.where(IdentityRecordRow.resident_code.in_(codes)))
 
 
 def lookup_by_codes(

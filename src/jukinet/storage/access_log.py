@@ -22,7 +22,7 @@ from typing import Any, Final
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,11 +67,22 @@ _STATE = table_of(AccessLogStateRow)
 # --------------------------------------------------------------------------------------------
 
 
+# Core statements built once, not ORM objects: these run in every logged transaction.
+_LOCK_STATE: Final = select(_STATE.c.frontier).where(_STATE.c.id == _STATE_ID).with_for_update()
+_SAVE_STATE: Final = (
+    update(_STATE)
+    .where(_STATE.c.id == _STATE_ID)
+    .values(
+        size=bindparam("new_size"),
+        frontier=bindparam("new_frontier", type_=_STATE.c.frontier.type),
+        updated_at=bindparam("new_updated_at", type_=_STATE.c.updated_at.type),
+    )
+)
+
+
 def _locked_frontier(session: Session, now: datetime) -> MerkleFrontier:
-    # Core statements, not the ORM: this runs in every logged transaction, and the state row is
-    # never wanted as an object.
-    statement = select(_STATE.c.frontier).where(_STATE.c.id == _STATE_ID).with_for_update()
-    frontier = session.execute(statement).scalar_one_or_none()
+    statement = _LOCK_STATE
+    frontier = session.connection().execute(statement).scalar_one_or_none()
     if frontier is not None:
         return MerkleFrontier.from_dict(frontier)
     # First entry of a new log: create the state row; a concurrent creator wins the race and
@@ -194,10 +205,9 @@ def append_entries(session: Session, entries: Sequence[AccessEntry]) -> list[int
     _write_rows(session, rows)
     if subtrees:
         session.execute(insert(_SUBTREES), subtrees)
-    session.execute(
-        update(_STATE)
-        .where(_STATE.c.id == _STATE_ID)
-        .values(size=frontier.size, frontier=frontier.to_dict(), updated_at=now)
+    session.connection().execute(
+        _SAVE_STATE,
+        {"new_size": frontier.size, "new_frontier": frontier.to_dict(), "new_updated_at": now},
     )
     return list(range(first, frontier.size))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,14 +55,16 @@ def _entry(row: AffairRegistryRow) -> RegistryEntry:
     )
 
 
+# One round trip: both numbers only grow, so together they change whenever the registry does.
+# Built once: this runs before every query a recipient makes.
+_VERSION: Final = select(
+    select(func.max(AffairRegistryRow.sequence)).scalar_subquery(),
+    select(func.count()).select_from(RecipientRow).scalar_subquery(),
+)
+
+
 def _version(session: Session) -> tuple[int, int]:
-    # One round trip: both numbers only grow, so together they change whenever the registry does.
-    row = session.execute(
-        select(
-            select(func.max(AffairRegistryRow.sequence)).scalar_subquery(),
-            select(func.count()).select_from(RecipientRow).scalar_subquery(),
-        )
-    ).one()
+    row = session.connection().execute(_VERSION).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
