@@ -78,8 +78,12 @@ def test_every_made_code_is_valid(body: str) -> None:
 
 
 @given(st.integers(min_value=0, max_value=10**10 - 1))
-def test_integer_fast_path_agrees_with_string_path(number: int) -> None:
-    assert SCHEME.check_digit_of_int(number) == SCHEME.check_digit(f"{number:010d}")
+def test_table_path_agrees_with_the_weighted_sum(number: int) -> None:
+    body = f"{number:010d}"
+    remainder = SCHEME.remainder(body)  # Σ(digit × weight) mod 11, digit by digit
+    expected = "0" if remainder <= 1 else str(11 - remainder)
+    assert SCHEME.check_digit(body) == expected
+    assert SCHEME.check_digit_of_int(number) == expected
 
 
 @given(bodies, st.integers(min_value=0, max_value=10), st.integers(min_value=1, max_value=9))
