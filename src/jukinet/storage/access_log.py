@@ -512,16 +512,34 @@ class VerifyReport:
             self._range_start = position if start is None else min(start, position)
 
 
-def _stream(session: Session, chunk: int) -> Iterator[Any]:
+# What verify reads, as plain tuples: position, leaf hash, purged at, recorded at, then the
+# stored values in the canonical order. Index access on a tuple, not attribute access on a
+# SQLAlchemy row (≈ 1 µs each): verify reads every entry of the log.
+_VERIFY_COLUMNS: Final = (
+    _LOG.c.position,
+    _LOG.c.leaf_hash,
+    _LOG.c.purged_at,
+    _LOG.c.recorded_at,
+    *(_LOG.c[name] for name in _STORED_VALUES),
+)
+_ACTION: Final = 4 + _STORED_VALUES.index("action")
+
+
+def _stream(session: Session, chunk: int) -> Iterator[tuple[Any, ...]]:
+    connection = session.connection()
     last = -1
     while True:
-        rows = session.execute(
-            select(_LOG).where(_LOG.c.position > last).order_by(_LOG.c.position).limit(chunk)
+        rows = connection.execute(
+            select(*_VERIFY_COLUMNS)
+            .where(_LOG.c.position > last)
+            .order_by(_LOG.c.position)
+            .limit(chunk)
         ).all()
         if not rows:
             return
-        yield from rows
-        last = rows[-1].position
+        for row in rows:
+            yield tuple(row)
+        last = rows[-1][0]
 
 
 def verify_log(
@@ -549,12 +567,12 @@ def verify_log(
     frontier = MerkleFrontier()
     last_good_head = 0
     for row in _stream(session, chunk):
-        position = row.position
+        position = row[0]
         if position != frontier.size:
             report.flag(f"entry {frontier.size} is missing", frontier.size)
             break
-        stored = bytes(row.leaf_hash)
-        if row.purged_at is not None:
+        stored = bytes(row[1])
+        if row[2] is not None:
             report.purged += 1
             leaf = stored
             purged_leaves[position] = stored
@@ -566,8 +584,8 @@ def verify_log(
                     f"entry {position}: its content does not match its leaf hash (altered)",
                     position,
                 )
-            elif row.action == Action.RETENTION.value:
-                detail = row.detail
+            elif row[_ACTION] == Action.RETENTION.value:
+                detail = row[-1]
                 receipts.append(
                     (int(detail["first"]), int(detail["end"]), bytes.fromhex(detail["digest"]))
                 )
@@ -589,17 +607,16 @@ def verify_log(
     return report
 
 
-def _recomputed_leaf(row: Any) -> bytes | None:
-    """The leaf hash of a stored row's content as it stands; ``None`` if no entry could have
-    been stored like that (a column nulled or retyped by hand)."""
-    moment = row.recorded_at
-    values = [getattr(row, name) for name in _STORED_VALUES]
+def _recomputed_leaf(row: tuple[Any, ...]) -> bytes | None:
+    """The leaf hash of a stored row's content (a :data:`_VERIFY_COLUMNS` tuple) as it stands;
+    ``None`` if no entry could have been stored like that (a column nulled or retyped by hand)."""
+    position, moment, values = row[0], row[3], list(row[4:])
     values[_ITEMS] = values[_ITEMS] or ""
     values[-1] = values[-1] or {}
     try:
         if moment.tzinfo is None:  # SQLite hands back naive datetimes; the log stores UTC
             moment = moment.replace(tzinfo=UTC)
-        content = canonical_bytes(row.position, timestamp_text(moment), values)
+        content = canonical_bytes(position, timestamp_text(moment), values)
     except (AttributeError, TypeError, ValueError, orjson.JSONEncodeError):
         return None
     return leaf_hash(content)
