@@ -7,7 +7,18 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+)
 
 from jukinet.storage.database import make_engine
 from jukinet.storage.value_lists import column_in, pair_in
@@ -39,9 +50,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _ids(engine: Engine, condition: object) -> set[int]:
+def _ids(engine: Engine, condition: ColumnElement[bool]) -> set[int]:
     with engine.connect() as conn:
-        return set(conn.scalars(select(_PEOPLE.c.id).where(condition)))  # type: ignore[arg-type]
+        return set(conn.scalars(select(_PEOPLE.c.id).where(condition)))
 
 
 def test_column_in_matches_an_in_list(engine: Engine) -> None:

@@ -74,6 +74,7 @@ def test_variant_equals_the_entry_built_in_full() -> None:
 @pytest.mark.parametrize("subject", ["123456789012", "12\n45", 12345])
 def test_variant_still_checks_the_subject(subject: object) -> None:
     with pytest.raises(InvalidAccessEntry) as raised:
+        # Deliberately the wrong type for one case (an int): the check must not trust hints.
         _template().variant(action=Action.READ, subject=subject, items=(), detail={})  # type: ignore[arg-type]
     assert raised.value.field == "subject"
 
