@@ -11,8 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import load_settings
+from jukinet.runtime.bootstrap import build_node
+from jukinet.services.context import ServiceContext
 from jukinet.storage.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -46,7 +47,7 @@ def fresh_database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
-def bench_node(url: str) -> Node:
+def bench_node(url: str) -> ServiceContext:
     """A municipality node for benchmarks (cheap argon2: sign-in is not what is measured)."""
     settings = load_settings(
         environment="test",

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from bench._common import POSTGRES_ADMIN_URL
-from jukinet.bootstrap import Node
-from jukinet.nodes.cluster import Cluster
+from jukinet.runtime.cluster import Cluster
+from jukinet.services.context import ServiceContext
 
 CENTRE = "national:jlis"
 TOKYO = "prefecture:13"
@@ -104,7 +104,7 @@ def logged_failures(cluster: Cluster) -> dict[str, Any]:
     return found
 
 
-def count_rows(node: Node, table: type, *where: Any) -> int:
+def count_rows(node: ServiceContext, table: type, *where: Any) -> int:
     """``SELECT count(*)`` of an ORM table on a node's database."""
     with node.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(table).where(*where)) or 0)

@@ -28,14 +28,15 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 
 from bench._common import POSTGRES_ADMIN_URL
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import load_settings
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.names import kana_search_key, name_search_key
 from jukinet.domain.register import Sex
 from jukinet.network.pki import FileCaSigner, NetworkPki
+from jukinet.runtime.bootstrap import build_node, handler_table
 from jukinet.seed.names import name_tables
 from jukinet.services import recipients
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import IdentityRecordRow, table_of
 
 CENTRE = "national:jlis"
@@ -212,12 +213,12 @@ def centre_settings(database_url: str, pki_dir: Path | None = None) -> Any:
     )
 
 
-def centre_node(database_url: str, pki_dir: Path | None = None) -> Node:
+def centre_node(database_url: str, pki_dir: Path | None = None) -> ServiceContext:
     """The national centre on ``database_url`` (with network credentials when ``pki_dir``)."""
     return build_node(centre_settings(database_url, pki_dir))
 
 
-def seed_recipients(node: Node) -> None:
+def seed_recipients(node: ServiceContext) -> None:
     """Register the example recipients (agency:soumu-onkyu gets T1-16 from today)."""
     recipients.seed(node, decided_by="総務大臣")
 
@@ -256,7 +257,7 @@ class BareBody(BaseModel):
     resident_codes: list[str]
 
 
-def bare_app(node: Node) -> Any:
+def bare_app(node: ServiceContext) -> Any:
     """A FastAPI app with one endpoint: the SELECT of the identity record by code (the same
     columns the provision lookup reads), no certificate check, no purpose check, no log."""
     from fastapi import FastAPI
@@ -311,12 +312,16 @@ def serve(
         node.session_factory = make_session_factory(node.engine)
     net = node.network
     assert net is not None
-    app = create_network_app(node, net) if app_kind == "provision" else bare_app(node)
+    app = (
+        create_network_app(node, net, handler_table(node))
+        if app_kind == "provision"
+        else bare_app(node)
+    )
     server = make_server(app, host="127.0.0.1", port=port, ssl_context=net.server_ssl_context())
     if loop == "uvloop":
         server.run()  # uvicorn's loop factory: uvloop
     else:
-        asyncio.run(server.serve())  # what jukinet.nodes.runner does: the default asyncio loop
+        asyncio.run(server.serve())  # what jukinet.runtime.runner does: the default asyncio loop
 
 
 def main() -> None:

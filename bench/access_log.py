@@ -43,7 +43,6 @@ from sqlalchemy import select
 from bench._common import fresh_database
 from bench._network import CpuMeter, emit, load_average, machine, wait_for_quiet
 from bench._provision import AFFAIR, AGENCY, OFFICER, centre_node
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import (
     AccessEntry,
     Action,
@@ -54,6 +53,7 @@ from jukinet.domain.access_log import (
 )
 from jukinet.domain.audit_math import MerkleFrontier
 from jukinet.services import audit
+from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log
 from jukinet.storage.tables import AccessLogRow, table_of
 
@@ -111,7 +111,7 @@ def tree_in_memory_seconds(entries: list[AccessEntry], frontier: MerkleFrontier)
     return time.perf_counter() - start
 
 
-def append_seconds(node: Node, entries: list[AccessEntry], txn: int) -> float:
+def append_seconds(node: ServiceContext, entries: list[AccessEntry], txn: int) -> float:
     """Append ``entries`` in transactions of ``txn``; seconds taken."""
     start = time.perf_counter()
     for offset in range(0, len(entries), txn):
@@ -121,14 +121,14 @@ def append_seconds(node: Node, entries: list[AccessEntry], txn: int) -> float:
     return time.perf_counter() - start
 
 
-def log_size(node: Node) -> int:
+def log_size(node: ServiceContext) -> int:
     """Entries in the log."""
     with node.session_factory() as session:
         return access_log.log_size(session)
 
 
 def raw_scan_seconds(
-    node: Node, *, chunk: int = 20_000, max_rows: int = 2_000_000
+    node: ServiceContext, *, chunk: int = 20_000, max_rows: int = 2_000_000
 ) -> tuple[float, int]:
     """Read ``access_log`` rows by position in keyset chunks (as ``verify_log`` pages), doing
     nothing with them; the first ``max_rows`` only (it is context, not the baseline)."""

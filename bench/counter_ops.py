@@ -27,7 +27,7 @@ from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services import reading, register
 from jukinet.services.operators import add_operator, authenticate
-from jukinet.services.register import PersonInput
+from jukinet.services.register import MoveIn, PersonInput
 from jukinet.storage.tables import HouseholdRow, OperatorRow, ResidentRow
 
 PASSWORD = "bench password 123"
@@ -120,11 +120,13 @@ def _measure(backend: str, n: int) -> dict[str, Any]:
             result = register.file_move_in(
                 node,
                 actor=actor,
-                persons=[person],
-                address=f"東京都西東京市泉町一丁目{i + 1}番1号",
-                previous_address="東京都国立市中一丁目1番1号",
-                moved_on=today,
-                filed_on=today,
+                move_in=MoveIn(
+                    persons=(person,),
+                    address=f"東京都西東京市泉町一丁目{i + 1}番1号",
+                    previous_address="東京都国立市中一丁目1番1号",
+                    moved_on=today,
+                    filed_on=today,
+                ),
             )
             households.append(result.records[0])
         results["move_in"] = time.perf_counter() - start

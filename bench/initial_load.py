@@ -8,7 +8,7 @@ The operational sequence this follows (as ``jukinet network initial-load`` docum
 3. the municipality is switched to connected the way an operator does it: ``node.json`` is
    rewritten with ``participation="connected"`` and its process is started (it has nothing to
    send yet); the in-process handle gets ``node.settings.participation = "connected"``;
-4. the clock starts and ``jukinet.nodes.municipality.initial_load(handle)`` queues a snapshot
+4. the clock starts and ``jukinet.services.register.notices.initial_load(handle)`` queues a snapshot
    of every record in the outbox (one transaction); the running process delivers them;
 5. the clock stops when the prefecture and the centre both hold N identity records.
 
@@ -57,12 +57,12 @@ from bench._network import (
     machine,
     wait_for_quiet,
 )
-from jukinet.bootstrap import Node
 from jukinet.domain.identity import IdentityInfo, identity_digest
 from jukinet.domain.names import kana_search_key
-from jukinet.nodes.municipality import initial_load
 from jukinet.seed import generate_households
+from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
+from jukinet.services.register.notices import initial_load
 from jukinet.storage.database import make_engine
 from jukinet.storage.tables import IdentityRecordRow, OutboxRow, ResidentRow, table_of
 
@@ -70,7 +70,7 @@ _records = table_of(IdentityRecordRow)
 _residents = table_of(ResidentRow)
 
 
-def _identity_rows(town: Node) -> list[dict[str, Any]]:
+def _identity_rows(town: ServiceContext) -> list[dict[str, Any]]:
     """What the snapshots put into ``identity_records``, built from the municipality's rows."""
     now = datetime.now(UTC)
     r = _residents.c
@@ -138,7 +138,7 @@ def _raw_records_insert(backend: str, rows: list[dict[str, Any]]) -> float:
 class Watch(threading.Thread):
     """Samples the identity records held by the prefecture and the centre."""
 
-    def __init__(self, prefecture: Node, centre: Node) -> None:
+    def __init__(self, prefecture: ServiceContext, centre: ServiceContext) -> None:
         super().__init__(name="watch", daemon=True)
         self.prefecture = prefecture
         self.centre = centre

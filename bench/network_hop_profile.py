@@ -40,12 +40,12 @@ from bench._network import (
     emit,
     machine,
 )
-from jukinet.bootstrap import Node
 from jukinet.network import inbox
 from jukinet.network.context import NetworkContext
 from jukinet.network.delivery import prepare_batch, record_ack
 from jukinet.network.envelope import Envelope
 from jukinet.seed import generate_population
+from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
 
 #: Functions whose cumulative time the cProfile pass reports (file suffix, function name).
@@ -62,19 +62,26 @@ WATCHED = {
 }
 
 
-def _network(node: Node) -> NetworkContext:
+def _network(node: ServiceContext) -> NetworkContext:
     if node.network is None:
         msg = "the node has no network context"
         raise RuntimeError(msg)
     return node.network
 
 
-def _tls_der(node: Node) -> bytes:
+def _tls_der(node: ServiceContext) -> bytes:
     pem = _network(node).credentials.tls_cert.read_bytes()
     return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
 
 
-def _hop(sender: Node, receiver: Node, batch: int, phases: dict[str, float], *, limit: int) -> int:
+def _hop(
+    sender: ServiceContext,
+    receiver: ServiceContext,
+    batch: int,
+    phases: dict[str, float],
+    *,
+    limit: int,
+) -> int:
     """Move up to ``limit`` envelopes over one link, batch by batch; returns how many moved."""
     send_net, receive_net = _network(sender), _network(receiver)
     peer = str(receive_net.node)
@@ -103,7 +110,7 @@ def _hop(sender: Node, receiver: Node, batch: int, phases: dict[str, float], *, 
     return moved
 
 
-def _crypto_baseline(town: Node) -> tuple[float, float]:
+def _crypto_baseline(town: ServiceContext) -> tuple[float, float]:
     """Microseconds for one Ed25519 sign and one verify of a notice envelope."""
     net = _network(town)
     envelopes = prepare_batch(town, net, TOKYO, limit=1)

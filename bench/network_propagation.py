@@ -51,11 +51,12 @@ from bench._network import (
     wait_for_quiet,
     wait_until,
 )
-from jukinet.bootstrap import Node, build_node
 from jukinet.domain.operators import Actor, Role
-from jukinet.nodes.cluster import Cluster
+from jukinet.runtime.bootstrap import build_node
+from jukinet.runtime.cluster import Cluster
 from jukinet.seed import generate_population
 from jukinet.services import register
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.population import load_population
 from jukinet.storage.tables import HouseholdRow, IdentityHistoryRow, ResidentRow
@@ -89,7 +90,7 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _single_households(town: Node) -> list[tuple[str, str]]:
+def _single_households(town: ServiceContext) -> list[tuple[str, str]]:
     """(household number, resident code) of every one-person household."""
     with town.session_factory() as session:
         alone = (
@@ -106,7 +107,7 @@ def _single_households(town: Node) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def _health_round_trips(town: Node, prefecture_url: str, n: int) -> dict[str, float]:
+def _health_round_trips(town: ServiceContext, prefecture_url: str, n: int) -> dict[str, float]:
     """Round trips to the prefecture's health endpoint with the municipality's certificate."""
     if town.network is None:
         msg = "the municipality has no network context"
@@ -140,7 +141,7 @@ class Driver:
 
     def __init__(
         self,
-        town: Node,
+        town: ServiceContext,
         actor: Actor,
         people: list[tuple[str, str]],
         *,
@@ -233,7 +234,7 @@ class Driver:
                 )
 
 
-def _arrivals(node: Node) -> dict[tuple[str, int], datetime]:
+def _arrivals(node: ServiceContext) -> dict[tuple[str, int], datetime]:
     """When each changed version (2 and later) reached ``node``'s history."""
     with node.session_factory() as session:
         rows = session.execute(
@@ -255,7 +256,7 @@ def _stats_ms(values: list[float]) -> dict[str, float]:
     }
 
 
-def _clerk(cluster: Cluster) -> tuple[Node, Actor]:
+def _clerk(cluster: Cluster) -> tuple[ServiceContext, Actor]:
     # A handle with cheap argon2: signing the clerk in is not what is measured.
     town = build_node(
         cluster.nodes[TOWN].config.settings(argon2_time_cost=1, argon2_memory_cost=8192)

@@ -48,9 +48,9 @@ from bench._network import (
     wait_for_quiet,
     wait_until,
 )
-from jukinet.bootstrap import Node
-from jukinet.nodes.cluster import Cluster
+from jukinet.runtime.cluster import Cluster
 from jukinet.seed import generate_population
+from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
 from jukinet.storage.tables import IdentityHistoryRow, table_of
 
@@ -60,7 +60,9 @@ _history = table_of(IdentityHistoryRow)
 class Sampler(threading.Thread):
     """Counts the history rows at the prefecture and the centre every ``interval`` seconds."""
 
-    def __init__(self, prefecture: Node, centre: Node, *, interval: float = 0.25) -> None:
+    def __init__(
+        self, prefecture: ServiceContext, centre: ServiceContext, *, interval: float = 0.25
+    ) -> None:
         super().__init__(name="sampler", daemon=True)
         self.prefecture = prefecture
         self.centre = centre
@@ -173,7 +175,7 @@ def summarise_collapsed(path: Path, *, top: int = 25) -> dict[str, Any]:
     return {"samples": total, "own_pct": share(own), "cumulative_pct": share(cumulative)}
 
 
-def _raw_history_inserts(centre: Node, n: int) -> float:
+def _raw_history_inserts(centre: ServiceContext, n: int) -> float:
     """Insert ``n`` copies of arrived history rows into the centre's database; seconds taken."""
     with centre.engine.connect() as conn:
         rows = [

@@ -57,11 +57,11 @@ from bench._provision import (
     seed_recipients,
     synthetic_records,
 )
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import Channel
 from jukinet.domain.batch_input import BatchFormat, BatchKind
 from jukinet.domain.names import name_search_key
 from jukinet.services import batch
+from jukinet.services.context import ServiceContext
 from jukinet.services.provision import QueryContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import IdentityRecordRow, table_of
@@ -129,7 +129,9 @@ def four_items_batch(people: list[Any]) -> list[str]:
     )
 
 
-def run_job(node: Node, cache: RegistryCache, kind: BatchKind, lines: list[str]) -> dict[str, Any]:
+def run_job(
+    node: ServiceContext, cache: RegistryCache, kind: BatchKind, lines: list[str]
+) -> dict[str, Any]:
     """Submit and answer one job in this process; the timings and the job's counters."""
     ctx = QueryContext(
         recipient_id=AGENCY,
@@ -234,7 +236,7 @@ def raw_four_items_join(engine: Engine, people: list[Any]) -> dict[str, Any]:
 
 
 def profile_job(
-    node: Node,
+    node: ServiceContext,
     cache: RegistryCache,
     kind: BatchKind,
     lines: list[str],

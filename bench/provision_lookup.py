@@ -24,7 +24,7 @@ finish before the end count; throughput is those per second, p50/p99 their laten
 used by the load generator, the server process and the PostgreSQL backends is reported, since all
 of them share this machine's cores.
 
-``--loop``: the server's event loop. ``asyncio`` (default) is what ``jukinet.nodes.runner``
+``--loop``: the server's event loop. ``asyncio`` (default) is what ``jukinet.runtime.runner``
 does (``asyncio.run(server.serve())``); ``uvloop`` is uvicorn's own ``Server.run``.
 ``--profile`` samples the provision server with py-spy (``pip install py-spy``; ``--gil``: only
 the thread holding the GIL, i.e. where the server's one core of Python goes) during a second,

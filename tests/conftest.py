@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import load_settings
+from jukinet.runtime.bootstrap import build_node
+from jukinet.services.context import ServiceContext
 from jukinet.storage.migrate import upgrade
 from jukinet.storage.tables import Base
 from tests.support.clock import FixedClock
@@ -132,7 +133,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Node]:
+def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[ServiceContext]:
     """A municipality node (Nishitokyo, 132292) on a clean database, with cheap argon2."""
     settings = load_settings(
         environment="test",

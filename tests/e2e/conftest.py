@@ -55,7 +55,7 @@ def _settings(database_url: str, secret_key: str) -> Any:
 
 def app_from_env() -> FastAPI:
     """The app factory uvicorn calls in the server process (settings from the environment)."""
-    from jukinet.bootstrap import build_node
+    from jukinet.runtime.bootstrap import build_node
     from jukinet.web.app import create_app
 
     settings = _settings(os.environ[ENV_DATABASE_URL], os.environ[ENV_SECRET_KEY])
@@ -63,8 +63,8 @@ def app_from_env() -> FastAPI:
 
 
 def _prepare_database(database_url: str, secret_key: str) -> None:
-    from jukinet.bootstrap import build_node
     from jukinet.domain.operators import Role
+    from jukinet.runtime.bootstrap import build_node
     from jukinet.services.codes import allot_codes
     from jukinet.services.operators import add_operator
     from jukinet.storage.migrate import upgrade

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jukinet.bootstrap import JST
+from jukinet.domain.clock import JST
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.wareki import format_wareki
 from tests.e2e.conftest import CounterServer

@@ -1,6 +1,6 @@
 """Reliability with real node processes: crashes and links that go down lose nothing.
 
-Each node is its own process (``python -m jukinet.nodes.runner``) with its own database on the
+Each node is its own process (``python -m jukinet.runtime.runner``) with its own database on the
 backend under test, talking HTTPS with mutual TLS on loopback.
 """
 
@@ -18,15 +18,15 @@ from cryptography import x509
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
-from jukinet.bootstrap import Node
 from jukinet.cli.main import app
 from jukinet.domain.identity import identity_digest
 from jukinet.domain.operators import Role
 from jukinet.network.envelope import new_envelope
 from jukinet.network.pki import FileCaSigner
-from jukinet.nodes.cluster import Cluster
+from jukinet.runtime.cluster import Cluster
 from jukinet.seed import generate_households
 from jukinet.services import register
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.population import load_population
 from jukinet.storage.tables import (
@@ -74,7 +74,7 @@ def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
             admin.dispose()
 
 
-def _count(node: Node, table: type, *where: object) -> int:
+def _count(node: ServiceContext, table: type, *where: object) -> int:
     with node.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
@@ -88,13 +88,13 @@ def _wait(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _settled(cluster: Cluster, handles: dict[str, Node]) -> bool:
+def _settled(cluster: Cluster, handles: dict[str, ServiceContext]) -> bool:
     return all(
         _count(handles[n], OutboxRow, OutboxRow.delivered_at.is_(None)) == 0 for n in (TOWN, TOKYO)
     )
 
 
-def _municipal_digests(town: Node) -> dict[str, str]:
+def _municipal_digests(town: ServiceContext) -> dict[str, str]:
     with town.uow() as uow:
         rows = list(uow.session.scalars(select(ResidentRow)))
         return {
@@ -105,7 +105,7 @@ def _municipal_digests(town: Node) -> dict[str, str]:
         }
 
 
-def _upstream_digests(node: Node) -> dict[str, str]:
+def _upstream_digests(node: ServiceContext) -> dict[str, str]:
     with node.session_factory() as session:
         return dict(
             session.execute(select(IdentityRecordRow.resident_code, IdentityRecordRow.digest)).all()

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
 from jukinet.cli.main import app
-from jukinet.nodes.demo import build_demo, make_moves, sample_codes, wait_until_delivered
-from jukinet.nodes.demo_provision import network_url
+from jukinet.runtime.demo import build_demo, make_moves, sample_codes, wait_until_delivered
+from jukinet.runtime.demo_provision import network_url
 from tests.support.databases import demo_template, drop_template_databases
 
 pytestmark = pytest.mark.e2e

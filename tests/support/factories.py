@@ -5,18 +5,18 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.operators import Actor, Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services.codes import allot_codes
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, authenticate
-from jukinet.services.register import ChangeResult, PersonInput, file_move_in
+from jukinet.services.register import ChangeResult, MoveIn, PersonInput, file_move_in
 
 PASSWORD = "correct horse battery"
 
 
-def make_actor(node: Node, role: Role = Role.CLERK, username: str | None = None) -> Actor:
+def make_actor(node: ServiceContext, role: Role = Role.CLERK, username: str | None = None) -> Actor:
     """Create an operator with ``role`` and sign them in."""
     name = username or f"{role.value.replace('_', '')}{random.randrange(10**6)}"
     add_operator(
@@ -55,7 +55,7 @@ def person(
 
 
 def move_in_household(
-    node: Node,
+    node: ServiceContext,
     actor: Actor,
     *persons: PersonInput,
     address: str = "東京都西東京市泉町一丁目2番3号",
@@ -66,15 +66,17 @@ def move_in_household(
     return file_move_in(
         node,
         actor=actor,
-        persons=list(persons) or [person()],
-        address=address,
-        previous_address="東京都国立市中一丁目1番1号",
-        moved_on=moved_on,
-        filed_on=filed_on,
+        move_in=MoveIn(
+            persons=tuple(list(persons) or [person()]),
+            address=address,
+            previous_address="東京都国立市中一丁目1番1号",
+            moved_on=moved_on,
+            filed_on=filed_on,
+        ),
     )
 
 
-def with_pool(node: Node, count: int = 50) -> None:
+def with_pool(node: ServiceContext, count: int = 50) -> None:
     """Give the municipality some codes to draw from."""
     allot_codes(node, count=count, rng=random.Random(1234))
 

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import load_settings
 from jukinet.domain.network import NodeId, NodeRole
 from jukinet.network.context import NetworkContext
 from jukinet.network.delivery import LinkSender
 from jukinet.network.pki import FileCaSigner, NetworkPki
 from jukinet.network.transport import make_server
+from jukinet.runtime.bootstrap import build_node, handler_table
+from jukinet.services.context import ServiceContext
 from jukinet.web.network_app import create_network_app
 
 TEST_SECRET = "network-test-secret-key-long-enough-000"
@@ -47,7 +48,7 @@ def make_node(
     peers: dict[str, str],
     clock: Callable[[], datetime],
     **settings: object,
-) -> Node:
+) -> ServiceContext:
     """A node with its own database and network credentials."""
     node_id = NodeId.parse(name)
     extra: dict[str, object] = {"role": node_id.role.value}
@@ -69,12 +70,12 @@ def make_node(
 
 
 @contextmanager
-def serving(node: Node, port: int) -> Iterator[str]:
+def serving(node: ServiceContext, port: int) -> Iterator[str]:
     """Serve the node's network endpoint on 127.0.0.1:port with mutual TLS, in a thread."""
     net = node.network
     assert net is not None
     server = make_server(
-        create_network_app(node, net),
+        create_network_app(node, net, handler_table(node)),
         host="127.0.0.1",
         port=port,
         ssl_context=net.server_ssl_context(),
@@ -93,7 +94,7 @@ def serving(node: Node, port: int) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def sender(node: Node, peer: str) -> LinkSender:
+def sender(node: ServiceContext, peer: str) -> LinkSender:
     """A link sender from ``node`` to ``peer``."""
     net = node.network
     assert isinstance(net, NetworkContext)
@@ -115,7 +116,7 @@ def wire(names: list[str], ports: dict[str, int]) -> dict[str, dict[str, str]]:
     }
 
 
-def drain(nodes: dict[str, Node], *, rounds: int = 20) -> int:
+def drain(nodes: dict[str, ServiceContext], *, rounds: int = 20) -> int:
     """Deliver every outbox on every link until nothing moves; returns envelopes sent."""
     total = 0
     for _ in range(rounds):

@@ -18,18 +18,21 @@ ALLOWED = {
     # handler (logged) and the initial load / reconciliation (identity notices and digests).
     "ResidentRow": {
         "services/reading.py",
-        "services/register.py",
+        "services/register/change.py",
+        "services/register/arrivals.py",
+        "services/register/departures.py",
+        "services/register/amendments.py",
+        "services/register/notices.py",
         "services/population.py",
         "services/views.py",
-        "nodes/municipality.py",
         "network/reconcile.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived.
     "IdentityRecordRow": {
         "services/provision.py",
-        "nodes/identity_store.py",
-        "nodes/demo.py",
+        "services/identity_store.py",
+        "runtime/demo.py",
         "network/reconcile.py",
     },
 }

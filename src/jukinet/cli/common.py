@@ -22,11 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import Settings, load_settings
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor
 from jukinet.domain.wareki import format_wareki, parse_date
+from jukinet.runtime.bootstrap import build_node
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
 
 console = Console()
@@ -66,7 +67,7 @@ def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
     return load_settings(**overrides)
 
 
-def node_of(ctx: typer.Context, **overrides: object) -> Node:
+def node_of(ctx: typer.Context, **overrides: object) -> ServiceContext:
     """The node the command works on; its engine is disposed when the command ends."""
     node = build_node(settings_of(ctx, **overrides))
     ctx.call_on_close(node.engine.dispose)
@@ -143,7 +144,7 @@ def terminal_id() -> str:
     return f"cli:{socket.gethostname()}"[:40]
 
 
-def sign_in(node: Node, username: str | None) -> Actor:
+def sign_in(node: ServiceContext, username: str | None) -> Actor:
     """Authenticate the operator: the password comes from the environment or a hidden prompt."""
     if not username:
         raise typer.BadParameter(

@@ -12,13 +12,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from jukinet.bootstrap import build_node
 from jukinet.cli.common import cli_command, console
 from jukinet.cli.seed import seed_population
 from jukinet.cli.serve import run_server
 from jukinet.config import load_settings
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.operators import Role
+from jukinet.runtime.bootstrap import build_node
 from jukinet.services.operators import add_operator
 from jukinet.services.population import allot_codes_in_bulk
 from jukinet.storage.migrate import upgrade

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from jukinet.cli.common import cli_command, console, state_of
-from jukinet.nodes.demo import (
+from jukinet.runtime.demo import (
     DEMO_OPERATORS,
     DemoNetwork,
     build_demo,
@@ -21,7 +21,7 @@ from jukinet.nodes.demo import (
     sample_codes,
     wait_until_delivered,
 )
-from jukinet.nodes.demo_provision import (
+from jukinet.runtime.demo_provision import (
     PENSION_AFFAIR,
     PENSION_AGENCY,
     AgencyRun,

@@ -13,16 +13,17 @@ from cryptography import x509
 from rich.markup import escape
 from rich.table import Table
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.cli.common import cli_command, console
 from jukinet.domain.network import NodeId
 from jukinet.domain.operators import Actor, Role
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
 from jukinet.network.reconcile import reconcile
-from jukinet.nodes.municipality import initial_load
-from jukinet.nodes.runner import NodeConfig, run_node
+from jukinet.runtime.bootstrap import build_node
+from jukinet.runtime.runner import NodeConfig, run_node
 from jukinet.services import ledger
+from jukinet.services.context import ServiceContext
+from jukinet.services.register.notices import initial_load
 from jukinet.storage.migrate import upgrade
 
 pki_app = typer.Typer(
@@ -224,7 +225,7 @@ def node_serve(folder: DirOption) -> None:
     run_node(folder)
 
 
-def _node(ctx: typer.Context, folder: Path) -> Node:
+def _node(ctx: typer.Context, folder: Path) -> ServiceContext:
     node = build_node(NodeConfig.load(folder).settings())
     ctx.call_on_close(node.engine.dispose)
     return node

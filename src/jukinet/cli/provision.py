@@ -15,7 +15,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.cli.common import (
     EXIT_FAILED,
     EXIT_REFUSED,
@@ -27,8 +26,10 @@ from jukinet.cli.common import (
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
-from jukinet.nodes.runner import NodeConfig
+from jukinet.runtime.bootstrap import build_node
+from jukinet.runtime.runner import NodeConfig
 from jukinet.services import recipients
+from jukinet.services.context import ServiceContext
 
 recipient_app = typer.Typer(
     help="Recipients and the affairs they may use (the versioned affair registry).",
@@ -46,7 +47,7 @@ NodeDirOption = Annotated[
 ByOption = Annotated[str, typer.Option("--by", help="The official who decides (recorded).")]
 
 
-def target_node(ctx: typer.Context, folder: Path | None) -> Node:
+def target_node(ctx: typer.Context, folder: Path | None) -> ServiceContext:
     """The node named by ``--dir`` (its node.json) or else by the global settings."""
     if folder is None:
         return node_of(ctx)

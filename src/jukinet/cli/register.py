@@ -26,7 +26,7 @@ from jukinet.cli.views import records_table
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.register import Insurance, Relationship, Sex
 from jukinet.services import register
-from jukinet.services.register import ChangeResult, HouseholdChange, PersonInput
+from jukinet.services.register import ChangeResult, HouseholdChange, MoveIn, PersonInput
 
 app = typer.Typer(help="異動の届出 / File register changes.", no_args_is_help=True)
 
@@ -241,14 +241,16 @@ def move_in_command(
     result = register.file_move_in(
         node,
         actor=actor,
-        persons=persons,
-        address=address or "",
-        previous_address=str(previous_address),
-        moved_on=parse_date_option(moved_on, field="moved_on"),
-        filed_on=parse_date_option(filed_on, field="filed_on", default=today),
-        household_number=household_number,
-        from_abroad=from_abroad,
-        previous_municipality_code=previous_municipality,
+        move_in=MoveIn(
+            persons=tuple(persons),
+            address=address or "",
+            previous_address=str(previous_address),
+            moved_on=parse_date_option(moved_on, field="moved_on"),
+            filed_on=parse_date_option(filed_on, field="filed_on", default=today),
+            household_number=household_number,
+            from_abroad=from_abroad,
+            previous_municipality_code=previous_municipality,
+        ),
     )
     _report(result, title="転入 / move-in")
 

@@ -18,14 +18,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from jukinet.bootstrap import Node
 from jukinet.cli.common import cli_command, console, node_of
 from jukinet.data.catalog import get_municipality
 from jukinet.seed import SyntheticHousehold, generate_households
+from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
 
 
-def seed_population(node: Node, *, residents: int, seed: int | None, batch_size: int) -> None:
+def seed_population(
+    node: ServiceContext, *, residents: int, seed: int | None, batch_size: int
+) -> None:
     """Generate ``residents`` people and enter them, with a progress bar and a summary.
 
     With ``seed`` the people, their households and addresses, and the codes they get from a

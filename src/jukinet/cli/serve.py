@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from jukinet.bootstrap import Node
 from jukinet.cli.common import cli_command, node_of
+from jukinet.services.context import ServiceContext
 
 
-def run_server(node: Node, *, host: str, port: int) -> None:
+def run_server(node: ServiceContext, *, host: str, port: int) -> None:
     """Serve ``node`` with uvicorn until interrupted; uvloop and httptools when installed."""
     import uvicorn
 

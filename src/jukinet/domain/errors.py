@@ -7,6 +7,8 @@ the field and the rule, not the value that broke it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class DomainError(Exception):
     """A rule of the register was broken; carries a stable code and bilingual messages."""
@@ -33,6 +35,14 @@ class DomainError(Exception):
             "message_ja": self.message_ja,
             "message_en": self.message_en,
         }
+
+    def details(self) -> list[dict[str, str | None]]:
+        """Every error this one stands for, as :meth:`as_dict` bodies (one, unless aggregated)."""
+        return [self.as_dict()]
+
+    def each(self) -> list[DomainError]:
+        """Every error this one stands for (itself, unless aggregated)."""
+        return [self]
 
 
 class ValidationError(DomainError):
@@ -63,3 +73,26 @@ class AuthenticationFailed(DomainError):
     """The actor could not be identified."""
 
     status = 401
+
+
+class FieldErrors(ValidationError):
+    """Several inputs broke rules at once: all of them, so every adapter can show each one
+    next to its field (``persons[1].given_name``) in a single answer."""
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        if not errors:
+            msg = "FieldErrors needs at least one error"
+            raise ValueError(msg)
+        first = errors[0]
+        super().__init__(first.code, ja=first.message_ja, en=first.message_en, field=first.field)
+        self.errors = list(errors)
+        # The worst status wins: a conflict among validation errors is still a conflict.
+        self.status = max(error.status for error in errors)
+
+    def details(self) -> list[dict[str, str | None]]:
+        """Each error's body, in input order."""
+        return [error.as_dict() for error in self.errors]
+
+    def each(self) -> list[DomainError]:
+        """Each error, in input order."""
+        return list(self.errors)

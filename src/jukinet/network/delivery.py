@@ -17,10 +17,11 @@ import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
+from jukinet.domain.messages import MessageKind
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import Envelope, new_envelope
-from jukinet.network.inbox import ROUTED, verify_document
+from jukinet.network.inbox import verify_document
+from jukinet.network.node import NetworkNode
 from jukinet.storage.tables import LinkRow, OutboundEnvelopeRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ def _link(session: Session, peer: str) -> LinkRow:
     return link
 
 
-def prepare_batch(node: Node, net: NetworkContext, peer: str, *, limit: int) -> list[Envelope]:
+def prepare_batch(
+    node: NetworkNode, net: NetworkContext, peer: str, *, limit: int
+) -> list[Envelope]:
     """The next envelopes for ``peer``: unacknowledged ones first, then newly numbered ones."""
     with node.session_factory() as session:
         # A cheap look first: most polls find nothing and should not take the link's lock.
@@ -118,7 +121,7 @@ def prepare_batch(node: Node, net: NetworkContext, peer: str, *, limit: int) -> 
         return envelopes
 
 
-def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
+def record_ack(node: NetworkNode, peer: str, ack: dict[str, Any]) -> int:
     """Mark acknowledged envelopes delivered; returns how many were newly acknowledged."""
     now = node.now()
     unusual = {
@@ -147,7 +150,9 @@ def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
             )
             session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(delivered_at=now))
             # Messages routed through this node are not kept once the next hop has them.
-            routed = select(OutboxRow.id).where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
+            routed = select(OutboxRow.id).where(
+                OutboxRow.id.in_(ids), OutboxRow.kind == MessageKind.ROUTED.value
+            )
             session.execute(
                 update(OutboundEnvelopeRow)
                 .where(OutboundEnvelopeRow.outbox_id.in_(routed))
@@ -155,7 +160,7 @@ def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
             )
             session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(ids), OutboxRow.kind == ROUTED)
+                .where(OutboxRow.id.in_(ids), OutboxRow.kind == MessageKind.ROUTED.value)
                 .values(body={})
             )
         link.last_acked = max(link.last_acked, acked_through)
@@ -165,7 +170,7 @@ def record_ack(node: Node, peer: str, ack: dict[str, Any]) -> int:
     return len(ids)
 
 
-def record_failure(node: Node, peer: str, error: str) -> None:
+def record_failure(node: NetworkNode, peer: str, error: str) -> None:
     """Note a failed attempt on the link (shown in the delivery ledger)."""
     with node.session_factory() as session, session.begin():
         link = _link(session, peer)
@@ -177,7 +182,12 @@ class LinkSender:
     """Delivers the outbox to one neighbour over HTTPS with mutual TLS."""
 
     def __init__(
-        self, node: Node, net: NetworkContext, peer: str, *, client: httpx.Client | None = None
+        self,
+        node: NetworkNode,
+        net: NetworkContext,
+        peer: str,
+        *,
+        client: httpx.Client | None = None,
     ) -> None:
         self.node = node
         self.net = net

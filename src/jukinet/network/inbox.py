@@ -9,30 +9,31 @@ nothing and the sender's retry is recognised by its sequence number.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import ValidationError
-from jukinet.domain.network import NodeId, NodeRole, are_neighbours, next_hop
+from jukinet.domain.messages import MessageKind
+from jukinet.domain.network import NodeId, are_neighbours, next_hop
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import Envelope, canonical_json
-from jukinet.nodes import identity_store
-from jukinet.nodes.identity_store import FORWARDED, QUARANTINED, Outcome
+from jukinet.network.handlers import (
+    FORWARDED,
+    HELD,
+    QUARANTINED,
+    Delivery,
+    HandlerTable,
+    Outcome,
+    subject_of,
+)
+from jukinet.network.node import NetworkNode
+from jukinet.storage import bulk
 from jukinet.storage.tables import InboxRow, LinkRow, NetworkRejectionRow, OutboxRow
 
 MAX_BATCH = 2000
-ROUTED = "routed"
-IDENTITY_KINDS = frozenset({"identity_notice", "identity_snapshot", "identity_withdrawal"})
-
-#: Handlers for routed messages that reach their destination municipality: (node, session,
-#: payload kind, payload, envelope) → outcome. Registered by jukinet.nodes.municipality.
-RoutedHandler = Callable[[Node, Session, str, dict[str, Any], Envelope], Outcome]
-ROUTED_HANDLERS: dict[str, RoutedHandler] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def sign_document(document: dict[str, Any], net: NetworkContext) -> dict[str, An
 
 
 def verify_document(
-    signed: dict[str, Any], *, signer: str, net: NetworkContext, node: Node
+    signed: dict[str, Any], *, signer: str, net: NetworkContext, node: NetworkNode
 ) -> dict[str, Any]:
     """The document if ``signer`` signed it; :class:`Rejected` otherwise."""
     try:
@@ -76,7 +77,7 @@ def verify_document(
 
 
 def record_rejection(
-    node: Node,
+    node: NetworkNode,
     *,
     reason: str,
     claimed_sender: str | None,
@@ -97,7 +98,12 @@ def record_rejection(
 
 
 def receive(
-    node: Node, net: NetworkContext, *, tls_peer_der: bytes | None, payload: Any
+    node: NetworkNode,
+    net: NetworkContext,
+    handlers: HandlerTable,
+    *,
+    tls_peer_der: bytes | None,
+    payload: Any,
 ) -> dict[str, Any]:
     """Handle one POST of envelopes from a neighbour; returns the signed acknowledgement."""
     tls_peer: str | None = None
@@ -121,7 +127,7 @@ def receive(
             envelope_id=str(first.get("id", "")) or None,
         )
         raise
-    results, acked_through = _apply(node, net, tls_peer, envelopes)
+    results, acked_through = _apply(node, net, handlers, tls_peer, envelopes)
     return sign_document(
         {
             "receiver": str(net.node),
@@ -142,7 +148,7 @@ def _parse(item: Any) -> Envelope:
         raise Rejected(str(error), status=400) from error
 
 
-def _check(envelope: Envelope, *, tls_peer: str, net: NetworkContext, node: Node) -> None:
+def _check(envelope: Envelope, *, tls_peer: str, net: NetworkContext, node: NetworkNode) -> None:
     if envelope.sender != tls_peer:
         raise Rejected("the envelope's sender is not the TLS peer")
     if envelope.recipient != str(net.node):
@@ -157,7 +163,11 @@ def _check(envelope: Envelope, *, tls_peer: str, net: NetworkContext, node: Node
 
 
 def _apply(
-    node: Node, net: NetworkContext, peer: str, envelopes: list[Envelope]
+    node: NetworkNode,
+    net: NetworkContext,
+    handlers: HandlerTable,
+    peer: str,
+    envelopes: list[Envelope],
 ) -> tuple[list[Result], int]:
     results: list[Result] = []
     with node.session_factory() as session, session.begin():
@@ -169,12 +179,13 @@ def _apply(
             session.add(link)
             session.flush()
         ordered = sorted(envelopes, key=lambda e: e.sequence)
-        subjects = {s for e in ordered if (s := identity_store.subject_of(e.body))}
+        subjects = {s for e in ordered if (s := subject_of(e.body))}
         # One query each for the whole batch instead of one per envelope.
-        held = identity_store.held_subjects(session, subjects)
-        identity_store.prefetch_records(session, subjects)
-        identity_store.start_bulk(session)
-        inbox_rows = identity_store.bulk_buffer(session, InboxRow)
+        held = _held_subjects(session, subjects)
+        if handlers.prepare is not None:
+            handlers.prepare(session, subjects)
+        bulk.start_buffering(session)
+        inbox_rows = bulk.buffer_for(session, InboxRow)
         assert inbox_rows is not None
         for envelope in ordered:
             if envelope.sequence <= link.last_received:
@@ -191,7 +202,7 @@ def _apply(
                 )
                 break
             with session.no_autoflush:
-                outcome, subject = _dispatch(node, net, session, envelope, held)
+                outcome, subject = _dispatch(node, net, handlers, session, envelope, held)
             inbox_rows.append(
                 {
                     "sender": peer,
@@ -202,15 +213,13 @@ def _apply(
                     "status": outcome.status,
                     "reason": outcome.reason,
                     # Kept only while quarantined or held, so it can be inspected and re-applied.
-                    "body": envelope.body
-                    if outcome.status in (QUARANTINED, identity_store.HELD)
-                    else None,
+                    "body": envelope.body if outcome.status in (QUARANTINED, HELD) else None,
                     "received_at": node.now(),
                 }
             )
             link.last_received = envelope.sequence
             results.append(Result(envelope.sequence, envelope.id, outcome.status, outcome.reason))
-        identity_store.flush_bulk(session)
+        bulk.flush_buffers(session)
         acked_through = link.last_received
     if any(r.status == "gap" for r in results):
         gap = next(r for r in results if r.status == "gap")
@@ -236,58 +245,86 @@ def _duplicate(session: Session, envelope: Envelope) -> Result:
     return Result(envelope.sequence, envelope.id, row.status, row.reason)
 
 
-def _dispatch(
-    node: Node, net: NetworkContext, session: Session, envelope: Envelope, held: set[str]
-) -> tuple[Outcome, str | None]:
-    here = net.node
-    if envelope.kind == ROUTED:
-        return _route(node, net, session, envelope), None
-    if envelope.kind in IDENTITY_KINDS and here.role is not NodeRole.MUNICIPALITY:
-        outcome, subject = identity_store.receive_identity_message(
-            session,
-            here=here,
-            sender=envelope.sender,
-            kind=envelope.kind,
-            body=envelope.body,
-            envelope_id=envelope.id,
-            now=node.now(),
-            today=node.today(),
-            held=held,
+def _held_subjects(session: Session, subjects: set[str]) -> set[str]:
+    """Which of these residents have an earlier message quarantined or held (one query)."""
+    if not subjects:
+        return set()
+    return set(
+        session.scalars(
+            select(InboxRow.subject).where(
+                InboxRow.subject.in_(subjects), InboxRow.status.in_((QUARANTINED, HELD))
+            )
         )
-        if outcome.forward and here.role is NodeRole.PREFECTURE:
-            forwarded = {
-                "kind": envelope.kind,
-                "recipient": "national:jlis",
+    )
+
+
+def _dispatch(
+    node: NetworkNode,
+    net: NetworkContext,
+    handlers: HandlerTable,
+    session: Session,
+    envelope: Envelope,
+    held: set[str],
+) -> tuple[Outcome, str | None]:
+    try:
+        kind = MessageKind(envelope.kind)
+    except ValueError:
+        return Outcome(QUARANTINED, f"unknown kind {envelope.kind!r}"), None
+    if kind is MessageKind.ROUTED:
+        return _route(node, net, handlers, session, envelope), None
+    handler = handlers.direct.get(kind)
+    if handler is None:
+        return Outcome(QUARANTINED, f"this node does not accept {envelope.kind!r}"), None
+    subject = subject_of(envelope.body)
+    if subject is not None and subject in held:
+        # Later messages for a resident wait behind a quarantined one; others keep flowing.
+        return Outcome(HELD, "held behind an earlier quarantined notice for this resident"), subject
+    outcome = handler(Delivery(session, envelope, kind, envelope.body))
+    if subject is not None and outcome.status == QUARANTINED:
+        held.add(subject)
+    parent = node.parent
+    if outcome.forward and parent is not None:
+        bulk.add_row(
+            session,
+            OutboxRow,
+            {
+                "kind": kind.value,
+                "recipient": str(parent),
                 "subject": subject,
                 "body": envelope.body,
                 "created_at": node.now(),
-            }
-            buffered = identity_store.bulk_buffer(session, OutboxRow)
-            if buffered is not None:
-                buffered.append(forwarded)
-            else:
-                session.add(OutboxRow(**forwarded))
-        return outcome, subject
-    return Outcome(QUARANTINED, f"this node does not accept {envelope.kind!r}"), None
+            },
+        )
+    return outcome, subject
 
 
-def _route(node: Node, net: NetworkContext, session: Session, envelope: Envelope) -> Outcome:
+def _route(
+    node: NetworkNode,
+    net: NetworkContext,
+    handlers: HandlerTable,
+    session: Session,
+    envelope: Envelope,
+) -> Outcome:
     body = envelope.body
     try:
         destination = NodeId.parse(str(body.get("destination", "")))
-        kind = str(body["kind"])
+        kind_text = str(body["kind"])
         payload = dict(body["payload"])
     except (ValidationError, KeyError, TypeError, ValueError):
         return Outcome(QUARANTINED, "malformed routed message")
     if destination == net.node:
-        handler = ROUTED_HANDLERS.get(kind)
-        if handler is None:
-            return Outcome(QUARANTINED, f"no handler for routed {kind!r}")
-        return handler(node, session, kind, payload, envelope)
+        try:
+            kind = MessageKind(kind_text)
+        except ValueError:
+            kind = None
+        handler = handlers.routed.get(kind) if kind is not None else None
+        if kind is None or handler is None:
+            return Outcome(QUARANTINED, f"no handler for routed {kind_text!r}")
+        return handler(Delivery(session, envelope, kind, payload))
     # Passing through: queue for the next hop; the body is dropped once delivered.
     session.add(
         OutboxRow(
-            kind=ROUTED,
+            kind=MessageKind.ROUTED.value,
             recipient=str(next_hop(net.node, destination)),
             subject=None,
             body=body,

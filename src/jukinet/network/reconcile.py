@@ -43,14 +43,15 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import Conflict, DomainError, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityInfo, identity_digest, snapshot_body
+from jukinet.domain.messages import IDENTITY_KINDS, MessageKind
 from jukinet.domain.municipality import validate_municipality_code
 from jukinet.domain.network import NATIONAL, NodeId, NodeRole
 from jukinet.network.context import NetworkContext, Rejected
-from jukinet.network.inbox import IDENTITY_KINDS, record_rejection, sign_document, verify_document
+from jukinet.network.inbox import record_rejection, sign_document, verify_document
+from jukinet.network.node import NetworkNode
 from jukinet.storage.tables import (
     HouseholdRow,
     IdentityHistoryRow,
@@ -58,6 +59,7 @@ from jukinet.storage.tables import (
     OutboxRow,
     ResidentRow,
 )
+from jukinet.storage.unit_of_work import UnitOfWork
 
 BUCKETS_PATH = "/network/v1/reconcile/buckets"
 RECORDS_PATH = "/network/v1/reconcile/records"
@@ -72,8 +74,8 @@ RECORDS_KIND = "reconcile_records"
 INCONSISTENT = "0" * 64
 PREFECTURE_TIER = "prefecture"
 NATIONAL_TIER = "national"
-SNAPSHOT = "identity_snapshot"
-WITHDRAWAL = "identity_withdrawal"
+SNAPSHOT = MessageKind.IDENTITY_SNAPSHOT.value
+WITHDRAWAL = MessageKind.IDENTITY_WITHDRAWAL.value
 #: Bounds of a request body and of HTTP waits.
 MAX_REQUEST_BYTES = 64 * 1024
 HTTP_TIMEOUT_SECONDS = 120.0
@@ -383,7 +385,7 @@ def _parse_query(payload: Any, *, caller: NodeId, here: NodeId, with_buckets: bo
 
 
 def _answer(
-    node: Node,
+    node: NetworkNode,
     net: NetworkContext,
     *,
     tls_peer_der: bytes | None,
@@ -443,7 +445,7 @@ def _national_question(query: _Query, *, with_buckets: bool) -> tuple[str, dict[
 
 
 def answer_buckets(
-    node: Node, net: NetworkContext, *, tls_peer_der: bytes | None, payload: Any
+    node: NetworkNode, net: NetworkContext, *, tls_peer_der: bytes | None, payload: Any
 ) -> dict[str, Any]:
     """Answer ``POST /network/v1/reconcile/buckets``: signed bucket digests for one municipality.
 
@@ -454,7 +456,7 @@ def answer_buckets(
 
 
 def answer_records(
-    node: Node, net: NetworkContext, *, tls_peer_der: bytes | None, payload: Any
+    node: NetworkNode, net: NetworkContext, *, tls_peer_der: bytes | None, payload: Any
 ) -> dict[str, Any]:
     """Answer ``POST /network/v1/reconcile/records``: signed code → hash for the asked buckets.
 
@@ -464,7 +466,7 @@ def answer_records(
 
 
 def _ask_national(
-    node: Node, net: NetworkContext, path: str, body: dict[str, Any]
+    node: NetworkNode, net: NetworkContext, path: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The centre's signed answer for a prefecture, or why there is none."""
     url = net.peers.get(str(NATIONAL))
@@ -625,7 +627,7 @@ class ReconcileReport:
 # The municipality's side: asking, comparing, repairing
 
 
-def _network_of(node: Node) -> tuple[NetworkContext, str]:
+def _network_of(node: NetworkNode) -> tuple[NetworkContext, str]:
     if node.node_id.role is not NodeRole.MUNICIPALITY:
         raise _not_a_municipality()
     net = node.network
@@ -671,7 +673,7 @@ def _count(value: Any) -> int:
 class _Conversation:
     """One run's questions to the prefecture: same nonce throughout, every answer verified."""
 
-    node: Node
+    node: NetworkNode
     net: NetworkContext
     http: httpx.Client
     url: str
@@ -765,7 +767,7 @@ class _Tier:
 
 
 def reconcile(
-    node: Node, *, repair: bool = True, client: httpx.Client | None = None
+    node: NetworkNode, *, repair: bool = True, client: httpx.Client | None = None
 ) -> ReconcileReport:
     """Compare this municipality with its prefecture and the centre; repair what differs.
 
@@ -843,7 +845,7 @@ def _client(
 
 
 def _plan(
-    node: Node, reports: Sequence[TierReport], expected: Mapping[str, str]
+    node: NetworkNode, reports: Sequence[TierReport], expected: Mapping[str, str]
 ) -> tuple[list[str], list[str], list[str]]:
     """Codes to re-send, codes to withdraw, and differing codes left alone while in flight."""
     resend: set[str] = set()
@@ -877,7 +879,7 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 
 def _queue_repairs(
-    node: Node, snapshots: list[str], withdrawals: list[str]
+    node: NetworkNode, snapshots: list[str], withdrawals: list[str]
 ) -> tuple[list[str], list[str]]:
     """Queue the repairs in one transaction; returns the codes actually queued.
 
@@ -888,7 +890,7 @@ def _queue_repairs(
     queued_withdrawals: list[str] = []
     # No autoflush: the queued messages are written once, at commit, not one by one as each
     # record is read; the households are loaded in bulk (and kept referenced) for to_record.
-    with node.uow() as uow, uow.session.no_autoflush:
+    with UnitOfWork(node.session_factory) as uow, uow.session.no_autoflush:
         now = node.now()
         rows: dict[str, ResidentRow] = {}
         for chunk in _chunks(sorted(set(snapshots) | set(withdrawals))):

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import make_url
 
-from jukinet.bootstrap import JST, Node
 from jukinet.domain.access_log import (
     RETENTION_YEARS,
     AccessEntry,
@@ -33,9 +32,11 @@ from jukinet.domain.access_log import (
     timestamp_text,
 )
 from jukinet.domain.audit_math import SignedTreeHead, check_inclusion, verify_consistency
+from jukinet.domain.clock import JST
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.operators import Actor, Permission
+from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
 
 #: Version tag of the disclosure document a resident receives.
@@ -47,7 +48,7 @@ DISCLOSURE_FORMAT: Final = "jukinet-disclosure-v1"
 # --------------------------------------------------------------------------------------------
 
 
-def _default_key_path(node: Node) -> Path:
+def _default_key_path(node: ServiceContext) -> Path:
     url = make_url(node.settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         return Path(url.database + ".audit-key.pem")
@@ -74,7 +75,7 @@ def _local_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def log_signer(node: Node) -> tuple[str, Ed25519PrivateKey]:
+def log_signer(node: ServiceContext) -> tuple[str, Ed25519PrivateKey]:
     """``(signer name, key)`` for this node's tree heads.
 
     A networked node signs with its network signing key, whose certificate anyone holding the
@@ -86,12 +87,12 @@ def log_signer(node: Node) -> tuple[str, Ed25519PrivateKey]:
     return str(node.node_id), _local_key(path)
 
 
-def log_public_key(node: Node) -> Ed25519PublicKey:
+def log_public_key(node: ServiceContext) -> Ed25519PublicKey:
     """The key that verifies this node's tree heads."""
     return log_signer(node)[1].public_key()
 
 
-def signer_certificate_pem(node: Node) -> str | None:
+def signer_certificate_pem(node: ServiceContext) -> str | None:
     """The network signing certificate of this node (what a resident's checker verifies)."""
     if node.network is None:
         return None
@@ -104,7 +105,7 @@ def signer_certificate_pem(node: Node) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def publish_tree_head(node: Node) -> SignedTreeHead:
+def publish_tree_head(node: ServiceContext) -> SignedTreeHead:
     """Sign a head over the log as it stands now (reusing the last one if nothing was added)."""
     signer, key = log_signer(node)
     with node.uow() as uow:
@@ -113,7 +114,7 @@ def publish_tree_head(node: Node) -> SignedTreeHead:
     return head
 
 
-def consistency(node: Node, old_size: int, new_size: int) -> dict[str, Any]:
+def consistency(node: ServiceContext, old_size: int, new_size: int) -> dict[str, Any]:
     """Both signed heads and the proof that the later one only appended to the earlier one."""
     with node.uow() as uow:
         old = store.tree_head(uow.session, old_size)
@@ -150,7 +151,7 @@ class DisclosureRequest:
     reason: str = "本人確認情報の提供状況の開示請求"
 
 
-def disclose(node: Node, *, actor: Actor, request: DisclosureRequest) -> dict[str, Any]:
+def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) -> dict[str, Any]:
     """Every retained entry about one resident, each with its inclusion proof against a signed
     tree head — a JSON document the resident can check with ``jukinet audit check-proof``.
 
@@ -303,7 +304,7 @@ class RetentionResult:
         return self.end - self.first
 
 
-def apply_retention(node: Node, *, years: int = RETENTION_YEARS) -> RetentionResult:
+def apply_retention(node: ServiceContext, *, years: int = RETENTION_YEARS) -> RetentionResult:
     """Delete the content of entries older than ``years``, keep their leaf hashes, and append
     a deletion receipt signed by the node — all in one transaction."""
     now = node.now()
@@ -348,7 +349,7 @@ def apply_retention(node: Node, *, years: int = RETENTION_YEARS) -> RetentionRes
 # --------------------------------------------------------------------------------------------
 
 
-def verify(node: Node, *, chunk: int = 20_000) -> store.VerifyReport:
+def verify(node: ServiceContext, *, chunk: int = 20_000) -> store.VerifyReport:
     """Check this node's whole log (``jukinet audit verify``)."""
     key = log_public_key(node)
     with node.uow() as uow:

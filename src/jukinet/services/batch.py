@@ -24,7 +24,6 @@ from typing import Any, Final
 import orjson
 from sqlalchemy import select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, Channel
 from jukinet.domain.batch_input import (
     BatchFormat,
@@ -36,6 +35,7 @@ from jukinet.domain.batch_input import (
 )
 from jukinet.domain.errors import DomainError, NotFound, ValidationError
 from jukinet.domain.four_items import FourItemsQuery, rank
+from jukinet.services.context import ServiceContext
 from jukinet.services.provision import (
     MAX_CANDIDATES,
     Granted,
@@ -137,7 +137,7 @@ def _encode_row(row: CodeRow | FourItemsRow | RowError) -> list[Any]:
 
 
 def submit(
-    node: Node,
+    node: ServiceContext,
     cache: RegistryCache,
     ctx: QueryContext,
     *,
@@ -194,7 +194,7 @@ def _store_chunk(session: Any, job: BatchJobRow, rows: list[list[Any]]) -> None:
     session.flush()
 
 
-def status(node: Node, *, recipient_id: str, job_id: str) -> JobStatus:
+def status(node: ServiceContext, *, recipient_id: str, job_id: str) -> JobStatus:
     """A job's progress; only its own recipient may see it."""
     with node.uow() as uow:
         job = uow.session.get(BatchJobRow, job_id[:40])
@@ -208,7 +208,7 @@ def status(node: Node, *, recipient_id: str, job_id: str) -> JobStatus:
 # --------------------------------------------------------------------------------------------
 
 
-def next_chunk(node: Node) -> tuple[str, int] | None:
+def next_chunk(node: ServiceContext) -> tuple[str, int] | None:
     """The oldest job with work left and its next chunk number, if any."""
     with node.uow() as uow:
         job = uow.session.scalars(
@@ -222,14 +222,21 @@ def next_chunk(node: Node) -> tuple[str, int] | None:
         return job.id, job.done_chunks
 
 
-def _chunk_template(node: Node, ctx: QueryContext, granted: Granted, job_id: str) -> AccessEntry:
+def _chunk_template(
+    node: ServiceContext, ctx: QueryContext, granted: Granted, job_id: str
+) -> AccessEntry:
     # Every entry of a chunk shares the recipient, affair, officer, job and the moment of the
     # chunk's transaction; per row only the action, subject, items and row number change.
     return _entry(node, ctx, granted, action=Action.READ, subject=None, job_id=job_id)
 
 
 def _code_results(
-    node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
+    node: ServiceContext,
+    session: Any,
+    ctx: QueryContext,
+    granted: Granted,
+    job_id: str,
+    rows: list[Any],
 ) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
     codes = [row[3] for row in rows if row[0] == "c"]
     found = fetch_records(session, codes, granted.scope)
@@ -279,7 +286,12 @@ def _four_items_query(row: list[Any]) -> FourItemsQuery:
 
 
 def _four_items_results(
-    node: Node, session: Any, ctx: QueryContext, granted: Granted, job_id: str, rows: list[Any]
+    node: ServiceContext,
+    session: Any,
+    ctx: QueryContext,
+    granted: Granted,
+    job_id: str,
+    rows: list[Any],
 ) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
     queries: dict[int, FourItemsQuery | DomainError] = {}
     for index, row in enumerate(rows):
@@ -352,7 +364,7 @@ def _error_line(row: list[Any]) -> dict[str, Any]:
     }
 
 
-def _job_context(node: Node, job_id: str, chunk: int) -> QueryContext | None:
+def _job_context(node: ServiceContext, job_id: str, chunk: int) -> QueryContext | None:
     with node.uow() as uow:
         job = uow.session.get(BatchJobRow, job_id)
         if job is None or job.status not in ("queued", "running") or job.done_chunks != chunk:
@@ -366,7 +378,7 @@ def _job_context(node: Node, job_id: str, chunk: int) -> QueryContext | None:
         )
 
 
-def _fail(node: Node, job_id: str, reason: str) -> None:
+def _fail(node: ServiceContext, job_id: str, reason: str) -> None:
     with node.uow() as uow:
         job = uow.session.get(BatchJobRow, job_id)
         if job is not None:
@@ -376,7 +388,7 @@ def _fail(node: Node, job_id: str, reason: str) -> None:
             uow.commit()
 
 
-def process_chunk(node: Node, cache: RegistryCache, job_id: str, chunk: int) -> bool:
+def process_chunk(node: ServiceContext, cache: RegistryCache, job_id: str, chunk: int) -> bool:
     """Answer one chunk of a job in one transaction; ``False`` if it was already done (another
     worker got there first) or the job stopped."""
     ctx = _job_context(node, job_id, chunk)
@@ -418,7 +430,9 @@ def process_chunk(node: Node, cache: RegistryCache, job_id: str, chunk: int) -> 
         return True
 
 
-def run_pending(node: Node, cache: RegistryCache, *, max_chunks: int | None = None) -> int:
+def run_pending(
+    node: ServiceContext, cache: RegistryCache, *, max_chunks: int | None = None
+) -> int:
     """Process chunks until none is left (or ``max_chunks``); returns how many were done."""
     done = 0
     while max_chunks is None or done < max_chunks:
@@ -435,7 +449,7 @@ def run_pending(node: Node, cache: RegistryCache, *, max_chunks: int | None = No
 # --------------------------------------------------------------------------------------------
 
 
-def results_jsonl(node: Node, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
+def results_jsonl(node: ServiceContext, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
     """The job's result lines in row order (JSON lines), chunk by chunk."""
     job = status(node, recipient_id=recipient_id, job_id=job_id)
     if job.status not in ("done", "failed"):
@@ -448,7 +462,7 @@ def results_jsonl(node: Node, *, recipient_id: str, job_id: str) -> Iterator[byt
             yield stored.results
 
 
-def _chunk_count(node: Node, job_id: str) -> int:
+def _chunk_count(node: ServiceContext, job_id: str) -> int:
     with node.uow() as uow:
         count = uow.session.scalar(select(BatchJobRow.chunks).where(BatchJobRow.id == job_id))
         return int(count or 0)
@@ -511,7 +525,7 @@ def _record_cells(record: dict[str, Any]) -> list[Any]:
     ]
 
 
-def results_csv(node: Node, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
+def results_csv(node: ServiceContext, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
     """The same results as CSV (UTF-8 with BOM, one line per found record or candidate)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

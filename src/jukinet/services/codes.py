@@ -10,14 +10,14 @@ from __future__ import annotations
 import random
 import secrets
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.errors import ValidationError
+from jukinet.services.context import ServiceContext
 
 MAX_ALLOTMENT = 1_000_000
 
 
-def allot_codes(node: Node, *, count: int, rng: random.Random | None = None) -> int:
+def allot_codes(node: ServiceContext, *, count: int, rng: random.Random | None = None) -> int:
     """Add ``count`` fresh random codes to this municipality's pool; returns the pool size."""
     if count < 1 or count > MAX_ALLOTMENT:
         raise ValidationError(
@@ -43,7 +43,7 @@ def allot_codes(node: Node, *, count: int, rng: random.Random | None = None) -> 
             return read.codes.available_count(node.municipality_code)
 
 
-def pool_size(node: Node) -> int:
+def pool_size(node: ServiceContext) -> int:
     """Codes left in this municipality's pool."""
     with node.uow() as uow:
         return uow.codes.available_count(node.municipality_code)

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.operators import Actor, Permission
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import InboxRow, LinkRow, OutboundEnvelopeRow, OutboxRow
 
 TROUBLE = ("quarantined", "held")
@@ -45,7 +45,7 @@ class QuarantinedMessage:
     subject: str | None
 
 
-def link_statuses(node: Node, *, actor: Actor) -> list[LinkStatus]:
+def link_statuses(node: ServiceContext, *, actor: Actor) -> list[LinkStatus]:
     """Every link of this node: configured neighbours and any link with history."""
     actor.require(Permission.READ_OUTBOX)
     now = node.now()
@@ -106,7 +106,7 @@ def link_statuses(node: Node, *, actor: Actor) -> list[LinkStatus]:
 
 
 def quarantined_messages(
-    node: Node,
+    node: ServiceContext,
     *,
     actor: Actor,
     limit: int = 200,

@@ -9,7 +9,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import AuthenticationFailed, Conflict
 from jukinet.domain.names import validate_name
 from jukinet.domain.operators import (
@@ -19,6 +18,7 @@ from jukinet.domain.operators import (
     validate_password,
     validate_username,
 )
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import OperatorRow
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
@@ -37,7 +37,7 @@ class OperatorView:
     active: bool
 
 
-def password_hasher(node: Node) -> PasswordHasher:
+def password_hasher(node: ServiceContext) -> PasswordHasher:
     """argon2id with the node's configured cost."""
     return PasswordHasher(
         time_cost=node.settings.argon2_time_cost, memory_cost=node.settings.argon2_memory_cost
@@ -55,7 +55,13 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def add_operator(
-    node: Node, *, actor: Actor | None, username: str, display_name: str, role: Role, password: str
+    node: ServiceContext,
+    *,
+    actor: Actor | None,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
 ) -> OperatorView:
     """Create an account. ``actor`` is ``None`` only for the command line run on the server."""
     if actor is not None:
@@ -88,7 +94,7 @@ def add_operator(
 
 
 def authenticate(
-    node: Node, *, username: str, password: str, terminal_id: str | None = None
+    node: ServiceContext, *, username: str, password: str, terminal_id: str | None = None
 ) -> Actor:
     """Check a username and password; the same error (and similar time) whatever was wrong."""
     hasher = password_hasher(node)
@@ -116,7 +122,7 @@ def authenticate(
         )
 
 
-def actor_by_id(node: Node, operator_id: int, *, terminal_id: str | None = None) -> Actor:
+def actor_by_id(node: ServiceContext, operator_id: int, *, terminal_id: str | None = None) -> Actor:
     """The actor for a signed-in session; refuses accounts disabled since sign-in."""
     with node.uow() as uow:
         row = uow.operators.by_id(operator_id)
@@ -133,13 +139,13 @@ def actor_by_id(node: Node, operator_id: int, *, terminal_id: str | None = None)
         )
 
 
-def issue_token(node: Node, actor: Actor) -> str:
+def issue_token(node: ServiceContext, actor: Actor) -> str:
     """A signed bearer token naming the operator; valid for ``token_ttl_seconds``."""
     serializer = URLSafeTimedSerializer(node.settings.secret_key, salt=TOKEN_SALT)
     return serializer.dumps({"op": actor.operator_id})
 
 
-def actor_from_token(node: Node, token: str) -> Actor:
+def actor_from_token(node: ServiceContext, token: str) -> Actor:
     """The actor a bearer token names, if the token is genuine and fresh."""
     serializer = URLSafeTimedSerializer(node.settings.secret_key, salt=TOKEN_SALT)
     try:
@@ -157,7 +163,7 @@ def actor_from_token(node: Node, token: str) -> Actor:
     return actor_by_id(node, int(data["op"]))
 
 
-def list_operators(node: Node, *, actor: Actor) -> list[OperatorView]:
+def list_operators(node: ServiceContext, *, actor: Actor) -> list[OperatorView]:
     """Every account (security staff)."""
     actor.require(Permission.MANAGE_OPERATORS)
     with node.uow() as uow:

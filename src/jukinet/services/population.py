@@ -24,20 +24,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.domain import register as rules
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityNotice
+from jukinet.domain.messages import MessageKind
 from jukinet.domain.names import PersonName, validate_kana, validate_name
 from jukinet.domain.operators import Actor, Permission, Role
 from jukinet.domain.register import ResidentRecord
 from jukinet.seed.model import SyntheticHousehold
 from jukinet.services.codes import MAX_ALLOTMENT
-from jukinet.services.register import IDENTITY_NOTICE
+from jukinet.services.context import ServiceContext
+from jukinet.storage import bulk
 from jukinet.storage.repositories import (
     CODE_AVAILABLE,
     CODE_ISSUED,
@@ -88,7 +89,7 @@ class _Prepared:
     records: list[ResidentRecord]
 
 
-def system_operator_id(node: Node) -> int:
+def system_operator_id(node: ServiceContext) -> int:
     """The id of the inactive ``system`` account, created on first use.
 
     Register events and resident rows name the operator who wrote them; a command run on the
@@ -114,7 +115,9 @@ def system_operator_id(node: Node) -> int:
         return operator_id
 
 
-def allot_codes_in_bulk(node: Node, *, count: int, rng: random.Random | None = None) -> int:
+def allot_codes_in_bulk(
+    node: ServiceContext, *, count: int, rng: random.Random | None = None
+) -> int:
     """Add ``count`` fresh random codes to this municipality's pool; returns the pool size.
 
     The same contract as :func:`jukinet.services.codes.allot_codes` (stand-in for the national
@@ -137,7 +140,7 @@ def allot_codes_in_bulk(node: Node, *, count: int, rng: random.Random | None = N
             known = uow.codes.known(batch)
             fresh = [c for c in batch if c not in known]
             if fresh:
-                _insert_many(
+                bulk.insert_rows(
                     uow.session,
                     _codes,
                     [
@@ -158,7 +161,7 @@ def allot_codes_in_bulk(node: Node, *, count: int, rng: random.Random | None = N
         return read.codes.available_count(node.municipality_code)
 
 
-def _analyze(node: Node, *tables: Table) -> None:
+def _analyze(node: ServiceContext, *tables: Table) -> None:
     """Refresh PostgreSQL's statistics of ``tables`` after a bulk change (no-op on SQLite).
 
     Without them the planner keeps the estimates of an empty table: after a few executions
@@ -174,7 +177,7 @@ def _analyze(node: Node, *tables: Table) -> None:
             connection.exec_driver_sql(f"ANALYZE {preparer.format_table(table)}")
 
 
-def _top_up_pool(node: Node, needed: int, rng: random.Random) -> None:
+def _top_up_pool(node: ServiceContext, needed: int, rng: random.Random) -> None:
     """Allot codes until the pool holds at least ``needed``."""
     with node.uow() as uow:
         available = uow.codes.available_count(node.municipality_code)
@@ -333,64 +336,8 @@ def _draw_codes(
     return sorted(codes)
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the caller's transaction, as fast as the driver allows.
-
-    Equivalent to ``session.execute(insert(table), rows)`` — the same columns, the same per-type
-    bind processors (dates on SQLite, JSON everywhere) and the columns' scalar defaults for values
-    not given — without Core's per-row parameter bookkeeping, which costs more than the database
-    itself at this volume. SQLite gets the driver's ``executemany``; PostgreSQL gets ``COPY``.
-    Every row must have the keys of the first.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    keys = list(rows[0])
-    # inline(): no RETURNING of the new primary keys, which executemany would discard anyway.
-    compiled = insert(table).inline().compile(dialect=dialect, column_keys=keys)
-    names = list(compiled.positiontup or ()) if dialect.positional else list(compiled.binds)
-    defaults: dict[str, Any] = {}
-    for name in names:
-        if name in keys:
-            continue
-        default = table.c[name].default
-        if default is None or not default.is_scalar:
-            raise RuntimeError(f"no value for {table.name}.{name}")
-        # is_scalar was checked above: a ScalarElementColumnDefault, which has .arg (the
-        # ColumnDefault base class does not declare it).
-        defaults[name] = default.arg  # type: ignore[attr-defined]
-    convert = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-    ]
-
-    def value(row: dict[str, Any], name: str, process: Callable[[Any], Any] | None) -> Any:
-        raw = row[name] if name in row else defaults[name]
-        return raw if process is None else process(raw)
-
-    if dialect.name == "postgresql":
-        # COPY is several times faster than INSERT on PostgreSQL, indexes and all; it runs on
-        # the same connection, inside the same transaction.
-        preparer = dialect.identifier_preparer
-        columns = ", ".join(preparer.quote(name) for name in names)
-        sql = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
-        driver = connection.connection.driver_connection
-        if driver is None:  # pragma: no cover - a pooled connection always has one
-            raise RuntimeError("no database connection")
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(tuple(value(row, n, p) for n, p in convert))
-        return
-    params: list[Any]
-    if dialect.positional:
-        params = [tuple(value(row, n, p) for n, p in convert) for row in rows]
-    else:
-        params = [{n: value(row, n, p) for n, p in convert} for row in rows]
-    connection.exec_driver_sql(compiled.string, params)
-
-
 def _write_batch(
-    node: Node,
+    node: ServiceContext,
     batch: Sequence[_Prepared],
     *,
     operator_id: int,
@@ -470,7 +417,7 @@ def _write_batch(
                 )
                 outbox_rows.append(
                     {
-                        "kind": IDENTITY_NOTICE,
+                        "kind": MessageKind.IDENTITY_NOTICE.value,
                         "recipient": node.upstream,
                         "subject": record.resident_code,
                         "body": notice.as_body(),
@@ -478,10 +425,10 @@ def _write_batch(
                         "delivered_at": None,
                     }
                 )
-        _insert_many(session, _households, household_rows)
-        _insert_many(session, _residents, resident_rows)
-        _insert_many(session, _versions, version_rows)
-        _insert_many(session, _outbox, outbox_rows)
+        bulk.insert_rows(session, _households, household_rows)
+        bulk.insert_rows(session, _residents, resident_rows)
+        bulk.insert_rows(session, _versions, version_rows)
+        bulk.insert_rows(session, _outbox, outbox_rows)
         uow.commit()
     return people, last_code
 
@@ -539,7 +486,7 @@ def _batches(
 
 
 def load_population(
-    node: Node,
+    node: ServiceContext,
     *,
     actor: Actor | None,
     households: Iterable[SyntheticHousehold],

@@ -23,7 +23,6 @@ from typing import Any, Final, NamedTuple, TypeVar
 from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.affairs import AffairRegistry, Authorisation, IdentityItem
 from jukinet.domain.codes import validate_resident_code
@@ -31,6 +30,7 @@ from jukinet.domain.errors import DomainError, PermissionDenied, ValidationError
 from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, IndexLookup, rank
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.network import NodeRole
+from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import IdentityRecordRow
@@ -178,13 +178,15 @@ class Granted:
         object.__setattr__(self, "item_names", tuple(item.value for item in items))
 
 
-def _provider_prefecture(node: Node) -> str | None:
+def _provider_prefecture(node: ServiceContext) -> str | None:
     if node.node_id.role is NodeRole.PREFECTURE:
         return node.node_id.code
     return None
 
 
-def _refusal_entry(node: Node, ctx: QueryContext, error: DomainError, **detail: Any) -> AccessEntry:
+def _refusal_entry(
+    node: ServiceContext, ctx: QueryContext, error: DomainError, **detail: Any
+) -> AccessEntry:
     return AccessEntry(
         recorded_at=node.now(),
         node=str(node.node_id),
@@ -200,14 +202,18 @@ def _refusal_entry(node: Node, ctx: QueryContext, error: DomainError, **detail: 
     )
 
 
-def record_refusal(node: Node, ctx: QueryContext, error: DomainError, **detail: Any) -> None:
+def record_refusal(
+    node: ServiceContext, ctx: QueryContext, error: DomainError, **detail: Any
+) -> None:
     """Record a refused query in its own transaction (nothing else happens in it)."""
     with node.uow() as uow:
         access_log.record(uow.session, [_refusal_entry(node, ctx, error, **detail)])
         uow.commit()
 
 
-def authorise(node: Node, cache: RegistryCache, ctx: QueryContext, **detail: Any) -> Granted:
+def authorise(
+    node: ServiceContext, cache: RegistryCache, ctx: QueryContext, **detail: Any
+) -> Granted:
     """The purpose check, run before any personal data is read; a refusal is recorded (in a
     transaction of its own)."""
     with node.read_session() as session:
@@ -220,7 +226,7 @@ def authorise(node: Node, cache: RegistryCache, ctx: QueryContext, **detail: Any
 
 
 def authorise_within(
-    node: Node, cache: RegistryCache, ctx: QueryContext, session: Session, **detail: Any
+    node: ServiceContext, cache: RegistryCache, ctx: QueryContext, session: Session, **detail: Any
 ) -> Granted:
     """:func:`authorise` inside the query's own transaction, before it reads anything.
 
@@ -234,7 +240,7 @@ def authorise_within(
         raise
 
 
-def _grant(node: Node, registry: AffairRegistry, ctx: QueryContext) -> Granted:
+def _grant(node: ServiceContext, registry: AffairRegistry, ctx: QueryContext) -> Granted:
     if ctx.recipient_id not in registry.recipients:
         raise NotARecipient()
     provider = _provider_prefecture(node)
@@ -343,7 +349,7 @@ def provided_record(row: Any, items: Sequence[IdentityItem]) -> dict[str, Any]:
 
 
 def _entry(
-    node: Node,
+    node: ServiceContext,
     ctx: QueryContext,
     granted: Granted,
     *,
@@ -422,7 +428,7 @@ class ProvidedRow(NamedTuple):
 
 
 def _authorised(
-    node: Node, cache: RegistryCache, ctx: QueryContext, uow: UnitOfWork, **detail: Any
+    node: ServiceContext, cache: RegistryCache, ctx: QueryContext, uow: UnitOfWork, **detail: Any
 ) -> Granted:
     try:
         return authorise_within(node, cache, ctx, uow.session, **detail)
@@ -456,7 +462,7 @@ def _records_by_codes(scope: Scope) -> Select[*tuple[Any, ...]]:
 
 
 def lookup_by_codes(
-    node: Node, cache: RegistryCache, ctx: QueryContext, codes: Sequence[str]
+    node: ServiceContext, cache: RegistryCache, ctx: QueryContext, codes: Sequence[str]
 ) -> list[CodeAnswer]:
     """Answer a query by one or many resident codes, in the order asked."""
     checked = _checked_codes(codes)
@@ -553,7 +559,7 @@ def candidate_of_row(row: Any) -> Candidate:
 
 
 def search_four_items(
-    node: Node, cache: RegistryCache, ctx: QueryContext, query: FourItemsQuery
+    node: ServiceContext, cache: RegistryCache, ctx: QueryContext, query: FourItemsQuery
 ) -> list[CandidateAnswer]:
     """Candidates for the four basic items, best first, each with how it matched; never merged."""
     with node.uow() as uow:
@@ -578,7 +584,9 @@ def search_four_items(
     return answers
 
 
-def affairs_for(node: Node, cache: RegistryCache, recipient_id: str) -> list[dict[str, Any]]:
+def affairs_for(
+    node: ServiceContext, cache: RegistryCache, recipient_id: str
+) -> list[dict[str, Any]]:
     """The affairs ``recipient_id`` may use today (empty for an unknown recipient)."""
     with node.read_session() as session:
         registry = cache.get(session)

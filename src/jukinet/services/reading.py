@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.names import is_kana_query, kana_search_key, name_search_key
 from jukinet.domain.operators import Actor, Permission
+from jukinet.services.context import ServiceContext
 from jukinet.services.views import HistoryEntry, RecordView, history_entry, view_of
 from jukinet.storage import access_log
 from jukinet.storage.unit_of_work import UnitOfWork
@@ -27,7 +27,7 @@ COUNTER_REASON = "窓口業務"
 
 
 def _record_reads(
-    node: Node,
+    node: ServiceContext,
     uow: UnitOfWork,
     actor: Actor,
     subjects: list[str],
@@ -76,7 +76,7 @@ class HouseholdView:
 
 
 def read_resident(
-    node: Node, *, actor: Actor, resident_code: str, reason: str | None = None
+    node: ServiceContext, *, actor: Actor, resident_code: str, reason: str | None = None
 ) -> RecordView:
     """One record (住民票 or 除票) by resident code."""
     actor.require(Permission.READ_RESIDENTS)
@@ -91,7 +91,7 @@ def read_resident(
 
 
 def read_history(
-    node: Node, *, actor: Actor, resident_code: str, reason: str | None = None
+    node: ServiceContext, *, actor: Actor, resident_code: str, reason: str | None = None
 ) -> list[HistoryEntry]:
     """Every version of one record, oldest first."""
     actor.require(Permission.READ_RESIDENTS)
@@ -107,7 +107,7 @@ def read_history(
 
 
 def read_household(
-    node: Node, *, actor: Actor, household_number: str, reason: str | None = None
+    node: ServiceContext, *, actor: Actor, household_number: str, reason: str | None = None
 ) -> HouseholdView:
     """A household with all its members."""
     actor.require(Permission.READ_RESIDENTS)
@@ -130,7 +130,7 @@ def read_household(
         return view
 
 
-def search_residents(node: Node, *, actor: Actor, query: SearchQuery) -> list[RecordView]:
+def search_residents(node: ServiceContext, *, actor: Actor, query: SearchQuery) -> list[RecordView]:
     """Candidates matching the folded name and/or birth date; never merges records."""
     actor.require(Permission.READ_RESIDENTS)
     name = (query.name or "").strip()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from jukinet.bootstrap import Node
 from jukinet.data.affairs import SEED_RECIPIENTS, SeedRecipient
 from jukinet.domain.affairs import Recipient, RegistryEntry
 from jukinet.domain.operators import Actor, Permission
+from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import build_registry, save_entry, save_recipient
 
 
@@ -21,7 +21,7 @@ def _check(actor: Actor | None) -> None:
         actor.require(Permission.MANAGE_RECIPIENTS)
 
 
-def register_recipient(node: Node, *, actor: Actor | None, recipient: Recipient) -> bool:
+def register_recipient(node: ServiceContext, *, actor: Actor | None, recipient: Recipient) -> bool:
     """Register ``recipient``; ``False`` when the same one was already registered."""
     _check(actor)
     with node.uow() as uow:
@@ -31,7 +31,7 @@ def register_recipient(node: Node, *, actor: Actor | None, recipient: Recipient)
 
 
 def grant(
-    node: Node,
+    node: ServiceContext,
     *,
     actor: Actor | None,
     recipient_id: str,
@@ -60,7 +60,7 @@ def grant(
 
 
 def revoke(
-    node: Node,
+    node: ServiceContext,
     *,
     actor: Actor | None,
     recipient_id: str,
@@ -86,7 +86,7 @@ def revoke(
     return entry
 
 
-def recipients(node: Node) -> list[tuple[Recipient, list[str]]]:
+def recipients(node: ServiceContext) -> list[tuple[Recipient, list[str]]]:
     """Every registered recipient with the affair codes it may use today."""
     with node.uow() as uow:
         registry = build_registry(uow.session)
@@ -97,14 +97,14 @@ def recipients(node: Node) -> list[tuple[Recipient, list[str]]]:
     ]
 
 
-def history(node: Node, recipient_id: str) -> tuple[RegistryEntry, ...]:
+def history(node: ServiceContext, recipient_id: str) -> tuple[RegistryEntry, ...]:
     """Every grant and revocation concerning one recipient, oldest first."""
     with node.uow() as uow:
         return build_registry(uow.session).history(recipient_id)
 
 
 def seed(
-    node: Node,
+    node: ServiceContext,
     *,
     decided_by: str,
     seeds: tuple[SeedRecipient, ...] = SEED_RECIPIENTS,

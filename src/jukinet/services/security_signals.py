@@ -37,7 +37,6 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import RETENTION_YEARS, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import ValidationError
@@ -52,6 +51,7 @@ from jukinet.domain.insider_signals import (
     all_signals,
 )
 from jukinet.domain.operators import Actor, Permission
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow, table_of
 
 __all__ = [
@@ -263,7 +263,7 @@ def _off_hours_reads(session: Session, day: date, hours: BusinessHours) -> list[
 
 
 def alerts(
-    node: Node,
+    node: ServiceContext,
     *,
     actor: Actor,
     day: date | None = None,

@@ -33,11 +33,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from jukinet.bootstrap import JST, Node
 from jukinet.data.affairs import statutory_affairs
 from jukinet.domain.access_log import Action, ActorKind, Channel
 from jukinet.domain.affairs import parse_affair_code
+from jukinet.domain.clock import JST
 from jukinet.domain.errors import DomainError, ValidationError
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow, BatchJobRow, RecipientRow
 
 __all__ = [
@@ -396,13 +397,13 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), JST).astimezone(UTC)
 
 
-def _recipient_names(node: Node) -> dict[str, str]:
+def _recipient_names(node: ServiceContext) -> dict[str, str]:
     with node.read_session() as session:
         # The registry of recipients is small (bodies, not people): read it whole.
         return dict(session.execute(select(RecipientRow.id, RecipientRow.name)).all())
 
 
-def transparency_stats(node: Node, *, months: int = DEFAULT_MONTHS) -> TransparencyStats:
+def transparency_stats(node: ServiceContext, *, months: int = DEFAULT_MONTHS) -> TransparencyStats:
     """The figures of the last ``months`` calendar months (Japan time), this month included.
 
     Raises :class:`InvalidMonths` (422) outside 1 to :data:`MAX_MONTHS`. Read-only, and
@@ -735,7 +736,7 @@ _CACHE_LOCK = threading.Lock()
 
 
 def cached_transparency_stats(
-    node: Node, *, months: int = DEFAULT_MONTHS, max_age: float = CACHE_SECONDS
+    node: ServiceContext, *, months: int = DEFAULT_MONTHS, max_age: float = CACHE_SECONDS
 ) -> TransparencyStats:
     """:func:`transparency_stats`, reused for up to ``max_age`` seconds per node and period."""
     now = monotonic()

@@ -9,13 +9,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from jukinet import __version__
-from jukinet.bootstrap import Node
 from jukinet.domain.names import name_search_key
+from jukinet.services.context import ServiceContext
 from jukinet.web.api import router as api_router
 from jukinet.web.errors import install_error_handlers
 
 
-def create_app(node: Node) -> FastAPI:
+def create_app(node: ServiceContext) -> FastAPI:
     """Build the app for ``node``; tests build one per database."""
     app = FastAPI(
         title="jukinet municipal register",

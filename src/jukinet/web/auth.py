@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import AuthenticationFailed
 from jukinet.domain.operators import Actor
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import actor_by_id, actor_from_token
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
@@ -18,13 +18,13 @@ SESSION_OPERATOR = "operator_id"
 SESSION_STARTED = "started_at"
 
 
-def get_node(request: Request) -> Node:
+def get_node(request: Request) -> ServiceContext:
     """The node this app serves."""
-    node: Node = request.app.state.node
+    node: ServiceContext = request.app.state.node
     return node
 
 
-NodeDep = Annotated[Node, Depends(get_node)]
+NodeDep = Annotated[ServiceContext, Depends(get_node)]
 
 
 def api_actor(

@@ -65,7 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        body = ErrorBody(errors=[ErrorDetail(**exc.as_dict())])
+        body = ErrorBody(errors=[ErrorDetail(**detail) for detail in exc.details()])
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
 

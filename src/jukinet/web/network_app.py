@@ -9,11 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from jukinet import __version__
-from jukinet.bootstrap import Node
 from jukinet.network import inbox
 from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.handlers import HandlerTable
 from jukinet.network.transport import peer_certificate
-from jukinet.nodes import municipality as _municipality_handlers  # noqa: F401 - registers routed handlers
+from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_reconcile import router as reconcile_router
@@ -22,9 +22,16 @@ from jukinet.web.provision_api import router as provision_router
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-def create_network_app(node: Node, net: NetworkContext, *, openapi: bool = False) -> FastAPI:
+def create_network_app(
+    node: ServiceContext,
+    net: NetworkContext,
+    handlers: HandlerTable,
+    *,
+    openapi: bool = False,
+) -> FastAPI:
     """Endpoints neighbours and recipients call: the inbox, reconciliation, the agencies' API
-    and the access log's tree heads. ``openapi`` exposes the schema (tests fuzz it)."""
+    and the access log's tree heads. ``handlers`` (from the composition root) say what each
+    message means here; ``openapi`` exposes the schema (tests fuzz it)."""
     app = FastAPI(
         title=f"jukinet network endpoint {net.node}",
         version=__version__,
@@ -51,7 +58,7 @@ def create_network_app(node: Node, net: NetworkContext, *, openapi: bool = False
         der = peer_certificate(request.scope)
         try:
             ack = await run_in_threadpool(
-                inbox.receive, node, net, tls_peer_der=der, payload=payload
+                inbox.receive, node, net, handlers, tls_peer_der=der, payload=payload
             )
         except Rejected as rejection:
             return _refusal(rejection)

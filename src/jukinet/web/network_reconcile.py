@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from jukinet.bootstrap import Node
 from jukinet.network import reconcile
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
+from jukinet.services.context import ServiceContext
 
 router = APIRouter()
 
@@ -37,7 +37,7 @@ async def records(request: Request) -> JSONResponse:
 
 
 async def _answer(request: Request, answer: Answer) -> JSONResponse:
-    node: Node = request.app.state.node
+    node: ServiceContext = request.app.state.node
     net: NetworkContext = request.app.state.net
     raw = await request.body()
     if len(raw) > reconcile.MAX_REQUEST_BYTES:

@@ -2,7 +2,7 @@
 
 A recipient is identified by its client certificate (issued by the network CA, checked against
 the CRL in the TLS handshake and again here); nothing in the request body can claim another
-identity. Every query names the affair, the officer and optionally a case number. Node
+identity. Every query names the affair, the officer and optionally a case number. ServiceContext
 certificates (municipalities, prefectures) are not recipients and are refused.
 
 Also here: the log's published tree heads and consistency proofs, for auditors and residents'
@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import Channel
 from jukinet.domain.batch_input import BatchFormat, BatchKind
 from jukinet.domain.errors import AuthenticationFailed, DomainError
@@ -27,6 +26,7 @@ from jukinet.domain.four_items import FourItemsQuery
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
 from jukinet.services import audit, batch, provision
+from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.errors import ERROR_RESPONSES, ErrorBody
 
@@ -57,8 +57,8 @@ class ClientRefused(AuthenticationFailed):
         )
 
 
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
+def _node(request: Request) -> ServiceContext:
+    node: ServiceContext = request.app.state.node
     return node
 
 

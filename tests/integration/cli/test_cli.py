@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner, Result
 
-from jukinet.bootstrap import Node
 from jukinet.cli.main import app
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.wareki import format_wareki
 from jukinet.services.codes import pool_size
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
 from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow
 
@@ -45,7 +45,7 @@ def add_operator(url: str, username: str = "clerk1", role: str = "clerk") -> Non
     assert result.exit_code == 0, result.output
 
 
-def _count(node: Node, table: type[object]) -> int:
+def _count(node: ServiceContext, table: type[object]) -> int:
     with node.uow() as uow:
         return int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
 
@@ -65,7 +65,9 @@ def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert "(head)" in run("db", "current", url=url).output
 
 
-def test_operator_add_reads_the_password_from_stdin(node: Node, database_url: str) -> None:
+def test_operator_add_reads_the_password_from_stdin(
+    node: ServiceContext, database_url: str
+) -> None:
     add_operator(database_url)
     actor = authenticate(node, username="clerk1", password=PASSWORD)
     assert actor.role.value == "clerk"
@@ -76,7 +78,7 @@ def test_operator_add_reads_the_password_from_stdin(node: Node, database_url: st
     assert "argon2" not in listing.output
 
 
-def test_operator_add_refuses_a_short_password(node: Node, database_url: str) -> None:
+def test_operator_add_refuses_a_short_password(node: ServiceContext, database_url: str) -> None:
     result = run(
         "operator", "add", "clerk2", "--role", "clerk", "--display-name", "窓口 二郎",
         "--password-stdin", url=database_url, input="short\n",
@@ -93,7 +95,7 @@ def test_the_password_is_never_an_argument() -> None:
     assert "No such option" in result.output
 
 
-def test_codes_allot_and_status(node: Node, database_url: str) -> None:
+def test_codes_allot_and_status(node: ServiceContext, database_url: str) -> None:
     result = run("codes", "allot", "--count", "120", url=database_url)
     assert result.exit_code == 0, result.output
     assert pool_size(node) == 120
@@ -102,7 +104,7 @@ def test_codes_allot_and_status(node: Node, database_url: str) -> None:
     assert "120" in status.output
 
 
-def test_seed_then_show_a_resident(node: Node, database_url: str) -> None:
+def test_seed_then_show_a_resident(node: ServiceContext, database_url: str) -> None:
     result = run("seed", "--residents", "200", "--seed", "42", url=database_url)
     assert result.exit_code == 0, result.output
     assert "200" in result.output
@@ -122,7 +124,9 @@ def test_seed_then_show_a_resident(node: Node, database_url: str) -> None:
     assert "職権記載" in shown.output  # the history names the bulk entry
 
 
-def test_resident_commands_need_the_operator_password(node: Node, database_url: str) -> None:
+def test_resident_commands_need_the_operator_password(
+    node: ServiceContext, database_url: str
+) -> None:
     run("seed", "--residents", "20", "--seed", "1", url=database_url)
     add_operator(database_url)
     with node.uow() as uow:
@@ -140,7 +144,7 @@ def test_resident_commands_need_the_operator_password(node: Node, database_url: 
     assert prompted.exit_code == 0, prompted.output
 
 
-def test_resident_search_masks_codes(node: Node, database_url: str) -> None:
+def test_resident_search_masks_codes(node: ServiceContext, database_url: str) -> None:
     run("seed", "--residents", "100", "--seed", "3", url=database_url)
     add_operator(database_url)
     with node.uow() as uow:
@@ -178,7 +182,7 @@ def test_seed_is_repeatable(tmp_path: Path) -> None:
     assert seeded("a.sqlite3") == seeded("b.sqlite3")
 
 
-def test_move_in_with_a_hiragana_reading_exits_2(node: Node, database_url: str) -> None:
+def test_move_in_with_a_hiragana_reading_exits_2(node: ServiceContext, database_url: str) -> None:
     add_operator(database_url)
     code = random_resident_codes(random.Random(5), 1)[0]
     result = run(
@@ -201,7 +205,7 @@ def test_move_in_with_a_hiragana_reading_exits_2(node: Node, database_url: str) 
     assert _count(node, ResidentRow) == 0
 
 
-def test_move_in_then_birth(node: Node, database_url: str) -> None:
+def test_move_in_then_birth(node: ServiceContext, database_url: str) -> None:
     add_operator(database_url)
     run("codes", "allot", "--count", "5", url=database_url)
     code = random_resident_codes(random.Random(6), 1)[0]
@@ -276,7 +280,9 @@ def test_help_and_version(argv: list[str]) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_move_in_of_a_family_from_json(node: Node, database_url: str, tmp_path: Path) -> None:
+def test_move_in_of_a_family_from_json(
+    node: ServiceContext, database_url: str, tmp_path: Path
+) -> None:
     add_operator(database_url)
     first, second = random_resident_codes(random.Random(8), 2)
     document = {
@@ -319,7 +325,7 @@ def test_move_in_of_a_family_from_json(node: Node, database_url: str, tmp_path: 
 
 
 def test_serve_runs_uvicorn_with_the_node_app(
-    node: Node, database_url: str, monkeypatch: pytest.MonkeyPatch
+    node: ServiceContext, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
     from fastapi import FastAPI

@@ -7,19 +7,19 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from jukinet.bootstrap import Node
 from jukinet.domain.operators import Role
 from jukinet.services import reading
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow
 from tests.integration.cli.test_cli import PASSWORD, run
 from tests.support.factories import make_actor, move_in_household, person
 
 
-def _env(node: Node, **extra: str) -> dict[str, str]:
+def _env(node: ServiceContext, **extra: str) -> dict[str, str]:
     return {"JUKINET_AUDIT_KEY_PATH": str(node.settings.audit_key_path), **extra}
 
 
-def test_disclose_check_verify_and_tamper(node: Node, tmp_path: Path) -> None:
+def test_disclose_check_verify_and_tamper(node: ServiceContext, tmp_path: Path) -> None:
     url = node.settings.database_url
     clerk = make_actor(node, username="clerk1")
     code = move_in_household(node, clerk, person()).records[0].record.resident_code
@@ -62,7 +62,7 @@ def test_disclose_check_verify_and_tamper(node: Node, tmp_path: Path) -> None:
     assert "left to delete" in run("audit", "retention", url=url, **_env(node)).output
 
 
-def test_alerts_need_the_audit_permission(node: Node) -> None:
+def test_alerts_need_the_audit_permission(node: ServiceContext) -> None:
     url = node.settings.database_url
     make_actor(node, Role.SECURITY_OFFICER, username="anzen1")
     make_actor(node, Role.CLERK, username="clerk2")
@@ -76,7 +76,7 @@ def test_alerts_need_the_audit_permission(node: Node) -> None:
     assert "JUKI-AUTH-003" in refused.output
 
 
-def test_recipient_registry_commands(node: Node) -> None:
+def test_recipient_registry_commands(node: ServiceContext) -> None:
     url = node.settings.database_url
     added = run(
         "recipient", "add", "agency:test-denpa", "--name", "総務省（電波）",

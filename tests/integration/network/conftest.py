@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jukinet.bootstrap import Node
 from jukinet.network.pki import FileCaSigner, NetworkPki
+from jukinet.services.context import ServiceContext
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
 from tests.support.network import free_port, make_node, make_pki, serving, wire
@@ -25,9 +25,9 @@ STRANGER = "municipality:141003"
 class Tiers:
     """Three nodes, their URLs and the PKI that made them."""
 
-    municipality: Node
-    prefecture: Node
-    national: Node
+    municipality: ServiceContext
+    prefecture: ServiceContext
+    national: ServiceContext
     urls: dict[str, str]
     pki: NetworkPki
     signer: FileCaSigner
@@ -72,12 +72,12 @@ def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock)
 @pytest.fixture
 def network(
     tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock
-) -> Iterator[Callable[..., dict[str, Node]]]:
+) -> Iterator[Callable[..., dict[str, ServiceContext]]]:
     """Build and serve a network of the named nodes, all with mutual TLS on loopback."""
     stack = contextlib.ExitStack()
-    built: list[Node] = []
+    built: list[ServiceContext] = []
 
-    def build(*names: str, **settings: object) -> dict[str, Node]:
+    def build(*names: str, **settings: object) -> dict[str, ServiceContext]:
         pki, _signer = make_pki(tmp_path / "net-pki", list(names), TEST_NOW)
         ports = {n: free_port() for n in names}
         peers = wire(list(names), ports)

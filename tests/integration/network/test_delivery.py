@@ -10,11 +10,11 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select, update
 
-from jukinet.bootstrap import Node
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.delivery import LinkSender, prepare_batch
 from jukinet.network.envelope import Envelope
 from jukinet.services import register
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import (
     IdentityHistoryRow,
     IdentityRecordRow,
@@ -28,12 +28,12 @@ from tests.support.factories import make_actor, move_in_household, person
 from tests.support.network import free_port, make_node, sender, serving
 
 
-def _count(node: Node, table: type) -> int:
+def _count(node: ServiceContext, table: type) -> int:
     with node.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def _record(node: Node, code: str) -> IdentityRecordRow | None:
+def _record(node: ServiceContext, code: str) -> IdentityRecordRow | None:
     with node.session_factory() as session:
         return session.get(IdentityRecordRow, code)
 
@@ -114,7 +114,7 @@ def test_a_lost_acknowledgement_does_not_apply_twice(tiers: Tiers) -> None:
     assert _count(tiers.prefecture, InboxRow) == 1
 
 
-def _post(tiers: Tiers, node: Node, envelopes: list[dict[str, object]]) -> httpx.Response:
+def _post(tiers: Tiers, node: ServiceContext, envelopes: list[dict[str, object]]) -> httpx.Response:
     net = node.network
     assert net is not None
     with httpx.Client(verify=net.client_ssl_context()) as client:
@@ -150,7 +150,7 @@ def test_envelope_from_another_certificate_is_refused(tiers: Tiers) -> None:
     assert _count(tiers.prefecture, IdentityRecordRow) == 0
 
 
-def make_node_like(tiers: Tiers, name: str) -> Node:
+def make_node_like(tiers: Tiers, name: str) -> ServiceContext:
     """A node object holding another node's credentials (it only needs to make requests)."""
     return make_node(
         name,

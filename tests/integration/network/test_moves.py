@@ -8,13 +8,14 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import Conflict
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Role
 from jukinet.domain.register import RecordStatus
-from jukinet.nodes.municipality import initial_load, set_upstream_opt_out
 from jukinet.services import reading, register
+from jukinet.services.context import ServiceContext
+from jukinet.services.register import MoveIn
+from jukinet.services.register.notices import initial_load, set_upstream_opt_out
 from jukinet.storage.tables import IdentityHistoryRow, IdentityRecordRow, OutboxRow
 from tests.support.factories import make_actor, move_in_household, person
 from tests.support.network import drain
@@ -24,10 +25,10 @@ YOKOHAMA = "municipality:141003"
 TOKYO = "prefecture:13"
 KANAGAWA = "prefecture:14"
 CENTRE = "national:jlis"
-Build = Callable[..., dict[str, Node]]
+Build = Callable[..., dict[str, ServiceContext]]
 
 
-def _record(node: Node, code: str) -> IdentityRecordRow | None:
+def _record(node: ServiceContext, code: str) -> IdentityRecordRow | None:
     with node.session_factory() as session:
         return session.get(IdentityRecordRow, code)
 
@@ -42,12 +43,14 @@ def test_move_to_another_prefecture_removes_the_old_record(network: Build) -> No
     register.file_move_in(
         new,
         actor=new_clerk,
-        persons=[person(code=code)],
-        address="神奈川県横浜市中区山下町1番地",
-        previous_address=arrived.address,
-        previous_municipality_code="132292",
-        moved_on=date(2026, 11, 25),
-        filed_on=date(2026, 11, 26),
+        move_in=MoveIn(
+            persons=(person(code=code),),
+            address="神奈川県横浜市中区山下町1番地",
+            previous_address=arrived.address,
+            previous_municipality_code="132292",
+            moved_on=date(2026, 11, 25),
+            filed_on=date(2026, 11, 26),
+        ),
     )
     drain(nodes)
     # The old municipality removed its record on the move-in notice ...

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.operators import Role
 from jukinet.services import audit, batch, recipients, register
+from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow
 from tests.conftest import TEST_NOW
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, Tiers
@@ -97,7 +97,7 @@ def world(tiers: Tiers) -> World:
     return World(tiers, alive, deceased, twin, tiers.pki.ca_cert_path)
 
 
-def _national_log(node: Node) -> list[AccessLogRow]:
+def _national_log(node: ServiceContext) -> list[AccessLogRow]:
     with node.uow() as uow:
         return list(uow.session.scalars(select(AccessLogRow).order_by(AccessLogRow.position)))
 

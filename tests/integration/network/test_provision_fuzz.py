@@ -23,12 +23,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.identity import IdentityInfo
 from jukinet.network.transport import TLS_EXTENSION
-from jukinet.nodes.identity_store import apply_snapshot
+from jukinet.runtime.bootstrap import handler_table
 from jukinet.services import recipients
+from jukinet.services.context import ServiceContext
+from jukinet.services.identity_store import apply_snapshot
 from jukinet.web.network_app import create_network_app
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
@@ -48,7 +49,7 @@ def _with_client_certificate(app: Any, der: bytes) -> App:
     return wrapped
 
 
-def _resident(node: Node, code: str) -> None:
+def _resident(node: ServiceContext, code: str) -> None:
     info = IdentityInfo(
         resident_code=code,
         family_name="山田",
@@ -86,7 +87,7 @@ def test_provision_api_never_answers_5xx(
             serialization.Encoding.DER
         )
         assert national.network is not None
-        app = create_network_app(national, national.network, openapi=True)
+        app = create_network_app(national, national.network, handler_table(national), openapi=True)
         schema = schemathesis.openapi.from_asgi("/openapi.json", _with_client_certificate(app, der))
         # The node-to-node endpoints (inbox, reconciliation) have their own tests; these are
         # the recipients' operations.

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.identity import IdentityInfo, identity_digest
 from jukinet.network.reconcile import (
@@ -29,6 +28,8 @@ from jukinet.network.reconcile import (
     reconcile,
 )
 from jukinet.services import register
+from jukinet.services.context import ServiceContext
+from jukinet.services.register import MoveIn
 from jukinet.storage.tables import (
     IdentityRecordRow,
     NetworkRejectionRow,
@@ -44,10 +45,10 @@ YOKOHAMA = "municipality:141003"
 TOKYO = "prefecture:13"
 KANAGAWA = "prefecture:14"
 CENTRE = "national:jlis"
-Build = Callable[..., dict[str, Node]]
+Build = Callable[..., dict[str, ServiceContext]]
 
 
-def _populate(town: Node, count: int) -> list[str]:
+def _populate(town: ServiceContext, count: int) -> list[str]:
     """``count`` single-person households moving in; returns their resident codes."""
     clerk = make_actor(town)
     rng = random.Random(count)
@@ -57,29 +58,29 @@ def _populate(town: Node, count: int) -> list[str]:
     ]
 
 
-def _outbox_count(node: Node) -> int:
+def _outbox_count(node: ServiceContext) -> int:
     with node.session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(OutboxRow)) or 0)
 
 
-def _record(node: Node, code: str) -> IdentityRecordRow | None:
+def _record(node: ServiceContext, code: str) -> IdentityRecordRow | None:
     with node.session_factory() as session:
         return session.get(IdentityRecordRow, code)
 
 
-def expected_hashes_of(node: Node) -> dict[str, str]:
+def expected_hashes_of(node: ServiceContext) -> dict[str, str]:
     with node.session_factory() as session:
         return expected_hashes(session)
 
 
-def _post(caller: Node, url: str, body: Any) -> httpx.Response:
+def _post(caller: ServiceContext, url: str, body: Any) -> httpx.Response:
     net = caller.network
     assert net is not None
     with httpx.Client(verify=net.client_ssl_context()) as client:
         return client.post(url, json=body)
 
 
-def _url(node: Node, peer: str) -> str:
+def _url(node: ServiceContext, peer: str) -> str:
     assert node.network is not None
     return node.network.peers[peer]
 
@@ -266,12 +267,14 @@ def test_a_resident_who_moved_to_another_prefecture_still_agrees(network: Build)
     register.file_move_in(
         new,
         actor=make_actor(new),
-        persons=[person(code=arrived.resident_code)],
-        address="神奈川県横浜市中区山下町1番地",
-        previous_address=arrived.address,
-        previous_municipality_code="132292",
-        moved_on=date(2026, 11, 25),
-        filed_on=date(2026, 11, 26),
+        move_in=MoveIn(
+            persons=(person(code=arrived.resident_code),),
+            address="神奈川県横浜市中区山下町1番地",
+            previous_address=arrived.address,
+            previous_municipality_code="132292",
+            moved_on=date(2026, 11, 25),
+            filed_on=date(2026, 11, 26),
+        ),
     )
     drain(nodes)
     # The centre holds the person under Yokohama now; Nishitokyo's deletion is its history.

@@ -10,20 +10,20 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import Action, Channel
 from jukinet.domain.audit_math import verify_consistency, verify_inclusion
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.errors import NotFound
 from jukinet.domain.operators import Role
 from jukinet.services import audit, reading
+from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
 from jukinet.storage.tables import AccessLogRow, AccessLogSubtreeRow
 from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person
 
 
-def _entries(node: Node) -> list[AccessLogRow]:
+def _entries(node: ServiceContext) -> list[AccessLogRow]:
     with node.uow() as uow:
         return list(uow.session.scalars(select(AccessLogRow).order_by(AccessLogRow.position)))
 
@@ -32,13 +32,13 @@ def _unused_code(code: str) -> str:
     return random_resident_codes(random.Random(code), 2)[1]
 
 
-def _resident(node: Node) -> tuple[str, object]:
+def _resident(node: ServiceContext) -> tuple[str, object]:
     clerk = make_actor(node, username="clerk1")
     result = move_in_household(node, clerk, person())
     return result.records[0].record.resident_code, clerk
 
 
-def test_counter_write_and_reads_are_logged_in_order(node: Node) -> None:
+def test_counter_write_and_reads_are_logged_in_order(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     written = _entries(node)
     assert [(e.action, e.subject, e.actor) for e in written] == [("write", code, "clerk1")]
@@ -61,7 +61,9 @@ def test_counter_write_and_reads_are_logged_in_order(node: Node) -> None:
     assert all(r.channel == Channel.COUNTER for r in rows)
 
 
-def test_a_failed_read_records_nothing_and_a_refused_role_reads_nothing(node: Node) -> None:
+def test_a_failed_read_records_nothing_and_a_refused_role_reads_nothing(
+    node: ServiceContext,
+) -> None:
     code, _clerk = _resident(node)
     before = len(_entries(node))
     clerk = make_actor(node, username="clerk2")
@@ -73,7 +75,7 @@ def test_a_failed_read_records_nothing_and_a_refused_role_reads_nothing(node: No
     assert len(_entries(node)) == before
 
 
-def test_tree_head_inclusion_and_consistency(node: Node, clock: FixedClock) -> None:
+def test_tree_head_inclusion_and_consistency(node: ServiceContext, clock: FixedClock) -> None:
     code, clerk = _resident(node)
     for _ in range(70):  # past one stored subtree (64 leaves)
         reading.read_resident(node, actor=clerk, resident_code=code)
@@ -104,7 +106,7 @@ def test_tree_head_inclusion_and_consistency(node: Node, clock: FixedClock) -> N
     assert store.head_signature_valid(second, audit.log_public_key(node))
 
 
-def test_disclosure_proves_every_entry_and_detects_forgery(node: Node) -> None:
+def test_disclosure_proves_every_entry_and_detects_forgery(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     other = move_in_household(node, clerk, person(given="花子", given_kana="ハナコ"))
     reading.read_resident(node, actor=clerk, resident_code=code)
@@ -130,7 +132,7 @@ def test_disclosure_proves_every_entry_and_detects_forgery(node: Node) -> None:
     assert not audit.check_disclosure(resigned, public_key_pem=key_pem).ok
 
 
-def test_verify_names_the_first_altered_entry(node: Node) -> None:
+def test_verify_names_the_first_altered_entry(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     for _ in range(80):
         reading.read_resident(node, actor=clerk, resident_code=code)
@@ -155,7 +157,9 @@ def test_verify_names_the_first_altered_entry(node: Node) -> None:
     ("column", "value"),
     [("action", "peeked"), ("recorded_at", None), ("detail", [1, 2]), ("node", None)],
 )
-def test_verify_flags_a_row_no_entry_could_hold(node: Node, column: str, value: object) -> None:
+def test_verify_flags_a_row_no_entry_could_hold(
+    node: ServiceContext, column: str, value: object
+) -> None:
     code, clerk = _resident(node)
     for _ in range(5):
         reading.read_resident(node, actor=clerk, resident_code=code)
@@ -170,7 +174,7 @@ def test_verify_flags_a_row_no_entry_could_hold(node: Node, column: str, value: 
     assert report.entries == 6
 
 
-def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: Node) -> None:
+def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     for _ in range(10):
         reading.read_resident(node, actor=clerk, resident_code=code)
@@ -193,7 +197,7 @@ def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: Node) -> Non
 
 
 def test_retention_deletes_old_content_and_leaves_a_signed_receipt(
-    node: Node, clock: FixedClock
+    node: ServiceContext, clock: FixedClock
 ) -> None:
     code, clerk = _resident(node)
     for _ in range(4):
@@ -225,7 +229,7 @@ def test_retention_deletes_old_content_and_leaves_a_signed_receipt(
     assert "without a deletion receipt" in " ".join(audit.verify(node).problems)
 
 
-def test_concurrent_reads_get_dense_positions(node: Node) -> None:
+def test_concurrent_reads_get_dense_positions(node: ServiceContext) -> None:
     code, _clerk = _resident(node)
     actors = [make_actor(node, username=f"clerk{n}x") for n in range(4)]
     errors: list[BaseException] = []

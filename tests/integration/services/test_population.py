@@ -10,18 +10,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import is_valid_resident_code
 from jukinet.domain.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Actor, Role
 from jukinet.domain.register import Relationship
 from jukinet.seed import SyntheticHousehold, generate_population
-from jukinet.services import population, reading
+from jukinet.services import reading
 from jukinet.services.codes import allot_codes, pool_size
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
 from jukinet.services.population import SYSTEM_OPERATOR, load_population
 from jukinet.services.reading import SearchQuery
+from jukinet.storage import bulk
 from jukinet.storage.tables import (
     HouseholdRow,
     OperatorRow,
@@ -36,7 +37,7 @@ from tests.support.factories import PASSWORD, make_actor, move_in_household, per
 TABLES = (HouseholdRow, ResidentRow, ResidentVersionRow, OutboxRow, RegisterEventRow)
 
 
-def _counts(node: Node) -> dict[str, int]:
+def _counts(node: ServiceContext) -> dict[str, int]:
     with node.uow() as uow:
         return {
             t.__tablename__: int(uow.session.scalar(select(func.count()).select_from(t)) or 0)
@@ -44,7 +45,7 @@ def _counts(node: Node) -> dict[str, int]:
         }
 
 
-def _issued(node: Node) -> set[str]:
+def _issued(node: ServiceContext) -> set[str]:
     with node.uow() as uow:
         return set(
             uow.session.scalars(
@@ -53,17 +54,17 @@ def _issued(node: Node) -> set[str]:
         )
 
 
-def _households(node: Node, count: int, seed: int = 1) -> list[SyntheticHousehold]:
+def _households(node: ServiceContext, count: int, seed: int = 1) -> list[SyntheticHousehold]:
     return generate_population(node.municipality_code, count, today=node.today(), seed=seed)
 
 
 @pytest.fixture
-def supervisor(node: Node) -> Actor:
+def supervisor(node: ServiceContext) -> Actor:
     """A signed-in supervisor (ex-officio entries are theirs to make)."""
     return make_actor(node, Role.SUPERVISOR)
 
 
-def test_load_writes_everything_the_counter_writes(node: Node, supervisor: Actor) -> None:
+def test_load_writes_everything_the_counter_writes(node: ServiceContext, supervisor: Actor) -> None:
     households = _households(node, 500)
     calls: list[tuple[int, int]] = []
     loaded = load_population(
@@ -114,7 +115,7 @@ def test_load_writes_everything_the_counter_writes(node: Node, supervisor: Actor
 
 
 def test_loaded_records_read_back_through_the_reading_service(
-    node: Node, supervisor: Actor
+    node: ServiceContext, supervisor: Actor
 ) -> None:
     households = _households(node, 300, seed=5)
     load_population(node, actor=supervisor, households=households)
@@ -150,7 +151,7 @@ def test_loaded_records_read_back_through_the_reading_service(
     assert first.resident_code in {f.record.resident_code for f in found}
 
 
-def test_counter_work_continues_after_a_load(node: Node, supervisor: Actor) -> None:
+def test_counter_work_continues_after_a_load(node: ServiceContext, supervisor: Actor) -> None:
     """Ids reserved in bulk must not collide with the ones the counter's inserts get next."""
     load_population(node, actor=supervisor, households=_households(node, 120, seed=9))
     clerk = make_actor(node, Role.CLERK)
@@ -159,21 +160,21 @@ def test_counter_work_continues_after_a_load(node: Node, supervisor: Actor) -> N
     assert _counts(node)["residents"] == 121
 
 
-def test_pool_is_topped_up_and_codes_come_from_it(node: Node, supervisor: Actor) -> None:
+def test_pool_is_topped_up_and_codes_come_from_it(node: ServiceContext, supervisor: Actor) -> None:
     allot_codes(node, count=40, rng=random.Random(1))
     load_population(node, actor=supervisor, households=_households(node, 150))
     assert pool_size(node) == 0
     assert len(_issued(node)) == 150
 
 
-def test_a_clerk_may_not_load(node: Node) -> None:
+def test_a_clerk_may_not_load(node: ServiceContext) -> None:
     clerk = make_actor(node, Role.CLERK)
     with pytest.raises(PermissionDenied):
         load_population(node, actor=clerk, households=_households(node, 10))
     assert _counts(node)["residents"] == 0
 
 
-def test_without_an_actor_the_system_account_writes(node: Node) -> None:
+def test_without_an_actor_the_system_account_writes(node: ServiceContext) -> None:
     load_population(node, actor=None, households=_households(node, 20))
     with node.uow() as uow:
         system = uow.operators.by_username(SYSTEM_OPERATOR)
@@ -198,7 +199,7 @@ def _with_bad_reading(households: list[SyntheticHousehold], index: int) -> None:
     households[index] = dataclasses.replace(bad, members=(member, *bad.members[1:]))
 
 
-def test_an_invalid_record_leaves_nothing_written(node: Node, supervisor: Actor) -> None:
+def test_an_invalid_record_leaves_nothing_written(node: ServiceContext, supervisor: Actor) -> None:
     households = _households(node, 500)
     _with_bad_reading(households, 100)
     with pytest.raises(ValidationError) as caught:
@@ -209,7 +210,7 @@ def test_an_invalid_record_leaves_nothing_written(node: Node, supervisor: Actor)
     assert _issued(node) == set()
 
 
-def test_a_household_without_a_head_is_refused(node: Node, supervisor: Actor) -> None:
+def test_a_household_without_a_head_is_refused(node: ServiceContext, supervisor: Actor) -> None:
     households = _households(node, 50)
     couple = next(h for h in households if len(h.members) >= 2)
     index = households.index(couple)
@@ -221,17 +222,17 @@ def test_a_household_without_a_head_is_refused(node: Node, supervisor: Actor) ->
 
 
 def test_a_failing_batch_is_rolled_back_whole(
-    node: Node, supervisor: Actor, monkeypatch: pytest.MonkeyPatch
+    node: ServiceContext, supervisor: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database failure after the first inserts of a batch: the batch leaves no trace."""
-    real = population._insert_many
+    real = bulk.insert_rows
 
     def failing(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
         if table.name == "outbox":
             raise RuntimeError("disk full")
         real(session, table, rows)
 
-    monkeypatch.setattr(population, "_insert_many", failing)
+    monkeypatch.setattr(bulk, "insert_rows", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         load_population(node, actor=supervisor, households=_households(node, 300))
     assert set(_counts(node).values()) == {0}
@@ -239,7 +240,7 @@ def test_a_failing_batch_is_rolled_back_whole(
     assert pool_size(node) == 300  # the codes went back to the pool with the rollback
 
 
-def test_batches_before_a_failing_one_stay(node: Node, supervisor: Actor) -> None:
+def test_batches_before_a_failing_one_stay(node: ServiceContext, supervisor: Actor) -> None:
     households = _households(node, 600)
     # Batches close once they hold 100 residents or more; spoil the first household of the
     # third batch.
@@ -259,7 +260,7 @@ def test_batches_before_a_failing_one_stay(node: Node, supervisor: Actor) -> Non
     assert counts["register_events"] == 2
 
 
-def test_a_seeded_load_is_repeatable(node: Node, supervisor: Actor) -> None:
+def test_a_seeded_load_is_repeatable(node: ServiceContext, supervisor: Actor) -> None:
     """Same pool and same seed: the same people get the same codes."""
     allot_codes(node, count=200, rng=random.Random(11))
     households = _households(node, 200, seed=4)
@@ -276,7 +277,7 @@ def test_a_seeded_load_is_repeatable(node: Node, supervisor: Actor) -> None:
     assert [c for *_rest, c in first] == shuffled
 
 
-def test_birth_dates_are_not_in_the_future(node: Node, supervisor: Actor) -> None:
+def test_birth_dates_are_not_in_the_future(node: ServiceContext, supervisor: Actor) -> None:
     households = _households(node, 30)
     bad = households[0]
     late = dataclasses.replace(bad.members[0], birth_date=date(2099, 1, 1))
@@ -287,7 +288,7 @@ def test_birth_dates_are_not_in_the_future(node: Node, supervisor: Actor) -> Non
 
 
 def test_a_stream_of_households_tops_the_pool_up_batch_by_batch(
-    node: Node, supervisor: Actor
+    node: ServiceContext, supervisor: Actor
 ) -> None:
     """Without a known total the pool is topped up per batch; new codes land anywhere in the
     code space, behind the point the previous batch drew up to, and must still be found."""

@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Role
 from jukinet.domain.register import RecordStatus, Relationship, Sex
 from jukinet.services import reading, register
+from jukinet.services.context import ServiceContext
 from jukinet.services.register import HouseholdChange, PersonInput
 from jukinet.storage.tables import (
     OutboxRow,
@@ -35,7 +35,7 @@ IDENTITY_KEYS = {
 }
 
 
-def _counts(node: Node) -> tuple[int, ...]:
+def _counts(node: ServiceContext) -> tuple[int, ...]:
     with node.uow() as uow:
         return tuple(
             int(uow.session.scalar(select(func.count()).select_from(t)) or 0)
@@ -43,12 +43,12 @@ def _counts(node: Node) -> tuple[int, ...]:
         )
 
 
-def _notices(node: Node) -> list[dict[str, object]]:
+def _notices(node: ServiceContext) -> list[dict[str, object]]:
     with node.uow() as uow:
         return [r.body for r in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
 
 
-def _family(node: Node):
+def _family(node: ServiceContext):
     clerk = make_actor(node)
     result = move_in_household(
         node,
@@ -65,7 +65,7 @@ def _family(node: Node):
     return clerk, result
 
 
-def test_move_in_creates_household_versions_and_notices(node: Node) -> None:
+def test_move_in_creates_household_versions_and_notices(node: ServiceContext) -> None:
     clerk, result = _family(node)
     assert len(result.records) == 2
     head = result.records[0].record
@@ -84,7 +84,7 @@ def test_move_in_creates_household_versions_and_notices(node: Node) -> None:
     assert history[0].event_kind == "move_in"
 
 
-def test_notice_goes_to_the_prefecture_in_the_same_transaction(node: Node) -> None:
+def test_notice_goes_to_the_prefecture_in_the_same_transaction(node: ServiceContext) -> None:
     _family(node)
     with node.uow() as uow:
         rows = list(uow.session.scalars(select(OutboxRow)))
@@ -92,7 +92,7 @@ def test_notice_goes_to_the_prefecture_in_the_same_transaction(node: Node) -> No
     assert all(r.kind == "identity_notice" and r.delivered_at is None for r in rows)
 
 
-def test_birth_draws_a_code_from_the_pool(node: Node) -> None:
+def test_birth_draws_a_code_from_the_pool(node: ServiceContext) -> None:
     clerk, family = _family(node)
     with_pool(node, 3)
     household = family.records[0].record.household_number
@@ -117,7 +117,9 @@ def test_birth_draws_a_code_from_the_pool(node: Node) -> None:
     assert _notices(node)[-1]["change"]["reason"] == ChangeReason.BIRTH.value
 
 
-def test_second_birth_for_the_same_person_is_refused_and_writes_nothing(node: Node) -> None:
+def test_second_birth_for_the_same_person_is_refused_and_writes_nothing(
+    node: ServiceContext,
+) -> None:
     clerk, family = _family(node)
     with_pool(node, 3)
     household = family.records[0].record.household_number
@@ -142,7 +144,7 @@ def test_second_birth_for_the_same_person_is_refused_and_writes_nothing(node: No
     assert _counts(node) == before
 
 
-def test_empty_pool_refuses_a_birth(node: Node) -> None:
+def test_empty_pool_refuses_a_birth(node: ServiceContext) -> None:
     clerk, family = _family(node)
     baby = PersonInput(
         family_name="山田",
@@ -166,7 +168,7 @@ def test_empty_pool_refuses_a_birth(node: Node) -> None:
     assert _counts(node) == before
 
 
-def test_future_birth_date_is_refused(node: Node) -> None:
+def test_future_birth_date_is_refused(node: ServiceContext) -> None:
     clerk, family = _family(node)
     with_pool(node, 1)
     baby = PersonInput(
@@ -189,7 +191,7 @@ def test_future_birth_date_is_refused(node: Node) -> None:
     assert error.value.field == "birth_date"
 
 
-def test_late_filing_is_accepted_and_flagged(node: Node) -> None:
+def test_late_filing_is_accepted_and_flagged(node: ServiceContext) -> None:
     clerk = make_actor(node)
     result = move_in_household(node, clerk, person(), moved_on=date(2026, 10, 1))
     assert result.late is True
@@ -197,7 +199,7 @@ def test_late_filing_is_accepted_and_flagged(node: Node) -> None:
         assert uow.session.scalars(select(RegisterEventRow.late)).one() is True
 
 
-def test_move_within_keeps_the_version_before(node: Node) -> None:
+def test_move_within_keeps_the_version_before(node: ServiceContext) -> None:
     clerk, family = _family(node)
     household = family.records[0].record.household_number
     result = register.file_move_within(
@@ -221,7 +223,7 @@ def test_move_within_keeps_the_version_before(node: Node) -> None:
     assert notice["change"]["before"] == {"address": "東京都西東京市泉町一丁目2番3号"}
 
 
-def test_move_out_leaves_a_readable_removed_record(node: Node) -> None:
+def test_move_out_leaves_a_readable_removed_record(node: ServiceContext) -> None:
     clerk, family = _family(node)
     codes = [r.record.resident_code for r in family.records]
     register.file_move_out(
@@ -272,7 +274,7 @@ def test_move_out_leaves_a_readable_removed_record(node: Node) -> None:
     assert len(found) == 2
 
 
-def test_head_cannot_leave_the_household_headless(node: Node) -> None:
+def test_head_cannot_leave_the_household_headless(node: ServiceContext) -> None:
     clerk, family = _family(node)
     before = _counts(node)
     with pytest.raises(ValidationError) as error:
@@ -288,7 +290,7 @@ def test_head_cannot_leave_the_household_headless(node: Node) -> None:
     assert _counts(node) == before
 
 
-def test_death_of_the_head_names_a_new_head(node: Node) -> None:
+def test_death_of_the_head_names_a_new_head(node: ServiceContext) -> None:
     clerk, family = _family(node)
     head, wife = (r.record.resident_code for r in family.records)
     with pytest.raises(ValidationError):
@@ -311,7 +313,7 @@ def test_death_of_the_head_names_a_new_head(node: Node) -> None:
     assert result.records[1].record.relationship is Relationship.HEAD
 
 
-def test_name_change_notice_carries_the_old_name(node: Node) -> None:
+def test_name_change_notice_carries_the_old_name(node: ServiceContext) -> None:
     clerk, family = _family(node)
     wife = family.records[1].record.resident_code
     register.file_name_change(
@@ -332,7 +334,7 @@ def test_name_change_notice_carries_the_old_name(node: Node) -> None:
     assert [f.record.resident_code for f in found] == [wife]
 
 
-def test_code_change_retires_the_old_code_for_ever(node: Node) -> None:
+def test_code_change_retires_the_old_code_for_ever(node: ServiceContext) -> None:
     clerk, family = _family(node)
     with_pool(node, 2)
     old = family.records[0].record.resident_code
@@ -354,7 +356,7 @@ def test_code_change_retires_the_old_code_for_ever(node: Node) -> None:
     assert error.value.code == "JUKI-CODE-011"
 
 
-def test_household_split_gives_the_member_their_own_household(node: Node) -> None:
+def test_household_split_gives_the_member_their_own_household(node: ServiceContext) -> None:
     clerk, family = _family(node)
     wife = family.records[1].record
     result = register.file_household_change(
@@ -375,7 +377,7 @@ def test_household_split_gives_the_member_their_own_household(node: Node) -> Non
     assert before == 2  # a household change touches no identity item: nothing goes upstream
 
 
-def test_household_change_that_leaves_two_heads_is_refused(node: Node) -> None:
+def test_household_change_that_leaves_two_heads_is_refused(node: ServiceContext) -> None:
     clerk, family = _family(node)
     wife = family.records[1].record
     before = _counts(node)
@@ -393,14 +395,14 @@ def test_household_change_that_leaves_two_heads_is_refused(node: Node) -> None:
     assert _counts(node) == before
 
 
-def test_unknown_resident_code_is_not_found(node: Node) -> None:
+def test_unknown_resident_code_is_not_found(node: ServiceContext) -> None:
     clerk = make_actor(node)
     with pytest.raises(NotFound) as error:
         reading.read_resident(node, actor=clerk, resident_code="00000000000")
     assert error.value.code == "JUKI-REG-030"
 
 
-def test_roles_limit_what_operators_may_do(node: Node) -> None:
+def test_roles_limit_what_operators_may_do(node: ServiceContext) -> None:
     clerk, family = _family(node)
     code = family.records[0].record.resident_code
     with pytest.raises(PermissionDenied):
@@ -416,7 +418,7 @@ def test_roles_limit_what_operators_may_do(node: Node) -> None:
         reading.read_resident(node, actor=security, resident_code=code)
 
 
-def test_two_clerks_editing_the_same_record_cannot_both_win(node: Node) -> None:
+def test_two_clerks_editing_the_same_record_cannot_both_win(node: ServiceContext) -> None:
     clerk, family = _family(node)
     other = make_actor(node)
     code = family.records[1].record.resident_code

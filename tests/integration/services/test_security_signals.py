@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code, random_resident_codes
 from jukinet.domain.errors import PermissionDenied
@@ -25,6 +24,7 @@ from jukinet.domain.insider_signals import (
     SignalThresholds,
 )
 from jukinet.domain.operators import Actor, Role
+from jukinet.services.context import ServiceContext
 from jukinet.services.security_signals import (
     CSV_COLUMNS,
     AlertDayOutOfRange,
@@ -65,7 +65,7 @@ def _read(
     )
 
 
-def _write(node: Node, entries: Iterable[AccessEntry]) -> None:
+def _write(node: ServiceContext, entries: Iterable[AccessEntry]) -> None:
     # The log must be appended in time order, as the gateways do.
     ordered = sorted(entries, key=lambda e: e.recorded_at)
     with node.uow() as uow:
@@ -94,7 +94,7 @@ def _of(signals: list[Signal], kind: SignalKind) -> list[Signal]:
 
 
 @pytest.fixture
-def officer(node: Node) -> Actor:
+def officer(node: ServiceContext) -> Actor:
     return make_actor(node, Role.SECURITY_OFFICER, username="sec1")
 
 
@@ -104,7 +104,7 @@ def officer(node: Node) -> Actor:
 
 
 def test_volume_fires_above_three_times_the_norm_and_not_at_the_limit(
-    node: Node, officer: Actor
+    node: ServiceContext, officer: Actor
 ) -> None:
     entries: list[AccessEntry] = []
     for offset in range(1, 29):
@@ -130,7 +130,9 @@ def test_volume_fires_above_three_times_the_norm_and_not_at_the_limit(
     assert signal.evidence["peer_actors"] == 2
 
 
-def test_volume_of_a_new_agency_fires_only_above_the_floor(node: Node, officer: Actor) -> None:
+def test_volume_of_a_new_agency_fires_only_above_the_floor(
+    node: ServiceContext, officer: Actor
+) -> None:
     entries = [
         *_many(_at(TODAY, 9), "pension:nenkin", 51, kind=ActorKind.RECIPIENT),
         *_many(_at(TODAY, 9), "tax:kokuzei", 50, kind=ActorKind.RECIPIENT),
@@ -144,7 +146,7 @@ def test_volume_of_a_new_agency_fires_only_above_the_floor(node: Node, officer: 
     assert volume[0].evidence["actor_kind"] == "recipient"
 
 
-def test_volume_counts_by_japan_day_not_utc_day(node: Node, officer: Actor) -> None:
+def test_volume_counts_by_japan_day_not_utc_day(node: ServiceContext, officer: Actor) -> None:
     yesterday = TODAY - timedelta(days=1)
     # The last microsecond of yesterday in Japan, and the first instant of today (15:00 UTC).
     last_of_yesterday = _at(yesterday, 23, 59, 59, 999_999) - timedelta(seconds=50)
@@ -163,7 +165,7 @@ def test_volume_counts_by_japan_day_not_utc_day(node: Node, officer: Actor) -> N
 
 
 def test_reads_outside_the_history_and_non_reads_are_not_counted(
-    node: Node, officer: Actor
+    node: ServiceContext, officer: Actor
 ) -> None:
     entries = [
         # 29 days back is outside the 28-day history, so "busy" is new today and judged by
@@ -186,7 +188,7 @@ def test_reads_outside_the_history_and_non_reads_are_not_counted(
 
 
 def test_many_readers_fires_at_five_distinct_operators_in_seven_days(
-    node: Node, officer: Actor
+    node: ServiceContext, officer: Actor
 ) -> None:
     five, four, spread = CODES[0], CODES[1], CODES[2]
     first_day = TODAY - timedelta(days=6)
@@ -219,7 +221,9 @@ def test_many_readers_fires_at_five_distinct_operators_in_seven_days(
     assert mask_resident_code(five) in signal.summary_en
 
 
-def test_many_readers_threshold_follows_the_configuration(node: Node, officer: Actor) -> None:
+def test_many_readers_threshold_follows_the_configuration(
+    node: ServiceContext, officer: Actor
+) -> None:
     code = CODES[0]
     _write(node, [_read(_at(TODAY, 10, i), f"clerk{i}", subject=code) for i in range(3)])
 
@@ -235,7 +239,9 @@ def test_many_readers_threshold_follows_the_configuration(node: Node, officer: A
 # --------------------------------------------------------------------------------------------
 
 
-def test_off_hours_on_a_weekday_at_the_edges_of_business_hours(node: Node, officer: Actor) -> None:
+def test_off_hours_on_a_weekday_at_the_edges_of_business_hours(
+    node: ServiceContext, officer: Actor
+) -> None:
     wednesday = TODAY - timedelta(days=1)
     entries = [
         _read(_at(wednesday, 22), "night"),
@@ -262,7 +268,7 @@ def test_off_hours_on_a_weekday_at_the_edges_of_business_hours(node: Node, offic
     assert _of(alerts(node, actor=officer, day=TODAY), SignalKind.OFF_HOURS) == []
 
 
-def test_off_hours_on_a_sunday_and_a_holiday(node: Node, officer: Actor) -> None:
+def test_off_hours_on_a_sunday_and_a_holiday(node: ServiceContext, officer: Actor) -> None:
     sunday = date(2026, 11, 22)
     labour_thanksgiving = date(2026, 11, 23)  # 勤労感謝の日, a Monday
     entries = [
@@ -289,7 +295,7 @@ def test_off_hours_on_a_sunday_and_a_holiday(node: Node, officer: Actor) -> None
 # --------------------------------------------------------------------------------------------
 
 
-def test_a_clerk_is_refused_and_a_supervisor_may_look(node: Node) -> None:
+def test_a_clerk_is_refused_and_a_supervisor_may_look(node: ServiceContext) -> None:
     _write(node, [_read(_at(TODAY, 22), "night")])
     clerk = make_actor(node, Role.CLERK, username="clerk1")
     supervisor = make_actor(node, Role.SUPERVISOR, username="super1")
@@ -301,7 +307,7 @@ def test_a_clerk_is_refused_and_a_supervisor_may_look(node: Node) -> None:
 
 
 def test_day_defaults_to_today_in_japan_and_must_be_within_retention(
-    node: Node, officer: Actor
+    node: ServiceContext, officer: Actor
 ) -> None:
     _write(node, [_read(_at(TODAY, 7), "dawn")])
 
@@ -313,7 +319,7 @@ def test_day_defaults_to_today_in_japan_and_must_be_within_retention(
     assert alerts(node, actor=officer, day=date(2019, 11, 26)) == []
 
 
-def test_the_list_is_sorted_by_severity(node: Node, officer: Actor) -> None:
+def test_the_list_is_sorted_by_severity(node: ServiceContext, officer: Actor) -> None:
     entries = [
         *_many(_at(TODAY, 6), "dawn", 60),  # OFF_HOURS ALERT (≥ 50) and VOLUME NOTICE
         _read(_at(TODAY, 20), "evening"),  # OFF_HOURS NOTICE

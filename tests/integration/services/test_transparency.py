@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import random_resident_codes
+from jukinet.services.context import ServiceContext
 from jukinet.services.transparency import (
     CSV_COLUMNS,
     INVALID_AFFAIR,
@@ -119,7 +119,7 @@ def _job(job_id: str, created_at: datetime, total: int, *, recipient: str = ONKY
     )
 
 
-def _seed(node: Node) -> None:
+def _seed(node: ServiceContext) -> None:
     entries: list[AccessEntry] = []
     # November (JST): 3 agency reads, and 2 batch reads at exactly 00:00 on 1 November JST.
     entries += _times(_entry(_utc(2026, 11, 10, 1), Action.READ), 3)
@@ -218,7 +218,7 @@ def _title(code: str) -> str:
 
 
 @pytest.fixture
-def stats(node: Node) -> TransparencyStats:
+def stats(node: ServiceContext) -> TransparencyStats:
     _seed(node)
     return transparency_stats(node)
 
@@ -364,7 +364,7 @@ def test_csv_is_one_long_table(stats: TransparencyStats) -> None:
     assert formula["recipient_name"] == "'" + FORMULA_NAME
 
 
-def test_months_window_and_validation(node: Node) -> None:
+def test_months_window_and_validation(node: ServiceContext) -> None:
     _seed(node)
     one = transparency_stats(node, months=1)
     assert one.month_labels == ("2026-11",)
@@ -376,7 +376,7 @@ def test_months_window_and_validation(node: Node) -> None:
             transparency_stats(node, months=bad)
 
 
-def test_an_empty_node_reports_zeros(node: Node) -> None:
+def test_an_empty_node_reports_zeros(node: ServiceContext) -> None:
     stats = transparency_stats(node, months=3)
     assert stats.month_labels == ("2026-09", "2026-10", "2026-11")
     assert (stats.provisions, stats.refusals) == ((), ())
@@ -386,7 +386,7 @@ def test_an_empty_node_reports_zeros(node: Node) -> None:
     assert to_csv(stats) == ",".join(CSV_COLUMNS) + "\r\n"
 
 
-def test_many_entries_fold_into_one_row(node: Node) -> None:
+def test_many_entries_fold_into_one_row(node: ServiceContext) -> None:
     at = _utc(2026, 11, 1, 0)
     entries = [_entry(at + timedelta(seconds=i), Action.READ, subject=i) for i in range(500)]
     with node.uow() as uow:

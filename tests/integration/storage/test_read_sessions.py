@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
+from jukinet.services.context import ServiceContext
 from jukinet.services.transparency import cached_transparency_stats
 from jukinet.storage.tables import OperatorRow
 from tests.support.factories import make_actor
 
 
-def test_a_long_report_does_not_block_a_write(node: Node) -> None:
+def test_a_long_report_does_not_block_a_write(node: ServiceContext) -> None:
     make_actor(node, username="before")
     with node.read_session() as report:
         counted = report.scalar(select(func.count()).select_from(OperatorRow))
@@ -25,7 +25,7 @@ def test_a_long_report_does_not_block_a_write(node: Node) -> None:
         assert later.scalar(select(func.count()).select_from(OperatorRow)) == 2
 
 
-def test_published_statistics_are_reused_briefly(node: Node) -> None:
+def test_published_statistics_are_reused_briefly(node: ServiceContext) -> None:
     first = cached_transparency_stats(node, months=3)
     assert cached_transparency_stats(node, months=3) is first
     assert cached_transparency_stats(node, months=3, max_age=0) is not first

@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code, random_resident_codes
 from jukinet.domain.insider_signals import JST
 from jukinet.domain.operators import Role
+from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
 from tests.support.factories import PASSWORD, api_headers, make_actor
 
@@ -51,7 +51,7 @@ def _read(at: datetime, actor: str, subject: str = CODE) -> AccessEntry:
 
 
 @pytest.fixture
-def suspicious(node: Node) -> None:
+def suspicious(node: ServiceContext) -> None:
     """Five operators read one resident today; one of them also read it at 22:00 yesterday."""
     entries = [
         _read(datetime.combine(WEDNESDAY, time(22), JST), "clerk0"),
@@ -63,7 +63,7 @@ def suspicious(node: Node) -> None:
 
 
 def test_security_officer_sees_alerts_with_codes_masked(
-    node: Node, client: TestClient, suspicious: None
+    node: ServiceContext, client: TestClient, suspicious: None
 ) -> None:
     make_actor(node, Role.SECURITY_OFFICER, username="sec1")
     assert _login(client, "sec1") == 303
@@ -94,7 +94,9 @@ def test_security_officer_sees_alerts_with_codes_masked(
     assert "read by 5 distinct actors" in english
 
 
-def test_quiet_day_and_csv_download(node: Node, client: TestClient, suspicious: None) -> None:
+def test_quiet_day_and_csv_download(
+    node: ServiceContext, client: TestClient, suspicious: None
+) -> None:
     make_actor(node, Role.SUPERVISOR, username="super1")
     assert _login(client, "super1") == 303
 
@@ -114,7 +116,7 @@ def test_quiet_day_and_csv_download(node: Node, client: TestClient, suspicious: 
 
 
 def test_clerk_is_refused_page_csv_and_api(
-    node: Node, client: TestClient, suspicious: None
+    node: ServiceContext, client: TestClient, suspicious: None
 ) -> None:
     make_actor(node, Role.CLERK, username="clerk1")
     assert _login(client, "clerk1") == 303
@@ -141,7 +143,7 @@ def test_pages_need_sign_in(client: TestClient) -> None:
 
 
 def test_api_gives_full_codes_to_audit_holders(
-    node: Node, client: TestClient, suspicious: None
+    node: ServiceContext, client: TestClient, suspicious: None
 ) -> None:
     make_actor(node, Role.SECURITY_OFFICER, username="sec1")
     headers = api_headers(client, "sec1")
@@ -165,7 +167,7 @@ def test_api_gives_full_codes_to_audit_holders(
 
 
 @pytest.mark.parametrize("day", ["2026-13-01", "yesterday", "2026-11-27", "2019-01-01"])
-def test_bad_day_is_422(node: Node, client: TestClient, day: str) -> None:
+def test_bad_day_is_422(node: ServiceContext, client: TestClient, day: str) -> None:
     make_actor(node, Role.SECURITY_OFFICER, username="sec1")
     headers = api_headers(client, "sec1")
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import random_resident_codes
+from jukinet.services.context import ServiceContext
 from tests.support.factories import with_pool
 
 
@@ -195,7 +195,7 @@ def test_stale_version_is_a_conflict(client: TestClient, clerk_headers: dict[str
 
 
 def test_birth_and_late_filing(
-    node: Node, client: TestClient, clerk_headers: dict[str, str]
+    node: ServiceContext, client: TestClient, clerk_headers: dict[str, str]
 ) -> None:
     with_pool(node, 2)
     household = client.post(

@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from jukinet.bootstrap import Node
+from jukinet.services.context import ServiceContext
 from jukinet.web.app import create_app
 from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
 
@@ -31,7 +31,7 @@ CHECKS = [
 ]
 
 
-def test_api_never_answers_5xx(node: Node) -> None:
+def test_api_never_answers_5xx(node: ServiceContext) -> None:
     clerk = make_actor(node, username="fuzzclerk")
     with_pool(node, 200)
     move_in_household(node, clerk, person())

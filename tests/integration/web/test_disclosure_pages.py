@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.operators import Role
 from jukinet.services import audit
+from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
 from tests.support.factories import PASSWORD, api_headers, make_actor, move_in_household, person
 
@@ -79,7 +79,7 @@ def _rows(html: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def resident(node: Node, client: TestClient) -> str:
+def resident(node: ServiceContext, client: TestClient) -> str:
     """A clerk (signed in to the pages) moves a resident in and opens the record."""
     clerk = make_actor(node, Role.CLERK, username="clerk1")
     result = move_in_household(node, clerk, person())
@@ -89,7 +89,9 @@ def resident(node: Node, client: TestClient) -> str:
     return code
 
 
-def test_form_needs_sign_in_and_notes_the_identity_check(node: Node, client: TestClient) -> None:
+def test_form_needs_sign_in_and_notes_the_identity_check(
+    node: ServiceContext, client: TestClient
+) -> None:
     assert client.get("/disclosure", follow_redirects=False).status_code == 303
     make_actor(node, Role.CLERK, username="clerk1")
     _login(client, "clerk1")
@@ -103,7 +105,7 @@ def test_form_needs_sign_in_and_notes_the_identity_check(node: Node, client: Tes
 
 
 def test_clerk_discloses_the_write_and_the_reads(
-    node: Node, client: TestClient, resident: str
+    node: ServiceContext, client: TestClient, resident: str
 ) -> None:
     page = _post(client, "/disclosure", resident)
 
@@ -144,7 +146,7 @@ def test_clerk_discloses_the_write_and_the_reads(
     assert len(_rows(english.text)) == len(actions) + 1  # the first disclosure is listed too
 
 
-def _provided(node: Node, code: str, affair_code: str, recipient: str) -> AccessEntry:
+def _provided(node: ServiceContext, code: str, affair_code: str, recipient: str) -> AccessEntry:
     return AccessEntry(
         recorded_at=node.now(),
         node=str(node.node_id),
@@ -162,7 +164,7 @@ def _provided(node: Node, code: str, affair_code: str, recipient: str) -> Access
 
 
 def test_provision_to_a_recipient_names_the_affair_and_items(
-    node: Node, client: TestClient, resident: str
+    node: ServiceContext, client: TestClient, resident: str
 ) -> None:
     with node.uow() as uow:
         append_entries(
@@ -188,7 +190,9 @@ def test_provision_to_a_recipient_names_the_affair_and_items(
     assert '<span class="code">T9-99</span></td>' in unknown
 
 
-def test_resident_code_is_in_no_url(node: Node, client: TestClient, resident: str) -> None:
+def test_resident_code_is_in_no_url(
+    node: ServiceContext, client: TestClient, resident: str
+) -> None:
     pages = [client.get("/disclosure").text, _post(client, "/disclosure", resident).text]
     failed = _post(client, "/disclosure", resident[:-1] + str((int(resident[-1]) + 1) % 10))
     pages.append(failed.text)
@@ -203,7 +207,7 @@ def test_resident_code_is_in_no_url(node: Node, client: TestClient, resident: st
 
 
 def test_download_verifies_and_fails_when_edited(
-    node: Node, client: TestClient, resident: str
+    node: ServiceContext, client: TestClient, resident: str
 ) -> None:
     response = _post(client, "/disclosure.json", resident)
 
@@ -233,7 +237,9 @@ def test_download_verifies_and_fails_when_edited(
     assert not audit.check_disclosure(dropped_item, public_key_pem=key).ok
 
 
-def test_api_returns_the_same_document(node: Node, client: TestClient, resident: str) -> None:
+def test_api_returns_the_same_document(
+    node: ServiceContext, client: TestClient, resident: str
+) -> None:
     headers = api_headers(client, "clerk1")
     downloaded = _post(client, "/disclosure.json", resident).json()
 
@@ -261,7 +267,7 @@ def test_api_returns_the_same_document(node: Node, client: TestClient, resident:
     assert "/api/v1/residents/{resident_code}/disclosure" in schema["paths"]
 
 
-def test_security_officer_is_refused(node: Node, client: TestClient) -> None:
+def test_security_officer_is_refused(node: ServiceContext, client: TestClient) -> None:
     clerk = make_actor(node, Role.CLERK, username="clerk1")
     code = move_in_household(node, clerk, person()).records[0].record.resident_code
     make_actor(node, Role.SECURITY_OFFICER, username="sec1")
@@ -285,7 +291,7 @@ def test_security_officer_is_refused(node: Node, client: TestClient) -> None:
 
 @pytest.mark.parametrize("path", ["/disclosure", "/disclosure.json"])
 def test_bad_code_shows_the_message_on_the_form(
-    node: Node, client: TestClient, resident: str, path: str
+    node: ServiceContext, client: TestClient, resident: str, path: str
 ) -> None:
     wrong_digit = resident[:-1] + str((int(resident[-1]) + 1) % 10)
     bad = _post(client, path, wrong_digit)

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from jukinet.bootstrap import Node
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship, Sex
+from jukinet.services.context import ServiceContext
 from jukinet.services.reading import read_history, read_household, read_resident
 from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
 
@@ -53,7 +53,7 @@ def _error_next_to(html: str, field: str) -> str:
     return re.sub(r"<[^>]+>", "", match[1])
 
 
-def _watanabe(node: Node, actor: Any, **kwargs: Any) -> str:
+def _watanabe(node: ServiceContext, actor: Any, **kwargs: Any) -> str:
     result = move_in_household(
         node,
         actor,
@@ -79,7 +79,7 @@ def _watanabe(node: Node, actor: Any, **kwargs: Any) -> str:
 
 
 @pytest.fixture
-def clerk(node: Node, client: TestClient) -> Any:
+def clerk(node: ServiceContext, client: TestClient) -> Any:
     """A clerk signed in to the pages (the client carries the session)."""
     actor = make_actor(node, Role.CLERK, username="clerk1")
     assert _login(client, "clerk1").status_code == 303
@@ -126,7 +126,9 @@ def test_pages_need_sign_in(client: TestClient) -> None:
     assert '<label for="username">' in login.text
 
 
-def test_wrong_password_shows_the_form_again_with_401(node: Node, client: TestClient) -> None:
+def test_wrong_password_shows_the_form_again_with_401(
+    node: ServiceContext, client: TestClient
+) -> None:
     make_actor(node, Role.CLERK, username="clerk1")
     response = _login(client, "clerk1", "wrong password here")
     assert response.status_code == 401
@@ -136,7 +138,9 @@ def test_wrong_password_shows_the_form_again_with_401(node: Node, client: TestCl
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_form_without_the_session_token_is_refused(node: Node, client: TestClient) -> None:
+def test_form_without_the_session_token_is_refused(
+    node: ServiceContext, client: TestClient
+) -> None:
     make_actor(node, Role.CLERK, username="clerk1")
     response = client.post(
         "/login", data={"username": "clerk1", "password": PASSWORD}, follow_redirects=False
@@ -144,7 +148,9 @@ def test_form_without_the_session_token_is_refused(node: Node, client: TestClien
     assert response.status_code == 403
 
 
-def test_search_by_kana_and_by_variant_kanji(node: Node, client: TestClient, clerk: Any) -> None:
+def test_search_by_kana_and_by_variant_kanji(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
     code = _watanabe(node, clerk)
     by_kana = _post(client, "/search", {"name": "わたなべ　けんいち"})
     assert by_kana.status_code == 200
@@ -166,7 +172,7 @@ def test_search_by_kana_and_by_variant_kanji(node: Node, client: TestClient, cle
 
 
 def test_search_by_wareki_birth_date_and_bad_date(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     _watanabe(node, clerk)
     found = _post(client, "/search", {"birth_date": "昭和50年3月14日"})
@@ -181,7 +187,7 @@ def test_search_by_wareki_birth_date_and_bad_date(
 
 
 def test_record_page_shows_wareki_items_household_and_history(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
     page = client.get(f"/residents/{code}")
@@ -208,7 +214,7 @@ def test_record_page_shows_wareki_items_household_and_history(
 
 
 def test_move_in_with_hiragana_kana_shows_the_error_next_to_the_field(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     with_pool(node)
     response = _post(
@@ -228,7 +234,7 @@ def test_move_in_with_hiragana_kana_shows_the_error_next_to_the_field(
 
 
 def test_move_in_form_with_a_bad_date_and_a_service_error(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     bad_date = _post(
         client, "/events/move-in", _move_in_form(moved_on="令和8年2月30日"), form_page="/"
@@ -242,7 +248,7 @@ def test_move_in_form_with_a_bad_date_and_a_service_error(
 
 
 def test_move_in_through_the_form_then_late_notice(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     with_pool(node)
     response = _post(
@@ -271,7 +277,7 @@ def test_move_in_through_the_form_then_late_notice(
 
 
 def test_move_within_adds_a_version_with_what_changed(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
     household = read_resident(node, actor=clerk, resident_code=code).record.household_number
@@ -299,7 +305,7 @@ def test_move_within_adds_a_version_with_what_changed(
 
 
 def test_move_out_from_the_record_page_and_removed_record(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
     view = read_resident(node, actor=clerk, resident_code=code)
@@ -345,7 +351,7 @@ def test_move_out_from_the_record_page_and_removed_record(
 
 
 def test_name_change_with_a_stale_version_is_a_clear_conflict(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
     form = client.get(f"/events/name-change?code={code}&v=1")
@@ -368,7 +374,9 @@ def test_name_change_with_a_stale_version_is_a_clear_conflict(
     assert 'value="鈴木"' in stale.text
 
 
-def test_death_of_the_head_with_a_new_head(node: Node, client: TestClient, clerk: Any) -> None:
+def test_death_of_the_head_with_a_new_head(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
     code = _watanabe(node, clerk)
     form = client.get(f"/events/death?code={code}&v=1").text
     wife = re.search(r'<option value="(\d{11})">渡邊　花子', form)
@@ -390,7 +398,9 @@ def test_death_of_the_head_with_a_new_head(node: Node, client: TestClient, clerk
     assert 'data-testid="removed-badge"' in page
 
 
-def test_household_change_and_code_change(node: Node, client: TestClient, clerk: Any) -> None:
+def test_household_change_and_code_change(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
     code = _watanabe(node, clerk)
     number = read_resident(node, actor=clerk, resident_code=code).record.household_number
     members = read_household(node, actor=clerk, household_number=number).members
@@ -448,7 +458,9 @@ def test_household_change_and_code_change(node: Node, client: TestClient, clerk:
     assert f">{new_code}<" in page
 
 
-def test_birth_and_joining_a_household(node: Node, client: TestClient, clerk: Any) -> None:
+def test_birth_and_joining_a_household(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
     code = _watanabe(node, clerk)
     number = read_resident(node, actor=clerk, resident_code=code).record.household_number
     with_pool(node)
@@ -497,7 +509,7 @@ def test_birth_and_joining_a_household(node: Node, client: TestClient, clerk: An
 
 
 def test_clerk_cannot_correct_but_a_supervisor_can(
-    node: Node, client: TestClient, clerk: Any
+    node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
     correction = {
@@ -534,7 +546,9 @@ def test_clerk_cannot_correct_but_a_supervisor_can(
     assert "届書の記載誤り" in page
 
 
-def test_english_switch_changes_the_labels(node: Node, client: TestClient, clerk: Any) -> None:
+def test_english_switch_changes_the_labels(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
     code = _watanabe(node, clerk)
     switched = client.get(
         "/lang/en",
@@ -556,7 +570,9 @@ def test_english_switch_changes_the_labels(node: Node, client: TestClient, clerk
     assert "住民検索" in client.get("/").text
 
 
-def test_security_officer_gets_a_refusal_not_a_crash(node: Node, client: TestClient) -> None:
+def test_security_officer_gets_a_refusal_not_a_crash(
+    node: ServiceContext, client: TestClient
+) -> None:
     make_actor(node, Role.SECURITY_OFFICER, username="sec1")
     assert _login(client, "sec1").status_code == 303
     response = _post(client, "/search", {"name": "ワタナベ"})

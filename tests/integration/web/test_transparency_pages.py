@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from jukinet.bootstrap import Node
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.operators import Role
+from jukinet.services.context import ServiceContext
 from jukinet.services.transparency import CSV_COLUMNS, to_csv, to_json, transparency_stats
 from jukinet.storage.access_log import append_entries
 from jukinet.storage.tables import BatchJobRow, RecipientRow
@@ -48,7 +48,7 @@ def _entry(
 
 
 @pytest.fixture
-def seeded(node: Node) -> Node:
+def seeded(node: ServiceContext) -> ServiceContext:
     """Five records provided in November (JST), one refusal, two counter reads, one batch job."""
     november = datetime(2026, 11, 10, 1, tzinfo=UTC)
     recipient = (ActorKind.RECIPIENT, RECIPIENT, Channel.AGENCY_API)
@@ -89,7 +89,9 @@ def _no_personal_data(text: str) -> None:
         assert secret not in text, secret
 
 
-def test_the_page_is_public_with_charts_and_tables(seeded: Node, client: TestClient) -> None:
+def test_the_page_is_public_with_charts_and_tables(
+    seeded: ServiceContext, client: TestClient
+) -> None:
     response = client.get("/transparency", follow_redirects=False)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -113,7 +115,7 @@ def test_the_page_is_public_with_charts_and_tables(seeded: Node, client: TestCli
     _no_personal_data(html)
 
 
-def test_the_page_in_english(seeded: Node, client: TestClient) -> None:
+def test_the_page_in_english(seeded: ServiceContext, client: TestClient) -> None:
     client.cookies.set("lang", "en")
     html = client.get("/transparency?months=3").text
     assert '<html lang="en">' in html
@@ -131,7 +133,7 @@ def test_an_empty_node_renders_zeros(client: TestClient) -> None:
     assert "この期間の件数はありません。" in response.text
 
 
-def test_json_and_api_serve_the_same_figures(seeded: Node, client: TestClient) -> None:
+def test_json_and_api_serve_the_same_figures(seeded: ServiceContext, client: TestClient) -> None:
     expected = to_json(transparency_stats(seeded, months=6))
     response = client.get("/transparency/stats.json?months=6")
     assert response.status_code == 200
@@ -149,7 +151,7 @@ def test_json_and_api_serve_the_same_figures(seeded: Node, client: TestClient) -
     _no_personal_data(response.text + api.text)
 
 
-def test_csv_is_a_download(seeded: Node, client: TestClient) -> None:
+def test_csv_is_a_download(seeded: ServiceContext, client: TestClient) -> None:
     response = client.get("/transparency/stats.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
@@ -194,7 +196,7 @@ def test_only_the_api_is_in_the_openapi_document(client: TestClient) -> None:
     assert "422" in paths[API_PATH]["get"]["responses"]
 
 
-def test_a_signed_in_clerk_keeps_the_header(node: Node, client: TestClient) -> None:
+def test_a_signed_in_clerk_keeps_the_header(node: ServiceContext, client: TestClient) -> None:
     make_actor(node, Role.CLERK, username="clerk1")
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token

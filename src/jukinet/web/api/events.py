@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from jukinet.domain.register import Insurance
 from jukinet.services import register
-from jukinet.services.register import ChangeResult, HouseholdChange, PersonInput
+from jukinet.services.register import ChangeResult, HouseholdChange
 from jukinet.web.api.schemas import (
     BirthRequest,
     ChangeOut,
@@ -21,7 +20,6 @@ from jukinet.web.api.schemas import (
     MoveOutRequest,
     MoveWithinRequest,
     NameChangeRequest,
-    PersonBody,
     ResidentOut,
 )
 from jukinet.web.auth import ApiActor, NodeDep
@@ -41,22 +39,6 @@ def _out(result: ChangeResult) -> ChangeOut:
     )
 
 
-def _person(body: PersonBody) -> PersonInput:
-    return PersonInput(
-        family_name=body.family_name,
-        given_name=body.given_name,
-        family_name_kana=body.family_name_kana,
-        given_name_kana=body.given_name_kana,
-        birth_date=body.birth_date,
-        sex=body.sex,
-        relationship=body.relationship,
-        resident_code=body.resident_code,
-        domicile=body.domicile,
-        domicile_head=body.domicile_head,
-        insurance=Insurance(**body.insurance.model_dump()),
-    )
-
-
 @router.post("/events/birth", status_code=201)
 def birth(body: BirthRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
     """出生届: a newborn joins a household and gets a code from the pool."""
@@ -65,7 +47,7 @@ def birth(body: BirthRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
             node,
             actor=actor,
             household_number=body.household_number,
-            person=_person(body.person),
+            person=body.person.to_input(),
             filed_on=body.filed_on,
         )
     )
@@ -78,13 +60,7 @@ def move_in(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
         register.file_move_in(
             node,
             actor=actor,
-            persons=[_person(p) for p in body.persons],
-            address=body.address,
-            previous_address=body.previous_address,
-            moved_on=body.moved_on,
-            filed_on=body.filed_on,
-            household_number=body.household_number,
-            from_abroad=body.from_abroad,
+            move_in=body.to_move_in(),
         )
     )
 
@@ -186,13 +162,7 @@ def ex_officio_entry(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> Cha
         register.file_move_in(
             node,
             actor=actor,
-            persons=[_person(p) for p in body.persons],
-            address=body.address,
-            previous_address=body.previous_address,
-            moved_on=body.moved_on,
-            filed_on=body.filed_on,
-            household_number=body.household_number,
-            ex_officio=True,
+            move_in=body.to_move_in(ex_officio=True),
         )
     )
 

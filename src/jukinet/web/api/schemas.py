@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jukinet.domain.register import Relationship, Sex
+from jukinet.domain.register import Insurance, Relationship, Sex
 from jukinet.domain.wareki import format_wareki
+from jukinet.services.register import MoveIn, PersonInput
 from jukinet.services.views import HistoryEntry, RecordView
 
 ResidentCode = Annotated[
@@ -68,6 +69,22 @@ class PersonBody(Strict):
     domicile_head: Annotated[str | None, Field(default=None, max_length=100)] = None
     insurance: InsuranceBody = Field(default_factory=InsuranceBody)
 
+    def to_input(self) -> PersonInput:
+        """The service's input model of this person."""
+        return PersonInput(
+            family_name=self.family_name,
+            given_name=self.given_name,
+            family_name_kana=self.family_name_kana,
+            given_name_kana=self.given_name_kana,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            relationship=self.relationship,
+            resident_code=self.resident_code,
+            domicile=self.domicile,
+            domicile_head=self.domicile_head,
+            insurance=Insurance(**self.insurance.model_dump()),
+        )
+
 
 class BirthRequest(Strict):
     """出生届."""
@@ -87,6 +104,22 @@ class MoveInRequest(Strict):
     filed_on: date
     household_number: Annotated[str | None, Field(default=None, max_length=12)] = None
     from_abroad: bool = False
+    #: The old municipality in Japan: it is sent a move-in notice (転入通知) and closes its record.
+    previous_municipality_code: Annotated[str | None, Field(default=None, max_length=6)] = None
+
+    def to_move_in(self, *, ex_officio: bool = False) -> MoveIn:
+        """The service's input model; every field of it is a field of this request."""
+        return MoveIn(
+            persons=tuple(person.to_input() for person in self.persons),
+            address=self.address,
+            previous_address=self.previous_address,
+            moved_on=self.moved_on,
+            filed_on=self.filed_on,
+            household_number=self.household_number,
+            from_abroad=self.from_abroad,
+            ex_officio=ex_officio,
+            previous_municipality_code=self.previous_municipality_code,
+        )
 
 
 class MoveWithinRequest(Strict):

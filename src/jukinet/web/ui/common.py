@@ -16,12 +16,12 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from jukinet.bootstrap import Node
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.errors import DomainError, PermissionDenied
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import Relationship, Sex
 from jukinet.domain.wareki import format_wareki, parse_date
+from jukinet.services.context import ServiceContext
 from jukinet.web.auth import get_node, session_actor
 from jukinet.web.ui.i18n import Translator, request_lang
 
@@ -127,7 +127,7 @@ PREFECTURE_NAMES = {
 }
 
 
-def _municipality_name(node: Node) -> str:
+def _municipality_name(node: ServiceContext) -> str:
     """The name in the header: the municipality, the prefecture, or the national centre."""
     if node.settings.role == "national":
         return "全国センター（指定情報処理機関）"
@@ -318,7 +318,14 @@ class FormState:
             return None
 
     def add(self, error: DomainError, *, field_map: Mapping[str, str] | None = None) -> None:
-        """Place a domain error next to its input, or above the form if it has none here."""
+        """Place a domain error next to its input, or above the form if it has none here.
+
+        An aggregate (:class:`~jukinet.domain.errors.FieldErrors`) places each of its errors.
+        """
+        for one in error.each():
+            self._add_one(one, field_map=field_map)
+
+    def _add_one(self, error: DomainError, *, field_map: Mapping[str, str] | None) -> None:
         if isinstance(error, PermissionDenied):
             self.status = 403
         elif error.status == 409:

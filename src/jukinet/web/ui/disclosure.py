@@ -26,15 +26,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from jukinet.bootstrap import JST, Node
 from jukinet.data.affairs import get_affair
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel, entry_from_dict
 from jukinet.domain.affairs import IdentityItem
+from jukinet.domain.clock import JST
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.wareki import format_wareki
 from jukinet.services import audit
+from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import (
     PAGE_HEADERS,
@@ -355,7 +356,7 @@ def disclosure_form(request: Request, actor: PageActor) -> HTMLResponse:
 
 
 def _disclose(
-    request: Request, node: Node, actor: Actor, form_data: FormData
+    request: Request, node: ServiceContext, actor: Actor, form_data: FormData
 ) -> tuple[FormState, dict[str, Any] | None]:
     """Read the posted code and disclose; errors land in the form state (next to the input)."""
     form = FormState.from_form(request_lang(request), form_data).expect(CODE_FIELD)

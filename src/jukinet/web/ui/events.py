@@ -7,26 +7,23 @@ record page, which confirms what was done and flags a late filing.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from jukinet.bootstrap import Node
 from jukinet.domain.errors import DomainError
 from jukinet.domain.names import validate_kana, validate_name
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import (
     Relationship,
     Sex,
-    validate_birth_date,
-    validate_domicile,
 )
 from jukinet.domain.wareki import format_wareki
 from jukinet.services import reading, register
+from jukinet.services.context import ServiceContext
 from jukinet.services.reading import HouseholdView
-from jukinet.services.register import ChangeResult, HouseholdChange, PersonInput
+from jukinet.services.register import ChangeResult, HouseholdChange, MoveIn, PersonInput
 from jukinet.services.views import RecordView
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import (
@@ -71,7 +68,7 @@ VersionQuery = Annotated[int | None, Query(ge=1)]
 # ---------------------------------------------------------------------------------------------
 
 
-def _new_form(request: Request, node: Node, **values: str) -> FormState:
+def _new_form(request: Request, node: ServiceContext, **values: str) -> FormState:
     """An empty form with the filing date set to today (in 和暦, as clerks type it)."""
     form = FormState(request_lang(request))
     form.values["filed_on"] = format_wareki(node.today())
@@ -107,11 +104,11 @@ def _check_name(form: FormState, names: dict[str, str]) -> None:
             form.errors.setdefault(input_name, error.message(form.lang))
 
 
-def _read(node: Node, actor: Actor, code: str) -> RecordView:
+def _read(node: ServiceContext, actor: Actor, code: str) -> RecordView:
     return reading.read_resident(node, actor=actor, resident_code=code)
 
 
-def _household(node: Node, actor: Actor, number: str | None) -> HouseholdView | None:
+def _household(node: ServiceContext, actor: Actor, number: str | None) -> HouseholdView | None:
     """The household for context on a form, or ``None`` if the number is empty or unknown."""
     if not number or not number.strip():
         return None
@@ -148,6 +145,7 @@ _MOVE_IN_INPUTS = (
     "household_number",
     "address",
     "previous_address",
+    "previous_municipality_code",
     "moved_on",
     "filed_on",
     "from_abroad",
@@ -155,7 +153,7 @@ _MOVE_IN_INPUTS = (
 
 
 def _move_in_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     household = None
     if form.get("household_mode") == "join":
@@ -193,26 +191,17 @@ def _row_used(form: FormState, row: int) -> bool:
     return any(form.get(person_input(row, f)).strip() for f in _ROW_TEXT_FIELDS)
 
 
-def _move_in_person(form: FormState, row: int, today: date) -> PersonInput | None:
+def _move_in_person(form: FormState, row: int) -> PersonInput | None:
+    """The person typed into ``row``, or ``None`` for an empty row or one the form cannot
+    parse (a date or choice); the service validates names, dates and domicile once."""
     names = {f: person_input(row, f) for f in PERSON_FIELDS}
     if not _row_used(form, row):
         return None
-    _check_name(form, {f: names[f] for f in NAME_FIELDS})
+    for part in NAME_FIELDS:
+        form.text(names[part], required=True)
     birth_date = form.date(names["birth_date"])
     sex = form.choice(names["sex"], Sex)
     relationship = form.choice(names["relationship"], Relationship)
-    if birth_date is not None:
-        try:
-            validate_birth_date(birth_date, today=today)
-        except DomainError as error:
-            form.errors.setdefault(names["birth_date"], error.message(form.lang))
-    domicile = form.optional(names["domicile"])
-    domicile_head = form.optional(names["domicile_head"])
-    try:
-        validate_domicile(domicile, domicile_head)
-    except DomainError as error:
-        target = names.get(error.field or "", names["domicile"])
-        form.errors.setdefault(target, error.message(form.lang))
     if birth_date is None or sex is None or relationship is None:
         return None
     return PersonInput(
@@ -224,8 +213,8 @@ def _move_in_person(form: FormState, row: int, today: date) -> PersonInput | Non
         sex=sex,
         relationship=relationship,
         resident_code=form.optional(names["resident_code"]),
-        domicile=domicile,
-        domicile_head=domicile_head,
+        domicile=form.optional(names["domicile"]),
+        domicile_head=form.optional(names["domicile_head"]),
     )
 
 
@@ -246,12 +235,13 @@ def move_in(request: Request, node: NodeDep, actor: PageActor, posted: PostedFor
     persons: list[PersonInput] = []
     rows: list[int] = []
     for row in range(MOVE_IN_ROWS):
-        person = _move_in_person(form, row, node.today())
+        person = _move_in_person(form, row)
         if person is not None:
             persons.append(person)
             rows.append(row)
     if not persons and form.ok:
         form.errors[person_input(0, "family_name")] = Translator(form.lang)("move_in.no_person")
+    previous_municipality_code = form.optional("previous_municipality_code")
     if not form.ok or moved_on is None or filed_on is None:
         return _move_in_page(request, node, actor, form, status=422)
     # The service numbers persons in the order given; map its fields back to the form rows.
@@ -266,13 +256,16 @@ def move_in(request: Request, node: NodeDep, actor: PageActor, posted: PostedFor
         result = register.file_move_in(
             node,
             actor=actor,
-            persons=persons,
-            address=address,
-            previous_address=previous_address,
-            moved_on=moved_on,
-            filed_on=filed_on,
-            household_number=household_number,
-            from_abroad=form.checked("from_abroad"),
+            move_in=MoveIn(
+                persons=tuple(persons),
+                address=address,
+                previous_address=previous_address,
+                moved_on=moved_on,
+                filed_on=filed_on,
+                household_number=household_number,
+                from_abroad=form.checked("from_abroad"),
+                previous_municipality_code=previous_municipality_code,
+            ),
         )
     except DomainError as error:
         form.add(error, field_map=field_map)
@@ -297,7 +290,7 @@ _BIRTH_INPUTS = (
 
 
 def _birth_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     household = _household(node, actor, form.get("household_number"))
     return _page(
@@ -375,7 +368,7 @@ _MOVE_WITHIN_INPUTS = ("household_number", "address", "moved_on", "filed_on")
 
 
 def _move_within_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     members = _active(_household(node, actor, form.get("household_number")))
     return _page(request, actor, "move_within.html", form, status=status, household_members=members)
@@ -434,7 +427,7 @@ _MOVE_OUT_FIELDS = {
 
 
 def _move_out_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     members = _active(_household(node, actor, form.get("household_number")))
     return _page(request, actor, "move_out.html", form, status=status, household_members=members)
@@ -495,7 +488,7 @@ _DEATH_FIELDS = {"event_date": "died_on", "relationship": "new_head_code"}
 
 def _person_page(
     request: Request,
-    node: Node,
+    node: ServiceContext,
     actor: Actor,
     template: str,
     form: FormState,
@@ -511,7 +504,7 @@ def _person_page(
 
 
 def _death_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     try:
         view = _read(node, actor, form.get("resident_code"))
@@ -533,7 +526,9 @@ def _death_page(
     )
 
 
-def _person_form(request: Request, node: Node, code: str, version: int | None) -> FormState:
+def _person_form(
+    request: Request, node: ServiceContext, code: str, version: int | None
+) -> FormState:
     return _new_form(
         request, node, resident_code=code, expected_version=str(version) if version else ""
     )
@@ -645,7 +640,7 @@ _HOUSEHOLD_INPUTS = (
 
 
 def _household_change_page(
-    request: Request, node: Node, actor: Actor, form: FormState, status: int = 200
+    request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> HTMLResponse:
     return _person_page(
         request, node, actor, "household_change.html", form, status=status, modes=HOUSEHOLD_MODES
@@ -663,7 +658,7 @@ def household_change_form(
 
 
 def _household_changes(
-    node: Node, actor: Actor, form: FormState, code: str
+    node: ServiceContext, actor: Actor, form: FormState, code: str
 ) -> list[HouseholdChange] | None:
     mode = form.get("mode")
     if mode not in HOUSEHOLD_MODES:

@@ -219,6 +219,15 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "field.address": ("住所", "Address"),
     "field.new_address": ("新住所", "New address"),
     "field.previous_address": ("前住所", "Previous address"),
+    "field.previous_municipality_code": (
+        "前住所地の市区町村コード",
+        "Previous municipality code",
+    ),
+    "move_in.previous_municipality_hint": (
+        "6桁（例 132292）。前住所地に転入通知を送ります。国外からは空欄。",
+        "6 digits (e.g. 132292). The old municipality is sent a move-in notice. "
+        "Leave empty for arrivals from abroad.",
+    ),
     "field.moved_on": ("異動日（転入・転居した日）", "Date of the move"),
     "field.filed_on": ("届出日", "Filing date"),
     "field.destination": ("転出先", "Destination"),

@@ -22,8 +22,8 @@ from typing import Annotated, Final, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from jukinet.bootstrap import JST
 from jukinet.domain.access_log import Channel
+from jukinet.domain.clock import JST
 from jukinet.domain.operators import Actor
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from jukinet.bootstrap import Node
 from jukinet.services import audit, batch
+from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class _Loop(threading.Thread):
         self.wake.set()
 
 
-def batch_worker(node: Node, cache: RegistryCache, *, interval: float = 1.0) -> _Loop:
+def batch_worker(node: ServiceContext, cache: RegistryCache, *, interval: float = 1.0) -> _Loop:
     """Answers queued batch jobs one chunk per transaction, oldest job first."""
 
     def step() -> bool:
@@ -55,7 +55,7 @@ def batch_worker(node: Node, cache: RegistryCache, *, interval: float = 1.0) -> 
     return _Loop("batch-worker", step, interval)
 
 
-def tree_head_publisher(node: Node, *, interval: float = 60.0) -> _Loop:
+def tree_head_publisher(node: ServiceContext, *, interval: float = 60.0) -> _Loop:
     """Signs a tree head whenever the log has grown, at most every ``interval`` seconds."""
 
     def step() -> bool:
@@ -65,7 +65,7 @@ def tree_head_publisher(node: Node, *, interval: float = 60.0) -> _Loop:
     return _Loop("tree-heads", step, interval)
 
 
-def retention_keeper(node: Node, *, interval: float = 6 * 3600.0) -> _Loop:
+def retention_keeper(node: ServiceContext, *, interval: float = 6 * 3600.0) -> _Loop:
     """Deletes access-log content past the 7-year retention, with a signed receipt."""
 
     def step() -> bool:

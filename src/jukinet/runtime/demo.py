@@ -18,15 +18,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from jukinet.bootstrap import Node
 from jukinet.domain.operators import Actor, Role
-from jukinet.nodes.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
-from jukinet.nodes.demo_provision import register_recipients
+from jukinet.runtime.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
+from jukinet.runtime.demo_provision import register_recipients
 from jukinet.seed import generate_households
 from jukinet.services import reading, register
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.population import allot_codes_in_bulk, load_population
-from jukinet.services.register import PersonInput
+from jukinet.services.register import MoveIn, PersonInput
 from jukinet.storage.tables import IdentityRecordRow, OutboxRow
 
 DEMO_OPERATORS = (
@@ -54,7 +54,7 @@ def _municipality_code(name: str) -> str:
     return name.split(":", 1)[1]
 
 
-def _operators(node: Node, passwords: dict[str, str]) -> None:
+def _operators(node: ServiceContext, passwords: dict[str, str]) -> None:
     for username, role, display in DEMO_OPERATORS:
         add_operator(
             node,
@@ -134,7 +134,7 @@ def sample_codes(demo: DemoNetwork, *, count: int = 200) -> list[str]:
     return demo.moves + [code for code in held if code not in demo.moves]
 
 
-def _clerk(node: Node, password: str) -> Actor:
+def _clerk(node: ServiceContext, password: str) -> Actor:
     return authenticate(node, username="madoguchi", password=password)
 
 
@@ -169,12 +169,14 @@ def make_moves(demo: DemoNetwork, *, count: int = 3, say: Say = print) -> list[s
             register.file_move_in(
                 new,
                 actor=clerk,
-                persons=[person],
-                address=f"神奈川県横浜市中区山下町{index + 1}番地",
-                previous_address=record.address,
-                previous_municipality_code="132292",
-                moved_on=today,
-                filed_on=today,
+                move_in=MoveIn(
+                    persons=(person,),
+                    address=f"神奈川県横浜市中区山下町{index + 1}番地",
+                    previous_address=record.address,
+                    previous_municipality_code="132292",
+                    moved_on=today,
+                    filed_on=today,
+                ),
             )
             moved.append(record.resident_code)
             say(f"転入: {record.name.full} → 横浜市 (住民票コード {record.resident_code})")

@@ -13,28 +13,27 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jukinet.bootstrap import Node
 from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
 from jukinet.domain.errors import Conflict, DomainError
-from jukinet.domain.identity import ChangeReason, IdentityInfo, snapshot_body
+from jukinet.domain.identity import ChangeReason, snapshot_body
+from jukinet.domain.messages import MessageKind
+from jukinet.domain.network import municipality
 from jukinet.domain.operators import Actor, Permission, Role
-from jukinet.domain.register import RecordStatus
-from jukinet.network.envelope import Envelope
-from jukinet.network.inbox import ROUTED_HANDLERS
-from jukinet.nodes.identity_store import APPLIED, QUARANTINED, Outcome
-from jukinet.services.register import ChangeResult, _Change
-from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow
+from jukinet.network.handlers import APPLIED, QUARANTINED, Delivery, Handler, Outcome
+from jukinet.services.context import ServiceContext
+from jukinet.services.register.change import Change, ChangeResult
+from jukinet.storage import bulk, identity_records
+from jukinet.storage.tables import OperatorRow, OutboxRow, table_of
 from jukinet.storage.unit_of_work import UnitOfWork
 
 SYSTEM_OPERATOR = "system.network"
-MOVE_IN_NOTICE = "move_in_notice"
 
 
-def system_actor(session: Session, node: Node) -> Actor:
+def system_actor(session: Session, node: ServiceContext) -> Actor:
     """The account under which the network's own acts are recorded (it cannot sign in)."""
     row = session.scalars(
         select(OperatorRow).where(OperatorRow.username == SYSTEM_OPERATOR)
@@ -58,8 +57,17 @@ def system_actor(session: Session, node: Node) -> Actor:
     )
 
 
+def move_in_notice_handler(node: ServiceContext) -> Handler:
+    """The handler of routed move-in notices at this municipality (for the handler table)."""
+
+    def handle(delivery: Delivery) -> Outcome:
+        return handle_move_in_notice(node, delivery.session, delivery.body)
+
+    return handle
+
+
 def handle_move_in_notice(
-    node: Node, session: Session, kind: str, payload: dict[str, Any], envelope: Envelope
+    node: ServiceContext, session: Session, payload: dict[str, Any]
 ) -> Outcome:
     """転入通知: the person now lives elsewhere; remove (or confirm the removal of) our record."""
     try:
@@ -74,8 +82,8 @@ def handle_move_in_notice(
     if row is None or row.birth_date != birth_date:
         # Never guess: a notice that does not match a record of ours is kept for a person to see.
         return Outcome(QUARANTINED, "no matching resident for this move-in notice")
-    change = _Change(node, uow, system_actor(session, node))
-    change.requested_by = f"municipality:{new_municipality.code}"
+    change = Change(node, uow, system_actor(session, node))
+    change.requested_by = str(municipality(new_municipality.code))
     record = uow.residents.to_record(row)
     filing = rules.Filing(event_date=moved_on, filed_on=change.today, late=False)
     if not record.is_active:
@@ -97,13 +105,10 @@ def handle_move_in_notice(
     return Outcome(APPLIED)
 
 
-ROUTED_HANDLERS[MOVE_IN_NOTICE] = handle_move_in_notice
-
-
 INITIAL_LOAD_CHUNK = 2_000
 
 
-def initial_load(node: Node, *, chunk: int = INITIAL_LOAD_CHUNK) -> int:
+def initial_load(node: ServiceContext, *, chunk: int = INITIAL_LOAD_CHUNK) -> int:
     """Queue a snapshot of every record for upstream (on connecting); returns how many.
 
     Works in chunks, each its own short transaction, so delivery starts while the rest is being
@@ -117,63 +122,31 @@ def initial_load(node: Node, *, chunk: int = INITIAL_LOAD_CHUNK) -> int:
             ja="ネットワークに接続されていません。",
             en="This municipality is not connected to the network.",
         )
-    columns = (
-        ResidentRow.id,
-        ResidentRow.resident_code,
-        ResidentRow.family_name,
-        ResidentRow.given_name,
-        ResidentRow.family_name_kana,
-        ResidentRow.given_name_kana,
-        ResidentRow.birth_date,
-        ResidentRow.sex,
-        ResidentRow.address,
-        ResidentRow.status,
-    )
     count = 0
     last_id = 0
     while True:
         with node.session_factory() as session, session.begin():
-            rows = session.execute(
-                select(*columns)
-                .where(ResidentRow.upstream_opt_out.is_(False), ResidentRow.id > last_id)
-                .order_by(ResidentRow.id)
-                .limit(chunk)
-            ).all()
-            if not rows:
+            chunk_rows = identity_records.reported_chunk(session, after_id=last_id, limit=chunk)
+            if not chunk_rows:
                 return count
             now = node.now()
-            messages = []
-            for row in rows:
-                info = IdentityInfo(
-                    resident_code=row.resident_code,
-                    family_name=row.family_name,
-                    given_name=row.given_name,
-                    family_name_kana=row.family_name_kana,
-                    given_name_kana=row.given_name_kana,
-                    birth_date=row.birth_date,
-                    sex=row.sex,
-                    address=row.address,
-                )
-                messages.append(
-                    {
-                        "kind": "identity_snapshot",
-                        "recipient": node.upstream,
-                        "subject": row.resident_code,
-                        "created_at": now,
-                        "body": snapshot_body(
-                            node.municipality_code,
-                            info,
-                            deleted=row.status != RecordStatus.ACTIVE.value,
-                        ),
-                    }
-                )
-            session.connection().execute(insert(OutboxRow), messages)
-            count += len(rows)
-            last_id = rows[-1].id
+            messages = [
+                {
+                    "kind": MessageKind.IDENTITY_SNAPSHOT.value,
+                    "recipient": node.upstream,
+                    "subject": info.resident_code,
+                    "created_at": now,
+                    "body": snapshot_body(node.municipality_code, info, deleted=removed),
+                }
+                for _row_id, info, removed in chunk_rows
+            ]
+            bulk.insert_rows(session, table_of(OutboxRow), messages)
+            count += len(chunk_rows)
+            last_id = chunk_rows[-1][0]
 
 
 def set_upstream_opt_out(
-    node: Node, *, actor: Actor, resident_code: str, opt_out: bool
+    node: ServiceContext, *, actor: Actor, resident_code: str, opt_out: bool
 ) -> ChangeResult:
     """Record a resident's choice about upstream notification; upstream follows it."""
     actor.require(Permission.FILE_EVENTS)
@@ -185,7 +158,7 @@ def set_upstream_opt_out(
             field="opt_out",
         )
     with node.uow() as uow:
-        change = _Change(node, uow, actor)
+        change = Change(node, uow, actor)
         row, before = change.load(resident_code)
         if before.upstream_opt_out == opt_out:
             raise Conflict(
@@ -198,7 +171,7 @@ def set_upstream_opt_out(
         if node.connected:
             if opt_out:
                 uow.outbox.add(
-                    kind="identity_withdrawal",
+                    kind=MessageKind.IDENTITY_WITHDRAWAL.value,
                     recipient=node.upstream,
                     subject=before.resident_code,
                     body={
@@ -209,7 +182,7 @@ def set_upstream_opt_out(
                 )
             else:
                 uow.outbox.add(
-                    kind="identity_snapshot",
+                    kind=MessageKind.IDENTITY_SNAPSHOT.value,
                     recipient=node.upstream,
                     subject=after.resident_code,
                     body=snapshot_body(

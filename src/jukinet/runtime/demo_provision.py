@@ -16,7 +16,7 @@ import httpx
 
 from jukinet.data.affairs import SEED_RECIPIENTS
 from jukinet.network.pki import FileCaSigner
-from jukinet.nodes.cluster import Cluster
+from jukinet.runtime.cluster import Cluster
 from jukinet.services import recipients
 
 Say = Callable[[str], None]

@@ -1,6 +1,6 @@
 """A network of node processes on one machine: the demo, and the tests that kill nodes.
 
-Each node is a separate ``python -m jukinet.nodes.runner <folder>`` process with its own
+Each node is a separate ``python -m jukinet.runtime.runner <folder>`` process with its own
 database, its own credentials from a shared network PKI, a mutual-TLS network port and a plain
 operator port on loopback.
 """
@@ -23,10 +23,11 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.domain.network import NodeId, are_neighbours
 from jukinet.network.pki import FileCaSigner, NetworkPki
-from jukinet.nodes.runner import NodeConfig
+from jukinet.runtime.bootstrap import build_node
+from jukinet.runtime.runner import NodeConfig
+from jukinet.services.context import ServiceContext
 from jukinet.storage.migrate import upgrade
 
 DEMO_NODES = (
@@ -175,7 +176,7 @@ class Cluster:
         cluster.names = tuple(found)
         return cluster
 
-    def handle(self, name: str) -> Node:
+    def handle(self, name: str) -> ServiceContext:
         """An in-process handle on a node's database (for checks and seeding)."""
         return build_node(self.nodes[name].config.settings())
 
@@ -188,7 +189,7 @@ class Cluster:
             log_path = (log_dir or node.folder) / "node.log"
             with log_path.open("ab") as log:
                 node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    [sys.executable, "-m", "jukinet.nodes.runner", str(node.folder)],
+                    [sys.executable, "-m", "jukinet.runtime.runner", str(node.folder)],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,

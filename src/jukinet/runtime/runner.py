@@ -19,12 +19,13 @@ from typing import Any
 import uvicorn
 from sqlalchemy import event
 
-from jukinet.bootstrap import Node, build_node
 from jukinet.config import Settings, load_settings
 from jukinet.domain.network import NodeId, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
-from jukinet.nodes.background import batch_worker, retention_keeper, tree_head_publisher
+from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
+from jukinet.runtime.bootstrap import build_node, handler_table
+from jukinet.services.context import ServiceContext
 from jukinet.web.network_app import create_network_app
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class NodeConfig:
         return load_settings(**(values | overrides))
 
 
-def delivery_peers(node: Node) -> list[str]:
+def delivery_peers(node: ServiceContext) -> list[str]:
     """The neighbours this node sends to: its parent, and any child it routes messages down to."""
     if not node.connected or node.network is None:
         return []
@@ -98,7 +99,7 @@ def delivery_peers(node: Node) -> list[str]:
     return sorted(p for p in peers if p in node.network.peers)
 
 
-async def serve_node(node: Node, config: NodeConfig) -> None:
+async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     """Serve both listeners and deliver until SIGINT/SIGTERM."""
     from jukinet.web.app import create_app
 
@@ -106,7 +107,7 @@ async def serve_node(node: Node, config: NodeConfig) -> None:
     if net is None:
         msg = "a network node needs its PKI folder"
         raise RuntimeError(msg)
-    network_app = create_network_app(node, net)
+    network_app = create_network_app(node, net, handler_table(node))
     network_server = make_server(
         network_app,
         host=config.host,
@@ -177,10 +178,10 @@ def run_node(folder: Path) -> None:
 
 
 def main() -> None:
-    """``python -m jukinet.nodes.runner FOLDER``: serve the node configured in FOLDER."""
+    """``python -m jukinet.runtime.runner FOLDER``: serve the node configured in FOLDER."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if len(sys.argv) != 2:
-        sys.stderr.write("usage: python -m jukinet.nodes.runner NODE_FOLDER\n")
+        sys.stderr.write("usage: python -m jukinet.runtime.runner NODE_FOLDER\n")
         raise SystemExit(2)
     run_node(Path(sys.argv[1]))
 

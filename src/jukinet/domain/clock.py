@@ -1,0 +1,14 @@
+"""Japan's time zone and the register's notion of "today" (pure; the clock itself is injected)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Final
+
+#: Japan has no daylight saving; a fixed offset avoids depending on the tz database.
+JST: Final = timezone(timedelta(hours=9), "JST")
+
+
+def japan_date(moment: datetime) -> date:
+    """The calendar date in Japan at ``moment`` (what the register's dates mean)."""
+    return moment.astimezone(JST).date()

@@ -1,0 +1,31 @@
+"""The kinds of message that travel between nodes (one home for every kind's wire name).
+
+Identity messages go up the tiers and are kept there; a routed message travels between two
+municipalities through the tiers, which relay it without keeping it; the routed payload names
+its own kind (e.g. a move-in notice).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    """An envelope's ``kind`` (and a routed payload's inner kind); the value is the wire name."""
+
+    #: A change to one resident's identity-confirmation information (本人確認情報).
+    IDENTITY_NOTICE = "identity_notice"
+    #: A resident's current state (initial load, reconciliation repair, opt back in).
+    IDENTITY_SNAPSHOT = "identity_snapshot"
+    #: Hold nothing about this resident any more (opt-out, reconciliation repair).
+    IDENTITY_WITHDRAWAL = "identity_withdrawal"
+    #: A message for another municipality, relayed hop by hop; its payload has an inner kind.
+    ROUTED = "routed"
+    #: 転入通知: the new municipality tells the old one that the person moved in (routed).
+    MOVE_IN_NOTICE = "move_in_notice"
+
+
+#: Kinds that carry identity information upstream and are stored by prefecture and centre.
+IDENTITY_KINDS: frozenset[MessageKind] = frozenset(
+    {MessageKind.IDENTITY_NOTICE, MessageKind.IDENTITY_SNAPSHOT, MessageKind.IDENTITY_WITHDRAWAL}
+)

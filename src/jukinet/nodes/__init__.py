@@ -1,1 +1,0 @@
-"""What each role holds, serves and relays."""

@@ -1,0 +1,1 @@
+"""The node runtime: the composition root, node processes, background workers, the demo."""
