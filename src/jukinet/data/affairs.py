@@ -1,9 +1,9 @@
 """The statutory affairs shipped with the package, and a few example recipients.
 
 An adapter: it reads ``statutory_affairs_2012.csv`` (appended tables 1–5 of the Basic Resident
-Registers Act as amended to 2012, 222 rows) through :mod:`importlib.resources` and hands out the
-pure objects of :mod:`jukinet.domain.affairs`. The statutory text is kept exactly as shipped,
-defects included (see :data:`KNOWN_TEXT_DEFECTS` and docs/affairs.md).
+Registers Act as amended to 2012, 228 rows) through :mod:`importlib.resources` and hands out the
+pure objects of :mod:`jukinet.domain.affairs`. The statutory wording is served exactly as shipped;
+rows the 2012 text marks 削除 (deleted) are absent on purpose (docs/affairs.md).
 """
 
 from __future__ import annotations
@@ -32,41 +32,18 @@ from jukinet.domain.affairs import (
 
 __all__ = [
     "AFFAIR_ITEM_OVERRIDES",
-    "KNOWN_TEXT_DEFECTS",
     "SEED_RECIPIENTS",
     "SeedRecipient",
     "affairs_in_table",
     "find_affairs",
     "get_affair",
     "item_policy",
-    "missing_rows",
     "seed_registry",
     "statutory_affairs",
 ]
 
 _CSV_NAME: Final = "statutory_affairs_2012.csv"
 _CSV_COLUMNS: Final = ("table", "row", "recipient", "affair")
-
-#: Rows whose shipped text is visibly damaged (by the extraction that made the CSV, not by the
-#: Act). The text is served unaltered; these notes say what is wrong with it.
-KNOWN_TEXT_DEFECTS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "T1-109": (
-            "Spliced: after 「同条第二項の交付、」 the text jumps to 「士法第二十六条の三第一項に"
-            "規定する指定事務所登録機関 建築士法による…事務所登録等事務…」 — the tail of a later "
-            "row's recipient and affair (rows 110–112 are absent from the file)."
-        ),
-        "T1-122": (
-            "Trailing fragment: the affair ends with 「 別表第」, the start of the next table's "
-            "heading."
-        ),
-        "T3-1": (
-            "Spliced: 「…総務省令でる給付の支給に関する事務であつて総務省令で定めるもの」 — the "
-            "row's own ending is cut and joined to the end of a pension row (cf. T5-4, 恩給法); "
-            "rows 2–4 of table 3 are absent from the file."
-        ),
-    }
-)
 
 #: Per-affair item lists, overriding :data:`~jukinet.domain.affairs.DEFAULT_AFFAIR_ITEMS`.
 #: Empty on purpose: the real lists are in a ministerial ordinance (総務省令) that is not in our
@@ -126,20 +103,6 @@ def find_affairs(text: str) -> tuple[StatutoryAffair, ...]:
         for affair in statutory_affairs().values()
         if text in affair.affair or (affair.law_name is not None and text in affair.law_name)
     )
-
-
-def missing_rows(table: int) -> tuple[int, ...]:
-    """Whole row numbers (十六, not 一の二) up to ``table``'s highest that the file lacks.
-
-    Table 1 lacks 1, 4, 6, 7, 10, 14, 15, 110–112 and table 3 lacks 2–4. The file alone cannot
-    say whether a row was deleted (削除) by an amendment or lost when the CSV was made; the
-    splices noted in :data:`KNOWN_TEXT_DEFECTS` show that at least T3 2–4 and T1 110–112 were lost.
-    """
-    rows = {affair.row for affair in affairs_in_table(table)}
-    if not rows:
-        return ()
-    highest = max(int(row.split("-")[0]) for row in rows)
-    return tuple(number for number in range(1, highest + 1) if str(number) not in rows)
 
 
 def item_policy() -> ItemPolicy:
