@@ -28,6 +28,7 @@ from jukinet.domain.affairs.errors import (
     InvalidStatutoryAffair,
     UnknownAffair,
 )
+from jukinet.domain.prefectures import PREFECTURES
 
 __all__ = [
     "AFFAIR_TABLES",
@@ -50,21 +51,6 @@ AFFAIR_TABLES: Final = (1, 2, 3, 4, 5)
 
 _ROW_RE: Final = re.compile(r"[1-9][0-9]*(?:-[1-9][0-9]*)*")
 _CODE_RE: Final = re.compile(r"T([1-5])-([0-9]+(?:-[0-9]+)*)")
-
-# 都道府県コード (JIS X 0401) and names, used to read table 3/5 rows that name one prefecture's
-# governor (福島県知事, 沖縄県知事) and to validate recipients' prefecture codes.
-_PREFECTURE_NAMES: Final = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県",
-    "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
-    "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
-    "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
-    "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
-    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
-)  # fmt: skip
-PREFECTURES: Final[Mapping[str, str]] = MappingProxyType(
-    {f"{number:02d}": name for number, name in enumerate(_PREFECTURE_NAMES, start=1)}
-)
-
 
 # --------------------------------------------------------------------------------------------
 # Codes, law names, kinds

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
@@ -37,6 +37,7 @@ from jukinet.domain.affairs.errors import (
     UnknownRecipient,
 )
 from jukinet.domain.affairs.recipients import Recipient
+from jukinet.domain.clock import JST
 
 __all__ = [
     "AffairRegistry",
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 #: Japan has no daylight saving time: a fixed +09:00 offset gives the Japanese calendar date.
-_JST: Final = timezone(timedelta(hours=9), "JST")
 
 # Upper bounds for the free text of an entry: who decided, and why.
 _ACTOR_MAX: Final = 100
@@ -348,7 +348,7 @@ class AffairRegistry:
                     ja="取消しに終了日はありません。",
                     en="a revocation has no end date.",
                 )
-            if entry.valid_from < recorded_at.astimezone(_JST).date():
+            if entry.valid_from < recorded_at.astimezone(JST).date():
                 raise RetroactiveRevocation()
             spans = self._spans.get((recipient.id, affair.code), [])
             if not spans or spans[-1][1] <= entry.valid_from.toordinal():

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.errors import DomainError, PermissionDenied
 from jukinet.domain.operators import Actor, Permission
+from jukinet.domain.prefectures import prefecture_name
 from jukinet.domain.register import Relationship, Sex
 from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services.context import ServiceContext
@@ -76,64 +77,13 @@ def csrf_ok(request: Request, form: FormData) -> bool:
     )
 
 
-PREFECTURE_NAMES = {
-    "01": "北海道",
-    "02": "青森県",
-    "03": "岩手県",
-    "04": "宮城県",
-    "05": "秋田県",
-    "06": "山形県",
-    "07": "福島県",
-    "08": "茨城県",
-    "09": "栃木県",
-    "10": "群馬県",
-    "11": "埼玉県",
-    "12": "千葉県",
-    "13": "東京都",
-    "14": "神奈川県",
-    "15": "新潟県",
-    "16": "富山県",
-    "17": "石川県",
-    "18": "福井県",
-    "19": "山梨県",
-    "20": "長野県",
-    "21": "岐阜県",
-    "22": "静岡県",
-    "23": "愛知県",
-    "24": "三重県",
-    "25": "滋賀県",
-    "26": "京都府",
-    "27": "大阪府",
-    "28": "兵庫県",
-    "29": "奈良県",
-    "30": "和歌山県",
-    "31": "鳥取県",
-    "32": "島根県",
-    "33": "岡山県",
-    "34": "広島県",
-    "35": "山口県",
-    "36": "徳島県",
-    "37": "香川県",
-    "38": "愛媛県",
-    "39": "高知県",
-    "40": "福岡県",
-    "41": "佐賀県",
-    "42": "長崎県",
-    "43": "熊本県",
-    "44": "大分県",
-    "45": "宮崎県",
-    "46": "鹿児島県",
-    "47": "沖縄県",
-}
-
-
 def _municipality_name(node: ServiceContext) -> str:
     """The name in the header: the municipality, the prefecture, or the national centre."""
     if node.settings.role == "national":
         return "全国センター（指定情報処理機関）"
     if node.settings.role == "prefecture":
         code = node.settings.node_code or ""
-        return f"{PREFECTURE_NAMES.get(code, code)} 都道府県サーバ"
+        return f"{prefecture_name(code) or code} 都道府県サーバ"
     try:
         return get_municipality(node.municipality_code).full_name
     except DomainError:
