@@ -32,6 +32,7 @@ from jukinet.domain.identity import ChangeReason
 from jukinet.domain.network import NodeRole
 from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log
+from jukinet.storage.identity_records import HELD_RECORD
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import IdentityRecordRow
 from jukinet.storage.unit_of_work import UnitOfWork
@@ -262,21 +263,6 @@ def _grant(node: ServiceContext, registry: AffairRegistry, ctx: QueryContext) ->
 # What is provided
 # --------------------------------------------------------------------------------------------
 
-_RECORD_COLUMNS: Final = (
-    IdentityRecordRow.resident_code,
-    IdentityRecordRow.municipality_code,
-    IdentityRecordRow.family_name,
-    IdentityRecordRow.given_name,
-    IdentityRecordRow.family_name_kana,
-    IdentityRecordRow.given_name_kana,
-    IdentityRecordRow.birth_date,
-    IdentityRecordRow.sex,
-    IdentityRecordRow.address,
-    IdentityRecordRow.deleted,
-    IdentityRecordRow.last_reason,
-    IdentityRecordRow.last_changed_on,
-)
-
 
 @cache
 def _reason_labels(reason: str) -> tuple[str, str]:
@@ -407,14 +393,14 @@ def _checked_codes(codes: Sequence[str]) -> list[tuple[str, str | None, DomainEr
 
 
 class ProvidedRow(NamedTuple):
-    """One identity record as the gateway reads it (the columns of ``_RECORD_COLUMNS``).
+    """One identity record as the gateway reads it (the columns of
+    :data:`~jukinet.storage.identity_records.HELD_RECORD`, in their order).
 
     A plain named tuple: a batch touches a dozen fields of millions of rows, and its attribute
     access costs a tenth of a database row's.
     """
 
     resident_code: str
-    municipality_code: str
     family_name: str
     given_name: str
     family_name_kana: str
@@ -422,6 +408,7 @@ class ProvidedRow(NamedTuple):
     birth_date: date
     sex: str
     address: str
+    municipality_code: str
     deleted: bool
     last_reason: str
     last_changed_on: date
@@ -448,7 +435,7 @@ def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[
     else:
         code = IdentityRecordRow.resident_code
         condition = column_in(code, wanted, connection.dialect.name)
-        rows = connection.execute(scope.apply(select(*_RECORD_COLUMNS).where(condition)))
+        rows = connection.execute(scope.apply(select(*HELD_RECORD).where(condition)))
     # Core, not ORM, execution: plain rows, without the ORM's per-row loading machinery.
     return {row[0]: ProvidedRow._make(row) for row in rows}
 
@@ -457,7 +444,7 @@ def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[
 def _records_by_codes(scope: Scope) -> Select[*tuple[Any, ...]]:
     # Built once per scope: an online lookup runs it on every request.
     codes: BindParameter[list[str]] = bindparam("codes", expanding=True)
-    statement: Select[*tuple[Any, ...]] = select(*_RECORD_COLUMNS)
+    statement: Select[*tuple[Any, ...]] = select(*HELD_RECORD)
     return scope.apply(statement.where(IdentityRecordRow.resident_code.in_(codes)))
 
 
@@ -504,7 +491,7 @@ def fetch_candidates(session: Session, query: FourItemsQuery, scope: Scope) -> l
         IdentityRecordRow.name_key if lookup.kind is IndexKind.NAME else IdentityRecordRow.kana_key
     )
     statement = scope.apply(
-        select(*_RECORD_COLUMNS)
+        select(*HELD_RECORD)
         .where(column == lookup.key, IdentityRecordRow.birth_date == lookup.birth_date)
         .order_by(IdentityRecordRow.resident_code)
         .limit(_CANDIDATE_FETCH)
@@ -531,7 +518,7 @@ def fetch_candidates_many(
         column = records.kana_key if kind is IndexKind.KANA else records.name_key
         key_column = column.label("lookup_key")
         statement = scope.apply(
-            select(*_RECORD_COLUMNS, key_column)
+            select(*HELD_RECORD, key_column)
             .where(pair_in(column, records.birth_date, sorted(pairs), connection.dialect.name))
             .order_by(records.resident_code)
         )
