@@ -46,6 +46,7 @@ from jukinet.domain.audit_math import (
     merkle_root_from_subtrees,
     tree_head_bytes,
 )
+from jukinet.storage import bulk
 from jukinet.storage.tables import (
     AccessLogRow,
     AccessLogStateRow,
@@ -125,54 +126,30 @@ _ITEMS: Final = _STORED_VALUES.index("items")
 _APPEND_COLUMNS: Final = ("position", *_CONTENT_COLUMNS, "leaf_hash")
 
 
-# Built from the constant column list above, never from input.
-_COPY_SQL: Final = f"COPY access_log ({', '.join(_APPEND_COLUMNS)}) FROM STDIN"
-_INSERT_SQL_PG: Final = (
-    f"INSERT INTO access_log ({', '.join(_APPEND_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('%s' for _ in _APPEND_COLUMNS)})"
-)
-#: Appends of at least this many rows go by COPY on PostgreSQL.
-_COPY_FROM: Final = 50
-_INSERT_SQL: Final = (
-    f"INSERT INTO access_log ({', '.join(_APPEND_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('?' for _ in _APPEND_COLUMNS)})"
-)
-
-
 def _detail_json(detail: Any) -> str | None:
     return orjson.dumps(detail).decode() if detail else None
 
 
 def _write_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Insert log rows through the driver in the session's transaction.
+    """Insert log rows through the one bulk writer, in the session's transaction.
 
-    A batch chunk appends thousands of rows, and SQLAlchemy's per-parameter processing cost
-    more than the database's own work: PostgreSQL gets them by ``COPY``, SQLite by the driver's
-    ``executemany``, with values already in the forms SQLAlchemy itself would store.
+    The rows already hold the stored values (the leaf hash covers exactly those bytes); only
+    SQLite needs its text form of the timestamp, converted once per distinct moment.
     """
     connection = session.connection()
-    driver: Any = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with driver.cursor() as cursor:
-            if len(rows) < _COPY_FROM:
-                # An online query's one or few entries: COPY's extra round trip costs more.
-                cursor.executemany(_INSERT_SQL_PG, rows)
-                return
-            with cursor.copy(_COPY_SQL) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    dialect = connection.dialect
-    to_text = _LOG.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
-    converted: dict[datetime, Any] = {}
-    prepared = []
-    for row in rows:
-        moment = row[1]
-        stored = converted.get(moment)
-        if stored is None:
-            stored = converted[moment] = to_text(moment) if to_text else moment
-        prepared.append((row[0], stored, *row[2:]))
-    driver.executemany(_INSERT_SQL, prepared)
+    if connection.dialect.name != "postgresql":
+        dialect = connection.dialect
+        to_text = _LOG.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
+        converted: dict[datetime, Any] = {}
+        prepared = []
+        for row in rows:
+            moment = row[1]
+            stored = converted.get(moment)
+            if stored is None:
+                stored = converted[moment] = to_text(moment) if to_text else moment
+            prepared.append((row[0], stored, *row[2:]))
+        rows = prepared
+    bulk.insert_prepared(session, _LOG, _APPEND_COLUMNS, rows)
 
 
 def append_entries(session: Session, entries: Sequence[AccessEntry]) -> list[int]:
