@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import date
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from jukinet.domain.codes import mask_resident_code
+from jukinet.domain.codes import mask_resident_code, random_resident_codes
 from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services.context import ServiceContext
@@ -245,6 +246,143 @@ def test_move_in_form_with_a_bad_date_and_a_service_error(
     no_code = _post(client, "/events/move-in", _move_in_form(), form_page="/")
     assert no_code.status_code == 422
     assert "住民票コードが必要です" in _error_next_to(no_code.text, "p0_resident_code")
+
+
+def _resident_rows(node: ServiceContext) -> int:
+    with node.uow() as uow:
+        return uow.residents.count(active_only=False)
+
+
+def test_move_in_with_two_bad_rows_shows_both_rows_errors_in_one_answer(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
+    _watanabe(node, clerk)
+    with_pool(node)
+    before = _resident_rows(node)
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(
+            from_abroad="1",
+            p0_family_name_kana="たかはし",  # hiragana
+            p1_family_name="髙橋",
+            p1_given_name="次郎2",  # a digit
+            p1_family_name_kana="タカハシ",
+            p1_given_name_kana="ジロウ",
+            p1_birth_date="H20.5.5",
+            p1_sex="male",
+            p1_relationship="child",
+            p1_domicile="東京都千代田区千代田1番",  # without its 筆頭者
+        ),
+        form_page="/events/move-in",
+    )
+    # The service validates every person once and answers with all their errors together.
+    assert response.status_code == 422
+    html = response.text
+    assert "ひらがなは使用できません" in _error_next_to(html, "p0_family_name_kana")
+    assert "使用できない文字" in _error_next_to(html, "p1_given_name")
+    assert "本籍と筆頭者は両方とも入力してください" in _error_next_to(html, "p1_domicile_head")
+    for fine in ("p0_given_name", "p1_family_name", "p1_given_name_kana", "p1_birth_date"):
+        assert f'id="{fine}-error"' not in html, fine
+    assert 'value="次郎2"' in html  # both rows are kept as typed
+    assert 'value="たかはし"' in html
+    assert _resident_rows(node) == before
+
+
+def test_move_in_form_offers_the_previous_municipality_and_refuses_an_unknown_one(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
+    form = client.get("/events/move-in")
+    assert form.status_code == 200
+    assert 'name="previous_municipality_code"' in form.text
+    before = _resident_rows(node)
+    # 139998 is well formed (its check digit is right) but names no municipality.
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(previous_municipality_code="139998", p0_resident_code=_a_resident_code()),
+        form_page="/events/move-in",
+    )
+    assert response.status_code == 422
+    message = _error_next_to(response.text, "previous_municipality_code")
+    assert "該当する地方公共団体がありません" in message
+    assert 'value="139998"' in response.text
+    assert _resident_rows(node) == before
+
+
+def _a_resident_code() -> str:
+    return random_resident_codes(random.Random(2026), 1)[0]
+
+
+def test_name_errors_of_birth_name_change_and_correction_come_from_the_service(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
+    code = _watanabe(node, clerk)
+    number = read_resident(node, actor=clerk, resident_code=code).record.household_number
+    with_pool(node)
+    before = _resident_rows(node)
+    birth = _post(
+        client,
+        "/events/birth",
+        {
+            "household_number": number,
+            "family_name": "渡邊",
+            "given_name": "翔太",
+            "family_name_kana": "ワタナベ",
+            "given_name_kana": "ｼｮｳﾀ",  # half-width katakana
+            "birth_date": "令和8年11月20日",
+            "sex": "male",
+            "relationship": "child",
+            "filed_on": "令和8年11月26日",
+        },
+    )
+    assert birth.status_code == 422
+    assert "半角カタカナは使用できません" in _error_next_to(birth.text, "given_name_kana")
+    assert _resident_rows(node) == before
+    empty = _post(client, "/events/birth", {"household_number": number, "given_name": " "})
+    assert empty.status_code == 422  # an empty name is still marked by the page itself
+    assert _error_next_to(empty.text, "given_name")
+
+    renamed = _post(
+        client,
+        "/events/name-change",
+        {
+            "resident_code": code,
+            "expected_version": "1",
+            "family_name": "佐藤<b>",
+            "given_name": "健一",
+            "family_name_kana": "サトウ",
+            "given_name_kana": "ケンイチ",
+            "changed_on": "R8.11.26",
+            "filed_on": "R8.11.26",
+        },
+    )
+    assert renamed.status_code == 422
+    assert "使用できない文字" in _error_next_to(renamed.text, "family_name")
+    assert read_resident(node, actor=clerk, resident_code=code).version == 1
+
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    make_actor(node, Role.SUPERVISOR, username="super1")
+    assert _login(client, "super1").status_code == 303
+    corrected = _post(
+        client,
+        "/corrections",
+        {
+            "resident_code": code,
+            "expected_version": "1",
+            "family_name": "渡邊",
+            "given_name": "健一",
+            "family_name_kana": "わたなべ",
+            "given_name_kana": "ケンイチ",
+            "birth_date": "昭和50年3月14日",
+            "sex": "male",
+            "address": "東京都西東京市泉町一丁目2番3号",
+            "reason_note": "届書の記載誤り",
+        },
+    )
+    assert corrected.status_code == 422
+    assert "ひらがなは使用できません" in _error_next_to(corrected.text, "family_name_kana")
+    assert len(read_history(node, actor=clerk, resident_code=code)) == 1
 
 
 def test_move_in_through_the_form_then_late_notice(
