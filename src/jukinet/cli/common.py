@@ -75,15 +75,17 @@ def node_of(ctx: typer.Context, **overrides: object) -> ServiceContext:
 
 
 def print_domain_error(error: DomainError) -> None:
-    """The error as a clerk and an administrator both understand it."""
-    err_console.print(
-        f"[bold red]エラー {escape(error.code)}[/]: [red]{escape(error.message_ja)}[/]"
-    )
-    err_console.print(
-        f"[bold red]Error {escape(error.code)}[/]: [red]{escape(error.message_en)}[/]"
-    )
-    if error.field:
-        err_console.print(f"[red]項目 / field: {escape(error.field)}[/]")
+    """The error (each of them, for an aggregate) as a clerk and an administrator both
+    understand it."""
+    for one in error.each():
+        err_console.print(
+            f"[bold red]エラー {escape(one.code)}[/]: [red]{escape(one.message_ja)}[/]"
+        )
+        err_console.print(
+            f"[bold red]Error {escape(one.code)}[/]: [red]{escape(one.message_en)}[/]"
+        )
+        if one.field:
+            err_console.print(f"[red]項目 / field: {escape(one.field)}[/]")
 
 
 def cli_command(func: Callable[P, R]) -> Callable[P, R]:

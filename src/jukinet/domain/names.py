@@ -20,7 +20,7 @@ import jaconv
 import joyokanji
 from ja_cvu_normalizer.ja_cvu_normalizer import JaCvuNormalizer
 
-from jukinet.domain.errors import ValidationError
+from jukinet.domain.errors import DomainError, FieldErrors, ValidationError
 
 __all__ = [
     "PersonName",
@@ -213,14 +213,29 @@ class PersonName:
 
     @classmethod
     def create(cls, *, family: str, given: str, family_kana: str, given_kana: str) -> PersonName:
-        """Validate all four parts and build the name; raises ``ValidationError`` on the first
-        part that breaks a rule."""
-        return cls(
-            family=validate_name(family, field="family_name"),
-            given=validate_name(given, field="given_name"),
-            family_kana=validate_kana(family_kana, field="family_name_kana"),
-            given_kana=validate_kana(given_kana, field="given_name_kana"),
+        """Validate all four parts and build the name.
+
+        Every part is checked: one broken part raises its ``ValidationError``, several raise a
+        :class:`~jukinet.domain.errors.FieldErrors` with each, so a form can mark them all.
+        """
+        checks = (
+            (validate_name, family, "family_name"),
+            (validate_name, given, "given_name"),
+            (validate_kana, family_kana, "family_name_kana"),
+            (validate_kana, given_kana, "given_name_kana"),
         )
+        parts: list[str] = []
+        errors: list[DomainError] = []
+        for validate, value, field in checks:
+            try:
+                parts.append(validate(value, field=field))
+            except ValidationError as error:
+                errors.append(error)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise FieldErrors(errors)
+        return cls(family=parts[0], given=parts[1], family_kana=parts[2], given_kana=parts[3])
 
     @property
     def full(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jukinet.domain.errors import ValidationError
+from jukinet.domain.errors import FieldErrors, ValidationError
 from jukinet.domain.names import (
     PersonName,
     is_kana_query,
@@ -344,3 +344,20 @@ def test_is_kana_query(text: str, expected: bool) -> None:
 def test_kana_search_key_is_idempotent(text: str) -> None:
     key = kana_search_key(text)
     assert kana_search_key(key) == key
+
+
+def test_every_broken_part_of_a_name_is_reported_at_once() -> None:
+    with pytest.raises(FieldErrors) as raised:
+        PersonName.create(family="山田1", given="太郎", family_kana="やまだ", given_kana="タロウ")
+    assert [error.field for error in raised.value.each()] == ["family_name", "family_name_kana"]
+    assert [detail["field"] for detail in raised.value.details()] == [
+        "family_name",
+        "family_name_kana",
+    ]
+
+
+def test_one_broken_part_raises_its_own_error() -> None:
+    with pytest.raises(ValidationError) as raised:
+        PersonName.create(family="山田", given="太郎", family_kana="ヤマダ", given_kana="たろう")
+    assert not isinstance(raised.value, FieldErrors)
+    assert raised.value.field == "given_name_kana"

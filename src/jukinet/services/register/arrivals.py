@@ -231,7 +231,7 @@ def _collect(errors: list[DomainError], check: Callable[[], _T]) -> _T | None:
     try:
         return check()
     except ValidationError as error:
-        errors.append(error)
+        errors.extend(error.each())
         return None
 
 
