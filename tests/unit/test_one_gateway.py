@@ -25,7 +25,7 @@ ALLOWED = {
         "services/register/notices.py",
         "services/population.py",
         "services/views.py",
-        "network/reconcile.py",
+        "services/reconcile/municipality.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived.
@@ -33,7 +33,7 @@ ALLOWED = {
         "services/provision.py",
         "services/identity_store.py",
         "runtime/demo.py",
-        "network/reconcile.py",
+        "services/reconcile/upstream.py",
     },
 }
 

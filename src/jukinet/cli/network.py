@@ -18,11 +18,11 @@ from jukinet.domain.network import NodeId
 from jukinet.domain.operators import Actor, Role
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
-from jukinet.network.reconcile import reconcile
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig, run_node
 from jukinet.services import ledger
 from jukinet.services.context import ServiceContext
+from jukinet.services.reconcile import reconcile
 from jukinet.services.register.notices import initial_load
 from jukinet.storage.migrate import upgrade
 

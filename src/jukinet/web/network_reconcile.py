@@ -1,4 +1,4 @@
-"""Reconciliation endpoints of the mutual-TLS network app (see :mod:`jukinet.network.reconcile`).
+"""Reconciliation endpoints of the mutual-TLS network app (see :mod:`jukinet.services.reconcile`).
 
 Served by prefectures (to their own municipalities) and by the national centre (to
 prefectures). The caller is the node its TLS client certificate names, checked exactly as the
@@ -14,33 +14,34 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from jukinet.network import reconcile
 from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.reconcile_client import BUCKETS_PATH, MAX_REQUEST_BYTES, RECORDS_PATH
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
+from jukinet.services.reconcile import answer_buckets, answer_records
 
 router = APIRouter()
 
 Answer = Callable[..., dict[str, Any]]
 
 
-@router.post(reconcile.BUCKETS_PATH)
+@router.post(BUCKETS_PATH)
 async def buckets(request: Request) -> JSONResponse:
     """Signed bucket digests of what this node holds for the caller's municipality."""
-    return await _answer(request, reconcile.answer_buckets)
+    return await _answer(request, answer_buckets)
 
 
-@router.post(reconcile.RECORDS_PATH)
+@router.post(RECORDS_PATH)
 async def records(request: Request) -> JSONResponse:
     """Signed resident code → record hash for the buckets asked for."""
-    return await _answer(request, reconcile.answer_records)
+    return await _answer(request, answer_records)
 
 
 async def _answer(request: Request, answer: Answer) -> JSONResponse:
     node: ServiceContext = request.app.state.node
     net: NetworkContext = request.app.state.net
     raw = await request.body()
-    if len(raw) > reconcile.MAX_REQUEST_BYTES:
+    if len(raw) > MAX_REQUEST_BYTES:
         return _refusal(Rejected("request too large", status=413))
     try:
         payload: Any = await request.json()

@@ -14,21 +14,17 @@ from sqlalchemy import delete, func, select, update
 
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.identity import IdentityInfo, identity_digest
-from jukinet.network.reconcile import (
-    BUCKETS_PATH,
-    INCONSISTENT,
-    RECORDS_PATH,
+from jukinet.domain.reconcile import INCONSISTENT
+from jukinet.network.reconcile_client import BUCKETS_PATH, RECORDS_PATH
+from jukinet.services import register
+from jukinet.services.context import ServiceContext
+from jukinet.services.reconcile import (
     ReconcileFailed,
     ReconcileRefused,
-    bucket_digests,
-    compare_records,
-    differing_buckets,
     expected_hashes,
     held_hashes,
     reconcile,
 )
-from jukinet.services import register
-from jukinet.services.context import ServiceContext
 from jukinet.services.register import MoveIn
 from jukinet.storage.tables import (
     IdentityRecordRow,
@@ -83,21 +79,6 @@ def _post(caller: ServiceContext, url: str, body: Any) -> httpx.Response:
 def _url(node: ServiceContext, peer: str) -> str:
     assert node.network is not None
     return node.network.peers[peer]
-
-
-def test_pure_digests_pinpoint_the_differing_records() -> None:
-    ours = {"12300000001": "a" * 64, "12300000002": "b" * 64, "45600000003": "c" * 64}
-    theirs = {"12300000001": "a" * 64, "12300000002": "f" * 64, "78900000004": "d" * 64}
-    assert set(bucket_digests(ours)) == {"123", "456"}
-    assert bucket_digests(ours)["456"] != bucket_digests(theirs).get("456")
-    assert differing_buckets(bucket_digests(ours), bucket_digests(theirs)) == ["123", "456", "789"]
-    assert differing_buckets(bucket_digests(ours), bucket_digests(dict(ours))) == []
-    found = compare_records(ours, theirs)
-    assert (found.missing, found.different, found.extra) == (
-        ["45600000003"],
-        ["12300000002"],
-        ["78900000004"],
-    )
 
 
 def test_tiers_agree_after_normal_work(network: Build) -> None:
