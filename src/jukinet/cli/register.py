@@ -194,9 +194,13 @@ def move_in_command(
         str | None, typer.Option("--household-number", help="Join this household.")
     ] = None,
     from_abroad: Annotated[bool, typer.Option("--from-abroad", help="国外からの転入.")] = False,
-    previous_municipality: Annotated[
+    previous_municipality_code: Annotated[
         str | None,
-        typer.Option("--previous-municipality", help="Old municipality's code (転入通知)."),
+        typer.Option(
+            "--previous-municipality-code",
+            "--previous-municipality",
+            help="The old municipality's code: it is sent a move-in notice (転入通知).",
+        ),
     ] = None,
     from_json: Annotated[
         Path | None,
@@ -232,7 +236,9 @@ def move_in_command(
     moved_on = moved_on or extra.get("moved_on")
     household_number = household_number or extra.get("household_number")
     from_abroad = from_abroad or bool(extra.get("from_abroad", False))
-    previous_municipality = previous_municipality or extra.get("previous_municipality_code")
+    previous_municipality_code = previous_municipality_code or extra.get(
+        "previous_municipality_code"
+    )
     _required(previous_address=previous_address, moved_on=moved_on)
     if household_number is None:
         _required(address=address)
@@ -249,7 +255,7 @@ def move_in_command(
             filed_on=parse_date_option(filed_on, field="filed_on", default=today),
             household_number=household_number,
             from_abroad=from_abroad,
-            previous_municipality_code=previous_municipality,
+            previous_municipality_code=previous_municipality_code,
         ),
     )
     _report(result, title="転入 / move-in")
