@@ -48,7 +48,7 @@ def postgres_template() -> str:
 
 def drop_cluster_databases(cluster: Cluster) -> None:
     """Drop the PostgreSQL databases of ``cluster`` (nothing to do on SQLite)."""
-    urls = [n.config.database_url for n in cluster.nodes.values()]
+    urls = [n.config.settings().database_url for n in cluster.nodes.values()]
     names = [u.rsplit("/", 1)[1] for u in urls if u.startswith("postgresql")]
     if not names:
         return
@@ -79,7 +79,7 @@ def bench_cluster(
         max_backoff_seconds=1.0,
     )
     try:
-        cluster.create()
+        cluster.create(environment="test")
         if start:
             cluster.start()
         yield cluster
@@ -191,7 +191,7 @@ class CpuMeter:
         self.cluster = cluster
         urls = list(database_urls or [])
         if cluster is not None:
-            urls += [n.config.database_url for n in cluster.nodes.values()]
+            urls += [n.config.settings().database_url for n in cluster.nodes.values()]
         self.databases = [u.rsplit("/", 1)[1] for u in urls if u.startswith("postgresql")]
 
     def _own_pids(self) -> dict[int, str]:

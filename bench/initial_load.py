@@ -182,9 +182,9 @@ def _measure(backend: str, n: int, max_seconds: float) -> dict[str, Any]:
         queued_while_disconnected = count_rows(town, OutboxRow)
         rows = _identity_rows(town)
         # Connect: the operator's node.json, the process, and the in-process handle.
-        config = cluster.nodes[TOWN].config
-        config.participation = "connected"
-        config.save(cluster.nodes[TOWN].folder)
+        connected = cluster.nodes[TOWN].config.with_settings(participation="connected")
+        connected.save(cluster.nodes[TOWN].folder)
+        cluster.nodes[TOWN].config = connected
         cluster.start([TOWN])
         town.settings.participation = "connected"
         busy_before = wait_for_quiet()

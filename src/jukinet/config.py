@@ -1,28 +1,191 @@
 """Settings, read from the environment (``JUKINET_*``) and validated at start-up.
 
-Fail closed: outside development and tests the node refuses to start with a missing or
-placeholder secret.
+Fail closed:
+
+- The environment is ``production`` unless ``JUKINET_ENVIRONMENT`` (or an explicit override —
+  the demo and the tests give one) says ``dev`` or ``test``. A forgotten variable never makes a
+  development node.
+- Outside ``dev`` and ``test`` a missing, placeholder or short secret key is refused.
+- An unknown ``JUKINET_*`` variable is refused by name: a misspelt setting never silently falls
+  back to its default.
+
+Every ``JUKINET_*`` variable anything here reads is known in this module: one per
+:class:`Settings` field, and :data:`OTHER_VARIABLES` for those read by the command line itself,
+the test suite and the benchmarks. Every refusal says what to set, in Japanese and English
+(:class:`SettingsError`).
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import pydantic
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "JUKINET_"
+Environment = Literal["dev", "test", "production"]
+#: The environments a placeholder secret is tolerated in; they must be chosen explicitly.
+DEVELOPMENT_ENVIRONMENTS: frozenset[str] = frozenset({"dev", "test"})
+
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev/test
+MIN_SECRET_LENGTH = 32
+#: Fewer distinct characters than this is a typed pattern ("xxxx…", "abab…"), not a random value.
+MIN_SECRET_VARIETY = 10
+#: Words that mark a value as a stand-in someone forgot to replace.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "replace-me", "placeholder", "insecure", "example")
+#: How to make a good secret key (quoted in refusals).
+SECRET_RECIPE = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105
 DEFAULT_DATA_DIR = Path("var")
+
+# Variables the command line reads itself (not settings of a node).
+OPERATOR_VARIABLE = "JUKINET_OPERATOR"
+OPERATOR_PASSWORD_VARIABLE = "JUKINET_OPERATOR_PASSWORD"  # noqa: S105 - a variable's name
+CA_PIN_VARIABLE = "JUKINET_CA_PIN"
+
+#: Every ``JUKINET_*`` variable that is not a :class:`Settings` field, and who reads it.
+OTHER_VARIABLES: Mapping[str, str] = {
+    OPERATOR_VARIABLE: "command line: the acting operator (--operator)",
+    OPERATOR_PASSWORD_VARIABLE: "command line: the acting operator's password",
+    CA_PIN_VARIABLE: "command line: the user PIN of the PKCS#11 token holding the CA key",
+    "JUKINET_TEST_BACKENDS": "test suite: the storage backends to run on",
+    "JUKINET_TEST_POSTGRES_URL": "test suite: the PostgreSQL admin URL",
+    "JUKINET_E2E_DATABASE_URL": "test suite: the browser tests' server database",
+    "JUKINET_E2E_SECRET_KEY": "test suite: the browser tests' server secret key",
+    "JUKINET_CHROMIUM": "test suite: the Chromium binary for browser tests",
+    "JUKINET_BENCH_BACKENDS": "benchmarks: the storage backends to measure",
+    "JUKINET_BENCH_RESULTS": "benchmarks: where results are written",
+}
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    """One thing wrong with the settings: which one, and what to do about it."""
+
+    setting: str
+    ja: str
+    en: str
+
+
+class SettingsError(ValueError):
+    """Settings a node refuses to start with; each problem says what to set, in both languages.
+
+    A ``ValueError``, so that raised inside :class:`Settings`' validators it reaches the caller
+    of ``Settings(...)`` as a pydantic ``ValidationError`` (fail closed on every path);
+    :func:`load_settings` turns that back into this error.
+    """
+
+    def __init__(self, problems: Iterable[SettingsProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.en} ({p.ja})" for p in self.problems))
+
+    @classmethod
+    def one(cls, setting: str, *, ja: str, en: str) -> SettingsError:
+        """An error with a single problem."""
+        return cls([SettingsProblem(setting, ja=ja, en=en)])
+
+    @classmethod
+    def from_validation(
+        cls, error: pydantic.ValidationError, *, name: Callable[[str], str]
+    ) -> SettingsError:
+        """The problems of a pydantic error; ``name`` says how to call a field (its variable,
+        its key in node.json …)."""
+        problems: list[SettingsProblem] = []
+        for item in error.errors():
+            cause = (item.get("ctx") or {}).get("error")
+            if isinstance(cause, SettingsError):
+                problems.extend(cause.problems)
+                continue
+            field = ".".join(str(part) for part in item["loc"])
+            where = name(field) if field else "settings"
+            if item["type"] == "extra_forbidden":
+                problems.append(
+                    SettingsProblem(
+                        where,
+                        ja=f"{where} という設定はありません。名前を確認してください。",
+                        en=f"unknown setting {where}; check its name",
+                    )
+                )
+            else:
+                problems.append(
+                    SettingsProblem(
+                        where,
+                        ja=f"{where} の値が正しくありません（{item['msg']}）。",
+                        en=f"{where} has an invalid value: {item['msg']}",
+                    )
+                )
+        return cls(problems)
+
+
+def variable_of(field: str) -> str:
+    """The variable of a :class:`Settings` field: ``secret_key`` → ``JUKINET_SECRET_KEY``."""
+    return ENV_PREFIX + field.upper()
+
+
+def known_variables() -> list[str]:
+    """Every ``JUKINET_*`` variable anything in jukinet reads, sorted."""
+    return sorted({variable_of(f) for f in Settings.model_fields} | set(OTHER_VARIABLES))
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The ``JUKINET_*`` variables in ``environ`` (default: this process's) nobody reads."""
+    environ = os.environ if environ is None else environ
+    known = set(known_variables())
+    # Settings are read case-insensitively, so a lower-case name is a setting too.
+    return sorted(
+        name
+        for name in environ
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+    )
+
+
+def unknown_variables_error(names: Iterable[str]) -> SettingsError:
+    """The refusal of unknown variables: each named, with the closest known name if any."""
+    known = known_variables()
+    listing = ", ".join(known)
+    problems = []
+    for name in names:
+        close = difflib.get_close_matches(name.upper(), known, n=1)
+        hint_ja = f"（{close[0]} の誤りではありませんか）" if close else ""
+        hint_en = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(
+            SettingsProblem(
+                name,
+                ja=f"不明な設定 {name} があります{hint_ja}。名前を直すか、変数を削除してください"
+                "（使える変数は known: の一覧のとおりです）。",
+                en=f"unknown setting {name}{hint_en}; correct its name or unset it. "
+                f"known: {listing}",
+            )
+        )
+    return SettingsError(problems)
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse unknown ``JUKINET_*`` variables, naming each (:class:`SettingsError`)."""
+    unknown = unknown_variables(environ)
+    if unknown:
+        raise unknown_variables_error(unknown)
 
 
 class Settings(BaseSettings):
-    """Node settings. ``JUKINET_DATABASE_URL`` selects SQLite (default) or PostgreSQL."""
+    """Node settings. ``JUKINET_DATABASE_URL`` selects SQLite (default) or PostgreSQL.
 
-    model_config = SettingsConfigDict(env_prefix="JUKINET_", extra="ignore")
+    Constructing one refuses unknown ``JUKINET_*`` variables and, outside an explicit ``dev`` or
+    ``test`` environment, a missing or placeholder secret key.
+    """
 
-    environment: Literal["dev", "test", "production"] = "dev"
+    # Unknown keyword arguments (overrides, node.json keys) are refused like unknown variables.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    #: ``production`` unless set: development and tests must say so.
+    environment: Environment = "production"
     database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'jukinet.sqlite3'}"
+    #: Signs sessions and API tokens. The default is a placeholder, refused outside dev/test.
     secret_key: str = DEV_SECRET
     municipality_code: str = "132292"
     #: This node's role on the network and its code (a prefecture's 2 digits, "jlis" for the
@@ -53,22 +216,74 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_variables(cls, data: Any) -> Any:
+        check_environment()
+        return data
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
-        ):
-            msg = (
-                "JUKINET_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (本番環境では JUKINET_SECRET_KEY に"
-                "32文字以上の乱数を設定してください)"
+        if self.environment in DEVELOPMENT_ENVIRONMENTS:
+            return self
+        problem = secret_problem(self.secret_key)
+        if problem is None:
+            return self
+        ja, en = problem
+        if "environment" in self.model_fields_set:
+            where_ja, where_en = "本番環境", "the environment is production"
+        else:
+            where_ja = "JUKINET_ENVIRONMENT が未設定のため本番環境"
+            where_en = "the environment is production (JUKINET_ENVIRONMENT is not set)"
+        raise SettingsError.one(
+            variable_of("secret_key"),
+            ja=f"{where_ja}ですが、JUKINET_SECRET_KEY {ja}。JUKINET_SECRET_KEY に"
+            f"{MIN_SECRET_LENGTH}文字以上の乱数を設定してください（例: {SECRET_RECIPE}）。"
+            "開発・試験なら JUKINET_ENVIRONMENT=dev（または test）を設定してください。",
+            en=f"JUKINET_SECRET_KEY {en} and {where_en}: set JUKINET_SECRET_KEY to a random "
+            f"value of at least {MIN_SECRET_LENGTH} characters (e.g. {SECRET_RECIPE}), or, for "
+            "development or tests, set JUKINET_ENVIRONMENT=dev (or test)",
+        )
+
+
+def secret_problem(secret: str) -> tuple[str, str] | None:
+    """What is wrong with ``secret`` as a production secret key (Japanese, English), if anything."""
+    if secret == DEV_SECRET:
+        return (
+            "が設定されていません（開発用の仮の値です）",
+            "is not set (a development placeholder)",
+        )
+    lowered = secret.lower()
+    for marker in PLACEHOLDER_MARKERS:
+        if marker in lowered:
+            return (
+                f"は仮の値です（「{marker}」を含みます）",
+                f"is a placeholder (it contains {marker!r})",
             )
-            raise ValueError(msg)
-        return self
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"が短すぎます（{len(secret)}文字）", f"is too short ({len(secret)} characters)"
+    if len(set(secret)) < MIN_SECRET_VARIETY:
+        return "が単純すぎます（乱数ではありません）", "is too simple to be a random value"
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
-    # BaseSettings reads the environment only in __init__, so overrides must be keyword
-    # arguments; their types are checked by pydantic at run time, not by mypy here.
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from the environment, with explicit overrides (used by tests and the CLI).
+
+    Raises :class:`SettingsError` — never a bare pydantic error — when the node must not start.
+    """
+    try:
+        # BaseSettings reads the environment only in __init__, so overrides must be keyword
+        # arguments; their types are checked by pydantic at run time, not by mypy here.
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except pydantic.ValidationError as error:
+        raise SettingsError.from_validation(error, name=_setting_name(overrides)) from None
+
+
+def _setting_name(overrides: Mapping[str, object]) -> Callable[[str], str]:
+    def name(field: str) -> str:
+        if field in overrides or field not in Settings.model_fields:
+            return field
+        return variable_of(field)
+
+    return name

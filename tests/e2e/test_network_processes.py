@@ -59,7 +59,7 @@ def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
         database_url_template=template,
         max_backoff_seconds=1.0,
     )
-    built.create()
+    built.create(environment="test")
     built.start()
     try:
         yield built
@@ -69,7 +69,7 @@ def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
             admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 for node in built.nodes.values():
-                    name = node.config.database_url.rsplit("/", 1)[1]
+                    name = node.config.settings().database_url.rsplit("/", 1)[1]
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 

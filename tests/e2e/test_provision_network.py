@@ -192,7 +192,7 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
             for item in document["entries"]
             if item["entry"]["actor"] == AGENCY
         )
-        engine = create_engine(centre.config.database_url)
+        engine = create_engine(centre.config.settings().database_url)
         with engine.begin() as conn:
             conn.execute(
                 text("UPDATE access_log SET actor = 'agency:nobody' WHERE position = :p"),

@@ -22,7 +22,13 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from jukinet.config import Settings, load_settings
+from jukinet.config import (
+    OPERATOR_PASSWORD_VARIABLE,
+    OPERATOR_VARIABLE,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor
 from jukinet.domain.wareki import format_wareki, parse_date
@@ -37,8 +43,9 @@ err_console = Console(stderr=True)
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
 
-PASSWORD_ENV = "JUKINET_OPERATOR_PASSWORD"  # noqa: S105 - the variable's name, not a password
-OPERATOR_ENV = "JUKINET_OPERATOR"
+#: Variables the command line reads itself (jukinet.config lists every JUKINET_* variable).
+PASSWORD_ENV = OPERATOR_PASSWORD_VARIABLE
+OPERATOR_ENV = OPERATOR_VARIABLE
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -88,6 +95,15 @@ def print_domain_error(error: DomainError) -> None:
             err_console.print(f"[red]項目 / field: {escape(one.field)}[/]")
 
 
+def print_settings_error(error: SettingsError) -> None:
+    """Refused settings: each one, and what to set, in Japanese and English."""
+    err_console.print("[bold red]設定が正しくありません / invalid settings[/]")
+    for problem in error.problems:
+        err_console.print(f"[bold red]  {escape(problem.setting)}[/]")
+        err_console.print(f"[red]    {escape(problem.ja)}[/]")
+        err_console.print(f"[red]    {escape(problem.en)}[/]")
+
+
 def cli_command(func: Callable[P, R]) -> Callable[P, R]:
     """Turn user errors into a red message and an exit status instead of a traceback."""
 
@@ -97,6 +113,9 @@ def cli_command(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except DomainError as error:
             print_domain_error(error)
+            raise typer.Exit(EXIT_REFUSED) from None
+        except SettingsError as error:
+            print_settings_error(error)
             raise typer.Exit(EXIT_REFUSED) from None
         except pydantic.ValidationError as error:
             err_console.print("[bold red]設定が正しくありません / invalid settings[/]")

@@ -1,7 +1,9 @@
 """The ``jukinet`` command: database, operators, codes, seeding, lookups, counter work, server.
 
 Settings come from the environment (``JUKINET_*``); ``--database-url`` overrides the database
-for one invocation. Errors the register refuses exit with status 2 and a bilingual message.
+for one invocation. Errors the register refuses exit with status 2 and a bilingual message; so
+do refused settings — an unknown ``JUKINET_*`` variable (checked before any command runs), or a
+missing secret key outside an explicit ``JUKINET_ENVIRONMENT=dev`` or ``test``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import typer
 
 from jukinet import __version__
 from jukinet.cli import audit, codes, db, network, operators, provision, register, residents
-from jukinet.cli.common import state_of
+from jukinet.cli.common import EXIT_REFUSED, print_settings_error, state_of
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
 from jukinet.cli.seed import seed_command
 from jukinet.cli.serve import serve_command
+from jukinet.config import SettingsError, check_environment
 
 app = typer.Typer(
     name="jukinet",
@@ -49,6 +52,11 @@ def main(
     ] = False,
 ) -> None:
     """jukinet node tools."""
+    try:
+        check_environment()
+    except SettingsError as error:
+        print_settings_error(error)
+        raise typer.Exit(EXIT_REFUSED) from None
     state_of(ctx).database_url = database_url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jukinet.cli.common import cli_command, console
+from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.network import NodeId
 from jukinet.domain.operators import Actor, Role
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
@@ -42,7 +44,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-PIN_ENV = "JUKINET_CA_PIN"
+PIN_ENV = CA_PIN_VARIABLE
 TOKEN_FILE = "ca.pkcs11.json"  # noqa: S105 - a file name
 
 
@@ -182,31 +184,41 @@ def node_init(
         ),
     ] = [],  # noqa: B006 - Typer reads the default, never mutates it
     database_url: Annotated[str | None, typer.Option(help="Default: SQLite in the folder.")] = None,
-    participation: Annotated[str, typer.Option(help="connected or disconnected.")] = "connected",
-    allow_opt_out: Annotated[bool, typer.Option(help="Let residents opt out.")] = False,
+    participation: Annotated[
+        str | None, typer.Option(help="connected or disconnected (default: connected).")
+    ] = None,
+    allow_opt_out: Annotated[
+        bool | None, typer.Option(help="Let residents opt out (default: no).")
+    ] = None,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            help="dev or test for a development node. Default: none written, so the node is "
+            "production unless JUKINET_ENVIRONMENT says otherwise."
+        ),
+    ] = None,
 ) -> None:
     """Write the node's configuration (node.json) and create its database."""
     name = str(NodeId.parse(node))
-    if participation not in ("connected", "disconnected"):
-        raise typer.BadParameter(
-            "must be 'connected' or 'disconnected'", param_hint="--participation"
-        )
     peers = {}
     for item in peer:
         key, _, url = item.partition("=")
         peers[str(NodeId.parse(key))] = url
     url = database_url or f"sqlite:///{folder / 'node.sqlite3'}"
+    # Only what this node sets; Settings holds every default.
+    per_node: dict[str, object] = {
+        "database_url": url,
+        "pki_dir": str(pki_dir),
+        "peers": peers,
+        "secret_key": secrets.token_urlsafe(48),
+        "participation": participation,
+        "allow_opt_out": allow_opt_out,
+        "environment": environment,
+    }
     config = NodeConfig(
-        node=name,
-        database_url=url,
-        pki_dir=str(pki_dir),
-        network_port=network_port,
-        operator_port=operator_port,
-        peers=peers,
-        participation=participation,
-        allow_opt_out=allow_opt_out,
-        secret_key=os.urandom(32).hex(),
+        node=name, network_port=network_port, operator_port=operator_port, per_node=per_node
     )
+    config.settings()  # refuse bad values now rather than when the node is served
     folder.mkdir(parents=True, exist_ok=True)
     upgrade(url)
     path = config.save(folder)

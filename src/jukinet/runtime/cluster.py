@@ -8,8 +8,8 @@ operator port on loopback.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from jukinet.config import Environment
 from jukinet.domain.network import NodeId, are_neighbours
 from jukinet.network.pki import FileCaSigner, NetworkPki
 from jukinet.runtime.bootstrap import build_node
@@ -104,6 +105,7 @@ class Cluster:
     folder: Path
     names: tuple[str, ...] = DEMO_NODES
     database_url_template: str | None = None
+    #: Settings for some nodes (any Settings field, e.g. ``participation``), by node name.
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
     #: Longest wait between delivery retries (tests shorten it so a returning link drains fast).
     max_backoff_seconds: float = 30.0
@@ -117,11 +119,15 @@ class Cluster:
     def create(
         self,
         *,
+        environment: Environment,
         now: dt.datetime | None = None,
         secret_key: str | None = None,
         base_port: int | None = None,
     ) -> None:
         """Make the PKI, each node's credentials, configuration and migrated database.
+
+        ``environment`` is written into every node's node.json: the demo says ``dev``, tests and
+        benchmarks ``test`` (there is no implicit one: a node without it is production).
 
         With ``base_port`` the operator ports are base, base+1, … and the network ports
         base+100, base+101, … (in the order of ``names``); otherwise free ports are picked.
@@ -148,18 +154,21 @@ class Cluster:
                 for m in self.names
                 if m != name and are_neighbours(ids[name], ids[m])
             }
-            extra = self.settings.get(name, {})
+            # Only what differs per node; Settings holds every default.
+            per_node: dict[str, object] = {
+                "environment": environment,
+                "database_url": url,
+                "pki_dir": str(self.pki.folder),
+                "peers": peers,
+                "secret_key": secret_key or secrets.token_urlsafe(48),
+                "delivery_max_backoff_seconds": self.max_backoff_seconds,
+                **self.settings.get(name, {}),
+            }
             config = NodeConfig(
                 node=name,
-                database_url=url,
-                pki_dir=str(self.pki.folder),
                 network_port=ports[name][0],
                 operator_port=ports[name][1],
-                peers=peers,
-                participation=str(extra.get("participation", "connected")),
-                allow_opt_out=bool(extra.get("allow_opt_out", False)),
-                secret_key=secret_key or os.urandom(32).hex(),
-                delivery_max_backoff_seconds=self.max_backoff_seconds,
+                per_node=per_node,
             )
             config.save(folder)
             self.nodes[name] = ClusterNode(name=name, folder=folder, config=config)

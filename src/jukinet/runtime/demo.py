@@ -86,7 +86,8 @@ def build_demo(
         database_url_template=database_url_template,
         max_backoff_seconds=5.0,
     )
-    cluster.create(base_port=base_port)
+    # The demo is a development network, and says so: nothing defaults to dev.
+    cluster.create(environment="dev", base_port=base_port)
     passwords = {username: secrets.token_urlsafe(12) for username, _, _ in DEMO_OPERATORS}
     today = dt.datetime.now(dt.UTC).date()
     for offset, name in enumerate(DEMO_NODES):

@@ -12,15 +12,16 @@ import json
 import logging
 import signal
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import event
 
-from jukinet.config import Settings, load_settings
-from jukinet.domain.network import NodeId, parent_of
+from jukinet.config import Settings, SettingsError, SettingsProblem, load_settings
+from jukinet.domain.errors import DomainError
+from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
 from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
@@ -33,59 +34,130 @@ log = logging.getLogger(__name__)
 CONFIG_FILE = "node.json"
 
 
-@dataclass
-class NodeConfig:
-    """What ``jukinet node init`` writes and ``jukinet node serve`` reads (``node.json``)."""
+class NodeConfig(BaseModel):
+    """``node.json``: what ``jukinet node init`` writes and ``jukinet node serve`` reads.
 
+    The node's name and where it listens are declared here, once; everything else in the file
+    is a :class:`~jukinet.config.Settings` field, kept in :attr:`per_node` as written and
+    validated by ``Settings`` itself, whose defaults are the only defaults. The file is flat:
+    ``{"node": …, "network_port": …, "operator_port": …, "database_url": …, "secret_key": …}``.
+    A node's role and code follow from ``node``; ``null`` means "not set". Values in the file
+    win over ``JUKINET_*`` variables, which supply whatever the file leaves out.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The node's name, e.g. ``municipality:132292`` (its role and code).
     node: str
-    database_url: str
-    pki_dir: str
+    #: The mutual-TLS port for neighbours.
     network_port: int
+    #: The port of the operator pages and API.
     operator_port: int
-    peers: dict[str, str] = field(default_factory=dict)
-    participation: str = "connected"
-    allow_opt_out: bool = False
     host: str = "127.0.0.1"
-    secret_key: str | None = None
-    environment: str = "dev"
-    delivery_max_backoff_seconds: float = 30.0
     #: How often a signed tree head is published when the access log has grown.
     tree_head_interval_seconds: float = 60.0
+    #: The Settings fields this node sets (``environment``, ``database_url``, ``secret_key``,
+    #: ``pki_dir``, ``peers``, ``participation`` …).
+    per_node: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("node")
+    @classmethod
+    def _node_name(cls, value: str) -> str:
+        try:
+            return str(NodeId.parse(value))
+        except DomainError as error:
+            raise SettingsError.one("node", ja=error.message_ja, en=error.message_en) from None
+
+    @field_validator("per_node")
+    @classmethod
+    def _settings_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problems = [_unknown_key(key) for key in value if key not in PER_NODE_SETTINGS]
+        if problems:
+            raise SettingsError(problems)
+        return {key: item for key, item in value.items() if item is not None}
 
     def save(self, folder: Path) -> Path:
         """Write ``node.json`` into ``folder`` (mode 0600: it holds the session secret)."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / CONFIG_FILE
         path.touch(mode=0o600, exist_ok=True)
-        path.write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False), encoding="utf-8")
+        data = self.model_dump(mode="json", exclude={"per_node"}) | _jsonable(self.per_node)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
     @classmethod
     def load(cls, folder: Path) -> NodeConfig:
-        """Read ``node.json`` from ``folder``."""
-        data: dict[str, Any] = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-        return cls(**data)
+        """Read ``node.json`` from ``folder`` (:class:`SettingsError` when missing or wrong)."""
+        path = folder / CONFIG_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError.one(
+                str(path),
+                ja=f"{path} がありません。jukinet node init で作成し、--dir にそのフォルダを"
+                "指定してください。",
+                en=f"{path} does not exist: create it with 'jukinet node init' and give its "
+                "folder with --dir",
+            ) from None
+        except (OSError, ValueError) as error:
+            raise SettingsError.one(
+                str(path),
+                ja=f"{path} を読めません（{error}）。",
+                en=f"cannot read {path}: {error}",
+            ) from None
+        if not isinstance(data, dict):
+            raise SettingsError.one(
+                str(path),
+                ja=f"{path} は JSON オブジェクトではありません。",
+                en=f"{path} is not a JSON object",
+            )
+        own = {key: data.pop(key) for key in RUNTIME_KEYS if key in data}
+        try:
+            return cls(**own, per_node=data)
+        except ValidationError as error:
+            raise SettingsError.from_validation(
+                error, name=lambda field: f"{CONFIG_FILE}: {field.removeprefix('per_node.')}"
+            ) from None
+
+    def with_settings(self, **values: object) -> NodeConfig:
+        """A copy with these Settings fields set (``None`` unsets one)."""
+        return NodeConfig(**self.model_dump(exclude={"per_node"}), per_node=self.per_node | values)
 
     def settings(self, **overrides: object) -> Settings:
-        """Settings for this node."""
+        """This node's settings: the environment, then ``node.json``, then ``overrides``."""
         node_id = NodeId.parse(self.node)
-        values: dict[str, object] = {
-            "environment": self.environment,
-            "database_url": self.database_url,
-            "role": node_id.role.value,
-            "pki_dir": Path(self.pki_dir),
-            "peers": self.peers,
-            "participation": self.participation,
-            "allow_opt_out": self.allow_opt_out,
-            "delivery_max_backoff_seconds": self.delivery_max_backoff_seconds,
-        }
-        if node_id.role.value == "municipality":
-            values["municipality_code"] = node_id.code
+        identity: dict[str, object] = {"role": node_id.role.value}
+        if node_id.role is NodeRole.MUNICIPALITY:
+            identity["municipality_code"] = node_id.code
         else:
-            values["node_code"] = node_id.code
-        if self.secret_key:
-            values["secret_key"] = self.secret_key
-        return load_settings(**(values | overrides))
+            identity["node_code"] = node_id.code
+        return load_settings(**(self.per_node | identity | overrides))
+
+
+#: node.json's own keys; every other key is a Settings field.
+RUNTIME_KEYS = frozenset(NodeConfig.model_fields) - {"per_node"}
+#: The Settings fields node.json may hold: all but the node's identity, which ``node`` gives.
+PER_NODE_SETTINGS = frozenset(Settings.model_fields) - {"role", "municipality_code", "node_code"}
+
+
+def _unknown_key(key: str) -> SettingsProblem:
+    if key in Settings.model_fields:
+        return SettingsProblem(
+            f"{CONFIG_FILE}: {key}",
+            ja=f"{CONFIG_FILE} の {key} は指定できません（役割とコードは node で決まります）。",
+            en=f"{key} cannot be set in {CONFIG_FILE}: the role and code follow from 'node'",
+        )
+    return SettingsProblem(
+        f"{CONFIG_FILE}: {key}",
+        ja=f"{CONFIG_FILE} に不明な項目 {key} があります。使える項目: "
+        + ", ".join(sorted(RUNTIME_KEYS | PER_NODE_SETTINGS)),
+        en=f"unknown key {key} in {CONFIG_FILE}; known: "
+        + ", ".join(sorted(RUNTIME_KEYS | PER_NODE_SETTINGS)),
+    )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: str(item) if isinstance(item, Path) else item for key, item in values.items()}
 
 
 def delivery_peers(node: ServiceContext) -> list[str]:
@@ -183,7 +255,14 @@ def main() -> None:
     if len(sys.argv) != 2:
         sys.stderr.write("usage: python -m jukinet.runtime.runner NODE_FOLDER\n")
         raise SystemExit(2)
-    run_node(Path(sys.argv[1]))
+    try:
+        run_node(Path(sys.argv[1]))
+    except SettingsError as error:
+        # Refused settings: what to set, in both languages, and no traceback.
+        sys.stderr.write("設定が正しくありません / invalid settings\n")
+        for problem in error.problems:
+            sys.stderr.write(f"  {problem.setting}\n    {problem.ja}\n    {problem.en}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ ENV = {
     "JUKINET_OPERATOR": None,
     "JUKINET_OPERATOR_PASSWORD": None,
     "JUKINET_MUNICIPALITY_CODE": "132292",
+    # Settings fail closed: the tests say they are tests.
+    "JUKINET_ENVIRONMENT": "test",
     "COLUMNS": "200",
 }
 
