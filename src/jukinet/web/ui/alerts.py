@@ -31,85 +31,9 @@ from jukinet.domain.wareki import parse_date
 from jukinet.services import security_signals
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import PAGE_HEADERS, PageActor, error_page, render
-from jukinet.web.ui.i18n import request_lang
+from jukinet.web.ui.i18n import Translator, request_lang
 
 router = APIRouter(include_in_schema=False)
-
-#: The page's own labels, key -> (Japanese, English); kept here so the feature is in one place.
-ALERT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
-    "title": ("不正利用の兆候", "Insider alerts"),
-    "lead": (
-        "アクセスログから、通常より多い参照、同じ住民への多数の職員による参照、"
-        "業務時間外の参照を抽出します。兆候は不正の証明ではありません。"
-        "業務上の理由を確認してください。",
-        "Drawn from the access log: reads far above an actor's norm, one resident read by "
-        "many operators, and reads outside business hours. A signal is not proof of misuse: "
-        "check the business reason.",
-    ),
-    "day": ("対象日", "Day"),
-    "day_hint": (
-        "例：2026-11-26・令和8年11月26日（空欄は本日）",
-        "e.g. 2026-11-26 or 令和8年11月26日 (empty for today)",
-    ),
-    "show": ("表示", "Show"),
-    "csv": ("CSV をダウンロード", "Download CSV"),
-    "csv_note": ("CSV の住民票コードもマスクされます。", "Resident codes are masked in the CSV."),
-    "for_day": ("{day}の兆候", "Signals for {day}"),
-    "count": ("{n} 件", "{n}"),
-    "none": ("この日の兆候はありません。", "No signals for this day."),
-    "none_at_level": ("ありません。", "None."),
-    "severity.alert": ("警報", "Alert"),
-    "severity.warning": ("警告", "Warning"),
-    "severity.notice": ("注意", "Notice"),
-    "kind": ("種類", "Kind"),
-    "kind.volume": ("参照件数の急増", "Unusual volume"),
-    "kind.many_readers": ("多数の職員による参照", "Many readers"),
-    "kind.off_hours": ("業務時間外の参照", "Outside business hours"),
-    "who": ("操作者・対象", "Actor or resident"),
-    "resident": ("住民票コード（マスク）", "Resident code (masked)"),
-    "number": ("件数・人数", "Reads / readers"),
-    "summary": ("内容", "Summary"),
-    "evidence": ("根拠", "Evidence"),
-    "rules": ("判定の基準", "Rules"),
-    "rule.volume": (
-        "参照件数：過去{history}日の中央値の{multiplier}倍と{floor}件の大きい方を超えた日。",
-        "Volume: more reads than the greater of {multiplier}× the {history}-day median "
-        "and {floor}.",
-    ),
-    "rule.many_readers": (
-        "多数の参照者：同じ住民を{window}日間に{readers}人以上の操作者が参照。",
-        "Many readers: one resident read by {readers} or more operators within {window} days.",
-    ),
-    "rule.off_hours": (
-        "業務時間外：平日 {start}〜{end}（日本時間）以外の参照。",
-        "Off hours: reads outside {start}–{end} JST on working days.",
-    ),
-    "yes": ("はい", "yes"),
-    "no": ("いいえ", "no"),
-    "jst": ("日本時間", "JST"),
-    "actor_kind.operator": ("操作者", "operator"),
-    "actor_kind.recipient": ("受領者（機関）", "recipient (agency)"),
-    "day_type.workday": ("平日", "working day"),
-    "day_type.non_workday": ("閉庁日", "non-working day"),
-    "day_type.holiday": ("祝日・休庁日", "public holiday"),
-    # Evidence items; an item without a label shows its key.
-    "ev.actor_kind": ("種別", "Actor kind"),
-    "ev.median": ("過去の中央値", "Median"),
-    "ev.limit": ("基準件数", "Limit"),
-    "ev.ratio": ("基準比", "Ratio to baseline"),
-    "ev.history_days": ("比較期間（日）", "History (days)"),
-    "ev.history_active_days": ("参照のあった日数", "Active days"),
-    "ev.new_actor": ("新規", "New actor"),
-    "ev.peer_actors": ("同種の操作者数", "Peers that day"),
-    "ev.peer_median": ("同種の中央値", "Peer median"),
-    "ev.readers": ("参照者", "Readers"),
-    "ev.window_start": ("期間開始", "Window start"),
-    "ev.window_end": ("期間終了", "Window end"),
-    "ev.first_read": ("最初の参照", "First read"),
-    "ev.last_read": ("最後の参照", "Last read"),
-    "ev.day_type": ("日の種類", "Day type"),
-    "ev.business_hours": ("業務時間", "Business hours"),
-}
 
 #: Evidence items the page shows, in this order (the rest are in the CSV and the API).
 _SHOWN_EVIDENCE: Final[Mapping[SignalKind, tuple[str, ...]]] = {
@@ -128,20 +52,6 @@ _SHOWN_EVIDENCE: Final[Mapping[SignalKind, tuple[str, ...]]] = {
     SignalKind.OFF_HOURS: ("actor_kind", "day_type", "first_read", "last_read", "business_hours"),
 }
 _SEVERITIES: Final = (Severity.ALERT, Severity.WARNING, Severity.NOTICE)
-
-
-class AlertText:
-    """This page's labels in one language; templates receive it as ``at``."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self._index = 1 if lang == "en" else 0
-
-    def __call__(self, key: str, **values: object) -> str:
-        """The label for ``key`` (the key itself if missing), placeholders filled in."""
-        pair = ALERT_LABELS.get(key)
-        text = key if pair is None else pair[self._index]
-        return text.format(**values) if values else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +73,16 @@ _CODED_EVIDENCE: Final = frozenset({"actor_kind", "day_type"})
 _MOMENT_EVIDENCE: Final = frozenset({"first_read", "last_read"})
 
 
-def _evidence_text(key: str, value: object, text: AlertText) -> str:
+def _evidence_text(key: str, value: object, text: Translator) -> str:
     """One evidence value as the page shows it, in the page's language."""
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return text("yes") if value else text("no")
+        return text("alerts.yes") if value else text("alerts.no")
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, str) and key in _CODED_EVIDENCE:
-        return text(f"{key}.{value}")
+        return text(f"alerts.{key}.{value}")
     if isinstance(value, str) and key in _MOMENT_EVIDENCE:
         try:
             moment = datetime.fromisoformat(value)
@@ -180,14 +90,14 @@ def _evidence_text(key: str, value: object, text: AlertText) -> str:
             return value
         if moment.tzinfo is not None:
             moment = moment.astimezone(JST)
-        return f"{moment:%Y-%m-%d %H:%M:%S} {text('jst')}"
+        return f"{moment:%Y-%m-%d %H:%M:%S} {text('alerts.jst')}"
     return str(value)
 
 
-def _row(signal: Signal, text: AlertText) -> SignalRow:
+def _row(signal: Signal, text: Translator) -> SignalRow:
     evidence = security_signals.masked_evidence(signal)
     shown = [
-        (text(f"ev.{key}"), _evidence_text(key, evidence[key], text))
+        (text(f"alerts.ev.{key}"), _evidence_text(key, evidence[key], text))
         for key in _SHOWN_EVIDENCE.get(signal.kind, ())
         if key in evidence
     ]
@@ -226,7 +136,7 @@ def alerts_page(
     refused = _refusal(request, actor)
     if refused is not None:
         return refused
-    text = AlertText(request_lang(request))
+    text = Translator(request_lang(request))
     thresholds, hours = SignalThresholds(), BusinessHours()
     error: str | None = None
     signals: list[Signal] = []
@@ -248,7 +158,6 @@ def alerts_page(
         request,
         "alerts.html",
         {
-            "at": text,
             "day_value": day if day is not None else "",
             "day_error": error,
             "judged": judged,

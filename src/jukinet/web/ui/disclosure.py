@@ -47,7 +47,7 @@ from jukinet.web.ui.common import (
     forbidden,
     render,
 )
-from jukinet.web.ui.i18n import LABELS, request_lang
+from jukinet.web.ui.i18n import Translator, request_lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,118 +55,6 @@ router = APIRouter(include_in_schema=False)
 CODE_FIELD: Final = "resident_code"
 #: Affair wording shown when the statute names no law (the full text is in the JSON).
 AFFAIR_TEXT_LIMIT: Final = 40
-
-#: The page's own labels: key -> (Japanese, English). Kept here so the feature is in one place.
-TEXTS: Final[Mapping[str, tuple[str, str]]] = {
-    "title": ("本人確認情報の提供状況の開示", "Disclosure of identity-information provision"),
-    "lead": (
-        "住民本人の請求により、その方の本人確認情報について、いつ、どの方法で、どの理由・事務の"
-        "ために、どこから誰に、どの情報が提供されたか（提供状況）を開示します。記録は{years}年間"
-        "保存されます。",
-        "On a resident's own request, show when, how, why and for which affair their identity "
-        "information was provided, from where, to whom, and which items. Records are kept for "
-        "{years} years.",
-    ),
-    "id_note_title": ("本人確認をしてください", "Check the resident's identity first"),
-    "id_note": (
-        "請求者に本人確認書類（マイナンバーカード・住民基本台帳カード・運転免許証・旅券など）を"
-        "提示してもらい、本人であることを確認してから、その方ご自身の住民票コードを入力して"
-        "ください。開示した事実も記録され、一覧に含まれます。",
-        "Ask the resident to show an identity document (My Number card, resident card, driving "
-        "licence, passport…) and confirm they are who they say before entering their own "
-        "resident code. The disclosure itself is recorded and appears in the list.",
-    ),
-    "code": ("住民票コード", "Resident code"),
-    "code_hint": (
-        "請求者本人の11桁の住民票コード（全角数字も可）",
-        "The requesting resident's own 11-digit code (full-width digits are accepted)",
-    ),
-    "submit": ("開示する", "Disclose"),
-    "result": ("提供状況", "Provision record"),
-    "result_for": ("住民票コード {code} の提供状況", "Provision record for resident code {code}"),
-    "count": ("{n}件", "{n} entries"),
-    "issued": ("開示日時", "Disclosed at"),
-    "none": ("記録はありません。", "There are no entries."),
-    "col.position": ("記録番号", "Entry"),
-    "col.when": ("日時（日本時間）", "Date and time (Japan)"),
-    "col.action": ("内容", "What happened"),
-    "col.method": ("提供方法", "Method"),
-    "col.reason": ("理由", "Reason"),
-    "col.affair": ("事務", "Affair"),
-    "col.source": ("提供元", "Source"),
-    "col.recipient": ("提供先", "Recipient"),
-    "col.items": ("提供した情報", "Items provided"),
-    "action.read": ("提供（参照）", "Provided (read)"),
-    "action.write": ("記載・更新", "Written"),
-    "action.candidate": ("検索候補として表示", "Shown as a search candidate"),
-    "action.refused": ("照会を拒否（提供なし）", "Query refused (nothing provided)"),
-    "action.not_found": ("該当なし（提供なし）", "Not found (nothing provided)"),
-    "action.retention": ("保存期間経過による削除", "Deleted after the retention period"),
-    "channel.counter": ("窓口端末", "Counter terminal"),
-    "channel.agency_api": ("機関照会（オンライン）", "Agency query (online)"),
-    "channel.batch": ("一括照会", "Batch query"),
-    "channel.network": ("ネットワーク（ノード間）", "Network (node to node)"),
-    "channel.export": ("書出し", "Export"),
-    "channel.system": ("システム", "System"),
-    "kind.operator": ("職員 (operator)", "Staff (operator)"),
-    "kind.recipient": ("提供先機関 (recipient)", "Recipient body"),
-    "kind.node": ("他のノード", "Another node"),
-    "kind.system": ("システム", "System"),
-    "item.record": ("住民票", "resident record"),
-    "item.history": ("住民票の履歴", "record history"),
-    "item.household": ("世帯", "household"),
-    "item.search_result": ("検索結果", "search result"),
-    "item.access_log": ("提供状況（アクセスログ）", "provision record (access log)"),
-    "item.none": ("（なし）", "(none)"),
-    "case_number": ("事案番号", "Case number"),
-    "head": ("署名付きツリーヘッド", "Signed tree head"),
-    "head_lead": (
-        "各記録は、このノードが署名した次のツリーヘッドに含まれることが証明されています。",
-        "Each entry is proved to be in the log covered by this head, signed by the node.",
-    ),
-    "head.signer": ("署名したノード", "Signed by"),
-    "head.size": ("記録の総数（ツリーの大きさ）", "Entries in the log (tree size)"),
-    "head.root": ("ルートハッシュ", "Root hash"),
-    "head.timestamp": ("署名日時", "Signed at"),
-    "head.key": ("署名鍵の指紋（SHA-256）", "Signing key fingerprint (SHA-256)"),
-    "download": ("証明用ファイル（JSON）をダウンロード", "Download the proof document (JSON)"),
-    "download_note": (
-        "ダウンロードも開示として記録されるため、ファイルには記録が1件多く含まれます。",
-        "The download is recorded as a disclosure too, so the file holds one more entry.",
-    ),
-    "check": ("検証の方法", "How to check it"),
-    "check_text": (
-        "本人は、このノードが公表している公開鍵（またはネットワークCA証明書）を使い、"
-        "次のコマンドで各記録の包含証明と署名を検証できます。指紋が公表値と一致することも"
-        "確認してください。",
-        "The resident can check every entry's inclusion proof and the head's signature with "
-        "the node's published public key (or the network CA certificate), and should compare "
-        "the fingerprint above with the published one.",
-    ),
-    "reason.窓口業務": ("窓口業務", "Counter business"),
-    "reason.本人確認情報の提供状況の開示請求": (
-        "本人確認情報の提供状況の開示請求",
-        "Request for disclosure of the provision record",
-    ),
-}
-
-
-class DisclosureText:
-    """This page's labels in one language; templates receive it as ``dt``."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self._index = 1 if lang == "en" else 0
-
-    def __call__(self, key: str, **values: object) -> str:
-        """The label for ``key`` (the key itself if missing), placeholders filled in."""
-        pair = TEXTS.get(key)
-        text = key if pair is None else pair[self._index]
-        return text.format(**values) if values else text
-
-    def has(self, key: str) -> bool:
-        """Whether ``key`` has a label."""
-        return key in TEXTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,33 +116,34 @@ def _affair(code: str | None) -> tuple[str | None, str | None]:
     return affair.code, short
 
 
-def _item_label(item: str, text: DisclosureText) -> str:
+def _item_label(item: str, text: Translator) -> str:
     try:
         identity = IdentityItem(item)
     except ValueError:
-        return text(f"item.{item}") if text.has(f"item.{item}") else item
+        key = f"disclosure.item.{item}"
+        return text(key) if text.has(key) else item
     return identity.label_en if text.lang == "en" else identity.label_ja
 
 
-def _reason(entry: AccessEntry, text: DisclosureText) -> str:
+def _reason(entry: AccessEntry, text: Translator) -> str:
     reason = entry.reason
     if not reason:
         return "—"
-    # A counter write records its event kind (move_in); the counter dictionary names it.
-    if entry.action is Action.WRITE and f"event.{reason}" in LABELS:
-        return LABELS[f"event.{reason}"][1 if text.lang == "en" else 0]
-    if text.has(f"reason.{reason}"):
-        return text(f"reason.{reason}")
+    # A counter write records its event kind (move_in), named as the record's history names it.
+    if entry.action is Action.WRITE and text.has(f"event.{reason}"):
+        return text.event(reason)
+    if text.has(f"disclosure.reason.{reason}"):
+        return text(f"disclosure.reason.{reason}")
     return reason
 
 
-def _method(channel: Channel, text: DisclosureText) -> str:
-    return channel.label_ja if text.lang == "ja" else text(f"channel.{channel.value}")
+def _method(channel: Channel, text: Translator) -> str:
+    return text(f"channel.{channel.value}")
 
 
 def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRow]:
     """The document's entries as table rows in ``lang``, in log order."""
-    text = DisclosureText(lang)
+    text = Translator(lang)
     rows: list[DisclosureRow] = []
     for item in document["entries"]:
         position, entry = entry_from_dict(item["entry"])
@@ -265,18 +154,18 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 position=position,
                 when=moment(item["entry"]["recorded_at"], lang),
                 action=entry.action.value,
-                action_label=text(f"action.{entry.action.value}"),
+                action_label=text(f"disclosure.action.{entry.action.value}"),
                 method=_method(entry.channel, text),
                 reason=_reason(entry, text),
                 affair_code=affair_code,
                 affair_name=affair_name,
                 source=entry.node,
-                recipient_kind=text(f"kind.{entry.actor_kind.value}"),
+                recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
                 recipient=entry.actor,
                 case_number=(
                     entry.case_number if entry.actor_kind is ActorKind.RECIPIENT else None
                 ),
-                items=("、" if lang == "ja" else ", ").join(items) or text("item.none"),
+                items=text.join(items) or text("disclosure.item.none"),
             )
         )
     return rows
@@ -316,9 +205,7 @@ def _page(
     status: int = 200,
     retention_years: int = 7,
 ) -> HTMLResponse:
-    text = DisclosureText(form.lang)
     context: dict[str, Any] = {
-        "dt": text,
         "form": form,
         "code_field": CODE_FIELD,
         "retention_years": retention_years,

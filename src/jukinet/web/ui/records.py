@@ -10,14 +10,6 @@ from jukinet.domain.register import Insurance, ResidentRecord
 from jukinet.services.views import HistoryEntry
 from jukinet.web.ui.i18n import Translator
 
-INSURANCE_FIELDS = (
-    "national_health_insurance",
-    "late_elderly_insurance",
-    "long_term_care_insurance",
-    "national_pension",
-    "child_allowance",
-)
-
 #: Items compared between versions, in the order a 住民票 prints them.
 DIFF_ITEMS = (
     "resident_code",
@@ -43,10 +35,7 @@ DIFF_ITEMS = (
 
 def insurance_labels(t: Translator, insurance: Insurance) -> str:
     """The insurance and benefit items a resident has, or ``なし``."""
-    names = [t(f"insurance.{name}") for name in INSURANCE_FIELDS if getattr(insurance, name)]
-    if not names:
-        return t("record.none")
-    return ("、" if t.lang == "ja" else ", ").join(names)
+    return t.join(t.insurance(insurance)) or t("record.none")
 
 
 def display_items(t: Translator, record: ResidentRecord) -> dict[str, str]:
@@ -73,26 +62,9 @@ def display_items(t: Translator, record: ResidentRecord) -> dict[str, str]:
     }
 
 
-_ITEM_LABELS = {
-    "resident_code": "record.masked_code",
-    "name": "record.name",
-    "kana": "record.kana",
-    "birth_date": "record.birth_date",
-    "sex": "record.sex",
-    "household_number": "record.household_number",
-    "relationship": "record.relationship",
-    "address": "record.address",
-    "address_since": "record.address_since",
-    "became_resident_on": "record.became_resident_on",
-    "previous_address": "record.previous_address",
-    "domicile": "record.domicile",
-    "domicile_head": "record.domicile_head",
-    "insurance": "record.insurance",
-    "status": "record.status",
-    "removal_reason": "record.removal_reason",
-    "removed_on": "record.removed_on",
-    "destination": "record.destination",
-}
+def item_label_key(item: str) -> str:
+    """The catalogue key naming a compared item: ``record.<item>`` (the code is shown masked)."""
+    return "record.masked_code" if item == "resident_code" else f"record.{item}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +91,7 @@ def changes_between(t: Translator, before: ResidentRecord, after: ResidentRecord
     """The items that differ between two versions of a record."""
     old, new = display_items(t, before), display_items(t, after)
     return [
-        Change(label=t(_ITEM_LABELS[key]), before=old[key], after=new[key])
+        Change(label=t(item_label_key(key)), before=old[key], after=new[key])
         for key in DIFF_ITEMS
         if old[key] != new[key]
     ]

@@ -22,7 +22,6 @@ from typing import Annotated, Final, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from jukinet.domain.access_log import Channel
 from jukinet.domain.clock import JST
 from jukinet.domain.operators import Actor
 from jukinet.services.transparency import (
@@ -37,7 +36,7 @@ from jukinet.services.transparency import (
 )
 from jukinet.web.auth import NodeDep, session_actor
 from jukinet.web.ui.common import render
-from jukinet.web.ui.i18n import request_lang
+from jukinet.web.ui.i18n import Translator, request_lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,132 +54,17 @@ DETAIL_LIMIT: Final = 300
 #: Bars of a ranking chart (recipients, affairs); the table below it lists every one.
 RANKING_LIMIT: Final = 15
 
-#: The page's own labels: key -> (Japanese, English). Kept here rather than in the counter's
-#: dictionary because only this public page uses them.
-TEXTS: Final[Mapping[str, tuple[str, str]]] = {
-    "title": ("本人確認情報の提供状況", "Transparency report: identity information provided"),
-    "lead": (
-        "この団体の住民基本台帳ネットワークのノードが、どの機関に、どの法定事務のために、"
-        "何件の本人確認情報を提供したかを公表します。件数だけを集計しており、個人を識別できる"
-        "情報（住民票コード、氏名、職員名、照会した職員名、事案番号など）は含みません。",
-        "What this node of the resident registry network provided: how many identity records "
-        "went to which body, for which statutory affair. Only counts are published; nothing "
-        "here identifies a person (no resident codes, names, staff, officers or case numbers).",
-    ),
-    "period": ("集計期間", "Period"),
-    "period_value": ("{start}〜{end}", "{start} to {end}"),
-    "japan_time": ("（日本時間）", " (Japan time)"),
-    "generated": ("集計日時", "Compiled at"),
-    "node": ("ノード", "Node"),
-    "months_label": ("集計する月数", "Months to show"),
-    "months_option": ("直近{n}か月", "Last {n} months"),
-    "show": ("表示", "Show"),
-    "summary": ("概要", "Summary"),
-    "total_provisions": ("提供件数", "Records provided"),
-    "total_refusals": ("拒否した照会", "Queries refused"),
-    "total_batch_jobs": ("一括照会の件数", "Batch jobs"),
-    "total_batch_rows": ("一括照会の照会行数", "Rows in batch jobs"),
-    "total_counter_reads": ("窓口での閲覧件数", "Counter reads"),
-    "count_unit": ("{n}件", "{n}"),
-    "rows_unit": ("{n}行", "{n} rows"),
-    "provisions_by_month": ("月別の提供件数", "Records provided per month"),
-    "provisions_help": (
-        "住民1人分の本人確認情報を1回提供する（または検索結果の候補として示す）ごとに1件と"
-        "数えます。",
-        "Each time one resident's identity information is provided (or shown as a search "
-        "candidate) counts as one.",
-    ),
-    "provisions_by_recipient": ("提供先別の提供件数", "Records provided per recipient"),
-    "provisions_by_affair": ("事務別の提供件数", "Records provided per affair"),
-    "provisions_by_channel": ("提供方法別の提供件数", "Records provided per channel"),
-    "refusals_by_month": ("月別の拒否件数", "Queries refused per month"),
-    "refusals_help": (
-        "法律で認められていない事務による照会など、本人確認情報を読み出す前に拒否した照会の"
-        "件数です。",
-        "Queries refused before any personal data was read, e.g. for an affair the law does "
-        "not allow the body.",
-    ),
-    "refusals_detail": ("拒否の内訳", "Refusals in detail"),
-    "batch_title": ("一括照会", "Batch jobs"),
-    "batch_by_size": ("規模別の一括照会件数", "Batch jobs by size"),
-    "batch_by_month": ("月別・提供先別の一括照会", "Batch jobs per month and recipient"),
-    "counter_by_month": ("月別の窓口での閲覧件数", "Counter reads per month"),
-    "counter_help": (
-        "この団体の職員が窓口端末で住民票を閲覧した件数です（職員名は公表しません）。",
-        "Reads of the register by this municipality's own staff at the counter (staff are not "
-        "named).",
-    ),
-    "detail_title": ("提供件数の明細", "All provisions in detail"),
-    "detail_rows": ("明細を表示する（{n}行）", "Show the detail ({n} rows)"),
-    "detail_limited": (
-        "最初の{n}行を表示しています。すべての行はCSVファイルにあります。",
-        "The first {n} rows are shown; the CSV file has every row.",
-    ),
-    "downloads": ("データのダウンロード", "Download the figures"),
-    "download_csv": ("CSV形式", "CSV"),
-    "download_json": ("JSON形式", "JSON"),
-    "downloads_help": (
-        "同じ数値を機械で読める形式で提供しています。APIは {api} です。",
-        "The same figures in machine-readable form. The API is {api}.",
-    ),
-    "chart_desc": (
-        "棒グラフ。同じ数値を下の表に示します。最大は{label}の{value}件です。",
-        "Bar chart. The table below gives the same figures. The largest is {label}: {value}.",
-    ),
-    "caption": ("{title}（{period}）", "{title} ({period})"),
-    "chart_empty": ("この期間の件数はありません。", "Nothing to show for this period."),
-    "chart_more": (
-        "グラフは上位{n}件です。表にはすべてを示します。",
-        "The chart shows the top {n}; the table lists all.",
-    ),
-    "col.month": ("月", "Month"),
-    "col.recipient": ("提供先", "Recipient"),
-    "col.recipient_id": ("提供先ID", "Recipient id"),
-    "col.affair": ("事務", "Affair"),
-    "col.affair_code": ("事務コード", "Affair code"),
-    "col.channel": ("提供方法", "Channel"),
-    "col.count": ("件数", "Count"),
-    "col.kind": ("照会者の種別", "Who asked"),
-    "col.size": ("照会行数", "Rows per job"),
-    "col.jobs": ("件数", "Jobs"),
-    "col.rows": ("照会行数", "Rows"),
-    "col.found": ("該当", "Found"),
-    "col.errors": ("エラー", "Errors"),
-    "none": ("該当なし", "None"),
-    "unnamed": ("（名称未登録）", "(no registered name)"),
-    "kind.recipient": ("提供先機関", "Recipient body"),
-    "kind.operator": ("この団体の職員", "This municipality's staff"),
-    "kind.node": ("他のノード", "Another node"),
-    "kind.system": ("システム", "System"),
-    "channel.counter": ("窓口端末", "Counter terminal"),
-    "channel.agency_api": ("機関照会（オンライン）", "Agency query (online)"),
-    "channel.batch": ("一括照会", "Batch job"),
-    "channel.network": ("ネットワーク（ノード間）", "Network (between nodes)"),
-    "channel.export": ("書出し", "Export"),
-    "channel.system": ("システム", "System"),
-    "bucket.1-99": ("1〜99行", "1–99 rows"),
-    "bucket.100-9999": ("100〜9,999行", "100–9,999 rows"),
-    "bucket.10000-999999": ("10,000〜999,999行", "10,000–999,999 rows"),
-    "bucket.1000000+": ("1,000,000行以上", "1,000,000 rows or more"),
-}
-
 _MONTH_NAMES_EN: Final = (
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 )  # fmt: skip
 
 
-class Texts:
-    """This page's labels in one language; the template calls it as ``tx("key")``."""
+class TransparencyText(Translator):
+    """The one Translator with this page's helpers: counts, months, channels, affairs.
 
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self._index = 1 if lang == "en" else 0
-
-    def __call__(self, key: str, **values: object) -> str:
-        """The label for ``key`` (the key itself if missing, so a gap shows on screen)."""
-        pair = TEXTS.get(key)
-        text = key if pair is None else pair[self._index]
-        return text.format(**values) if values else text
+    The page passes it to the template as ``t`` (the layout's texts work through it too);
+    its texts are the catalogue's ``transparency.*`` keys.
+    """
 
     def number(self, value: int) -> str:
         """A count with thousands separators."""
@@ -198,22 +82,18 @@ class Texts:
         return value.isoformat()
 
     def channel(self, value: str) -> str:
-        """A channel's name (the domain's Japanese name when it has one)."""
-        if self.lang == "ja":
-            try:
-                return Channel(value).label_ja
-            except ValueError:
-                return value
-        return self(f"channel.{value}") if f"channel.{value}" in TEXTS else value
+        """A channel's name (the code itself for a channel the catalogue does not name)."""
+        return self(f"channel.{value}") if self.has(f"channel.{value}") else value
 
     def kind(self, value: str) -> str:
         """Who asked, for a refusal."""
-        return self(f"kind.{value}") if f"kind.{value}" in TEXTS else value
+        key = f"transparency.kind.{value}"
+        return self(key) if self.has(key) else value
 
     def bucket(self, bucket: BatchSizeBucket | str) -> str:
         """A batch-size class."""
         key = bucket if isinstance(bucket, str) else bucket.key
-        return self(f"bucket.{key}")
+        return self(f"transparency.bucket.{key}")
 
     def recipient(self, recipient_id: str | None, name: str | None) -> str:
         """A recipient's registered name, or its id when none is registered."""
@@ -346,7 +226,12 @@ def _r(value: float) -> float:
 
 
 def column_chart(
-    key: str, title: str, items: Sequence[tuple[str, str, int]], *, colour: str, tx: Texts
+    key: str,
+    title: str,
+    items: Sequence[tuple[str, str, int]],
+    *,
+    colour: str,
+    tx: TransparencyText,
 ) -> Chart:
     """Vertical bars, one per ``(short label, full label, value)``: months along the axis."""
     left, right, top, bottom, height = 64.0, 12.0, 22.0, 40.0, 260
@@ -400,7 +285,12 @@ def column_chart(
 
 
 def bar_chart(
-    key: str, title: str, items: Sequence[tuple[str, str, int]], *, colour: str, tx: Texts
+    key: str,
+    title: str,
+    items: Sequence[tuple[str, str, int]],
+    *,
+    colour: str,
+    tx: TransparencyText,
 ) -> Chart:
     """Horizontal bars, one per ``(short label, full label, value)``: rankings and classes."""
     label_width, gap, right, top, row = 250.0, 8.0, 80.0, 8.0, 30.0
@@ -450,11 +340,11 @@ def bar_chart(
     )
 
 
-def _description(items: Sequence[tuple[str, str, int]], tx: Texts) -> str:
+def _description(items: Sequence[tuple[str, str, int]], tx: TransparencyText) -> str:
     if not items or all(value == 0 for _, _, value in items):
-        return tx("chart_empty")
+        return tx("transparency.chart_empty")
     _, full, value = max(items, key=lambda item: item[2])
-    return tx("chart_desc", label=full, value=tx.number(value))
+    return tx("transparency.chart_desc", label=full, value=tx.number(value))
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,13 +358,13 @@ _GREY: Final = "#57606a"
 
 
 def _monthly(
-    key: str, title: str, series: Sequence[tuple[str, int]], colour: str, tx: Texts
+    key: str, title: str, series: Sequence[tuple[str, int]], colour: str, tx: TransparencyText
 ) -> Chart:
     items = [(label, tx.month(label), value) for label, value in series]
     return column_chart(key, title, items, colour=colour, tx=tx)
 
 
-def _charts(stats: TransparencyStats, tx: Texts) -> dict[str, Chart]:
+def _charts(stats: TransparencyStats, tx: TransparencyText) -> dict[str, Chart]:
     recipients = [
         (tx.recipient(rid, name), f"{tx.recipient(rid, name)} ({rid})", count)
         for rid, name, count in stats.provisions_by_recipient()[:RANKING_LIMIT]
@@ -489,18 +379,34 @@ def _charts(stats: TransparencyStats, tx: Texts) -> dict[str, Chart]:
     ]
     return {
         "provisions": _monthly(
-            "provisions", tx("provisions_by_month"), stats.provisions_by_month(), _BLUE, tx
+            "provisions",
+            tx("transparency.provisions_by_month"),
+            stats.provisions_by_month(),
+            _BLUE,
+            tx,
         ),
         "recipients": bar_chart(
-            "recipients", tx("provisions_by_recipient"), recipients, colour=_BLUE, tx=tx
+            "recipients",
+            tx("transparency.provisions_by_recipient"),
+            recipients,
+            colour=_BLUE,
+            tx=tx,
         ),
-        "affairs": bar_chart("affairs", tx("provisions_by_affair"), affairs, colour=_BLUE, tx=tx),
+        "affairs": bar_chart(
+            "affairs", tx("transparency.provisions_by_affair"), affairs, colour=_BLUE, tx=tx
+        ),
         "refusals": _monthly(
-            "refusals", tx("refusals_by_month"), stats.refusals_by_month(), _RED, tx
+            "refusals", tx("transparency.refusals_by_month"), stats.refusals_by_month(), _RED, tx
         ),
-        "batch_sizes": bar_chart("batch-sizes", tx("batch_by_size"), sizes, colour=_GREEN, tx=tx),
+        "batch_sizes": bar_chart(
+            "batch-sizes", tx("transparency.batch_by_size"), sizes, colour=_GREEN, tx=tx
+        ),
         "counter": _monthly(
-            "counter", tx("counter_by_month"), stats.counter_reads_by_month(), _GREY, tx
+            "counter",
+            tx("transparency.counter_by_month"),
+            stats.counter_reads_by_month(),
+            _GREY,
+            tx,
         ),
     }
 
@@ -511,13 +417,13 @@ def transparency_page(
 ) -> HTMLResponse:
     """The public report: summary, charts with their tables, and links to the files."""
     stats = cached_transparency_stats(node, months=months)
-    tx = Texts(request_lang(request))
+    tx = TransparencyText(request_lang(request))
     last_day = stats.period_end - timedelta(days=1)
     return render(
         request,
         "transparency.html",
         {
-            "tx": tx,
+            "t": tx,
             "stats": stats,
             "months": months,
             "month_choices": sorted({*MONTH_CHOICES, months}),
@@ -525,7 +431,7 @@ def transparency_page(
             "ranking_limit": RANKING_LIMIT,
             "detail_limit": DETAIL_LIMIT,
             "period_text": tx(
-                "period_value", start=tx.day(stats.period_start), end=tx.day(last_day)
+                "transparency.period_value", start=tx.day(stats.period_start), end=tx.day(last_day)
             ),
             "generated_text": stats.generated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST"),
         },

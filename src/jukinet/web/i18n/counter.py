@@ -1,0 +1,69 @@
+"""Texts of the counter's frame: layout, sign-in, search, errors and the forms' common parts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+#: key -> (Japanese, English)
+TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+    # Layout
+    "app.title": ("住民基本台帳 窓口", "Resident register counter"),
+    "app.skip": ("本文へ移動", "Skip to content"),
+    "nav.search": ("住民検索", "Search residents"),
+    "nav.move_in": ("転入届", "Move-in"),
+    "nav.network": ("送受信台帳", "Delivery ledger"),
+    "nav.alerts": ("不正利用の兆候", "Insider alerts"),
+    "nav.disclosure": ("提供状況の開示", "Disclosure"),
+    "nav.transparency": ("提供状況の公表", "Transparency"),
+    "nav.logout": ("ログアウト", "Sign out"),
+    "nav.lang_switch": ("English", "日本語"),
+    "nav.lang_switch_label": ("Switch to English", "日本語に切り替え"),
+    "header.operator": ("操作者", "Operator"),
+    "form.required": ("必須", "required"),
+    "form.errors_title": (
+        "入力内容を確認してください。",
+        "Please check the entries below.",
+    ),
+    "form.date_hint": (
+        "例：令和8年11月26日・R8.11.26",
+        "e.g. 令和8年11月26日, R8.11.26, 2026-11-26",
+    ),
+    "form.missing": ("入力してください。", "This item is required."),
+    "form.cancel": ("戻る", "Back"),
+    "form.submit": ("届出を受け付ける", "Accept the notification"),
+    "error.title": ("エラー", "Error"),
+    "error.csrf": (
+        "フォームの有効期限が切れました。画面を開き直してからやり直してください。",
+        "The form has expired. Reload the page and try again.",
+    ),
+    "error.back": ("検索画面へ戻る", "Back to search"),
+    "error.forbidden": ("この操作を行う権限がありません。", "You are not allowed to do this."),
+    # Login
+    "login.title": ("ログイン", "Sign in"),
+    "login.username": ("ユーザー名", "Username"),
+    "login.password": ("パスワード", "Password"),
+    "login.submit": ("ログイン", "Sign in"),
+    "login.intro": (
+        "職員のユーザー名とパスワードを入力してください。",
+        "Enter your staff username and password.",
+    ),
+    # Search
+    "search.title": ("住民検索", "Search residents"),
+    "search.name": ("氏名（漢字・カナ）", "Name (kanji or kana)"),
+    "search.name_hint": (
+        "異体字（渡邊・渡辺など）やひらがなでも検索できます。",
+        "Variant kanji (渡邊/渡辺) and hiragana are matched too.",
+    ),
+    "search.birth_date": ("生年月日", "Date of birth"),
+    "search.include_removed": ("除票も含める", "Include removed records (除票)"),
+    "search.submit": ("検索", "Search"),
+    "search.results": ("検索結果", "Results"),
+    "search.count": ("{n}件", "{n} found"),
+    "search.none": ("該当する住民はいません。", "No resident matches."),
+    "search.open": ("開く", "Open"),
+    "search.candidates_note": (
+        "候補の一覧です。本人確認のうえ住民票を開いてください。",
+        "These are candidates: confirm the person before opening a record.",
+    ),
+}
