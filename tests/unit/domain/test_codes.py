@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import given
@@ -241,13 +240,11 @@ def test_random_codes_edge_counts() -> None:
         random_resident_codes(random.Random(1), 10**10 + 1)
 
 
-def test_random_codes_are_fast() -> None:
-    started = time.perf_counter()
+def test_many_random_codes_are_distinct_and_valid() -> None:
+    # Speed is a benchmark's business (bench/seed_population.py), never a unit test's.
     codes = random_resident_codes(random.Random(0), 100_000)
-    elapsed = time.perf_counter() - started
     assert len(set(codes)) == 100_000
-    # Typically ~0.2 s; the bound is generous so a loaded CI machine does not flake.
-    assert elapsed < 2.0
+    assert all(is_valid_resident_code(code) for code in codes)
 
 
 # --- masking -----------------------------------------------------------------------------------
