@@ -9,10 +9,11 @@ per-row parameter bookkeeping, which costs more than the database's own work at 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.orm import Session
 
 from jukinet.storage.tables import Base, table_of
@@ -80,29 +81,40 @@ def insert_prepared(
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
     driver: Any = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - a pooled connection always has one
         raise RuntimeError("no database connection")
-    preparer = dialect.identifier_preparer
-    quoted = ", ".join(preparer.quote(name) for name in columns)
-    target = preparer.format_table(table)
-    if dialect.name == "postgresql":
+    statements = _statements(connection.dialect, table, tuple(columns))
+    if connection.dialect.name == "postgresql":
         with driver.cursor() as cursor:
             if len(rows) < COPY_FROM:
-                placeholders = ", ".join("%s" for _ in columns)
-                # Table and column names come from the table's metadata, never from input.
-                sql = f"INSERT INTO {target} ({quoted}) VALUES ({placeholders})"  # noqa: S608
-                cursor.executemany(sql, rows)
+                cursor.executemany(statements.insert, rows)
                 return
-            with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+            with cursor.copy(statements.copy) as copy:
                 for row in rows:
                     copy.write_row(row)
         return
-    placeholders = ", ".join("?" for _ in columns)
-    driver.executemany(
-        f"INSERT INTO {target} ({quoted}) VALUES ({placeholders})",  # noqa: S608
-        rows,
+    driver.executemany(statements.insert, rows)
+
+
+class _Statements(NamedTuple):
+    insert: str
+    copy: str
+
+
+@functools.cache
+def _statements(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Statements:
+    """The driver-level INSERT and COPY of ``columns`` (built once per table and dialect: an
+    online query appends one log row, and rebuilding the text each time is measurable)."""
+    preparer = dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(name) for name in columns)
+    target = preparer.format_table(table)
+    marker = "%s" if dialect.name == "postgresql" else "?"
+    placeholders = ", ".join(marker for _ in columns)
+    # Table and column names come from the table's metadata, never from input.
+    return _Statements(
+        insert=f"INSERT INTO {target} ({quoted}) VALUES ({placeholders})",  # noqa: S608
+        copy=f"COPY {target} ({quoted}) FROM STDIN",
     )
 
 
