@@ -18,6 +18,7 @@ from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.municipality import validate_municipality_code
 from jukinet.domain.names import validate_kana, validate_name
+from jukinet.domain.wareki import EARLIEST_DATE
 
 
 class ChangeReason(StrEnum):
@@ -194,6 +195,9 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         raise fault("change", "a date or the reason code is invalid") from error
     if birth > today:
         raise fault("birth_date", "in the future")
+    if birth < EARLIEST_DATE:
+        # Upper tiers refuse what a municipality would (a date before 明治).
+        raise fault("birth_date", "before the register's first era (1868-10-23)")
     if identity["sex"] not in {"male", "female"}:
         raise fault("sex", "must be male or female")
     if not identity["address"].strip() or len(identity["address"]) > 200:

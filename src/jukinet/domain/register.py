@@ -15,6 +15,7 @@ from enum import StrEnum
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityInfo
 from jukinet.domain.names import PersonName, validate_name
+from jukinet.domain.wareki import EARLIEST_DATE
 
 #: The Act asks residents to file within 14 days of the event (art. 22–25).
 FILING_WINDOW = timedelta(days=14)
@@ -183,7 +184,15 @@ def validate_optional_text(value: str | None, *, field: str, max_length: int) ->
 
 
 def validate_birth_date(birth_date: date, *, today: date) -> date:
-    """No one is born in the future."""
+    """No one is born in the future, nor before the register's first era (明治, 1868-10-23):
+    a date the register cannot write in 和暦 is refused before anything is stored."""
+    if birth_date < EARLIEST_DATE:
+        raise ValidationError(
+            "JUKI-REG-037",
+            ja="生年月日は明治元年10月23日以降の日付を入力してください。",
+            en="The date of birth must be on or after 23 Oct 1868 (the start of Meiji).",
+            field="birth_date",
+        )
     if birth_date > today:
         raise ValidationError(
             "JUKI-REG-004",

@@ -51,6 +51,10 @@ ERAS: tuple[Era, ...] = (
     Era("令和", "R", "Reiwa", date(2019, 5, 1), None),
 )
 
+#: The first day a date on the register can be written in 和暦 (明治元年10月23日): the earliest
+#: date of birth the register accepts, at a municipality and at the tiers above it.
+EARLIEST_DATE: date = ERAS[0].start
+
 _BY_TOKEN: dict[str, Era] = {
     **{era.name: era for era in ERAS},
     **{era.letter: era for era in ERAS},

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from jukinet.domain.codes import random_resident_codes
 from jukinet.services.context import ServiceContext
+from jukinet.storage.tables import Base
 from tests.support.factories import with_pool
 
 
@@ -234,3 +236,42 @@ def test_nul_bytes_are_client_errors(client: TestClient, clerk_headers: dict[str
     assert search.status_code == 422
     household = client.get("/api/v1/households/00%001", headers=clerk_headers)
     assert household.status_code == 422
+
+
+def _storage(node: ServiceContext) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order: what "storage unchanged" compares."""
+    with node.engine.connect() as connection:
+        return {
+            table.name: sorted(
+                (tuple(map(repr, row)) for row in connection.execute(select(table))),
+            )
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize(
+    ("person", "field"),
+    [
+        ({"birth_date": "1800-01-01"}, "persons[0].birth_date"),
+        ({"birth_date": "1868-10-22"}, "persons[0].birth_date"),
+    ],
+)
+def test_a_refused_move_in_leaves_storage_unchanged(
+    node: ServiceContext,
+    client: TestClient,
+    clerk_headers: dict[str, str],
+    person: dict[str, str],
+    field: str,
+) -> None:
+    """A birth date before the register's first era (明治) is refused before anything is written
+    (it was once committed, and every later read of it failed)."""
+    with_pool(node)
+    body = _move_in_body()
+    body["persons"][0].update(person)
+    before = _storage(node)
+    response = client.post("/api/v1/events/move-in", json=body, headers=clerk_headers)
+    assert response.status_code == 422, response.text
+    assert _error(response)["field"] == field
+    assert _storage(node) == before
+    listed = client.get("/api/v1/residents", params={"name": "ワタナベ"}, headers=clerk_headers)
+    assert listed.status_code == 200

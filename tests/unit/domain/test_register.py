@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from jukinet.domain import register as rules
 from jukinet.domain.errors import Conflict, ValidationError
-from jukinet.domain.identity import ChangeReason, IdentityNotice
+from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice, parse_notice_body
 from jukinet.domain.names import PersonName
 from jukinet.domain.register import RecordStatus, Relationship, ResidentRecord, Sex
 
@@ -161,3 +161,32 @@ def test_deletion_reasons_mark_the_notice_deleted() -> None:
     }
     assert all(r.label_ja and r.label_en for r in ChangeReason)
     assert len({r.value for r in ChangeReason}) == len(ChangeReason)
+
+
+def test_birth_dates_before_meiji_are_refused_everywhere() -> None:
+    today = date(2026, 12, 2)
+    assert rules.validate_birth_date(date(1868, 10, 23), today=today) == date(1868, 10, 23)
+    with pytest.raises(ValidationError) as refused:
+        rules.validate_birth_date(date(1868, 10, 22), today=today)
+    assert (refused.value.code, refused.value.field) == ("JUKI-REG-037", "birth_date")
+    # An upper tier refuses the same date in a notice, whoever sends it.
+    notice = IdentityNotice(
+        municipality_code="132292",
+        current=IdentityInfo(
+            resident_code="00000000000",
+            family_name="山田",
+            given_name="太郎",
+            family_name_kana="ヤマダ",
+            given_name_kana="タロウ",
+            birth_date=date(1800, 1, 1),
+            sex="male",
+            address="東京都西東京市泉町一丁目2番3号",
+        ),
+        reason=ChangeReason.BIRTH,
+        changed_on=date(2026, 11, 30),
+        before=None,
+    )
+    with pytest.raises(ValidationError) as upstream:
+        parse_notice_body(notice.as_body(), today=today)
+    assert upstream.value.field is not None
+    assert "birth_date" in upstream.value.message_en
