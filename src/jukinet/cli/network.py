@@ -27,6 +27,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.reconcile import reconcile
 from jukinet.services.register.notices import initial_load
 from jukinet.storage.migrate import upgrade
+from jukinet.storage.private_files import private_folder, write_private
 
 pki_app = typer.Typer(
     help="The network's PKI: CA, node certificates, revocation.", no_args_is_help=True
@@ -99,12 +100,12 @@ def pki_init(
             "the network's trust)",
             param_hint="--dir",
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     signer: CaSigner
     if pkcs11_token:
         settings = {"token_label": pkcs11_token, "key_label": "jukinet-ca", "module": pkcs11_module}
         signer = _token_signer(settings, create=True)
-        (folder / TOKEN_FILE).write_text(json.dumps(settings), encoding="utf-8")
+        write_private(folder / TOKEN_FILE, json.dumps(settings).encode("utf-8"))
     else:
         file_signer = FileCaSigner.generate()
         file_signer.save(folder / "ca.key")

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from jukinet.storage.private_files import private_folder, write_private
+
 NODE_URI_PREFIX = "urn:jukinet:node:"
 CA_VALIDITY = dt.timedelta(days=3650)
 NODE_VALIDITY = dt.timedelta(days=825)
@@ -96,10 +98,7 @@ class FileCaSigner:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_bytes(data)
+    write_private(path, data)
 
 
 _KEY_USAGES = (
@@ -408,7 +407,7 @@ class NetworkPki:
 
     def init(self, signer: CaSigner, *, now: dt.datetime) -> x509.Certificate:
         """Create the CA certificate, an empty CRL and an empty directory."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         ca_cert = create_ca_certificate(signer, now=now)
         self.ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         (self.folder / "revoked.json").write_text("[]", encoding="utf-8")
@@ -427,7 +426,7 @@ class NetworkPki:
         """Issue a node its TLS certificate and signing key, and publish the signing cert."""
         ca_cert = self.ca_cert()
         creds = self.node(node)
-        creds.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(creds.folder)
         tls_key = ec.generate_private_key(ec.SECP256R1())
         _write_private(
             creds.tls_key,
@@ -465,7 +464,7 @@ class NetworkPki:
         Not published in the directory: a recipient signs no messages.
         """
         creds = self.node(principal)
-        creds.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(creds.folder)
         key = ec.generate_private_key(ec.SECP256R1())
         _write_private(
             creds.tls_key,

@@ -30,6 +30,7 @@ from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
 from jukinet.services.context import ServiceContext
 from jukinet.storage.migrate import upgrade
+from jukinet.storage.private_files import private_folder
 
 DEMO_NODES = (
     "national:jlis",
@@ -134,7 +135,7 @@ class Cluster:
         """
         now = now or dt.datetime.now(dt.UTC)
         signer = FileCaSigner.generate()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         signer.save(self.folder / "pki" / "ca.key")
         self.pki.init(signer, now=now)
         if base_port is None:
@@ -146,7 +147,7 @@ class Cluster:
             self.pki.issue_node(signer, name, now=now)
             folder = self.folder / folder_name(name)
             url = database_url_for(self.database_url_template, folder, name)
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
             ensure_postgres_database(url, fresh=True)
             upgrade(url)
             peers = {

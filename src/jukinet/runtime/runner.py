@@ -27,6 +27,7 @@ from jukinet.network.transport import SharedSignalServer, make_server
 from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
 from jukinet.runtime.bootstrap import build_node, handler_table
 from jukinet.services.context import ServiceContext
+from jukinet.storage.private_files import private_file
 from jukinet.web.network_app import create_network_app
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,7 @@ class NodeConfig(BaseModel):
 
     def save(self, folder: Path) -> Path:
         """Write ``node.json`` into ``folder`` (mode 0600: it holds the session secret)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / CONFIG_FILE
-        path.touch(mode=0o600, exist_ok=True)
+        path = private_file(folder / CONFIG_FILE)
         data = self.model_dump(mode="json", exclude={"per_node"}) | _jsonable(self.per_node)
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path

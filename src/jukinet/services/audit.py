@@ -38,6 +38,7 @@ from jukinet.domain.errors import ValidationError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
+from jukinet.storage.private_files import private_file
 
 #: Version tag of the disclosure document a resident receives.
 DISCLOSURE_FORMAT: Final = "jukinet-disclosure-v1"
@@ -63,9 +64,7 @@ def _local_key(path: Path) -> Ed25519PrivateKey:
             raise ValueError(msg)
         return key
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_bytes(
+    private_file(path).write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
