@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from jukinet.domain.addresses import MAX_ADDRESS_LENGTH
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.names import is_kana_query, kana_search_key, name_search_key
-from jukinet.domain.register import MAX_ADDRESS_LENGTH, Sex
+from jukinet.domain.register import Sex
 
 __all__ = [
     "MAX_ADDRESS_LENGTH",

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from jukinet.domain.addresses import validate_address
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.municipality import validate_municipality_code
@@ -200,8 +201,11 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         raise fault("birth_date", "before the register's first era (1868-10-23)")
     if identity["sex"] not in {"male", "female"}:
         raise fault("sex", "must be male or female")
-    if not identity["address"].strip() or len(identity["address"]) > 200:
-        raise fault("address", "empty or too long")
+    try:
+        address = validate_address(identity["address"])
+    except ValidationError as error:
+        # Upper tiers refuse what a municipality would (NUL, line breaks, markup, length).
+        raise fault("address", "empty, too long, or with control characters or < >") from error
     if bool(change["deleted"]) != reason.deletes_record:
         raise fault("deleted", "does not agree with the reason")
     current = IdentityInfo(
@@ -212,7 +216,7 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         given_name_kana=validate_kana(identity["given_name_kana"], field="given_name_kana"),
         birth_date=birth,
         sex=identity["sex"],
-        address=identity["address"],
+        address=address,
     )
     before_items = change["before"]
     before: IdentityInfo | None = None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from jukinet.domain.addresses import MAX_ADDRESS_LENGTH, validate_address
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityInfo
 from jukinet.domain.names import PersonName, validate_name
@@ -21,7 +22,6 @@ from jukinet.domain.wareki import EARLIEST_DATE
 FILING_WINDOW = timedelta(days=14)
 #: A move-out may be filed in advance; we accept planned dates up to this far ahead.
 MOVE_OUT_ADVANCE_LIMIT = timedelta(days=90)
-MAX_ADDRESS_LENGTH = 200
 MAX_DOMICILE_LENGTH = 200
 
 
@@ -145,27 +145,6 @@ class Filing:
     event_date: date
     filed_on: date
     late: bool
-
-
-def validate_address(value: str, *, field: str = "address") -> str:
-    """A registered address: non-empty, bounded, no control characters."""
-    text = value.strip()
-    if not text:
-        raise ValidationError(
-            "JUKI-REG-001",
-            ja="住所を入力してください。",
-            en="The address is required.",
-            field=field,
-        )
-    if len(text) > MAX_ADDRESS_LENGTH or any(ord(c) < 0x20 for c in text):
-        raise ValidationError(
-            "JUKI-REG-002",
-            ja=f"住所は{MAX_ADDRESS_LENGTH}文字以内で、制御文字を含めないでください。",
-            en=f"The address must be at most {MAX_ADDRESS_LENGTH} characters without control "
-            "characters.",
-            field=field,
-        )
-    return text
 
 
 def validate_optional_text(value: str | None, *, field: str, max_length: int) -> str | None:

@@ -28,6 +28,7 @@ from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from jukinet.domain import register as rules
+from jukinet.domain.addresses import validate_address
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityNotice
@@ -205,10 +206,8 @@ class _Validator:
         self.given = cache(functools.partial(validate_name, field="given_name"))
         self.family_kana = cache(functools.partial(validate_kana, field="family_name_kana"))
         self.given_kana = cache(functools.partial(validate_kana, field="given_name_kana"))
-        self.address = cache(rules.validate_address)
-        self.previous_address = cache(
-            functools.partial(rules.validate_address, field="previous_address")
-        )
+        self.address = cache(validate_address)
+        self.previous_address = cache(functools.partial(validate_address, field="previous_address"))
         self.domicile = cache(rules.validate_domicile)
 
     def household(self, household: SyntheticHousehold) -> _Prepared:

@@ -285,3 +285,27 @@ def test_link_sender_refuses_an_ack_from_the_wrong_node(tiers: Tiers) -> None:
     misdirected.close()
     with tiers.municipality.session_factory() as session:
         assert session.scalars(select(OutboxRow.delivered_at)).one() is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["東京都西東京市泉町\x00一丁目", "東京都西東京市\n泉町一丁目", "<script>alert(1)</script>"],
+)
+def test_an_address_the_counter_would_refuse_is_quarantined_upstream(
+    tiers: Tiers, address: str
+) -> None:
+    """The municipality's real keys sign a notice whose address carries NUL, a line break or
+    markup (written into its outbox behind the counter's back): the prefecture refuses it."""
+    clerk = make_actor(tiers.municipality)
+    resident = move_in_household(tiers.municipality, clerk, person()).records[0].record
+    with tiers.municipality.session_factory() as session, session.begin():
+        row = session.scalars(
+            select(OutboxRow).where(OutboxRow.subject == resident.resident_code)
+        ).one()
+        row.body = dict(row.body) | {"identity": dict(row.body["identity"]) | {"address": address}}
+    _drain(tiers)
+    assert _record(tiers.prefecture, resident.resident_code) is None
+    with tiers.prefecture.session_factory() as session:
+        refused = session.scalars(select(InboxRow).where(InboxRow.status == "quarantined")).one()
+    assert "address" in (refused.reason or "")
+    assert _record(tiers.national, resident.resident_code) is None

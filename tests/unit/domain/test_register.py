@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jukinet.domain import register as rules
+from jukinet.domain.addresses import validate_address
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice, parse_notice_body
 from jukinet.domain.names import PersonName
@@ -190,3 +191,24 @@ def test_birth_dates_before_meiji_are_refused_everywhere() -> None:
         parse_notice_body(notice.as_body(), today=today)
     assert upstream.value.field is not None
     assert "birth_date" in upstream.value.message_en
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "東京都西東京市泉町\x00一丁目",
+        "東京都西東京市\n泉町一丁目",
+        "東京都西東京市\u2028泉町一丁目",
+        "東京都西東京市泉町\x7f一丁目",
+        "東京都西東京市<b>泉町</b>",
+    ],
+)
+def test_addresses_refuse_controls_and_markup(address: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        validate_address(address)
+    assert refused.value.code == "JUKI-REG-002"
+
+
+def test_an_ordinary_address_is_kept_as_written() -> None:
+    written = "東京都西東京市泉町一丁目2番3号　ハイツ泉101"
+    assert validate_address(f"  {written} ") == written

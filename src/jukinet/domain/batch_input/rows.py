@@ -13,6 +13,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Final
 
+from jukinet.domain.addresses import MAX_ADDRESS_LENGTH
 from jukinet.domain.batch_input.errors import (
     _bad_sex,
     _control_characters,
@@ -34,7 +35,7 @@ from jukinet.domain.batch_input.model import (
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.names import is_kana_query
-from jukinet.domain.register import MAX_ADDRESS_LENGTH, Sex
+from jukinet.domain.register import Sex
 from jukinet.domain.wareki import parse_date
 
 # Same choice as names.py: only ASCII and ideographic spaces are trimmed; tabs and line breaks

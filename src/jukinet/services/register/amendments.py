@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from jukinet.domain import register as rules
+from jukinet.domain.addresses import validate_address
 from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.names import PersonName, validate_name
@@ -241,7 +242,7 @@ def _validated_items(items: dict[str, object], *, current: PersonName) -> dict[s
         }:
             continue
         if key == "address":
-            clean[key] = rules.validate_address(str(value))
+            clean[key] = validate_address(str(value))
         elif key in {"previous_address", "domicile"}:
             clean[key] = rules.validate_optional_text(
                 None if value is None else str(value), field=key, max_length=200

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
+from jukinet.domain.addresses import validate_address
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import Conflict, DomainError, FieldErrors, ValidationError
 from jukinet.domain.identity import ChangeReason
@@ -115,7 +116,7 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
             household: HouseholdRow = uow.households.create(
                 municipality_code=node.municipality_code, now=change.now
             )
-            new_address = rules.validate_address(move_in.address)
+            new_address = validate_address(move_in.address)
         else:
             household = uow.households.get(move_in.household_number)
             existing = [
@@ -207,7 +208,7 @@ def _check_move_in(
         ),
     )
     previous = _collect(
-        errors, lambda: rules.validate_address(move_in.previous_address, field="previous_address")
+        errors, lambda: validate_address(move_in.previous_address, field="previous_address")
     )
     old_municipality = _collect(
         errors,
