@@ -147,6 +147,19 @@ class Filing:
     late: bool
 
 
+def require_reason_note(value: str, *, act_ja: str, act_en: str) -> str:
+    """The reason for an ex-officio act (職権), which the register must always record."""
+    note = validate_optional_text(value, field="reason_note", max_length=400)
+    if note is None:
+        raise ValidationError(
+            "JUKI-REG-035",
+            ja=f"{act_ja}の理由を入力してください。",
+            en=f"Give the reason for the {act_en}.",
+            field="reason_note",
+        )
+    return note
+
+
 def validate_optional_text(value: str | None, *, field: str, max_length: int) -> str | None:
     """Optional free text (domicile, destination): empty becomes ``None``; bounded length."""
     if value is None or not value.strip():

@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from jukinet.storage.tables import Base, table_of
 
@@ -44,11 +45,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         if name in keys:
             continue
         default = table.c[name].default
-        if default is None or not default.is_scalar:
+        if not isinstance(default, ScalarElementColumnDefault):
             raise RuntimeError(f"no value for {table.name}.{name}")
-        # is_scalar was checked above: a ScalarElementColumnDefault, which has .arg (the
-        # ColumnDefault base class does not declare it).
-        defaults[name] = default.arg  # type: ignore[attr-defined]
+        defaults[name] = default.arg
     convert = [
         (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
     ]

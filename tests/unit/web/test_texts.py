@@ -185,6 +185,7 @@ def test_merging_refuses_a_key_defined_twice() -> None:
 
 def test_the_catalogue_is_read_only() -> None:
     with pytest.raises(TypeError):
+        # The type checker rightly refuses this write; the test shows it fails at run time too.
         TEXTS["record.name"] = ("x", "y")  # type: ignore[index]
 
 

@@ -185,14 +185,7 @@ def correct_record(
 ) -> ChangeResult:
     """職権修正: the municipality corrects recorded items, on a 除票 too. Supervisors only."""
     actor.require(Permission.EX_OFFICIO)
-    note = rules.validate_optional_text(reason_note, field="reason_note", max_length=400)
-    if note is None:
-        raise ValidationError(
-            "JUKI-REG-035",
-            ja="修正の理由を入力してください。",
-            en="Give the reason for the correction.",
-            field="reason_note",
-        )
+    note = rules.require_reason_note(reason_note, act_ja="修正", act_en="correction")
     with node.uow() as uow:
         change = Change(node, uow, actor)
         row, before = change.load(resident_code)

@@ -109,14 +109,7 @@ def delete_ex_officio(
 ) -> ChangeResult:
     """職権消除: the municipality removes a record (e.g. the person no longer lives here)."""
     actor.require(Permission.EX_OFFICIO)
-    note = rules.validate_optional_text(reason_note, field="reason_note", max_length=400)
-    if note is None:
-        raise ValidationError(
-            "JUKI-REG-035",
-            ja="消除の理由を入力してください。",
-            en="Give the reason for the deletion.",
-            field="reason_note",
-        )
+    note = rules.require_reason_note(reason_note, act_ja="消除", act_en="deletion")
     with node.uow() as uow:
         change = Change(node, uow, actor)
         filing = rules.check_filing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import String
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -45,6 +46,8 @@ def _jst_month_postgresql(element: jst_month, compiler: SQLCompiler, **kw: Any) 
 
 @compiles(jst_month)
 def _jst_month_other(element: jst_month, compiler: SQLCompiler, **kw: Any) -> str:
-    raise NotImplementedError(
+    # The project's two stores are SQLite and PostgreSQL; any other dialect is refused when the
+    # statement is compiled, with SQLAlchemy's own error, rather than given a wrong month.
+    raise CompileError(
         f"jst_month is defined for SQLite and PostgreSQL, not {compiler.dialect.name}"
     )
