@@ -7,7 +7,6 @@ backend under test, talking HTTPS with mutual TLS on loopback.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from jukinet.cli.main import app
@@ -36,7 +35,7 @@ from jukinet.storage.tables import (
     OutboxRow,
     ResidentRow,
 )
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.databases import running_cluster
 from tests.support.factories import move_in_household, person
 
 pytestmark = pytest.mark.e2e
@@ -50,28 +49,8 @@ PASSWORD = "process test password"
 @pytest.fixture
 def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
     """Three node processes on the backend of ``database_url``."""
-    template = None
-    if not database_url.startswith("sqlite"):
-        template = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/jk_{uuid.uuid4().hex[:8]}_{{node}}"
-    built = Cluster(
-        folder=tmp_path / "cluster",
-        names=(CENTRE, TOKYO, TOWN),
-        database_url_template=template,
-        max_backoff_seconds=1.0,
-    )
-    built.create(environment="test")
-    built.start()
-    try:
+    with running_cluster(tmp_path / "cluster", database_url, (CENTRE, TOKYO, TOWN)) as built:
         yield built
-    finally:
-        built.stop()
-        if template is not None:
-            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for node in built.nodes.values():
-                    name = node.config.settings().database_url.rsplit("/", 1)[1]
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _count(node: ServiceContext, table: type, *where: object) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from jukinet.runtime.cluster import Cluster
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -33,3 +37,24 @@ def drop_template_databases(template: str | None) -> None:
         for name in names:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def running_cluster(
+    folder: Path, database_url: str, names: tuple[str, ...], *, start: tuple[str, ...] = ()
+) -> Iterator[Cluster]:
+    """Node processes for ``names`` on the backend of ``database_url``, stopped and dropped after.
+
+    ``start`` picks the nodes to run (all when empty); the others exist only as credentials.
+    """
+    template = demo_template(database_url)
+    built = Cluster(
+        folder=folder, names=names, database_url_template=template, max_backoff_seconds=1.0
+    )
+    built.create(environment="test")
+    built.start(list(start) if start else None)
+    try:
+        yield built
+    finally:
+        built.stop()
+        drop_template_databases(template)

@@ -114,6 +114,10 @@ class IdentityNotice:
     reason: ChangeReason
     changed_on: date
     before: IdentityInfo | None
+    #: For a move-in, the move-in notice (転入通知) the new municipality signed: the one thing
+    #: that lets an upper tier hand a resident over from the municipality that held them.
+    #: Opaque here; its signature is the network's business.
+    handover: dict[str, Any] | None = None
 
     @property
     def deleted(self) -> bool:
@@ -127,7 +131,7 @@ class IdentityNotice:
             # Only the items that changed are "values before"; unchanged ones add nothing.
             now = self.current.as_dict()
             before = {k: v for k, v in self.before.as_dict().items() if now[k] != v}
-        return {
+        body: dict[str, Any] = {
             "municipality_code": self.municipality_code,
             "identity": self.current.as_dict(),
             "change": {
@@ -138,6 +142,9 @@ class IdentityNotice:
                 "deleted": self.deleted,
             },
         }
+        if self.handover is not None:
+            body[HANDOVER_KEY] = self.handover
+        return body
 
 
 def identity_changed(before: IdentityInfo, after: IdentityInfo) -> bool:
@@ -146,6 +153,8 @@ def identity_changed(before: IdentityInfo, after: IdentityInfo) -> bool:
 
 
 NOTICE_KEYS = frozenset({"municipality_code", "identity", "change"})
+#: The optional item of a move-in notice that carries the signed hand-over.
+HANDOVER_KEY = "handover"
 IDENTITY_KEYS = frozenset(
     {
         "resident_code",
@@ -178,8 +187,11 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
             field=field,
         )
 
-    if not isinstance(body, dict) or set(body) != NOTICE_KEYS:
+    if not isinstance(body, dict) or set(body) - {HANDOVER_KEY} != NOTICE_KEYS:
         raise fault("body", "unexpected or missing top-level items")
+    handover = body.get(HANDOVER_KEY)
+    if HANDOVER_KEY in body and not isinstance(handover, dict):
+        raise fault(HANDOVER_KEY, "must be a signed move-in notice")
     identity, change = body["identity"], body["change"]
     if not isinstance(identity, dict) or set(identity) != IDENTITY_KEYS:
         raise fault("identity", "the identity items must be exactly the six items")
@@ -236,6 +248,7 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         reason=reason,
         changed_on=changed_on,
         before=before,
+        handover=handover,
     )
 
 

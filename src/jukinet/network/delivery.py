@@ -22,6 +22,7 @@ from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import Envelope, new_envelope
 from jukinet.network.inbox import verify_document
 from jukinet.network.node import NetworkNode
+from jukinet.network.origin import seal_outgoing
 from jukinet.storage.tables import LinkRow, OutboundEnvelopeRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def prepare_batch(
                     kind=kind,
                     sequence=link.last_sent,
                     now=now,
-                    body=body,
+                    body=seal_outgoing(kind, body, net=net, now=now),
                 )
             )
             rows.append(

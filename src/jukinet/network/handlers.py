@@ -15,10 +15,15 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from jukinet.domain.messages import MessageKind
+from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
 
 APPLIED: Final = "applied"
 QUARANTINED: Final = "quarantined"
+#: Not authorised (a node speaking for what it does not hold): never applied, kept as evidence,
+#: and — unlike a quarantined fault — it holds back nobody's later messages, so a hostile node
+#: cannot freeze another municipality's residents by sending bad notices about them.
+REFUSED: Final = "refused"
 HELD: Final = "held"
 FORWARDED: Final = "forwarded"
 DISCARDED: Final = "discarded"
@@ -45,6 +50,8 @@ class Delivery:
     kind: MessageKind
     #: What the handler acts on: the envelope's body, or for a routed message its payload.
     body: dict[str, Any]
+    #: For a routed message, the municipality that signed it (checked by the inbox).
+    origin: NodeId | None = None
 
 
 #: A use case applying one delivery; it writes through ``delivery.session`` and never commits.

@@ -17,23 +17,33 @@ from sqlalchemy.orm import Session
 
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.messages import MessageKind
-from jukinet.domain.network import NodeId, are_neighbours, next_hop
+from jukinet.domain.network import NodeId, NodeRole, are_neighbours, next_hop
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import Envelope, canonical_json
 from jukinet.network.handlers import (
     FORWARDED,
     HELD,
     QUARANTINED,
+    REFUSED,
     Delivery,
     HandlerTable,
     Outcome,
     subject_of,
 )
 from jukinet.network.node import NetworkNode
+from jukinet.network.origin import MESSAGE_ID, verify_sealed
 from jukinet.storage import bulk
-from jukinet.storage.tables import InboxRow, LinkRow, NetworkRejectionRow, OutboxRow
+from jukinet.storage.tables import (
+    InboxRow,
+    LinkRow,
+    NetworkRejectionRow,
+    OutboxRow,
+    RoutedReceiptRow,
+)
 
 MAX_BATCH = 2000
+#: Statuses whose body is kept: to inspect and re-apply a fault, or as evidence of a refusal.
+_KEPT = (QUARANTINED, HELD, REFUSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +223,7 @@ def _apply(
                     "status": outcome.status,
                     "reason": outcome.reason,
                     # Kept only while quarantined or held, so it can be inspected and re-applied.
-                    "body": envelope.body if outcome.status in (QUARANTINED, HELD) else None,
+                    "body": envelope.body if outcome.status in _KEPT else None,
                     "received_at": node.now(),
                 }
             )
@@ -312,6 +322,10 @@ def _route(
         payload = dict(body["payload"])
     except (ValidationError, KeyError, TypeError, ValueError):
         return Outcome(QUARANTINED, "malformed routed message")
+    problem, origin, message_id = _check_origin(node, net, envelope)
+    if problem is not None or origin is None:
+        # Checked at every hop, so an unsigned or forged message stops at the first one.
+        return Outcome(REFUSED, problem)
     if destination == net.node:
         try:
             kind = MessageKind(kind_text)
@@ -320,7 +334,18 @@ def _route(
         handler = handlers.routed.get(kind) if kind is not None else None
         if kind is None or handler is None:
             return Outcome(QUARANTINED, f"no handler for routed {kind_text!r}")
-        return handler(Delivery(session, envelope, kind, payload))
+        if session.get(RoutedReceiptRow, (str(origin), message_id)) is not None:
+            return Outcome(REFUSED, "replay of a routed message already received")
+        session.add(
+            RoutedReceiptRow(
+                origin=str(origin),
+                message_id=message_id,
+                kind=kind.value,
+                statement=body,
+                received_at=node.now(),
+            )
+        )
+        return handler(Delivery(session, envelope, kind, payload, origin=origin))
     # Passing through: queue for the next hop; the body is dropped once delivered.
     session.add(
         OutboxRow(
@@ -332,3 +357,20 @@ def _route(
         )
     )
     return Outcome(FORWARDED)
+
+
+def _check_origin(
+    node: NetworkNode, net: NetworkContext, envelope: Envelope
+) -> tuple[str | None, NodeId | None, str]:
+    """(problem, origin, message id) of a routed message: only a municipality originates one,
+    and a municipality hands over only what it signed itself (it relays nothing)."""
+    try:
+        origin, statement = verify_sealed(envelope.body, net=net, now=node.now())
+    except Rejected as rejection:
+        return f"routed message refused: {rejection.reason}", None, ""
+    if origin.role is not NodeRole.MUNICIPALITY:
+        return "routed message refused: only a municipality originates one", None, ""
+    sender = NodeId.parse(envelope.sender)
+    if sender.role is NodeRole.MUNICIPALITY and sender != origin:
+        return "routed message refused: a municipality may only send its own", None, ""
+    return None, origin, str(statement[MESSAGE_ID])[:64]

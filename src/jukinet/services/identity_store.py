@@ -26,8 +26,10 @@ from jukinet.domain.identity import (
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.municipality import validate_municipality_code
 from jukinet.domain.network import NodeId, NodeRole, municipality, parent_of, prefecture
-from jukinet.network.handlers import APPLIED, QUARANTINED, Delivery, Handler, Outcome
+from jukinet.network.context import NetworkContext
+from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.network.node import NetworkNode
+from jukinet.services import holders
 from jukinet.storage import identity_records
 from jukinet.storage.identity_records import SNAPSHOT_REASON
 
@@ -60,6 +62,7 @@ def identity_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
             envelope_id=delivery.envelope.id,
             now=now,
             today=japan_date(now),
+            net=node.network,
         )
 
     return {
@@ -79,20 +82,29 @@ def receive_identity_message(
     envelope_id: str,
     now: datetime,
     today: date,
+    net: NetworkContext | None,
 ) -> Outcome:
-    """Validate and apply one identity message; its outcome says whether to forward it."""
+    """Validate and apply one identity message; its outcome says whether to forward it.
+
+    Besides the sender's right to speak for the municipality, a message may only change a
+    resident that municipality holds here (see :mod:`jukinet.services.holders`).
+    """
     try:
         if kind == MessageKind.IDENTITY_NOTICE:
             notice = parse_notice_body(body, today=today)
             problem = _check_origin(here, sender, notice.municipality_code)
+            problem = problem or holders.check_notice(session, notice, net=net, now=now)
             if problem:
-                return Outcome(QUARANTINED, problem)
+                return Outcome(REFUSED, problem)
             apply_notice(session, notice, envelope_id=envelope_id, now=now)
         elif kind == MessageKind.IDENTITY_SNAPSHOT:
             info, municipality_code, deleted = parse_snapshot_body(body, today=today)
             problem = _check_origin(here, sender, municipality_code)
+            problem = problem or holders.check_snapshot(
+                session, info.resident_code, municipality_code=municipality_code, deleted=deleted
+            )
             if problem:
-                return Outcome(QUARANTINED, problem)
+                return Outcome(REFUSED, problem)
             apply_snapshot(
                 session,
                 info,
@@ -105,7 +117,7 @@ def receive_identity_message(
             code, municipality_code = _parse_withdrawal(body)
             problem = _check_origin(here, sender, municipality_code)
             if problem:
-                return Outcome(QUARANTINED, problem)
+                return Outcome(REFUSED, problem)
             identity_records.remove(session, code, municipality_code=municipality_code)
         else:
             return Outcome(QUARANTINED, f"unknown kind {kind!r}")

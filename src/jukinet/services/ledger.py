@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.operators import Actor, Permission
+from jukinet.network.handlers import HELD, QUARANTINED, REFUSED
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import InboxRow, LinkRow, OutboundEnvelopeRow, OutboxRow
 
-TROUBLE = ("quarantined", "held")
+#: Messages a person must look at: faults, those held behind them, and refusals.
+TROUBLE = (QUARANTINED, HELD, REFUSED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,30 @@ def find(session: Session, code: str) -> IdentityRecordRow | None:
     return cache.get(code)
 
 
+def find_uncached(session: Session, code: str) -> IdentityRecordRow | None:
+    """The record of ``code`` as stored, past the batch's prefetch (a retired code's row)."""
+    return find(session, code) or session.get(IdentityRecordRow, code)
+
+
+def held_before(session: Session, resident_code: str, municipality_code: str) -> bool:
+    """Whether ``municipality_code`` reported the resident here before (history, or this batch)."""
+    pending = bulk.buffer_for(session, IdentityHistoryRow) or []
+    if any(
+        h["resident_code"] == resident_code and h["municipality_code"] == municipality_code
+        for h in pending
+    ):
+        return True
+    query = (
+        select(IdentityHistoryRow.version)
+        .where(
+            IdentityHistoryRow.resident_code == resident_code,
+            IdentityHistoryRow.municipality_code == municipality_code,
+        )
+        .limit(1)
+    )
+    return session.scalars(query).first() is not None
+
+
 def _remember(session: Session, row: IdentityRecordRow) -> None:
     cache: dict[str, IdentityRecordRow] | None = session.info.get(_RECORD_CACHE)
     if cache is not None:
@@ -152,7 +176,8 @@ def write(
     """Make ``info`` the held state of its resident and keep the version in history.
 
     A deletion from a municipality that no longer holds the person (they have moved in
-    elsewhere) is kept as history only: the current record belongs to the new municipality.
+    elsewhere) is kept as history only: the current record belongs to the new municipality,
+    whether it is still active there or has since been deleted there too.
     """
     row = find(session, info.resident_code)
     history = _History(municipality_code, reason, changed_on, before, deleted, envelope_id, now)
@@ -160,7 +185,7 @@ def write(
         row = IdentityRecordRow(resident_code=info.resident_code, version=0)
         session.add(row)
         _remember(session, row)
-    elif deleted and not row.deleted and row.municipality_code != municipality_code:
+    elif deleted and row.municipality_code != municipality_code:
         row.version += 1
         _add_history(session, info, version=row.version, history=history)
         return

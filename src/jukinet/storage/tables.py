@@ -238,6 +238,22 @@ class InboxRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RoutedReceiptRow(Base):
+    """A routed message received at its destination, kept as signed evidence of who sent it.
+
+    Keyed by (origin, message id) so a replayed message is recognised and refused.
+    """
+
+    __tablename__ = "routed_receipts"
+
+    origin: Mapped[str] = mapped_column(String(40), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    #: The sealed statement as received: the origin's signature can be checked again later.
+    statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class NetworkRejectionRow(Base):
     """An envelope or request refused before anything was applied (bad signature, replay...)."""
 

@@ -17,7 +17,7 @@ from jukinet.domain.messages import MessageKind
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import Relationship, ResidentRecord
 from jukinet.services.context import ServiceContext
-from jukinet.services.register.change import Change, ChangeResult
+from jukinet.services.register.change import Change, ChangeResult, routed_statement
 from jukinet.services.register.inputs import MoveIn, PersonInput
 from jukinet.storage.repositories import name_key_of
 from jukinet.storage.tables import HouseholdRow, ResidentRow
@@ -169,14 +169,9 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
             )
             rows.append(change.insert(record, household_id=household.id, event_id=event_id))
             before = dataclasses.replace(record.identity(), address=previous)
-            change.notify(
-                record,
-                reason=reason,
-                changed_on=move_in.moved_on,
-                before=None if without_notice else before,
-            )
+            notice = None
             if old_municipality is not None:
-                change.route(
+                notice = routed_statement(
                     old_municipality,
                     kind=MessageKind.MOVE_IN_NOTICE,
                     payload={
@@ -186,6 +181,15 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
                         "new_municipality_code": node.municipality_code,
                     },
                 )
+            change.notify(
+                record,
+                reason=reason,
+                changed_on=move_in.moved_on,
+                before=None if without_notice else before,
+                handover=notice,
+            )
+            if notice is not None:
+                change.route(statement=notice)
         change.check_households({household.id})
         result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
         uow.commit()

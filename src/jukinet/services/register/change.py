@@ -26,6 +26,17 @@ from jukinet.storage.tables import ResidentRow
 from jukinet.storage.unit_of_work import UnitOfWork
 
 
+def routed_statement(
+    municipality_code: str, *, kind: MessageKind, payload: dict[str, object]
+) -> dict[str, object]:
+    """A message for another municipality as the tiers relay it (the network seals it)."""
+    return {
+        "destination": str(municipality(municipality_code)),
+        "kind": kind.value,
+        "payload": payload,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
     """What a counter operation did."""
@@ -115,21 +126,16 @@ class Change:
         self.written(record.resident_code)
         return row
 
-    def route(
-        self, municipality_code: str, *, kind: MessageKind, payload: dict[str, object]
-    ) -> None:
-        """Queue a message for another municipality; the tiers relay it without keeping it."""
+    def route(self, *, statement: dict[str, object]) -> None:
+        """Queue a message for another municipality (see :func:`routed_statement`); the tiers
+        relay it without keeping it."""
         if not self.node.connected:
             return
         self.uow.outbox.add(
             kind=MessageKind.ROUTED.value,
             recipient=self.node.upstream,
             subject=None,
-            body={
-                "destination": str(municipality(municipality_code)),
-                "kind": kind.value,
-                "payload": payload,
-            },
+            body=statement,
             now=self.now,
         )
 
@@ -140,7 +146,13 @@ class Change:
         reason: ChangeReason,
         changed_on: date,
         before: IdentityInfo | None,
+        handover: dict[str, object] | None = None,
     ) -> None:
+        """Queue the identity notice of this change for upstream.
+
+        ``handover`` is the move-in notice a move-in routes to the old municipality: upstream
+        hands the resident over from that municipality only on its (network-sealed) strength.
+        """
         # A disconnected municipality sends nothing (its initial load follows on connecting);
         # a resident who opted out is never reported upstream.
         if not self.node.connected or record.upstream_opt_out:
@@ -151,6 +163,7 @@ class Change:
             reason=reason,
             changed_on=changed_on,
             before=before,
+            handover=handover,
         )
         self.uow.outbox.add(
             kind=MessageKind.IDENTITY_NOTICE.value,

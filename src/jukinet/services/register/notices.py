@@ -21,9 +21,9 @@ from jukinet.domain import register as rules
 from jukinet.domain.errors import Conflict, DomainError
 from jukinet.domain.identity import ChangeReason, snapshot_body
 from jukinet.domain.messages import MessageKind
-from jukinet.domain.network import municipality
+from jukinet.domain.network import NodeId, municipality
 from jukinet.domain.operators import Actor, Permission, Role
-from jukinet.network.handlers import APPLIED, QUARANTINED, Delivery, Handler, Outcome
+from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.services.context import ServiceContext
 from jukinet.services.register.change import Change, ChangeResult
 from jukinet.storage import bulk, identity_records
@@ -61,15 +61,19 @@ def move_in_notice_handler(node: ServiceContext) -> Handler:
     """The handler of routed move-in notices at this municipality (for the handler table)."""
 
     def handle(delivery: Delivery) -> Outcome:
-        return handle_move_in_notice(node, delivery.session, delivery.body)
+        return handle_move_in_notice(node, delivery.session, delivery.body, origin=delivery.origin)
 
     return handle
 
 
 def handle_move_in_notice(
-    node: ServiceContext, session: Session, payload: dict[str, Any]
+    node: ServiceContext, session: Session, payload: dict[str, Any], *, origin: NodeId | None
 ) -> Outcome:
-    """転入通知: the person now lives elsewhere; remove (or confirm the removal of) our record."""
+    """転入通知: the person now lives elsewhere; remove (or confirm the removal of) our record.
+
+    ``origin`` is the municipality whose signature the inbox verified; the notice must speak
+    for that municipality and no other (a town cannot move a resident into a third town).
+    """
     try:
         code = str(payload["resident_code"])
         birth_date = date.fromisoformat(str(payload["birth_date"]))
@@ -77,6 +81,10 @@ def handle_move_in_notice(
         new_municipality = get_municipality(str(payload["new_municipality_code"]))
     except (KeyError, ValueError, DomainError):
         return Outcome(QUARANTINED, "malformed move-in notice")
+    if origin is None or origin != municipality(new_municipality.code):
+        return Outcome(REFUSED, "the move-in notice is not signed by the new municipality")
+    if moved_on > node.today():
+        return Outcome(QUARANTINED, "the move-in notice is dated in the future")
     uow = UnitOfWork.joining(session)
     row = uow.residents.find_row(code)
     if row is None or row.birth_date != birth_date:
