@@ -220,7 +220,7 @@ def centre_node(database_url: str, pki_dir: Path | None = None) -> ServiceContex
 
 def seed_recipients(node: ServiceContext) -> None:
     """Register the example recipients (agency:soumu-onkyu gets T1-16 from today)."""
-    recipients.seed(node, decided_by="総務大臣")
+    recipients.seed(node)
 
 
 def make_pki(folder: Path) -> NetworkPki:

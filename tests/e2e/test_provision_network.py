@@ -20,8 +20,10 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
 from jukinet.cli.main import app
+from jukinet.domain.operators import Role
 from jukinet.runtime.demo import build_demo, make_moves, sample_codes, wait_until_delivered
 from jukinet.runtime.demo_provision import network_url
+from jukinet.services.operators import add_operator
 from tests.support.databases import demo_template, drop_template_databases
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.e2e
 AGENCY = "agency:e2e-kensetsu"
 CONSTRUCTION = "T1-97"  # 建設業法
 PENSION = "T1-16"  # 恩給法 — not granted to this agency
+OFFICIAL = "kanri.e2e"
+OFFICIAL_PASSWORD = "a throw-away e2e password"  # a test account
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -73,19 +77,32 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
             "国土交通省（E2E）",
             "--kind",
             "national_body",
+            "--body",
+            "国土交通省",
             "--dir",
             str(centre.folder),
         )
         assert added.exit_code == 0, added.output
+        add_operator(
+            cluster.handle("national:jlis"),
+            actor=None,
+            username=OFFICIAL,
+            display_name="登録 担当",
+            role=Role.SUPERVISOR,
+            password=OFFICIAL_PASSWORD,
+        )
         granted = _run(
             "recipient",
             "grant",
             AGENCY,
             CONSTRUCTION,
-            "--by",
-            "国土交通大臣",
+            "--decision",
+            "国総建第7号",
+            "--operator",
+            OFFICIAL,
             "--dir",
             str(centre.folder),
+            env={"JUKINET_OPERATOR_PASSWORD": OFFICIAL_PASSWORD},
         )
         assert granted.exit_code == 0, granted.output
 

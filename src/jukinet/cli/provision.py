@@ -18,11 +18,13 @@ from rich.table import Table
 from jukinet.cli.common import (
     EXIT_FAILED,
     EXIT_REFUSED,
+    OPERATOR_ENV,
     cli_command,
     console,
     err_console,
     node_of,
     parse_date_option,
+    sign_in,
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
@@ -44,7 +46,20 @@ NodeDirOption = Annotated[
     Path | None,
     typer.Option("--dir", help="The node's folder (holds node.json); default: --database-url."),
 ]
-ByOption = Annotated[str, typer.Option("--by", help="The official who decides (recorded).")]
+OperatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        envvar=OPERATOR_ENV,
+        help="You, the deciding official: your operator account (signs in; recorded).",
+    ),
+]
+DecisionOption = Annotated[
+    str,
+    typer.Option(
+        "--decision", help="The document that decided, e.g. 総行住第42号 (recorded with the grant)."
+    ),
+]
 
 
 def target_node(ctx: typer.Context, folder: Path | None) -> ServiceContext:
@@ -98,6 +113,10 @@ def recipient_add(
     kind: Annotated[RecipientType, typer.Option(help="national_body, prefecture, …")],
     prefecture: Annotated[str | None, typer.Option(help="2-digit prefecture code.")] = None,
     municipality: Annotated[str | None, typer.Option(help="6-digit municipality code.")] = None,
+    body: Annotated[
+        str | None,
+        typer.Option(help="The body as the Act names it, e.g. 総務省 (needed for table 1)."),
+    ] = None,
     folder: NodeDirOption = None,
 ) -> None:
     """Register a recipient (a body named in an appended table)."""
@@ -108,6 +127,7 @@ def recipient_add(
         kind=kind,
         prefecture_code=prefecture,
         municipality_code=municipality,
+        body=body,
     )
     added = recipients.register_recipient(node, actor=None, recipient=recipient)
     console.print(f"[green]registered {escape(recipient_id)}[/]" if added else "already registered")
@@ -119,27 +139,30 @@ def recipient_grant(
     ctx: typer.Context,
     recipient_id: Annotated[str, typer.Argument()],
     affair_code: Annotated[str, typer.Argument(help="e.g. T1-16")],
-    by: ByOption,
+    decision: DecisionOption,
     valid_from: Annotated[str | None, typer.Option("--from", help="Default: today.")] = None,
     until: Annotated[str | None, typer.Option(help="Last day + 1; default: open.")] = None,
     reason: Annotated[str | None, typer.Option()] = None,
+    operator: OperatorOption = None,
     folder: NodeDirOption = None,
 ) -> None:
-    """Let a recipient use an affair (recorded with who decided and when)."""
+    """Let a recipient use an affair (recorded with who decided, the deciding document, the
+    Act's row and when)."""
     node = target_node(ctx, folder)
     entry = recipients.grant(
         node,
-        actor=None,
+        actor=sign_in(node, operator),
         recipient_id=recipient_id,
         affair_code=affair_code,
-        decided_by=by,
+        decision=decision,
         valid_from=parse_date_option(valid_from, field="from", default=node.today()),
         valid_until=None if until is None else parse_date_option(until, field="until"),
         reason=reason,
     )
     console.print(
         f"[green]#{entry.sequence} granted {escape(entry.affair_code)} to "
-        f"{escape(entry.recipient_id)} from {entry.valid_from}[/]"
+        f"{escape(entry.recipient_id)} from {entry.valid_from} "
+        f"({escape(entry.legal_basis or '')})[/]"
     )
 
 
@@ -149,19 +172,20 @@ def recipient_revoke(
     ctx: typer.Context,
     recipient_id: Annotated[str, typer.Argument()],
     affair_code: Annotated[str, typer.Argument()],
-    by: ByOption,
+    decision: DecisionOption,
     effective: Annotated[str | None, typer.Option(help="Default: today.")] = None,
     reason: Annotated[str | None, typer.Option()] = None,
+    operator: OperatorOption = None,
     folder: NodeDirOption = None,
 ) -> None:
     """End a recipient's use of an affair (never retroactive)."""
     node = target_node(ctx, folder)
     entry = recipients.revoke(
         node,
-        actor=None,
+        actor=sign_in(node, operator),
         recipient_id=recipient_id,
         affair_code=affair_code,
-        decided_by=by,
+        decision=decision,
         effective_from=parse_date_option(effective, field="effective", default=node.today()),
         reason=reason,
     )
@@ -193,7 +217,10 @@ def recipient_history(
 ) -> None:
     """Every grant and revocation of one recipient: what, from when, who decided, when."""
     node = target_node(ctx, folder)
-    out = Table("#", "kind", "affair", "from", "until", "decided by", "recorded at", "reason")
+    out = Table(
+        "#", "kind", "affair", "from", "until", "decided by", "decision", "legal basis",
+        "recorded at", "reason",
+    )  # fmt: skip
     for entry in recipients.history(node, recipient_id):
         out.add_row(
             str(entry.sequence),
@@ -202,6 +229,8 @@ def recipient_history(
             entry.valid_from.isoformat(),
             entry.valid_until.isoformat() if entry.valid_until else "",
             escape(entry.decided_by),
+            escape(entry.decision or ""),
+            escape(entry.legal_basis or ""),
             entry.recorded_at.isoformat(timespec="seconds"),
             escape(entry.reason or ""),
         )
@@ -210,10 +239,11 @@ def recipient_history(
 
 @recipient_app.command("seed")
 @cli_command
-def recipient_seed(ctx: typer.Context, by: ByOption, folder: NodeDirOption = None) -> None:
-    """Register the example recipients of the design (pension, radio, passports, …)."""
+def recipient_seed(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+    """Register the example recipients of the design (pension, radio, passports, …): demo data,
+    recorded as decided by ``seed``, never by an official."""
     node = target_node(ctx, folder)
-    made = recipients.seed(node, decided_by=by)
+    made = recipients.seed(node)
     console.print(f"[green]{made} grant(s) recorded[/]")
 
 

@@ -119,8 +119,8 @@ class SeedRecipient:
     topic: str
 
 
-def _national(identifier: str, name: str) -> Recipient:
-    return Recipient(id=identifier, name=name, kind=RecipientType.NATIONAL_BODY)
+def _national(identifier: str, name: str, body: str) -> Recipient:
+    return Recipient(id=identifier, name=name, kind=RecipientType.NATIONAL_BODY, body=body)
 
 
 #: The seed names of domain.md §4.4, found in the tables by their statutes:
@@ -131,33 +131,37 @@ def _national(identifier: str, name: str) -> Recipient:
 #: organ (公営住宅法 T2-8) so that every recipient type appears.
 SEED_RECIPIENTS: Final[tuple[SeedRecipient, ...]] = (
     SeedRecipient(
-        _national("agency:soumu-onkyu", "総務省（恩給）"), ("T1-16",), "pension (恩給) status"
+        _national("agency:soumu-onkyu", "総務省（恩給）", "総務省"),
+        ("T1-16",),
+        "pension (恩給) status",
     ),
     SeedRecipient(
-        _national("agency:kkr", "国家公務員共済組合連合会"),
+        _national("agency:kkr", "国家公務員共済組合連合会", "国家公務員共済組合連合会"),
         ("T1-42",),
         "mutual-aid pension (共済年金) status",
     ),
     SeedRecipient(
-        _national("agency:soumu-denpa", "総務省（電波）"), ("T1-26",), "radio-station licences"
+        _national("agency:soumu-denpa", "総務省（電波）", "総務省"),
+        ("T1-26",),
+        "radio-station licences",
     ),
     SeedRecipient(
-        _national("agency:mlit-kantei", "国土交通省（不動産鑑定士）"),
+        _national("agency:mlit-kantei", "国土交通省（不動産鑑定士）", "国土交通省"),
         ("T1-107",),
         "real-estate appraiser registration",
     ),
     SeedRecipient(
-        _national("agency:mlit-kensetsu", "国土交通省（建設業）"),
+        _national("agency:mlit-kensetsu", "国土交通省（建設業）", "国土交通省"),
         ("T1-97",),
         "construction-business permits",
     ),
     SeedRecipient(
-        _national("agency:mlit-takken", "国土交通省（宅地建物取引業）"),
+        _national("agency:mlit-takken", "国土交通省（宅地建物取引業）", "国土交通省"),
         ("T1-101",),
         "real-estate business licences",
     ),
     SeedRecipient(
-        _national("agency:mofa-ryoken", "外務省（旅券）"),
+        _national("agency:mofa-ryoken", "外務省（旅券）", "外務省"),
         ("T1-41",),
         "passport issuance and corrections",
     ),

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from jukinet.services import audit, batch
+from jukinet.services import audit, batch, batch_results, idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
@@ -47,10 +47,14 @@ class _Loop(threading.Thread):
 
 
 def batch_worker(node: ServiceContext, cache: RegistryCache, *, interval: float = 1.0) -> _Loop:
-    """Answers queued batch jobs one chunk per transaction, oldest job first."""
+    """Answers queued batch jobs one chunk per transaction, oldest job first; when idle, deletes
+    results past their keeping period."""
 
     def step() -> bool:
-        return batch.run_pending(node, cache, max_chunks=1) > 0
+        if batch.run_pending(node, cache, max_chunks=1) > 0:
+            return True
+        batch_results.expire_results(node)
+        return False
 
     return _Loop("batch-worker", step, interval)
 
@@ -66,9 +70,11 @@ def tree_head_publisher(node: ServiceContext, *, interval: float = 60.0) -> _Loo
 
 
 def retention_keeper(node: ServiceContext, *, interval: float = 6 * 3600.0) -> _Loop:
-    """Deletes access-log content past the 7-year retention, with a signed receipt."""
+    """Deletes access-log content past the 7-year retention, with a signed receipt, and the
+    answers kept for idempotency keys past their day."""
 
     def step() -> bool:
+        idempotency.forget_expired(node)
         started = time.monotonic()
         result = audit.apply_retention(node)
         if result.count:

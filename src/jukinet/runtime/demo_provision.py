@@ -26,7 +26,6 @@ ANSWERING_NODES = ("national:jlis", "prefecture:13", "prefecture:14")
 PENSION_AGENCY = "agency:soumu-onkyu"
 PENSION_AFFAIR = "T1-16"
 RADIO_AFFAIR = "T1-26"
-DECIDED_BY = "総務大臣（デモ）"
 
 
 def register_recipients(cluster: Cluster, *, now: dt.datetime | None = None) -> list[str]:
@@ -37,7 +36,7 @@ def register_recipients(cluster: Cluster, *, now: dt.datetime | None = None) -> 
             continue
         node = cluster.handle(name)
         try:
-            recipients.seed(node, decided_by=DECIDED_BY)
+            recipients.seed(node)
         finally:
             node.engine.dispose()
     signer = FileCaSigner.load(cluster.folder / "pki" / "ca.key")

@@ -13,10 +13,8 @@ malformed rows get an error line and the rest are processed.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -442,99 +440,3 @@ def run_pending(
         if process_chunk(node, cache, *work):
             done += 1
     return done
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-# --------------------------------------------------------------------------------------------
-
-
-def results_jsonl(node: ServiceContext, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
-    """The job's result lines in row order (JSON lines), chunk by chunk."""
-    job = status(node, recipient_id=recipient_id, job_id=job_id)
-    if job.status not in ("done", "failed"):
-        raise JobNotFinished()
-    for chunk in range(_chunk_count(node, job_id)):
-        with node.uow() as uow:
-            stored = uow.session.get(BatchChunkRow, (job_id, chunk))
-            if stored is None or stored.results is None:
-                return
-            yield stored.results
-
-
-def _chunk_count(node: ServiceContext, job_id: str) -> int:
-    with node.uow() as uow:
-        count = uow.session.scalar(select(BatchJobRow.chunks).where(BatchJobRow.id == job_id))
-        return int(count or 0)
-
-
-CSV_COLUMNS: Final = (
-    "row",
-    "ref",
-    "status",
-    "candidate",
-    "score",
-    "resident_code",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "address",
-    "municipality_code",
-    "record_status",
-    "change_reason",
-    "changed_on",
-    "error_code",
-    "error_message_ja",
-    "error_message_en",
-)
-
-
-def _csv_rows(line: dict[str, Any]) -> Iterator[list[Any]]:
-    base = [line["row"], line.get("ref") or "", line["status"]]
-    error = line.get("error") or {}
-    if line["status"] == "found":
-        yield [*base, "", "", *_record_cells(line["record"]), "", "", ""]
-    elif line["status"] == "candidates":
-        for number, candidate in enumerate(line["candidates"], start=1):
-            cells = _record_cells(candidate["record"])
-            yield [*base, number, candidate["score"], *cells, "", "", ""]
-    else:
-        codes = [error.get("code", ""), error.get("message_ja", ""), error.get("message_en", "")]
-        yield [*base, "", "", *([""] * 12), *codes]
-
-
-def _record_cells(record: dict[str, Any]) -> list[Any]:
-    name = record.get("name") or {}
-    change = record.get("change") or {}
-    return [
-        record.get("resident_code", ""),
-        name.get("family", ""),
-        name.get("given", ""),
-        name.get("family_kana", ""),
-        name.get("given_kana", ""),
-        record.get("birth_date", ""),
-        record.get("sex", ""),
-        record.get("address", ""),
-        record.get("municipality_code", ""),
-        record.get("status", ""),
-        change.get("reason", ""),
-        change.get("changed_on", ""),
-    ]
-
-
-def results_csv(node: ServiceContext, *, recipient_id: str, job_id: str) -> Iterator[bytes]:
-    """The same results as CSV (UTF-8 with BOM, one line per found record or candidate)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    for block in results_jsonl(node, recipient_id=recipient_id, job_id=job_id):
-        buffer.seek(0)
-        buffer.truncate()
-        for raw in block.splitlines():
-            if raw:
-                writer.writerows(_csv_rows(orjson.loads(raw)))
-        yield buffer.getvalue().encode("utf-8")

@@ -1,7 +1,10 @@
 """Registering recipients and granting or revoking statutory affairs (the versioned registry).
 
 Who may use what, from when, is itself recorded: each grant and revocation is an append-only
-entry naming the official who decided and when it was written (``jukinet.domain.affairs``).
+entry naming the official who decided, the document that decided it, the Act's row it rests on
+and when it was written (``jukinet.domain.affairs``). The official is the signed-in operator
+with the right to manage recipients, never free text: a registry entry must point at someone who
+can be asked.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from jukinet.domain.affairs import Recipient, RegistryEntry
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import build_registry, save_entry, save_recipient
+
+#: Who decided the demo's seed grants (synthetic data only; never a real official).
+SEED_DECIDER = "seed"
+SEED_DECISION = "demo seed (design/domain.md §4.4)"
 
 
 def _check(actor: Actor | None) -> None:
@@ -33,16 +40,43 @@ def register_recipient(node: ServiceContext, *, actor: Actor | None, recipient: 
 def grant(
     node: ServiceContext,
     *,
-    actor: Actor | None,
+    actor: Actor,
     recipient_id: str,
     affair_code: str,
-    decided_by: str,
+    decision: str,
     valid_from: date | None = None,
     valid_until: date | None = None,
     reason: str | None = None,
 ) -> RegistryEntry:
-    """Let a recipient use an affair from ``valid_from`` (default today, Japan time)."""
-    _check(actor)
+    """Let a recipient use an affair from ``valid_from`` (default today, Japan time).
+
+    ``actor`` is the deciding official, signed in, and ``decision`` the document that decided;
+    both are recorded with the Act's row the grant rests on.
+    """
+    actor.require(Permission.MANAGE_RECIPIENTS)
+    return _grant(
+        node,
+        recipient_id=recipient_id,
+        affair_code=affair_code,
+        decided_by=actor.username,
+        decision=decision,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        reason=reason,
+    )
+
+
+def _grant(
+    node: ServiceContext,
+    *,
+    recipient_id: str,
+    affair_code: str,
+    decided_by: str,
+    decision: str,
+    valid_from: date | None,
+    valid_until: date | None,
+    reason: str | None,
+) -> RegistryEntry:
     with node.uow() as uow:
         registry = build_registry(uow.session)
         entry = registry.grant(
@@ -53,6 +87,7 @@ def grant(
             granted_by=decided_by,
             recorded_at=node.now(),
             reason=reason,
+            decision=decision,
         )
         save_entry(uow.session, entry)
         uow.commit()
@@ -62,24 +97,26 @@ def grant(
 def revoke(
     node: ServiceContext,
     *,
-    actor: Actor | None,
+    actor: Actor,
     recipient_id: str,
     affair_code: str,
-    decided_by: str,
+    decision: str,
     effective_from: date | None = None,
     reason: str | None = None,
 ) -> RegistryEntry:
-    """End a recipient's use of an affair from ``effective_from`` (default today)."""
-    _check(actor)
+    """End a recipient's use of an affair from ``effective_from`` (default today), decided by
+    the signed-in ``actor`` in the document ``decision``."""
+    actor.require(Permission.MANAGE_RECIPIENTS)
     with node.uow() as uow:
         registry = build_registry(uow.session)
         entry = registry.revoke(
             recipient_id,
             affair_code,
             effective_from=effective_from or node.today(),
-            revoked_by=decided_by,
+            revoked_by=actor.username,
             recorded_at=node.now(),
             reason=reason,
+            decision=decision,
         )
         save_entry(uow.session, entry)
         uow.commit()
@@ -106,14 +143,14 @@ def history(node: ServiceContext, recipient_id: str) -> tuple[RegistryEntry, ...
 def seed(
     node: ServiceContext,
     *,
-    decided_by: str,
     seeds: tuple[SeedRecipient, ...] = SEED_RECIPIENTS,
     valid_from: date | None = None,
 ) -> int:
     """Register the example recipients of domain.md §4.4 with their affairs (for demos and tests).
 
     Idempotent: affairs a recipient already holds today are not granted again. Returns the
-    number of grants made.
+    number of grants made. The entries name :data:`SEED_DECIDER`, not an official: they are
+    synthetic, like the residents they serve.
     """
     made = 0
     start = valid_from or node.today()
@@ -125,13 +162,14 @@ def seed(
         for code in item.affair_codes:
             if code in held_codes:
                 continue
-            grant(
+            _grant(
                 node,
-                actor=None,
                 recipient_id=item.recipient.id,
                 affair_code=code,
-                decided_by=decided_by,
+                decided_by=SEED_DECIDER,
+                decision=SEED_DECISION,
                 valid_from=start,
+                valid_until=None,
                 reason=f"seed: {item.topic}",
             )
             made += 1

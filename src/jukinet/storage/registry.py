@@ -38,6 +38,7 @@ def _recipient(row: RecipientRow) -> Recipient:
         kind=RecipientType(row.kind),
         prefecture_code=row.prefecture_code,
         municipality_code=row.municipality_code,
+        body=row.body,
     )
 
 
@@ -52,6 +53,8 @@ def _entry(row: AffairRegistryRow) -> RegistryEntry:
         decided_by=row.decided_by,
         recorded_at=_aware(row.recorded_at),
         reason=row.reason,
+        decision=row.decision,
+        legal_basis=row.legal_basis,
     )
 
 
@@ -117,6 +120,7 @@ def save_recipient(session: Session, recipient: Recipient, *, now: datetime) -> 
             kind=recipient.kind.value,
             prefecture_code=recipient.prefecture_code,
             municipality_code=recipient.municipality_code,
+            body=recipient.body,
             registered_at=now,
         )
     )
@@ -137,6 +141,8 @@ def save_entry(session: Session, entry: RegistryEntry) -> None:
             decided_by=entry.decided_by,
             recorded_at=entry.recorded_at,
             reason=entry.reason,
+            decision=entry.decision,
+            legal_basis=entry.legal_basis,
         )
     )
     session.flush()

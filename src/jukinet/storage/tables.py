@@ -254,6 +254,20 @@ class RoutedReceiptRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class IdempotencyRow(Base):
+    """The first answer to an API write sent with an ``Idempotency-Key`` (kept a day)."""
+
+    __tablename__ = "idempotency_keys"
+
+    #: Whose key: ``operator:<id>`` (keys of different operators never meet).
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class NetworkRejectionRow(Base):
     """An envelope or request refused before anything was applied (bad signature, replay...)."""
 
@@ -401,6 +415,7 @@ class RecipientRow(Base):
     prefecture_code: Mapped[str | None] = mapped_column(String(2))
     municipality_code: Mapped[str | None] = mapped_column(String(6))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    body: Mapped[str | None] = mapped_column(String(200))
 
 
 class AffairRegistryRow(Base):
@@ -417,6 +432,8 @@ class AffairRegistryRow(Base):
     decided_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(String(400))
+    decision: Mapped[str | None] = mapped_column(String(100))
+    legal_basis: Mapped[str | None] = mapped_column(String(400))
 
 
 class BatchJobRow(Base):

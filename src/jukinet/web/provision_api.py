@@ -25,7 +25,7 @@ from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.domain.four_items import FourItemsQuery
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.transport import peer_certificate
-from jukinet.services import audit, batch, provision
+from jukinet.services import audit, batch, batch_results, provision
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.errors import ERROR_RESPONSES, ErrorBody
@@ -36,6 +36,8 @@ PROVISION_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid client certificate"},
     403: {"model": ErrorBody, "description": "Not a recipient, or the affair is not authorised"},
     404: {"model": ErrorBody, "description": "Unknown affair or job"},
+    409: {"model": ErrorBody, "description": "The batch job has not finished"},
+    410: {"model": ErrorBody, "description": "The batch results have expired"},
     413: {"model": ErrorBody, "description": "Upload too large"},
 }
 router = APIRouter(tags=["provision"], responses=PROVISION_ERRORS)
@@ -277,17 +279,19 @@ async def batch_status(
         }
     },
 )
-async def batch_results(
+async def download_batch_results(
     request: Request,
     who: Principal,
     job_id: str,
     file_format: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
 ) -> StreamingResponse:
-    """The results, one line per input row (JSON lines) or per record (CSV)."""
-    node = _node(request)
-    await run_in_threadpool(batch.status, node, recipient_id=who, job_id=job_id)
-    make = batch.results_csv if file_format == "csv" else batch.results_jsonl
-    first_blocks = make(node, recipient_id=who, job_id=job_id)
+    """The results, one line per input row (JSON lines) or per record (CSV).
+
+    Each download is logged for every resident it hands over; refused once the affair is no
+    longer granted (403) or the results have expired (410).
+    """
+    make = batch_results.results_csv if file_format == "csv" else batch_results.results_jsonl
+    first_blocks = make(_node(request), _cache(request), recipient_id=who, job_id=job_id)
     # Pull the first block now so "not finished" is a clean 409, not a broken stream.
     head = await run_in_threadpool(next, first_blocks, b"")
 

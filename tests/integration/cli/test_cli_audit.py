@@ -78,20 +78,47 @@ def test_alerts_need_the_audit_permission(node: ServiceContext) -> None:
 
 def test_recipient_registry_commands(node: ServiceContext) -> None:
     url = node.settings.database_url
+    make_actor(node, Role.SUPERVISOR, username="kanri1")
+    make_actor(node, Role.CLERK, username="clerk3")
+    signed = {"JUKINET_OPERATOR_PASSWORD": PASSWORD}
     added = run(
         "recipient", "add", "agency:test-denpa", "--name", "総務省（電波）",
-        "--kind", "national_body", url=url,
+        "--kind", "national_body", "--body", "総務省", url=url,
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-    granted = run("recipient", "grant", "agency:test-denpa", "T1-26", "--by", "総務大臣", url=url)
+    grant = ("recipient", "grant", "agency:test-denpa", "T1-26", "--decision", "総行住第42号")
+    # Who decides is a signed-in official with the right to manage recipients, never free text.
+    assert run(*grant, "--operator", "総務大臣", url=url, **signed).exit_code != 0
+    clerk = run(*grant, "--operator", "clerk3", url=url, **signed)
+    assert clerk.exit_code == 2
+    assert "JUKI-AUTH-003" in clerk.output
+    granted = run(*grant, "--operator", "kanri1", url=url, **signed)
     assert granted.exit_code == 0, granted.output
-    wrong_table = run("recipient", "grant", "agency:test-denpa", "T5-6", "--by", "x", url=url)
+    assert "別表第一の二十六の項" in granted.output
+    again = run(*grant, "--operator", "kanri1", url=url, **signed)
+    assert again.exit_code == 2
+    assert "JUKI-AFF-018" in again.output
+    wrong_table = run(
+        "recipient", "grant", "agency:test-denpa", "T5-6", "--decision", "x",
+        "--operator", "kanri1", url=url, **signed,
+    )  # fmt: skip
     assert wrong_table.exit_code == 2
+    wrong_body = run(
+        "recipient", "grant", "agency:test-denpa", "T1-97", "--decision", "x",
+        "--operator", "kanri1", url=url, **signed,
+    )  # fmt: skip
+    assert wrong_body.exit_code == 2
+    assert "JUKI-AFF-017" in wrong_body.output
     listed = run("recipient", "list", url=url)
     assert "T1-26" in listed.output
     history = run("recipient", "history", "agency:test-denpa", url=url)
-    assert "総務大臣" in history.output
-    revoked = run("recipient", "revoke", "agency:test-denpa", "T1-26", "--by", "総務大臣", url=url)
+    assert "kanri1" in history.output
+    assert "総行住第42号" in history.output
+    assert "T1-97" not in history.output
+    revoked = run(
+        "recipient", "revoke", "agency:test-denpa", "T1-26", "--decision", "総行住第43号",
+        "--operator", "kanri1", url=url, **signed,
+    )  # fmt: skip
     assert revoked.exit_code == 0, revoked.output
     assert "T1-26" not in run("recipient", "list", url=url).output.split("agency:test-denpa")[1]
     assert "T5-6" in run("affairs", "--table", "5").output

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,11 +18,14 @@ import pytest
 from sqlalchemy import select
 
 from jukinet.domain.operators import Role
-from jukinet.services import audit, batch, recipients, register
+from jukinet.services import audit, batch, batch_results, recipients, register
+from jukinet.services.batch_results import RESULTS_KEPT
 from jukinet.services.context import ServiceContext
-from jukinet.storage.tables import AccessLogRow
+from jukinet.storage.registry import RegistryCache
+from jukinet.storage.tables import AccessLogRow, BatchChunkRow
 from tests.conftest import TEST_NOW
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, Tiers
+from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain
 
@@ -91,7 +94,7 @@ def world(tiers: Tiers) -> World:
     )
     drain({MUNICIPALITY: municipality, PREFECTURE: tiers.prefecture, NATIONAL: tiers.national})
     for node in (tiers.national, tiers.prefecture):
-        recipients.seed(node, decided_by="総務大臣")
+        recipients.seed(node)
     for principal in ("agency:soumu-onkyu", "agency:unregistered", "pref:13"):
         tiers.pki.issue_client(tiers.signer, principal, now=TEST_NOW)
     return World(tiers, alive, deceased, twin, tiers.pki.ca_cert_path)
@@ -241,8 +244,6 @@ def test_batch_job_answers_every_row_and_logs_each_provision(world: World) -> No
         early = client.get(f"{world.national_url}/provision/v1/batches/{job['job_id']}/results")
         assert early.status_code == 409
         national = world.tiers.national
-        from jukinet.storage.registry import RegistryCache
-
         assert batch.run_pending(national, RegistryCache()) == 1
         done = client.get(f"{world.national_url}/provision/v1/batches/{job['job_id']}").json()
         assert (done["status"], done["processed_rows"], done["found_rows"]) == ("done", 3, 2)
@@ -264,10 +265,76 @@ def test_batch_job_answers_every_row_and_logs_each_provision(world: World) -> No
     assert csv_text.splitlines()[0].lstrip("\ufeff").startswith("row,ref,status")
     assert len(csv_text.splitlines()) == 4
     batch_entries = [e for e in _national_log(world.tiers.national) if e.channel == "batch"]
-    assert [(e.subject, e.job_id, e.detail) for e in batch_entries] == [
+    answered = [
         (world.alive, job["job_id"], {"row": 1}),
         (world.deceased, job["job_id"], {"row": 2}),
     ]
+    # Each download (JSON lines, then CSV) is logged again for every resident it hands over.
+    downloaded = [
+        (world.alive, job["job_id"], {"row": 1, "download": True}),
+        (world.deceased, job["job_id"], {"row": 2, "download": True}),
+    ]
+    assert [(e.subject, e.job_id, e.detail) for e in batch_entries] == [
+        *answered,
+        *downloaded,
+        *downloaded,
+    ]
+
+
+def _finished_job(world: World, client: httpx.Client) -> str:
+    submitted = client.post(
+        f"{world.national_url}/provision/v1/batches",
+        params={"affair_code": PENSION, "officer": "恩給 太郎", "kind": "code"},
+        content=f"resident_code,ref\n{world.alive},a1\n".encode(),
+    )
+    assert submitted.status_code == 202, submitted.text
+    assert batch.run_pending(world.tiers.national, RegistryCache()) == 1
+    return str(submitted.json()["job_id"])
+
+
+def test_batch_results_are_refused_once_the_affair_is_revoked(world: World) -> None:
+    national = world.tiers.national
+    with world.client("agency:soumu-onkyu") as client:
+        job_id = _finished_job(world, client)
+        official = make_actor(national, Role.SUPERVISOR, username="kanri")
+        recipients.revoke(
+            national,
+            actor=official,
+            recipient_id="agency:soumu-onkyu",
+            affair_code=PENSION,
+            decision="総行住第43号",
+        )
+        before = len(_national_log(national))
+        refused = client.get(f"{world.national_url}/provision/v1/batches/{job_id}/results")
+        refused_csv = client.get(
+            f"{world.national_url}/provision/v1/batches/{job_id}/results", params={"format": "csv"}
+        )
+    assert (refused.status_code, refused_csv.status_code) == (403, 403)
+    assert refused.json()["errors"][0]["code"] == "JUKI-AFF-001"
+    assert "山田" not in refused.text + refused_csv.text
+    added = _national_log(national)[before:]
+    refusal = ("refused", None, {"batch_job": job_id, "download": True})
+    assert [(e.action, e.subject, e.detail) for e in added] == [refusal] * 2
+
+
+def test_batch_results_expire_with_the_uploaded_rows(world: World, clock: FixedClock) -> None:
+    national = world.tiers.national
+    with world.client("agency:soumu-onkyu") as client:
+        job_id = _finished_job(world, client)
+        clock.advance(seconds=(RESULTS_KEPT - timedelta(minutes=1)).total_seconds())
+        assert batch_results.expire_results(national) == 0
+        kept = client.get(f"{world.national_url}/provision/v1/batches/{job_id}/results")
+        assert kept.status_code == 200
+        clock.advance(minutes=1)
+        assert batch_results.expire_results(national) == 1
+        gone = client.get(f"{world.national_url}/provision/v1/batches/{job_id}/results")
+        status = client.get(f"{world.national_url}/provision/v1/batches/{job_id}").json()
+    assert gone.status_code == 410
+    assert gone.json()["errors"][0]["code"] == "JUKI-BAT-103"
+    assert status["status"] == "expired"
+    with national.session_factory() as session:
+        left = session.scalars(select(BatchChunkRow).where(BatchChunkRow.job_id == job_id)).all()
+    assert left == []
 
 
 def test_four_items_batch_gives_each_row_what_the_online_search_gives(world: World) -> None:
@@ -303,8 +370,6 @@ def test_four_items_batch_gives_each_row_what_the_online_search_gives(world: Wor
         )
         assert submitted.status_code == 202, submitted.text
         job_id = submitted.json()["job_id"]
-        from jukinet.storage.registry import RegistryCache
-
         assert batch.run_pending(national, RegistryCache()) == 1
         lines = client.get(f"{world.national_url}/provision/v1/batches/{job_id}/results").text
     results = [json.loads(line) for line in lines.splitlines()]
@@ -323,11 +388,13 @@ def test_four_items_batch_gives_each_row_what_the_online_search_gives(world: Wor
         for e in _national_log(national)
         if e.channel == "batch" and e.job_id == job_id
     ]
+    # Answering logs each candidate once, and the one download logs each again.
     assert sorted(logged, key=str) == sorted(
         [
-            (c["record"]["resident_code"], "candidate", {"row": n + 1})
+            (c["record"]["resident_code"], "candidate", detail)
             for n in (0, 1)
             for c in online[n]
+            for detail in ({"row": n + 1}, {"row": n + 1, "download": True})
         ],
         key=str,
     )

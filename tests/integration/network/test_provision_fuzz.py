@@ -81,7 +81,7 @@ def test_provision_api_never_answers_5xx(
     )
     try:
         _resident(national, random_resident_codes(random.Random(4), 1)[0])
-        recipients.seed(national, decided_by="fuzz")
+        recipients.seed(national)
         creds = pki.issue_client(signer, "agency:soumu-onkyu", now=TEST_NOW)
         der = x509.load_pem_x509_certificate(creds.tls_cert.read_bytes()).public_bytes(
             serialization.Encoding.DER

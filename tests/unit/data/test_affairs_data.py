@@ -386,7 +386,10 @@ def test_restored_table_3_row_reaches_only_other_prefectures() -> None:
 def test_restored_table_1_rows_are_for_national_bodies_only() -> None:
     registry = AffairRegistry(statutory_affairs())
     body = Recipient(
-        id="agency:kenchikushi-center", name="中央指定登録機関", kind=RecipientType.NATIONAL_BODY
+        id="agency:kenchikushi-center",
+        name="中央指定登録機関",
+        kind=RecipientType.NATIONAL_BODY,
+        body="建築士法第十条の四第一項に規定する中央指定登録機関",
     )
     tokyo = Recipient(
         id="pref:13", name="東京都知事", kind=RecipientType.PREFECTURE, prefecture_code="13"

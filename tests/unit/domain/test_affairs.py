@@ -16,7 +16,9 @@ from jukinet.domain.affairs import (
     AffairNotAuthorised,
     AffairOutOfScope,
     AffairRegistry,
+    BodyNotNamed,
     DuplicateAffairCode,
+    DuplicateGrant,
     EntryKind,
     IdentityItem,
     InvalidAffairCode,
@@ -79,9 +81,14 @@ CATALOGUE = index_affairs(
     ]
 )
 
-ONKYU_BODY = Recipient(id="agency:soumu-onkyu", name="総務省（恩給）", kind="national_body")  # type: ignore[arg-type]
+ONKYU_BODY = Recipient(
+    id="agency:soumu-onkyu",
+    name="総務省（恩給）",
+    kind="national_body",  # type: ignore[arg-type]
+    body="総務省",
+)
 DENPA_BODY = Recipient(
-    id="agency:soumu-denpa", name="総務省（電波）", kind=RecipientType.NATIONAL_BODY
+    id="agency:soumu-denpa", name="総務省（電波）", kind=RecipientType.NATIONAL_BODY, body="総務省"
 )
 TOKYO = Recipient(
     id="pref:13", name="東京都知事", kind=RecipientType.PREFECTURE, prefecture_code="13"
@@ -742,6 +749,18 @@ def test_registry_agrees_with_a_set_of_days_model(
         written = registry.entries
         if kind == "grant":
             end = HORIZON if length is None else day + length
+            if model[pair] & set(range(day, end)):
+                with pytest.raises(DuplicateGrant):
+                    registry.grant(
+                        recipient_id,
+                        code,
+                        valid_from=start,
+                        valid_until=None if length is None else start + timedelta(days=length),
+                        granted_by="officer:yamada",
+                        recorded_at=T0,
+                    )
+                assert registry.entries == written
+                continue
             registry.grant(
                 recipient_id,
                 code,
@@ -785,3 +804,62 @@ def test_registry_agrees_with_a_set_of_days_model(
             for day in range(0, 80, 7):
                 on = D0 + timedelta(days=day)
                 assert registry.is_authorised(*pair, on, as_of_sequence=sequence) == (day in days)
+
+
+# -- the body the Act names, duplicates and the legal basis (issue 11, finding 9) -------------
+
+
+def test_a_table_1_affair_goes_only_to_a_body_its_row_names() -> None:
+    mlit = Recipient(
+        id="agency:mlit", name="国土交通省", kind=RecipientType.NATIONAL_BODY, body="国土交通省"
+    )
+    unnamed = Recipient(id="agency:anon", name="名無し", kind=RecipientType.NATIONAL_BODY)
+    registry = AffairRegistry(CATALOGUE, recipients=[mlit, unnamed, ONKYU_BODY])
+    for recipient_id in (mlit.id, unnamed.id):
+        with pytest.raises(BodyNotNamed) as caught:
+            _grant(registry, recipient_id, "T1-16")
+        assert caught.value.code == "JUKI-AFF-017"
+        assert "総務省" in caught.value.message_en
+    assert registry.entries == ()
+    assert _grant(registry, ONKYU_BODY.id, "T1-16").recipient_id == ONKYU_BODY.id
+
+
+def test_each_body_of_a_row_naming_several_may_be_granted() -> None:
+    row = _affair(1, "1-5", "金融庁若しくは財務省又は厚生労働省", ONKYU)
+    assert row.bodies == ("金融庁", "財務省", "厚生労働省")
+    pension = _affair(1, "50", "厚生労働省及び日本年金機構並びに全国健康保険協会", ONKYU)
+    assert pension.bodies == ("厚生労働省", "日本年金機構", "全国健康保険協会")
+
+
+def test_a_grant_overlapping_one_held_is_refused_and_nothing_is_written() -> None:
+    registry = _registry()
+    _grant(registry, ONKYU_BODY.id, "T1-16", start=D0, until=D0 + timedelta(days=30))
+    before = registry.entries
+    for start, until in (
+        (D0, None),
+        (D0 + timedelta(days=29), None),
+        (D0 - timedelta(days=5), D0 + timedelta(days=1)),
+    ):
+        with pytest.raises(DuplicateGrant) as caught:
+            _grant(registry, ONKYU_BODY.id, "T1-16", start=start, until=until)
+        assert caught.value.code == "JUKI-AFF-018"
+    assert registry.entries == before
+    # The days after the grant ends are free: a renewal from then on is a new decision.
+    _grant(registry, ONKYU_BODY.id, "T1-16", start=D0 + timedelta(days=30))
+    assert len(registry.entries) == 2
+
+
+def test_a_grant_records_the_acts_row_and_the_deciding_document() -> None:
+    registry = _registry()
+    entry = registry.grant(
+        ONKYU_BODY.id,
+        "T1-16",
+        valid_from=D0,
+        granted_by="officer:yamada",
+        recorded_at=T0,
+        decision="総行住第42号",
+    )
+    assert entry.legal_basis == "住民基本台帳法別表第一の十六の項（恩給法）"
+    assert entry.decision == "総行住第42号"
+    rebuilt = AffairRegistry(CATALOGUE, recipients=[ONKYU_BODY], entries=registry.entries)
+    assert rebuilt.entries[0].legal_basis == entry.legal_basis

@@ -49,6 +49,7 @@ __all__ = [
 #: The appended tables of the Act that name recipients (別表第一〜第五).
 AFFAIR_TABLES: Final = (1, 2, 3, 4, 5)
 
+_BODY_SEPARATORS: Final = re.compile(r"又は|若しくは|並びに|及び")
 _ROW_RE: Final = re.compile(r"[1-9][0-9]*(?:-[1-9][0-9]*)*")
 _CODE_RE: Final = re.compile(r"T([1-5])-([0-9]+(?:-[0-9]+)*)")
 
@@ -304,6 +305,21 @@ class StatutoryAffair:
         """How the Act cites the row: ``別表第一の十六の項``, ``別表第一の一の二の項``."""
         row = "の".join(_kanji_number(part) for part in _row_key(self.row))
         return f"別表第{_kanji_number(self.table)}の{row}の項"
+
+    @property
+    def bodies(self) -> tuple[str, ...]:
+        """The bodies the row names as recipients, split at 又は, 若しくは, 及び and 並びに.
+
+        ``金融庁若しくは財務省又は厚生労働省`` names three bodies; any one of them may be granted
+        the affair. A body defined by reference (``…に規定する指定試験機関``) stays one name.
+        """
+        return tuple(part for part in _BODY_SEPARATORS.split(self.recipient) if part)
+
+    @property
+    def legal_basis(self) -> str:
+        """What a grant of this affair rests on: the Act's row and the statute it serves."""
+        law = f"（{self.law_name}）" if self.law_name else ""
+        return f"住民基本台帳法{self.citation_ja}{law}"
 
     @property
     def citation_en(self) -> str:

@@ -1,4 +1,4 @@
-"""The affair errors, ``JUKI-AFF-001`` … ``JUKI-AFF-016`` (docs/affairs.md lists them).
+"""The affair errors, ``JUKI-AFF-001`` … ``JUKI-AFF-018`` (docs/affairs.md lists them).
 
 Each is a :mod:`jukinet.domain.errors` class, so the API maps it to its HTTP status. Messages name
 affairs and recipients (public bodies), never a resident.
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AffairNotAuthorised",
     "AffairOutOfScope",
+    "BodyNotNamed",
     "DuplicateAffairCode",
+    "DuplicateGrant",
     "InvalidAffairCode",
     "InvalidItemPolicy",
     "InvalidRecipient",
@@ -116,6 +118,48 @@ class TableNotPermitted(ValidationError):
         )
         self.affair_code = affair.code
         self.recipient_id = recipient.id
+
+
+class BodyNotNamed(ValidationError):
+    """``JUKI-AFF-017``: a table 1 row names other bodies than the recipient (grant refused)."""
+
+    def __init__(self, affair: StatutoryAffair, recipient: Recipient) -> None:
+        named = "、".join(affair.bodies)
+        body = recipient.body or "（未登録 / not registered）"
+        super().__init__(
+            "JUKI-AFF-017",
+            ja=(
+                f"affair_code: 業務 {affair.code}（{affair.citation_ja}）を受けられるのは"
+                f"{named}です。受領者 {recipient.id} の機関は{body}です。"
+            ),
+            en=(
+                f"affair_code: affair {affair.code} ({affair.citation_en}) is for {named}; "
+                f"recipient {recipient.id} is {body}."
+            ),
+            field="affair_code",
+        )
+        self.affair_code = affair.code
+        self.recipient_id = recipient.id
+
+
+class DuplicateGrant(Conflict):
+    """``JUKI-AFF-018``: the recipient already holds the affair on some of the days granted."""
+
+    def __init__(self, affair_code: str, recipient_id: str, held_from: date) -> None:
+        super().__init__(
+            "JUKI-AFF-018",
+            ja=(
+                f"valid_from: 受領者 {recipient_id} は業務 {affair_code} を{held_from}から既に"
+                "認められています。期間を変えるには取り消してから認めてください。"
+            ),
+            en=(
+                f"valid_from: recipient {recipient_id} already holds affair {affair_code} from "
+                f"{held_from}; revoke it first to change the period."
+            ),
+            field="valid_from",
+        )
+        self.affair_code = affair_code
+        self.recipient_id = recipient_id
 
 
 class AffairOutOfScope(PermissionDenied):

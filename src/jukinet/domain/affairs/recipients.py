@@ -19,6 +19,7 @@ __all__ = ["Recipient"]
 
 _RECIPIENT_ID_RE: Final = re.compile(r"[a-z][a-z0-9-]*:[a-z0-9][a-z0-9._-]*")
 _RECIPIENT_ID_MAX: Final = 64
+_BODY_MAX: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,9 @@ class Recipient:
     ``id`` is a stable lower-case handle such as ``agency:soumu-onkyu`` or ``pref:13``.
     A national body has no prefecture; a prefectural or municipal organ has its 2-digit
     prefecture code (JIS X 0401), and a municipal organ may also carry its 6-digit
-    municipality code, which must lie in that prefecture.
+    municipality code, which must lie in that prefecture. ``body`` is the body as the Act names
+    it (``総務省``, ``国家公務員共済組合連合会``): a table 1 affair is granted only to a
+    recipient whose body the affair's row names (:meth:`is_named_by`).
     """
 
     id: str
@@ -36,6 +39,7 @@ class Recipient:
     kind: RecipientType
     prefecture_code: str | None = None
     municipality_code: str | None = None
+    body: str | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -58,6 +62,14 @@ class Recipient:
                 ja="種別は national_body / prefecture / municipal_organ のいずれかです。",
                 en="the kind is national_body, prefecture or municipal_organ.",
             ) from None
+        if self.body is not None and (
+            not isinstance(self.body, str) or not self.body.strip() or len(self.body) > _BODY_MAX
+        ):
+            raise InvalidRecipient(
+                "body",
+                ja=f"法律上の機関名は1文字以上{_BODY_MAX}文字以内です。",
+                en=f"the body as the Act names it is 1 to {_BODY_MAX} characters.",
+            )
         if self.kind is RecipientType.NATIONAL_BODY:
             if self.prefecture_code is not None or self.municipality_code is not None:
                 raise InvalidRecipient(
@@ -102,6 +114,17 @@ class Recipient:
             return False
         named = affair.named_prefecture_code
         return named is None or named == self.prefecture_code
+
+    def is_named_by(self, affair: StatutoryAffair) -> bool:
+        """The body rule: does ``affair``'s row name this recipient's body?
+
+        Table 1 rows name national bodies one by one (恩給法 → 総務省), so a grant of a table 1
+        affair needs the recipient's ``body`` among :attr:`StatutoryAffair.bodies`. Rows of
+        tables 2 to 5 name the governor or mayor, which the recipient's kind already fixes.
+        """
+        if affair.table != 1:
+            return True
+        return self.body is not None and self.body in affair.bodies
 
     def may_receive_from(self, affair: StatutoryAffair, provider_prefecture_code: str) -> bool:
         """The scope rule: may ``affair`` be answered with prefecture ``provider``'s data?

@@ -25,6 +25,8 @@ from jukinet.domain.affairs.catalogue import (
 from jukinet.domain.affairs.errors import (
     AffairNotAuthorised,
     AffairOutOfScope,
+    BodyNotNamed,
+    DuplicateGrant,
     InvalidAffairCode,
     InvalidRegistryEntry,
     InvalidValidityPeriod,
@@ -82,6 +84,9 @@ class RegistryEntry:
     every grant of that pair from ``valid_from`` on (its ``valid_until`` is always ``None``).
     Later entries prevail over earlier ones for the days they speak about. ``decided_by`` is the
     official who granted or revoked; ``recorded_at`` is when the entry was written (aware).
+    ``decision`` names the document that decided (決裁文書番号) and ``legal_basis`` the Act's
+    row the grant rests on, fixed when it is recorded (entries written before they were kept
+    have ``None``).
     """
 
     sequence: int
@@ -93,6 +98,8 @@ class RegistryEntry:
     decided_by: str
     recorded_at: datetime
     reason: str | None = None
+    decision: str | None = None
+    legal_basis: str | None = None
 
     @property
     def period(self) -> ValidityPeriod:
@@ -254,14 +261,19 @@ class AffairRegistry:
         granted_by: str,
         recorded_at: datetime,
         reason: str | None = None,
+        decision: str | None = None,
     ) -> RegistryEntry:
         """Let ``recipient_id`` use ``affair_code`` on ``[valid_from, valid_until)``.
 
         Refused when the affair's table is not for this kind of recipient
-        (:class:`TableNotPermitted`), when ``valid_until`` is not after ``valid_from``
+        (:class:`TableNotPermitted`), when a table 1 row names another body
+        (:class:`BodyNotNamed`), when the recipient already holds the affair on any of those days
+        (:class:`DuplicateGrant`), when ``valid_until`` is not after ``valid_from``
         (:class:`InvalidValidityPeriod`), and for unknown recipients/affairs. A grant may start
-        in the past (to record a registry kept elsewhere before); later entries prevail.
+        in the past (to record a registry kept elsewhere before); later entries prevail. The
+        entry records the Act's row as its legal basis.
         """
+        affair = self.affair(affair_code)
         entry = RegistryEntry(
             sequence=len(self._entries) + 1,
             kind=EntryKind.GRANT,
@@ -272,8 +284,27 @@ class AffairRegistry:
             decided_by=granted_by,
             recorded_at=recorded_at,
             reason=reason,
+            decision=decision,
+            legal_basis=affair.legal_basis,
         )
-        return self._append(entry)
+        checked = self._checked(entry)
+        recipient = self.recipient(checked.recipient_id)
+        if not recipient.is_named_by(affair):
+            raise BodyNotNamed(affair, recipient)
+        held = self._first_held_day(recipient.id, affair.code, valid_from, valid_until)
+        if held is not None:
+            raise DuplicateGrant(affair.code, recipient.id, held)
+        return self._store(checked)
+
+    def _first_held_day(
+        self, recipient_id: str, affair_code: str, start: date, end: date | None
+    ) -> date | None:
+        """The first day in ``[start, end)`` on which the pair is already granted, if any."""
+        low, high = start.toordinal(), _OPEN if end is None else end.toordinal()
+        for span_start, span_end in self._spans.get((recipient_id, affair_code), []):
+            if span_start < high and low < span_end:
+                return date.fromordinal(max(span_start, low))
+        return None
 
     def revoke(
         self,
@@ -284,6 +315,7 @@ class AffairRegistry:
         revoked_by: str,
         recorded_at: datetime,
         reason: str | None = None,
+        decision: str | None = None,
     ) -> RegistryEntry:
         """End ``recipient_id``'s use of ``affair_code`` from ``effective_from`` (inclusive) on.
 
@@ -301,6 +333,7 @@ class AffairRegistry:
             decided_by=revoked_by,
             recorded_at=recorded_at,
             reason=reason,
+            decision=decision,
         )
         return self._append(entry)
 
@@ -313,7 +346,9 @@ class AffairRegistry:
         self._append(entry)
 
     def _append(self, entry: RegistryEntry) -> RegistryEntry:
-        entry = self._checked(entry)
+        return self._store(self._checked(entry))
+
+    def _store(self, entry: RegistryEntry) -> RegistryEntry:
         key = (entry.recipient_id, entry.affair_code)
         self._spans[key] = _apply(self._spans.get(key, []), entry)
         self._entries.append(entry)
@@ -324,6 +359,9 @@ class AffairRegistry:
         affair = self.affair(entry.affair_code)
         decided_by = _check_text(entry.decided_by, "decided_by", _ACTOR_MAX)
         reason = None if entry.reason is None else _check_text(entry.reason, "reason", _REASON_MAX)
+        decision = (
+            None if entry.decision is None else _check_text(entry.decision, "decision", _ACTOR_MAX)
+        )
         recorded_at = entry.recorded_at
         if not isinstance(recorded_at, datetime) or recorded_at.utcoffset() is None:
             raise InvalidRegistryEntry(
@@ -363,6 +401,8 @@ class AffairRegistry:
             decided_by=decided_by,
             recorded_at=recorded_at,
             reason=reason,
+            decision=decision,
+            legal_basis=entry.legal_basis,
         )
 
     # -- questions -----------------------------------------------------------------------------

@@ -56,9 +56,7 @@ def file_move_within(
                 changed_on=moved_on,
                 before=before.identity(),
             )
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=rows)
 
 
 def file_name_change(
@@ -95,9 +93,7 @@ def file_name_change(
         change.notify(
             after, reason=ChangeReason.NAME_CHANGE, changed_on=changed_on, before=before.identity()
         )
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=[row])
 
 
 def file_household_change(
@@ -169,9 +165,7 @@ def file_household_change(
             rows.append(row)
         uow.flush()
         change.check_households(touched)
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=rows)
 
 
 def correct_record(
@@ -204,9 +198,7 @@ def correct_record(
             )
         if "relationship" in clean:
             change.check_households({row.household_id})
-        result = ChangeResult(event_id=event_id, late=False, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=False, rows=[row])
 
 
 NAME_PARTS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
@@ -273,6 +265,4 @@ def change_resident_code(
         change.notify(
             after, reason=ChangeReason.CODE_CHANGE, changed_on=filed_on, before=before.identity()
         )
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=[row])

@@ -85,9 +85,7 @@ def file_birth(
         event_id = change.event("birth", filing)
         row = change.insert(record, household_id=household.id, event_id=event_id)
         change.notify(record, reason=ChangeReason.BIRTH, changed_on=person.birth_date, before=None)
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=[row])
 
 
 def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> ChangeResult:
@@ -191,9 +189,7 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
             if notice is not None:
                 change.route(statement=notice)
         change.check_households({household.id})
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=rows)
 
 
 def _check_move_in(

@@ -19,6 +19,7 @@ from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import municipality
 from jukinet.domain.operators import Actor
 from jukinet.domain.register import ResidentRecord
+from jukinet.services import idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.services.views import RecordView, view_of
 from jukinet.storage import access_log
@@ -59,6 +60,14 @@ class Change:
         #: Set when another node's message causes the change (e.g. a move-in notice): the log
         #: then names that node and the network as the channel.
         self.requested_by: str | None = None
+
+    def finish(self, event_id: int, *, late: bool, rows: Sequence[ResidentRow]) -> ChangeResult:
+        """Commit the change; its answer is kept in the same transaction for retries under an
+        idempotency key."""
+        result = ChangeResult(event_id=event_id, late=late, records=self.views(rows))
+        idempotency.remember(self.node, self.uow.session, result)
+        self.uow.commit()
+        return result
 
     def written(self, resident_code: str) -> None:
         """Record the write of one resident's record in the access log (same transaction)."""

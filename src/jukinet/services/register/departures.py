@@ -54,9 +54,7 @@ def file_move_out(
             change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=planned_on, before=None)
             rows.append(row)
         change.check_households({r.household_id for r in rows})
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=rows)
 
 
 def file_death(
@@ -99,9 +97,7 @@ def file_death(
             )
             rows.append(head_row)
         change.check_households({row.household_id})
-        result = ChangeResult(event_id=event_id, late=filing.late, records=change.views(rows))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=filing.late, rows=rows)
 
 
 def delete_ex_officio(
@@ -123,6 +119,4 @@ def delete_ex_officio(
             after, reason=ChangeReason.EX_OFFICIO_DELETION, changed_on=deleted_on, before=None
         )
         change.check_households({row.household_id})
-        result = ChangeResult(event_id=event_id, late=False, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=False, rows=[row])

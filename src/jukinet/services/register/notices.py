@@ -198,6 +198,4 @@ def set_upstream_opt_out(
                     ),
                     now=change.now,
                 )
-        result = ChangeResult(event_id=event_id, late=False, records=change.views([row]))
-        uow.commit()
-        return result
+        return change.finish(event_id, late=False, rows=[row])

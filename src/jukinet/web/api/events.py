@@ -1,12 +1,22 @@
-"""Counter operations (異動届) and ex-officio acts (職権)."""
+"""Counter operations (異動届) and ex-officio acts (職権).
+
+Every write accepts an ``Idempotency-Key`` header: a retry with the same key (after an answer
+was lost) gets the first answer again, marked ``Idempotent-Replayed: true``, and changes
+nothing; the same key with a different request is refused (JUKI-IDEM-002).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
+from fastapi.responses import Response
+from pydantic import BaseModel
 
-from jukinet.services import register
+from jukinet.domain.operators import Actor
+from jukinet.services import idempotency, register
+from jukinet.services.context import ServiceContext
 from jukinet.services.register import ChangeResult, HouseholdChange
 from jukinet.web.api.schemas import (
     BirthRequest,
@@ -27,6 +37,15 @@ from jukinet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(tags=["counter"], responses=ERROR_RESPONSES)
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string (e.g. a UUID) per intended write; a retry with the same "
+        "key returns the first answer instead of filing again. Kept 24 hours.",
+    ),
+]
+
 LATE_NOTICE_JA = "届出期間（14日）を過ぎた届出です。受理しましたが、届出遅延として記録しました。"
 
 
@@ -39,67 +58,133 @@ def _out(result: ChangeResult) -> ChangeOut:
     )
 
 
-@router.post("/events/birth", status_code=201)
-def birth(body: BirthRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+def _render(result: ChangeResult) -> bytes:
+    return _out(result).model_dump_json().encode()
+
+
+def _answer(
+    node: ServiceContext,
+    actor: Actor,
+    key: str | None,
+    operation: str,
+    body: BaseModel,
+    status_code: int,
+    file: Callable[[], ChangeResult],
+) -> ChangeOut | Response:
+    """File the change once per idempotency key; a repeated key gets the first answer."""
+    if key is None:
+        return _out(file())
+    scope = f"operator:{actor.operator_id}"
+    checked = idempotency.check_key(key)
+    asked = idempotency.fingerprint("POST", operation, body.model_dump_json().encode())
+    stored = idempotency.replay(node, scope=scope, key=checked, fingerprint=asked)
+    if stored is not None:
+        return Response(
+            stored.body,
+            status_code=stored.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    request = idempotency.IdempotentRequest(scope, checked, asked, status_code, _render)
+    with idempotency.requested(request):
+        return _out(file())
+
+
+@router.post("/events/birth", status_code=201, response_model=ChangeOut)
+def birth(body: BirthRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """出生届: a newborn joins a household and gets a code from the pool."""
-    return _out(
-        register.file_birth(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/birth",
+        body,
+        201,
+        lambda: register.file_birth(
             node,
             actor=actor,
             household_number=body.household_number,
             person=body.person.to_input(),
             filed_on=body.filed_on,
-        )
+        ),
     )
 
 
-@router.post("/events/move-in", status_code=201)
-def move_in(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/move-in", status_code=201, response_model=ChangeOut)
+def move_in(body: MoveInRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """転入届: people arrive from another municipality or from abroad."""
-    return _out(
-        register.file_move_in(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/move-in",
+        body,
+        201,
+        lambda: register.file_move_in(
             node,
             actor=actor,
             move_in=body.to_move_in(),
-        )
+        ),
     )
 
 
-@router.post("/events/move-within")
-def move_within(body: MoveWithinRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/move-within", response_model=ChangeOut)
+def move_within(
+    body: MoveWithinRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """転居届: a household moves inside the municipality."""
-    return _out(
-        register.file_move_within(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/move-within",
+        body,
+        200,
+        lambda: register.file_move_within(
             node,
             actor=actor,
             household_number=body.household_number,
             address=body.address,
             moved_on=body.moved_on,
             filed_on=body.filed_on,
-        )
+        ),
     )
 
 
-@router.post("/events/move-out")
-def move_out(body: MoveOutRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/move-out", response_model=ChangeOut)
+def move_out(
+    body: MoveOutRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """転出届: people leave; their records become 除票."""
-    return _out(
-        register.file_move_out(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/move-out",
+        body,
+        200,
+        lambda: register.file_move_out(
             node,
             actor=actor,
             resident_codes=body.resident_codes,
             destination=body.destination,
             planned_on=body.planned_on,
             filed_on=body.filed_on,
-        )
+        ),
     )
 
 
-@router.post("/events/death")
-def death(body: DeathRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/death", response_model=ChangeOut)
+def death(body: DeathRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """死亡届."""
-    return _out(
-        register.file_death(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/death",
+        body,
+        200,
+        lambda: register.file_death(
             node,
             actor=actor,
             resident_code=body.resident_code,
@@ -107,15 +192,23 @@ def death(body: DeathRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
             filed_on=body.filed_on,
             new_head_code=body.new_head_code,
             expected_version=body.expected_version,
-        )
+        ),
     )
 
 
-@router.post("/events/name-change")
-def name_change(body: NameChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/name-change", response_model=ChangeOut)
+def name_change(
+    body: NameChangeRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """氏名変更."""
-    return _out(
-        register.file_name_change(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/name-change",
+        body,
+        200,
+        lambda: register.file_name_change(
             node,
             actor=actor,
             resident_code=body.resident_code,
@@ -126,72 +219,112 @@ def name_change(body: NameChangeRequest, node: NodeDep, actor: ApiActor) -> Chan
             changed_on=body.changed_on,
             filed_on=body.filed_on,
             expected_version=body.expected_version,
-        )
+        ),
     )
 
 
-@router.post("/events/household-change")
-def household_change(body: HouseholdChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/household-change", response_model=ChangeOut)
+def household_change(
+    body: HouseholdChangeRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """世帯変更: new head, joining another household at the same address, or a split."""
     changes = [HouseholdChange(**c.model_dump()) for c in body.changes]
-    return _out(
-        register.file_household_change(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/household-change",
+        body,
+        200,
+        lambda: register.file_household_change(
             node, actor=actor, changes=changes, changed_on=body.changed_on, filed_on=body.filed_on
-        )
+        ),
     )
 
 
-@router.post("/events/code-change")
-def code_change(body: CodeChangeRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/events/code-change", response_model=ChangeOut)
+def code_change(
+    body: CodeChangeRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """住民票コード変更 on the resident's request."""
-    return _out(
-        register.change_resident_code(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/events/code-change",
+        body,
+        200,
+        lambda: register.change_resident_code(
             node,
             actor=actor,
             resident_code=body.resident_code,
             filed_on=body.filed_on,
             expected_version=body.expected_version,
-        )
+        ),
     )
 
 
-@router.post("/ex-officio/entries", status_code=201)
-def ex_officio_entry(body: MoveInRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/ex-officio/entries", status_code=201, response_model=ChangeOut)
+def ex_officio_entry(
+    body: MoveInRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """職権記載 (supervisors): the municipality enters people on its own authority."""
-    return _out(
-        register.file_move_in(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/ex-officio/entries",
+        body,
+        201,
+        lambda: register.file_move_in(
             node,
             actor=actor,
             move_in=body.to_move_in(ex_officio=True),
-        )
+        ),
     )
 
 
-@router.post("/ex-officio/corrections")
-def correction(body: CorrectionRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/ex-officio/corrections", response_model=ChangeOut)
+def correction(
+    body: CorrectionRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """職権修正 (supervisors): correct recorded items, on a 除票 too."""
     items: dict[str, Any] = body.items.model_dump(exclude_unset=True)
-    return _out(
-        register.correct_record(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/ex-officio/corrections",
+        body,
+        200,
+        lambda: register.correct_record(
             node,
             actor=actor,
             resident_code=body.resident_code,
             items=items,
             reason_note=body.reason_note,
             expected_version=body.expected_version,
-        )
+        ),
     )
 
 
-@router.post("/ex-officio/deletions")
-def deletion(body: DeletionRequest, node: NodeDep, actor: ApiActor) -> ChangeOut:
+@router.post("/ex-officio/deletions", response_model=ChangeOut)
+def deletion(
+    body: DeletionRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
+) -> Any:
     """職権消除 (supervisors)."""
-    return _out(
-        register.delete_ex_officio(
+    return _answer(
+        node,
+        actor,
+        key,
+        "/ex-officio/deletions",
+        body,
+        200,
+        lambda: register.delete_ex_officio(
             node,
             actor=actor,
             resident_code=body.resident_code,
             deleted_on=body.deleted_on,
             reason_note=body.reason_note,
-        )
+        ),
     )
