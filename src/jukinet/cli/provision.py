@@ -217,24 +217,19 @@ def recipient_history(
 ) -> None:
     """Every grant and revocation of one recipient: what, from when, who decided, when."""
     node = target_node(ctx, folder)
-    out = Table(
-        "#", "kind", "affair", "from", "until", "decided by", "decision", "legal basis",
-        "recorded at", "reason",
-    )  # fmt: skip
+    # One block per entry, never a table cut short: every word of an entry is part of the record.
     for entry in recipients.history(node, recipient_id):
-        out.add_row(
-            str(entry.sequence),
-            entry.kind.value,
-            entry.affair_code,
-            entry.valid_from.isoformat(),
-            entry.valid_until.isoformat() if entry.valid_until else "",
-            escape(entry.decided_by),
-            escape(entry.decision or ""),
-            escape(entry.legal_basis or ""),
-            entry.recorded_at.isoformat(timespec="seconds"),
-            escape(entry.reason or ""),
+        until = entry.valid_until.isoformat() if entry.valid_until else "—"
+        console.print(
+            f"[bold]#{entry.sequence} {entry.kind.value} {escape(entry.affair_code)}[/] "
+            f"{entry.valid_from.isoformat()} → {until}"
         )
-    console.print(out)
+        console.print(f"  decided by  {escape(entry.decided_by)}", soft_wrap=True)
+        console.print(f"  decision    {escape(entry.decision or '—')}", soft_wrap=True)
+        console.print(f"  legal basis {escape(entry.legal_basis or '—')}", soft_wrap=True)
+        console.print(f"  recorded at {entry.recorded_at.isoformat(timespec='seconds')}")
+        if entry.reason:
+            console.print(f"  reason      {escape(entry.reason)}", soft_wrap=True)
 
 
 @recipient_app.command("seed")

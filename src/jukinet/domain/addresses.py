@@ -2,7 +2,8 @@
 
 Bounded, non-empty, and free of what never belongs in an address and could do harm where it is
 shown or exported: control characters (NUL, line breaks, DEL, the Unicode line and paragraph
-separators) and markup brackets.
+separators) and markup brackets. An address a municipality registers for its own residents must
+also lie in that municipality (:func:`check_in_municipality`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import unicodedata
 from typing import Final
 
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.municipality import Municipality
 
 MAX_ADDRESS_LENGTH: Final = 200
 #: Markup brackets: an address is plain text, and ``<``/``>`` in one is an injection attempt.
@@ -41,3 +43,19 @@ def validate_address(value: str, *, field: str = "address") -> str:
             field=field,
         )
     return text
+
+
+def check_in_municipality(
+    address: str, municipality: Municipality, *, field: str = "address"
+) -> str:
+    """``address`` when it lies in ``municipality``: it starts with the municipality's name,
+    with or without the prefecture (東京都西東京市泉町… or 西東京市泉町…)."""
+    if address.startswith((municipality.full_name, municipality.name)):
+        return address
+    raise ValidationError(
+        "JUKI-REG-043",
+        ja=f"住所は{municipality.full_name}内の住所を"
+        f"「{municipality.full_name}」から入力してください。",
+        en=f"The address must lie in {municipality.full_name} and start with its name.",
+        field=field,
+    )

@@ -69,12 +69,19 @@ _FORBIDDEN_IN_NAME = frozenset('<>{}[]"();\\`|^$%#@*+=~!?&_/:')
 # deliberately allowed: Python's Unicode database lags the newest CJK extensions, and a name
 # must never become unstorable because our runtime is older than the character.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# So: pictographs, emoji, dingbats and regional-indicator flags (no name is spelt with ★ or 😀);
+# Me: enclosing marks such as the keycap; and the emoji skin-tone modifiers, which are Sk.
+_SYMBOL_CATEGORIES = frozenset({"So", "Me"})
+_EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)
 
 
 def _name_char_ok(ch: str) -> bool:
     if _is_variation_selector(ch):
         return True
-    if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+    category = unicodedata.category(ch)
+    if category in _FORBIDDEN_CATEGORIES or category in _SYMBOL_CATEGORIES:
+        return False
+    if ord(ch) in _EMOJI_MODIFIERS:
         return False
     # Checked on the compatibility form so that full-width and enclosed lookalikes (＜, ＂, １,
     # ①) are caught too. Nd covers ASCII and full-width digits alike: a digit in a name is a

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from jukinet import __version__
+from jukinet.domain.errors import DomainError
 from jukinet.domain.names import name_search_key
 from jukinet.services.context import ServiceContext
 from jukinet.web.api import router as api_router
@@ -35,7 +37,7 @@ def create_app(node: ServiceContext) -> FastAPI:
         same_site="strict",
         https_only=node.settings.environment == "production",
     )
-    install_error_handlers(app)
+    install_error_handlers(app, page=_error_page)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -45,6 +47,12 @@ def create_app(node: ServiceContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
     _include_pages(app)
     return app
+
+
+def _error_page(request: Request, error: DomainError) -> Response:
+    from jukinet.web.ui.common import error_page
+
+    return error_page(request, None, error)
 
 
 def _include_pages(app: FastAPI) -> None:

@@ -1,16 +1,68 @@
-"""Turning domain errors and malformed requests into answers with stable codes."""
+"""Turning domain errors and malformed requests into answers with stable codes.
+
+Every answer that is not a success has the JUKI shape — a stable code, the field, messages in
+Japanese and English — whatever raised it: a domain rule, request validation, the HTTP layer
+(an unknown path, a wrong method, a form that cannot be parsed) or an unexpected fault (500,
+logged by type only, never with the request's data). A person at a browser gets the same error
+as a page when the pages are installed.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jukinet.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+#: Renders an error as a page for a person at a browser.
+HtmlErrorPage = Callable[[Request, DomainError], Response]
+
+_HTTP_MESSAGES: Final[dict[int, tuple[str, str]]] = {
+    400: ("リクエストの形式が正しくありません。", "The request is malformed."),
+    404: ("指定のページまたはAPIはありません。", "There is no such page or API."),
+    405: ("このアドレスではその操作はできません。", "That method is not allowed here."),
+    413: ("リクエストが大きすぎます。", "The request is too large."),
+    415: ("この形式のデータは受け付けられません。", "This media type is not accepted."),
+}
+_FAULT_PAGE: Final = (
+    '<!doctype html><html lang="ja"><meta charset="utf-8"><title>エラー / Error</title>'
+    '<main><h1>エラー / Error</h1><p role="alert">{ja}</p><p lang="en">{en}</p>'
+    '<p><a href="/">戻る / Back</a></p></main></html>'
+)
+_FALLBACK: Final = ("リクエストを処理できませんでした。", "The request could not be processed.")
+
+
+class HttpProblem(DomainError):
+    """An HTTP-level refusal (unknown path, wrong method, unparsable form) as a JUKI error."""
+
+    def __init__(self, status: int) -> None:
+        ja, en = _HTTP_MESSAGES.get(status, _FALLBACK)
+        super().__init__(f"JUKI-HTTP-{status}", ja=ja, en=en)
+        self.status = status
+
+
+class UnexpectedFault(DomainError):
+    """A fault of the node itself; the request was not applied."""
+
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-API-500",
+            ja="システム内部でエラーが発生しました。届出は処理されていません。"
+            "時間をおいて再度お試しください。",
+            en="The node failed internally; nothing was applied. Please try again later.",
+        )
 
 
 class ErrorDetail(BaseModel):
@@ -60,14 +112,47 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that give every error the same shape."""
+def _json(exc: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(errors=[ErrorDetail(**detail) for detail in exc.details()])
+    return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+
+
+def _wants_page(request: Request) -> bool:
+    # The APIs answer JSON whatever the client accepts; a browser on the pages gets a page.
+    path = request.url.path
+    if path.startswith(("/api/", "/provision/", "/audit/", "/network/", "/reconcile/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -> None:
+    """Register the handlers that give every error the same shape (``page`` renders it for
+    browsers on the counter pages)."""
+
+    def answer(request: Request, exc: DomainError, headers: dict[str, str] | None) -> Response:
+        if page is not None and _wants_page(request):
+            return page(request, exc)
+        return _json(exc, headers)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        body = ErrorBody(errors=[ErrorDetail(**detail) for detail in exc.details()])
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+        return _json(exc, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers) if exc.headers else None
+        return answer(request, HttpProblem(exc.status_code), headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # The type only: an exception's text may quote the data being processed.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        fault = UnexpectedFault()
+        if page is not None and _wants_page(request):
+            # This handler runs outside the session middleware: a page without templates.
+            return HTMLResponse(_FAULT_PAGE.format(ja=fault.message_ja, en=fault.message_en), 500)
+        return _json(fault)
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, _exc: DataError) -> JSONResponse:

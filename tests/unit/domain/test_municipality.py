@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jukinet.domain.addresses import check_in_municipality
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.municipality import (
     Municipality,
@@ -120,3 +121,21 @@ def test_neighbourhood_full_name() -> None:
         town_kana="イズミチョウ",
     )
     assert town.full_name == "東京都西東京市泉町"
+
+
+@pytest.mark.parametrize(
+    "address", ["東京都西東京市泉町一丁目2番3号", "西東京市田無町四丁目5番6号"]
+)
+def test_an_address_in_the_municipality_is_accepted(address: str) -> None:
+    assert check_in_municipality(address, _nishitokyo()) == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["東京都八王子市元本郷町三丁目24番1号", "東京都東京都西東京市", "泉町一丁目2番3号", "Seoul"],
+)
+def test_an_address_outside_the_municipality_is_refused(address: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_in_municipality(address, _nishitokyo(), field="address")
+    assert (caught.value.code, caught.value.field) == ("JUKI-REG-043", "address")
+    assert address not in caught.value.message_en

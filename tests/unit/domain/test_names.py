@@ -100,6 +100,11 @@ def test_validate_name_length_limit_counts_code_points_without_selectors() -> No
         "山\u202e田",  # bidi override
         "山\u200b田",  # zero-width space
         "山\ud800田",  # lone surrogate
+        "山田😀",  # emoji
+        "花子★",  # pictograph
+        "太郎\U0001f44d\U0001f3fd",  # emoji with a skin-tone modifier
+        "一郎\U0001f1ef\U0001f1f5",  # regional-indicator flag
+        "次郎1\u20e3",  # keycap
     ],
 )
 def test_validate_name_rejects_bad_characters(value: str) -> None:
@@ -349,3 +354,8 @@ def test_one_broken_part_raises_its_own_error() -> None:
         PersonName.create(family="山田", given="太郎", family_kana="ヤマダ", given_kana="たろう")
     assert not isinstance(raised.value, FieldErrors)
     assert raised.value.field == "given_name_kana"
+
+
+@pytest.mark.parametrize("value", ["佐々木", "〆木", "ヶ谷", "髙橋", "O'Brien", "Müller", "𠮷田"])
+def test_names_with_iteration_marks_variants_and_latin_letters_are_kept(value: str) -> None:
+    assert validate_name(value, field="family_name") == value

@@ -36,6 +36,7 @@ def file_move_within(
         filing = rules.check_filing(
             event_date=moved_on, filed_on=filed_on, today=change.today, field="moved_on"
         )
+        new_address = change.local_address(address)
         household = uow.households.get(household_number)
         rows = [m for m in uow.residents.household_members(household.id) if m.status == "active"]
         if not rows:
@@ -48,7 +49,7 @@ def file_move_within(
         event_id = change.event("move_within", filing)
         for row in rows:
             before = uow.residents.to_record(row)
-            after = rules.move_within(before, address=address, moved_on=moved_on)
+            after = rules.move_within(before, address=new_address, moved_on=moved_on)
             change.save(row, after, event_id=event_id)
             change.notify(
                 after,
@@ -185,6 +186,8 @@ def correct_record(
         row, before = change.load(resident_code)
         rules.ensure_expected_version(current=row.version, expected=expected_version)
         clean = _validated_items(items, current=before.name)
+        if "address" in clean:
+            clean["address"] = change.local_address(str(clean["address"]))
         after = rules.correct(before, today=change.today, **clean)
         filing = rules.Filing(event_date=change.today, filed_on=change.today, late=False)
         event_id = change.event("ex_officio_correction", filing, note=note)

@@ -114,7 +114,7 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
             household: HouseholdRow = uow.households.create(
                 municipality_code=node.municipality_code, now=change.now
             )
-            new_address = validate_address(move_in.address)
+            new_address = change.local_address(move_in.address)
         else:
             household = uow.households.get(move_in.household_number)
             existing = [

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
+from jukinet.domain.addresses import check_in_municipality, validate_address
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import Conflict
 from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice
@@ -68,6 +70,13 @@ class Change:
         idempotency.remember(self.node, self.uow.session, result)
         self.uow.commit()
         return result
+
+    def local_address(self, address: str, *, field: str = "address") -> str:
+        """``address`` checked as one this municipality may register: well formed and inside it."""
+        municipality = get_municipality(self.node.municipality_code)
+        return check_in_municipality(
+            validate_address(address, field=field), municipality, field=field
+        )
 
     def written(self, resident_code: str) -> None:
         """Record the write of one resident's record in the access log (same transaction)."""
