@@ -17,10 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jukinet.domain.errors import DomainError
+from jukinet.storage.database import is_storage_full
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,27 @@ def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -
             ]
         )
         return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _storage_error(_request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_storage_full(exc):
+            raise exc
+        # The transaction was rolled back whole. Logged without the statement's parameters,
+        # which hold the residents' data.
+        log.error("the database is full: a write was refused and rolled back")
+        body = ErrorBody(
+            errors=[
+                ErrorDetail(
+                    code="JUKI-API-003",
+                    field=None,
+                    message_ja="記録領域が一杯のため保存できませんでした。何も保存されていません。"
+                    "システム管理者に連絡してください。",
+                    message_en="The register's storage is full: nothing was saved. "
+                    "Tell the system administrator.",
+                )
+            ]
+        )
+        return JSONResponse(body.model_dump(), status_code=507)
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
