@@ -48,6 +48,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # JSON columns (the access log's detail, message bodies) are read back in bulk by audits;
     # orjson parses them several times faster than the standard library and to the same values.
     kwargs.setdefault("json_deserializer", orjson.loads)
+    # A database error's text would otherwise quote the statement's parameters — residents'
+    # names and addresses — into whatever logs it (uvicorn logs unhandled errors in full).
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             # SQLite creates its -wal and -shm files with the database file's mode.

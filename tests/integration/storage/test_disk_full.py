@@ -26,12 +26,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from jukinet.config import load_settings
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.operators import Role
 from jukinet.runtime.bootstrap import build_node
 from jukinet.services.context import ServiceContext
+from jukinet.storage.database import make_engine
 from jukinet.web.app import create_app
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.clock import FixedClock
@@ -232,3 +234,14 @@ def test_a_write_that_does_not_fit_fails_clearly_and_leaves_nothing(
     retried = client.post("/api/v1/events/move-in", json=_move_in(code), headers=headers)
     assert retried.status_code == 201, retried.text
     assert client.get(f"/api/v1/residents/{codes[0]}", headers=headers).status_code == 200
+
+
+def test_database_errors_never_quote_the_statements_parameters(database_url: str) -> None:
+    engine = make_engine(database_url)
+    query = text("SELECT * FROM no_such_table WHERE name = :name")
+    try:
+        with pytest.raises(DBAPIError) as caught, engine.begin() as conn:
+            conn.execute(query, {"name": "山田太郎"})
+    finally:
+        engine.dispose()
+    assert "山田太郎" not in str(caught.value)
