@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
 from jukinet.network.pki import NetworkPki, NodeCredentials, TrustAnchor
+from jukinet.network.tls_refusals import HandshakeRefusals, record_failed_handshakes
 
 #: Verified client certificates remembered at most (agencies hold a handful each).
 _VERIFIED_LIMIT = 10_000
@@ -36,6 +37,8 @@ class NetworkContext:
     credentials: NodeCredentials
     signing_key: Ed25519PrivateKey
     peers: dict[str, str]
+    #: Handshakes the node's TLS server refused, waiting to be recorded.
+    handshake_refusals: HandshakeRefusals = field(default_factory=HandshakeRefusals)
     _anchor: TrustAnchor | None = None
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     _published: tuple[float, float] | None = None
@@ -152,6 +155,7 @@ class NetworkContext:
         )
         context.verify_mode = ssl.CERT_REQUIRED
         self._harden(context)
+        record_failed_handshakes(context, self.handshake_refusals)
         return context
 
     def _harden(self, context: ssl.SSLContext) -> None:

@@ -107,6 +107,25 @@ def record_rejection(
         )
 
 
+def record_handshake_refusals(node: NetworkNode, net: NetworkContext) -> int:
+    """Write the TLS handshakes the server refused since the last call; returns how many."""
+    taken, dropped = net.handshake_refusals.take()
+    if not taken and not dropped:
+        return 0
+    with node.session_factory() as session, session.begin():
+        session.add_all(
+            NetworkRejectionRow(reason=refusal.reason, received_at=refusal.at) for refusal in taken
+        )
+        if dropped:
+            session.add(
+                NetworkRejectionRow(
+                    reason=f"TLS handshake refused: {dropped} more not kept (flood)",
+                    received_at=node.now(),
+                )
+            )
+    return len(taken) + dropped
+
+
 def receive(
     node: NetworkNode,
     net: NetworkContext,

@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from jukinet.network.context import NetworkContext
+from jukinet.network.inbox import record_handshake_refusals
 from jukinet.services import audit, batch, batch_results, idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
@@ -87,3 +89,16 @@ def retention_keeper(node: ServiceContext, *, interval: float = 6 * 3600.0) -> _
         return False
 
     return _Loop("retention", step, interval)
+
+
+def handshake_recorder(
+    node: ServiceContext, net: NetworkContext, *, interval: float = 2.0
+) -> _Loop:
+    """Writes the TLS handshakes the server refused (revoked, expired or foreign certificates)
+    to the network rejections, where the security console sees them."""
+
+    def step() -> bool:
+        record_handshake_refusals(node, net)
+        return False
+
+    return _Loop("tls-refusals", step, interval)

@@ -24,7 +24,12 @@ from jukinet.domain.errors import DomainError
 from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
-from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
+from jukinet.runtime.background import (
+    batch_worker,
+    handshake_recorder,
+    retention_keeper,
+    tree_head_publisher,
+)
 from jukinet.runtime.bootstrap import build_node, handler_table
 from jukinet.services.context import ServiceContext
 from jukinet.storage.private_files import private_file
@@ -199,6 +204,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         batch_worker(node, network_app.state.registry_cache),
         tree_head_publisher(node, interval=config.tree_head_interval_seconds),
         retention_keeper(node),
+        handshake_recorder(node, net),
     ]
 
     def wake_workers(_session: object) -> None:

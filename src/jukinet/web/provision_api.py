@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from cryptography import x509
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -24,6 +25,8 @@ from jukinet.domain.batch_input import BatchFormat, BatchKind
 from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.domain.four_items import FourItemsQuery
 from jukinet.network.context import NetworkContext, Rejected
+from jukinet.network.inbox import record_rejection
+from jukinet.network.pki import node_of_certificate
 from jukinet.network.transport import peer_certificate
 from jukinet.services import audit, batch, batch_results, provision
 from jukinet.services.context import ServiceContext
@@ -70,13 +73,31 @@ def _cache(request: Request) -> RegistryCache:
 
 
 def principal(request: Request) -> str:
-    """The recipient id named by the TLS client certificate (checked against CA and CRL)."""
+    """The recipient id named by the TLS client certificate (checked against CA and CRL);
+    a refused certificate is recorded with the name it claims."""
     net: NetworkContext = request.app.state.net
     node = _node(request)
+    der = peer_certificate(request.scope)
     try:
-        return net.peer_of_tls_certificate(peer_certificate(request.scope), now=node.now())
+        return net.peer_of_tls_certificate(der, now=node.now())
     except Rejected as rejection:
+        record_rejection(
+            node,
+            reason=f"provision: client certificate refused: {rejection.reason}",
+            claimed_sender=_claimed_name(der),
+            tls_peer=None,
+            envelope_id=None,
+        )
         raise ClientRefused(rejection.reason) from None
+
+
+def _claimed_name(der: bytes | None) -> str | None:
+    if der is None:
+        return None
+    try:
+        return node_of_certificate(x509.load_der_x509_certificate(der))
+    except ValueError:
+        return None
 
 
 Principal = Annotated[str, Depends(principal)]

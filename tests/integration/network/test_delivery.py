@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.delivery import LinkSender, prepare_batch
 from jukinet.network.envelope import Envelope
+from jukinet.network.inbox import record_handshake_refusals
 from jukinet.services import register
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import (
@@ -25,7 +26,7 @@ from jukinet.storage.tables import (
 )
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, STRANGER, Tiers
 from tests.support.factories import make_actor, move_in_household, person
-from tests.support.network import free_port, make_node, sender, serving
+from tests.support.network import free_port, make_node, real_now, sender, serving
 
 
 def _count(node: ServiceContext, table: type) -> int:
@@ -195,9 +196,7 @@ def test_unknown_recipient_is_refused(tiers: Tiers) -> None:
 def test_revoked_certificate_is_refused_at_tls(tiers: Tiers) -> None:
     creds = tiers.pki.node(MUNICIPALITY)
     tiers.pki.revoke(
-        tiers.signer,
-        x509.load_pem_x509_certificate(creds.tls_cert.read_bytes()),
-        now=tiers.municipality.now(),
+        tiers.signer, x509.load_pem_x509_certificate(creds.tls_cert.read_bytes()), now=real_now()
     )
     # The running server re-reads the CRL for its application-level check at once.
     assert tiers.prefecture.network is not None
@@ -219,6 +218,13 @@ def test_revoked_certificate_is_refused_at_tls(tiers: Tiers) -> None:
     ):
         client.post(f"https://127.0.0.1:{port}/network/v1/inbox", json={"envelopes": batch})
     assert _count(tiers.prefecture, IdentityRecordRow) == 0
+    # Both refusals are on record for the security console: the application's and the
+    # handshake's (noted by the TLS layer, written by the node's recorder).
+    assert record_handshake_refusals(tiers.prefecture, tiers.prefecture.network) >= 1
+    with tiers.prefecture.session_factory() as session:
+        reasons = session.scalars(select(NetworkRejectionRow.reason)).all()
+    assert any("revoked" in r and not r.startswith("TLS") for r in reasons)
+    assert "TLS handshake refused: certificate revoked" in reasons
 
 
 def test_malformed_notice_is_quarantined_and_holds_only_its_resident(tiers: Tiers) -> None:

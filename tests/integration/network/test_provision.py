@@ -22,12 +22,12 @@ from jukinet.services import audit, batch, batch_results, recipients, register
 from jukinet.services.batch_results import RESULTS_KEPT
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
-from jukinet.storage.tables import AccessLogRow, BatchChunkRow
+from jukinet.storage.tables import AccessLogRow, BatchChunkRow, NetworkRejectionRow
 from tests.conftest import TEST_NOW
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, Tiers
 from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
-from tests.support.network import drain
+from tests.support.network import drain, real_now
 
 PENSION = "T1-16"  # 恩給法 — granted to agency:soumu-onkyu by the seed
 RADIO = "T1-26"  # 電波法 — granted to agency:soumu-denpa only
@@ -177,10 +177,15 @@ def test_a_revoked_client_certificate_is_refused(world: World) -> None:
         # the CA publishes the revocation.
         assert client.get(f"{world.national_url}/provision/v1/affairs").status_code == 200
         assert client.get(f"{world.national_url}/provision/v1/affairs").status_code == 200
-        world.tiers.pki.revoke(world.tiers.signer, cert, now=TEST_NOW)
+        world.tiers.pki.revoke(world.tiers.signer, cert, now=real_now())
         response = client.get(f"{world.national_url}/provision/v1/affairs")
     assert response.status_code == 401
     assert "revoked" in response.json()["errors"][0]["message_en"]
+    with world.tiers.national.session_factory() as session:
+        recorded = session.scalars(select(NetworkRejectionRow)).all()
+    assert [(r.claimed_sender, "revoked" in r.reason) for r in recorded] == [
+        ("agency:soumu-onkyu", True)
+    ]
 
 
 def test_four_items_returns_candidates_with_how_they_matched(world: World) -> None:
