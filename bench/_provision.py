@@ -213,9 +213,7 @@ def centre_settings(database_url: str, pki_dir: Path | None = None, **more: obje
     )
 
 
-def centre_node(
-    database_url: str, pki_dir: Path | None = None, **more: object
-) -> ServiceContext:
+def centre_node(database_url: str, pki_dir: Path | None = None, **more: object) -> ServiceContext:
     """The national centre on ``database_url`` (with network credentials when ``pki_dir``)."""
     return build_node(centre_settings(database_url, pki_dir, **more))
 

@@ -50,7 +50,7 @@ def _jukinet(*args: str) -> list[str]:
 def _serving(node: ServiceContext, key: Path, log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        process = subprocess.Popen(
             _jukinet("serve", "--port", str(port), "--tree-head-interval", str(INTERVAL)),
             env=_env(node, key),
             stdout=out,
@@ -75,7 +75,7 @@ def _serving(node: ServiceContext, key: Path, log: Path) -> Iterator[str]:
 
 
 def _verify(node: ServiceContext, key: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         _jukinet("audit", "verify"),
         env=_env(node, key),
         capture_output=True,
@@ -85,11 +85,9 @@ def _verify(node: ServiceContext, key: Path) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_serve_refuses_to_start_without_its_audit_key(
-    node: ServiceContext, tmp_path: Path
-) -> None:
+def test_serve_refuses_to_start_without_its_audit_key(node: ServiceContext, tmp_path: Path) -> None:
     missing = tmp_path / "keys" / "nowhere.pem"
-    started = subprocess.run(  # noqa: S603 - our own interpreter and module
+    started = subprocess.run(
         _jukinet("serve", "--port", str(free_port())),
         env=_env(node, missing),
         capture_output=True,
