@@ -118,7 +118,7 @@ def test_serve_signs_heads_on_schedule_and_a_cut_tail_is_caught(
             assert time.monotonic() - started < INTERVAL + 5, "no head covered the log's end"
             time.sleep(0.05)
         covered_after = time.monotonic() - started
-    print(f"tail of 10 entries covered by a scheduled head after {covered_after:.2f} s")
+    print(f"5 entries recorded while serving covered by a scheduled head in {covered_after:.2f} s")
     assert covered_after < INTERVAL + 5
     verified = _verify(node, key)
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -358,6 +358,7 @@ def test_the_resident_sees_the_provision_with_a_proof_the_ca_vouches_for(world: 
             f"{world.national_url}/provision/v1/residents/lookup",
             json={"affair_code": PENSION, "officer": "恩給 太郎", "resident_codes": [world.alive]},
         )
+        audit.publish_tree_head(world.tiers.national)  # the node's schedule (no loop runs here)
         head = client.get(f"{world.national_url}/audit/v1/tree-head").json()
     assert head["tree_size"] >= 1
     national = world.tiers.national
