@@ -198,9 +198,9 @@ def all_codes(engine: Engine) -> list[str]:
         )
 
 
-def centre_settings(database_url: str, pki_dir: Path | None = None) -> Any:
+def centre_settings(database_url: str, pki_dir: Path | None = None, **more: object) -> Any:
     """Settings of the national centre (test environment: nothing here is a real secret)."""
-    extra: dict[str, object] = {} if pki_dir is None else {"pki_dir": pki_dir}
+    extra: dict[str, object] = more if pki_dir is None else {"pki_dir": pki_dir, **more}
     return load_settings(
         environment="test",
         database_url=database_url,
@@ -213,9 +213,9 @@ def centre_settings(database_url: str, pki_dir: Path | None = None) -> Any:
     )
 
 
-def centre_node(database_url: str, pki_dir: Path | None = None) -> ServiceContext:
+def centre_node(database_url: str, pki_dir: Path | None = None, **more: object) -> ServiceContext:
     """The national centre on ``database_url`` (with network credentials when ``pki_dir``)."""
-    return build_node(centre_settings(database_url, pki_dir))
+    return build_node(centre_settings(database_url, pki_dir, **more))
 
 
 def seed_recipients(node: ServiceContext) -> None:

@@ -34,8 +34,10 @@ import cProfile
 import hashlib
 import io
 import pstats
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -54,7 +56,7 @@ from jukinet.domain.access_log import (
 from jukinet.domain.audit_math import MerkleFrontier
 from jukinet.services import audit
 from jukinet.services.context import ServiceContext
-from jukinet.storage import access_log
+from jukinet.storage import access_log, access_log_check
 from jukinet.storage.tables import AccessLogRow, table_of
 
 _LOG = table_of(AccessLogRow)
@@ -178,7 +180,9 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "machine_busy_before": busy_before,
     }
     with fresh_database(backend) as url:
-        node = centre_node(url)
+        keys = Path(tempfile.mkdtemp(prefix="bench-audit-keys-"))
+        node = centre_node(url, audit_key_path=keys / "audit-signing-key.pem")
+        audit.create_log_key(node)
         head = b"\x00" * 32
         memory_frontier = MerkleFrontier()
 
@@ -254,7 +258,9 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         meter.start()
         start = time.perf_counter()
         with node.session_factory() as session:
-            result = access_log.verify_log(session, public_key=public_key)
+            result = access_log_check.verify_log(
+                session, public_key=public_key, published=audit.published_head(node)
+            )
         verify_seconds = time.perf_counter() - start
         verify_cpu = meter.stop()
         scan_seconds, scanned = raw_scan_seconds(node)
@@ -298,7 +304,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 profile.enable()
                 # The first 200,000 entries of a verify: stopped through its progress callback.
                 with contextlib.suppress(_Enough):
-                    access_log.verify_log(
+                    access_log_check.verify_log(
                         session, public_key=public_key, chunk=20_000, progress=_stop_after
                     )
                 profile.disable()

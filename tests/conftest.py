@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from jukinet.config import load_settings
 from jukinet.runtime.bootstrap import build_node
+from jukinet.services import audit
 from jukinet.services.context import ServiceContext
 from jukinet.storage.migrate import upgrade
 from jukinet.storage.tables import Base
@@ -142,8 +143,11 @@ def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Servi
         argon2_time_cost=1,
         argon2_memory_cost=8192,
         secret_key="test-secret-key-that-is-long-enough-123",
-        audit_key_path=tmp_path / "audit-signing-key.pem",
+        # Apart from the database (tmp_path/jukinet.sqlite3), created explicitly as an operator
+        # would with `jukinet audit init-key`: no node makes its own.
+        audit_key_path=tmp_path / "audit-key" / "audit-signing-key.pem",
     )
     built = build_node(settings, clock=clock)
+    audit.create_log_key(built)
     yield built
     built.engine.dispose()

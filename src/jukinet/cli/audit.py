@@ -42,9 +42,10 @@ def audit_verify(ctx: typer.Context, folder: NodeDirOption = None) -> None:
     """
     node = target_node(ctx, folder)
     report = audit.verify(node)
+    published = "none" if report.published_sequence is None else f"#{report.published_sequence}"
     console.print(
         f"entries: {report.entries} (deleted after retention: {report.purged}), "
-        f"signed heads checked: {report.heads_checked}"
+        f"signed heads checked: {report.heads_checked}, latest published head: {published}"
     )
     if report.ok:
         console.print("[bold green]アクセスログは検証されました / the access log verifies[/]")
@@ -57,6 +58,20 @@ def audit_verify(ctx: typer.Context, folder: NodeDirOption = None) -> None:
     for problem in report.problems[:20]:
         err_console.print(f"[red]  {escape(problem)}[/]")
     raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("init-key")
+@cli_command
+def audit_init_key(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+    """Create a stand-alone node's key for signing tree heads, once (JUKINET_AUDIT_KEY_PATH).
+
+    Kept in a folder apart from the database, mode 0600; an existing key is never overwritten,
+    and a node never creates one by itself. Prints the public key to publish.
+    """
+    node = target_node(ctx, folder)
+    path = audit.create_log_key(node)
+    console.print(f"[green]署名鍵を作成しました / signing key created:[/] {escape(str(path))}")
+    sys.stdout.write(audit.public_key_pem(node))
 
 
 @audit_app.command("head")

@@ -19,6 +19,7 @@ from jukinet.config import load_settings
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.operators import Role
 from jukinet.runtime.bootstrap import build_node
+from jukinet.services import audit
 from jukinet.services.operators import add_operator
 from jukinet.services.population import allot_codes_in_bulk
 from jukinet.storage.migrate import upgrade
@@ -82,11 +83,16 @@ def demo_command(
         municipality_code=place.code,
         # A fresh secret per run: sessions of an earlier demo are void.
         secret_key=secrets.token_urlsafe(48),
+        # The log's signing key, in a folder of its own beside the demo's.
+        audit_key_path=data_dir.parent / f"{data_dir.name}-keys" / "audit-signing-key.pem",
     )
     console.print(f"データベースを作成しています / creating the database: {escape(str(path))}")
     upgrade(settings.database_url)
     node = build_node(settings)
     try:
+        # A fresh log, so a fresh key (created here explicitly; a node never makes one itself).
+        key = audit.create_log_key(node, replace=True)
+        console.print(f"署名鍵 / access-log signing key: {escape(str(key))}")
         passwords = []
         for username, role, display_name in DEMO_OPERATORS:
             password = secrets.token_urlsafe(12)

@@ -38,7 +38,9 @@ from typing import ClassVar, Final, TypeGuard
 from jukinet.domain.errors import ValidationError
 
 __all__ = [
+    "CHAINED_TREE_HEAD_FORMAT",
     "EMPTY_ROOT",
+    "GENESIS_HEAD_HASH",
     "HASH_SIZE",
     "TREE_HEAD_FORMAT",
     "CompleteSubtree",
@@ -64,6 +66,7 @@ __all__ = [
     "merkle_root_from_subtrees",
     "node_hash",
     "tree_head_bytes",
+    "tree_head_hash",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -80,6 +83,10 @@ EMPTY_ROOT: Final[bytes] = hashlib.sha256(b"").digest()
 
 #: First line of :func:`tree_head_bytes`; changes whenever the signed format changes.
 TREE_HEAD_FORMAT: Final = "jukinet-tree-head-v1"
+#: First line of a chained head (one that also signs its sequence number and its predecessor).
+CHAINED_TREE_HEAD_FORMAT: Final = "jukinet-tree-head-v2"
+#: The "previous head" of a log's first chained head when no head came before it.
+GENESIS_HEAD_HASH: Final = bytes(32)
 
 _MAX_SIGNER_LENGTH: Final = 200
 
@@ -830,7 +837,15 @@ def _require_timestamp(timestamp: object) -> str:
     return timestamp
 
 
-def tree_head_bytes(*, signer: str, tree_size: int, root_hash: bytes, timestamp: str) -> bytes:
+def tree_head_bytes(
+    *,
+    signer: str,
+    tree_size: int,
+    root_hash: bytes,
+    timestamp: str,
+    sequence: int | None = None,
+    previous_hash: bytes | None = None,
+) -> bytes:
     """The canonical bytes a node signs (with Ed25519, elsewhere) to publish a tree head.
 
     UTF-8 text, five lines each ending in ``\\n``::
@@ -841,6 +856,12 @@ def tree_head_bytes(*, signer: str, tree_size: int, root_hash: bytes, timestamp:
         <root_hash in lower-case hex>
         <timestamp as given>
 
+    A *chained* head (``sequence`` and ``previous_hash`` given) is seven lines, the first
+    ``jukinet-tree-head-v2`` and then ``<sequence in decimal>`` and ``<previous_hash in
+    lower-case hex>`` (:func:`tree_head_hash` of the head signed before it, or
+    :data:`GENESIS_HEAD_HASH`): a head then says how many came before it, so deleting
+    published heads shows.
+
     ``signer`` names the log (the node whose key signs), so a head cannot be passed off as
     another log's; ``timestamp`` must be ISO 8601 with a UTC offset and is signed as given, so
     keep the string. Raises :class:`InvalidTreeHead`, :class:`InvalidTreeSize` or
@@ -850,7 +871,14 @@ def tree_head_bytes(*, signer: str, tree_size: int, root_hash: bytes, timestamp:
     size = _require_size(tree_size, "tree_size")
     root = _require_hash(root_hash, "root_hash")
     when = _require_timestamp(timestamp)
-    return f"{TREE_HEAD_FORMAT}\n{name}\n{size}\n{root.hex()}\n{when}\n".encode()
+    if sequence is None and previous_hash is None:
+        return f"{TREE_HEAD_FORMAT}\n{name}\n{size}\n{root.hex()}\n{when}\n".encode()
+    number = _require_size(sequence, "sequence")
+    previous = _require_hash(previous_hash, "previous_hash")
+    return (
+        f"{CHAINED_TREE_HEAD_FORMAT}\n{name}\n{size}\n{root.hex()}\n{when}\n"
+        f"{number}\n{previous.hex()}\n"
+    ).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -867,15 +895,14 @@ class SignedTreeHead:
     timestamp: str
     signature: bytes
     signer: str
+    #: Position of this head among the log's chained heads (0, 1, 2 …); ``None`` for a v1 head.
+    sequence: int | None = None
+    #: :func:`tree_head_hash` of the head signed before this one; ``None`` for a v1 head.
+    previous_hash: bytes | None = None
 
     def __post_init__(self) -> None:
-        # tree_head_bytes validates every signed field.
-        tree_head_bytes(
-            signer=self.signer,
-            tree_size=self.tree_size,
-            root_hash=self.root_hash,
-            timestamp=self.timestamp,
-        )
+        # tree_head_bytes validates every signed field, and a chained head needs both links.
+        self.signed_bytes()
         if not isinstance(self.signature, bytes) or not self.signature:
             raise _tree_head_error(
                 "signature", "signature must be non-empty bytes.", "署名は空でないバイト列です。"
@@ -888,37 +915,58 @@ class SignedTreeHead:
             tree_size=self.tree_size,
             root_hash=self.root_hash,
             timestamp=self.timestamp,
+            sequence=self.sequence,
+            previous_hash=self.previous_hash,
         )
+
+    @property
+    def chained(self) -> bool:
+        """Whether this head signs its sequence number and predecessor (format v2)."""
+        return self.sequence is not None
 
     def to_dict(self) -> dict[str, int | str]:
         """JSON-able form: hashes and signature as lower-case hex."""
-        return {
+        data: dict[str, int | str] = {
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
             "timestamp": self.timestamp,
             "signature": self.signature.hex(),
             "signer": self.signer,
         }
+        if self.sequence is not None and self.previous_hash is not None:
+            data["sequence"] = self.sequence
+            data["previous_hash"] = self.previous_hash.hex()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> SignedTreeHead:
         """Read the form :meth:`to_dict` writes; :class:`InvalidTreeHead` if it is malformed."""
         fields = ("tree_size", "root_hash", "timestamp", "signature", "signer")
-        if not isinstance(data, Mapping) or set(data) != set(fields):
+        chain = ("sequence", "previous_hash")
+        if not isinstance(data, Mapping) or set(data) not in (set(fields), {*fields, *chain}):
             raise _tree_head_error(
                 "tree_head",
-                "a tree head needs exactly the keys " + ", ".join(fields) + ".",
-                "ツリーヘッドには " + "、".join(fields) + " のキーだけが必要です。",
+                "a tree head needs exactly the keys " + ", ".join(fields) + " (and, if chained, "
+                "sequence and previous_hash).",
+                "ツリーヘッドには " + "、".join(fields) + " のキー（連鎖したものは sequence と "
+                "previous_hash も）だけが必要です。",
             )
         tree_size, timestamp, signer = data["tree_size"], data["timestamp"], data["signer"]
-        if not (_is_count(tree_size) and isinstance(timestamp, str) and isinstance(signer, str)):
+        chained = "sequence" in data
+        sequence = data.get("sequence")
+        if not (
+            _is_count(tree_size)
+            and isinstance(timestamp, str)
+            and isinstance(signer, str)
+            and (not chained or _is_count(sequence))
+        ):
             raise _tree_head_error(
                 "tree_head",
-                "tree_size must be an integer; timestamp and signer must be strings.",
-                "tree_size は整数、timestamp と signer は文字列でなければなりません。",
+                "tree_size and sequence must be integers; timestamp and signer must be strings.",
+                "tree_size と sequence は整数、timestamp と signer は文字列でなければなりません。",
             )
         decoded: dict[str, bytes] = {}
-        for name in ("root_hash", "signature"):
+        for name in ("root_hash", "signature", *(chain[1:] if chained else ())):
             value = data[name]
             if not isinstance(value, str) or not _HEX_DIGITS.issuperset(value) or len(value) % 2:
                 raise _tree_head_error(
@@ -931,4 +979,11 @@ class SignedTreeHead:
             timestamp=timestamp,
             signature=decoded["signature"],
             signer=signer,
+            sequence=sequence if _is_count(sequence) else None,
+            previous_hash=decoded.get("previous_hash"),
         )
+
+
+def tree_head_hash(head: SignedTreeHead) -> bytes:
+    """SHA-256 of the bytes ``head`` signs: how the next chained head names it."""
+    return hashlib.sha256(head.signed_bytes()).digest()

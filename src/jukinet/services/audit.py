@@ -9,6 +9,8 @@ receipt, and verify a whole log.
 
 from __future__ import annotations
 
+import fcntl
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from jukinet.config import DEFAULT_DATA_DIR, SettingsError
 from jukinet.domain.access_log import (
     RETENTION_YEARS,
     AccessEntry,
@@ -34,11 +38,12 @@ from jukinet.domain.access_log import (
 from jukinet.domain.audit_math import SignedTreeHead, check_inclusion, verify_consistency
 from jukinet.domain.clock import JST
 from jukinet.domain.codes import validate_resident_code
-from jukinet.domain.errors import ValidationError
+from jukinet.domain.errors import NotFound, ValidationError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
-from jukinet.storage.private_files import private_file
+from jukinet.storage import access_log_check as check
+from jukinet.storage.private_files import private_file, write_private
 
 #: Version tag of the disclosure document a resident receives.
 DISCLOSURE_FORMAT: Final = "jukinet-disclosure-v1"
@@ -48,47 +53,130 @@ DISCLOSURE_FORMAT: Final = "jukinet-disclosure-v1"
 # The log's signing key
 # --------------------------------------------------------------------------------------------
 
+_KEY_SETTING: Final = "JUKINET_AUDIT_KEY_PATH"
 
-def _default_key_path(node: ServiceContext) -> Path:
+
+def log_key_path(node: ServiceContext) -> Path:
+    """Where a stand-alone node's audit key lives (``audit_key_path``, else ``var/keys/…``)."""
+    if node.settings.audit_key_path is not None:
+        return node.settings.audit_key_path
+    name = str(node.node_id).replace(":", "-")
+    return DEFAULT_DATA_DIR / "keys" / f"audit-signing-key-{name}.pem"
+
+
+def _database_folder(node: ServiceContext) -> Path | None:
+    url = make_url(node.settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).resolve().parent
+
+
+def _refuse_beside_database(node: ServiceContext, path: Path) -> None:
+    """The key must not sit with the database: whoever copies or edits the one must not get
+    the other for free (a folder of its own can have its own owner, mount and backup)."""
+    folder = _database_folder(node)
+    if folder is not None and path.resolve().parent == folder:
+        raise SettingsError.one(
+            _KEY_SETTING,
+            ja=f"アクセスログの署名鍵 {path} がデータベースと同じフォルダにあります。"
+            f"別のフォルダを {_KEY_SETTING} に指定してください。",
+            en=f"the access log's signing key {path} is in the database's folder: set "
+            f"{_KEY_SETTING} to a file in a folder of its own",
+        )
+
+
+def _missing_key(node: ServiceContext, path: Path) -> SettingsError:
+    hint_ja = hint_en = ""
     url = make_url(node.settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database:
-        return Path(url.database + ".audit-key.pem")
-    return Path("var") / f"audit-signing-key-{str(node.node_id).replace(':', '-')}.pem"
+        old = Path(url.database + ".audit-key.pem")  # where jukinet kept it before
+        if old.exists():
+            hint_ja = f"（以前の版の鍵 {old} があれば、別のフォルダへ移して指定できます）"
+            hint_en = f" (an earlier version kept it at {old}: move it to a folder of its own)"
+    return SettingsError.one(
+        _KEY_SETTING,
+        ja=f"アクセスログの署名鍵 {path} がありません。jukinet audit init-key で一度だけ作成して"
+        f"ください（データベースとは別のフォルダ）。鍵を自動で作り直すことはしません{hint_ja}。",
+        en=f"the access log's signing key {path} does not exist: create it once with "
+        f"'jukinet audit init-key' (in a folder apart from the database); a node never makes "
+        f"one up on its own{hint_en}",
+    )
 
 
-def _local_key(path: Path) -> Ed25519PrivateKey:
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            msg = f"{path} is not an Ed25519 private key"
-            raise ValueError(msg)
-        return key
+def _local_key(node: ServiceContext) -> Ed25519PrivateKey:
+    path = log_key_path(node)
+    _refuse_beside_database(node, path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        # Never generated here: a new key would sign a fresh history over a cut log.
+        raise _missing_key(node, path) from None
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        msg = f"{path} is not an Ed25519 private key"
+        raise ValueError(msg)
+    return key
+
+
+def create_log_key(node: ServiceContext, *, replace: bool = False) -> Path:
+    """Create a stand-alone node's audit key (``jukinet audit init-key``), mode 0600 in a 0700
+    folder apart from the database; an existing key is kept unless ``replace``."""
+    if node.network is not None:
+        raise SettingsError.one(
+            "pki_dir",
+            ja="このノードはアクセスログにネットワーク署名鍵（PKI フォルダ）で署名します。",
+            en="this node signs its access log with its network signing key (its PKI folder)",
+        )
+    path = log_key_path(node)
+    _refuse_beside_database(node, path)
+    if path.exists() and not replace:
+        raise SettingsError.one(
+            _KEY_SETTING,
+            ja=f"アクセスログの署名鍵 {path} はすでにあります。上書きしません。",
+            en=f"the access log's signing key {path} already exists; it is not overwritten",
+        )
     key = Ed25519PrivateKey.generate()
-    private_file(path).write_bytes(
+    write_private(
+        path,
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
+        ),
     )
-    return key
+    head_record_path(node).unlink(missing_ok=True)  # a new key starts a new record
+    return path
 
 
 def log_signer(node: ServiceContext) -> tuple[str, Ed25519PrivateKey]:
     """``(signer name, key)`` for this node's tree heads.
 
     A networked node signs with its network signing key, whose certificate anyone holding the
-    network CA can check; a stand-alone node uses a local key file (see ``audit_key_path``).
+    network CA can check; a stand-alone node with the key ``jukinet audit init-key`` created
+    (:class:`SettingsError` if it is missing — never generated on the fly).
     """
     if node.network is not None:
         return str(node.node_id), node.network.signing_key
-    path = node.settings.audit_key_path or _default_key_path(node)
-    return str(node.node_id), _local_key(path)
+    return str(node.node_id), _local_key(node)
+
+
+def require_log_key(node: ServiceContext) -> None:
+    """Refuse to start (:class:`SettingsError`) a node that could not sign its log."""
+    log_signer(node)
 
 
 def log_public_key(node: ServiceContext) -> Ed25519PublicKey:
     """The key that verifies this node's tree heads."""
     return log_signer(node)[1].public_key()
+
+
+def public_key_pem(node: ServiceContext) -> str:
+    """The log's public key as PEM (what ``jukinet audit check-proof --public-key`` takes)."""
+    return (
+        log_public_key(node)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
 
 
 def signer_certificate_pem(node: ServiceContext) -> str | None:
@@ -100,16 +188,87 @@ def signer_certificate_pem(node: ServiceContext) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Tree heads
+# Tree heads, and the record of the latest one kept outside the database
 # --------------------------------------------------------------------------------------------
 
 
-def publish_tree_head(node: ServiceContext) -> SignedTreeHead:
-    """Sign a head over the log as it stands now (reusing the last one if nothing was added)."""
+class HeadRecordUnreadable(RuntimeError):
+    """The record of the latest published head exists but is not a tree head."""
+
+
+def head_record_path(node: ServiceContext) -> Path:
+    """Where the node keeps its latest signed head, beside its key and apart from the database:
+    the proof of how many heads it published, which someone who can only edit the database
+    cannot roll back."""
+    if node.network is not None:
+        return node.network.credentials.folder / "latest-tree-head.json"
+    return log_key_path(node).with_suffix(".latest-head.json")
+
+
+def published_head(node: ServiceContext) -> SignedTreeHead | None:
+    """The latest head this node recorded publishing (``None`` before its first)."""
+    path = head_record_path(node)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return SignedTreeHead.from_dict(json.loads(text))
+    except (ValueError, TypeError) as error:  # a MerkleError is a ValueError
+        msg = f"{path} is not a signed tree head"
+        raise HeadRecordUnreadable(msg) from error
+
+
+def _remember(node: ServiceContext, head: SignedTreeHead) -> None:
+    """Record ``head`` as the latest published, after its transaction committed — never
+    moving the record back (two signers may finish in either order)."""
+    if head.sequence is None:
+        return
+    path = head_record_path(node)
+    with private_file(path.with_suffix(".lock")).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = published_head(node)
+        except HeadRecordUnreadable:
+            current = None
+        if current is not None and (current.sequence or 0) >= head.sequence:
+            return
+        temporary = path.with_suffix(".tmp")
+        write_private(temporary, json.dumps(head.to_dict(), indent=1).encode("utf-8"))
+        temporary.replace(path)
+
+
+def _sign(node: ServiceContext, session: Session, *, now: datetime) -> SignedTreeHead:
     signer, key = log_signer(node)
+    return store.sign_tree_head(
+        session, signer=signer, key=key, now=now, published=published_head(node)
+    )
+
+
+def publish_tree_head(node: ServiceContext) -> SignedTreeHead:
+    """Sign a head over the log as it stands now (reusing the last one if nothing was added).
+
+    Called on the node's schedule (``tree_head_publisher``), by ``jukinet audit head``, and
+    within disclosures and retention — never per request of a reader.
+    """
     with node.uow() as uow:
-        head = store.sign_tree_head(uow.session, signer=signer, key=key, now=node.now())
+        head = _sign(node, uow.session, now=node.now())
         uow.commit()
+    _remember(node, head)
+    return head
+
+
+def latest_tree_head(node: ServiceContext) -> SignedTreeHead:
+    """The latest head the node signed (what ``GET /audit/v1/tree-head`` returns); reading it
+    signs nothing."""
+    with node.uow() as uow:
+        head = store.latest_tree_head(uow.session)
+    if head is None:
+        raise NotFound(
+            "JUKI-LOG-011",
+            ja="署名付きツリーヘッドはまだ公開されていません。",
+            en="No signed tree head has been published yet.",
+        )
     return head
 
 
@@ -159,7 +318,6 @@ def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) 
     """
     actor.require(Permission.READ_RESIDENTS)
     code = validate_resident_code(request.resident_code)
-    signer, key = log_signer(node)
     now = node.now()
     with node.uow() as uow:
         store.append_entries(
@@ -179,7 +337,7 @@ def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) 
                 )
             ],
         )
-        head = store.sign_tree_head(uow.session, signer=signer, key=key, now=now)
+        head = _sign(node, uow.session, now=now)
         entries = store.entries_about(uow.session, code)
         proved = [
             {
@@ -192,6 +350,7 @@ def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) 
             for position, entry in entries
         ]
         uow.commit()
+    _remember(node, head)
     return {
         "format": DISCLOSURE_FORMAT,
         "node": str(node.node_id),
@@ -200,9 +359,7 @@ def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) 
         "retention_years": RETENTION_YEARS,
         "tree_head": head.to_dict(),
         "signer_certificate": signer_certificate_pem(node),
-        "signer_public_key": key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii"),
+        "signer_public_key": public_key_pem(node),
         "entries": proved,
     }
 
@@ -305,7 +462,8 @@ class RetentionResult:
 
 def apply_retention(node: ServiceContext, *, years: int = RETENTION_YEARS) -> RetentionResult:
     """Delete the content of entries older than ``years``, keep their leaf hashes, and append
-    a deletion receipt signed by the node — all in one transaction."""
+    a deletion receipt signed by the node, then a tree head covering the receipt — all in one
+    transaction."""
     now = node.now()
     cutoff = _years_before(now, years)
     signer, key = log_signer(node)
@@ -339,7 +497,9 @@ def apply_retention(node: ServiceContext, *, years: int = RETENTION_YEARS) -> Re
                 )
             ],
         )
+        head = _sign(node, uow.session, now=now)
         uow.commit()
+    _remember(node, head)
     return RetentionResult(first, end, before, position)
 
 
@@ -348,8 +508,23 @@ def apply_retention(node: ServiceContext, *, years: int = RETENTION_YEARS) -> Re
 # --------------------------------------------------------------------------------------------
 
 
-def verify(node: ServiceContext, *, chunk: int = 20_000) -> store.VerifyReport:
-    """Check this node's whole log (``jukinet audit verify``)."""
+def verify(node: ServiceContext, *, chunk: int = 20_000) -> check.VerifyReport:
+    """Check this node's whole log (``jukinet audit verify``), against the heads in the
+    database and the record of the latest head the node published, kept apart from it."""
     key = log_public_key(node)
+    problem = None
+    try:
+        published = published_head(node)
+    except HeadRecordUnreadable as error:
+        published, problem = None, str(error)
     with node.uow() as uow:
-        return store.verify_log(uow.session, public_key=key, chunk=chunk)
+        report = check.verify_log(uow.session, public_key=key, published=published, chunk=chunk)
+        latest = store.latest_tree_head(uow.session)
+    if problem is not None:
+        report.flag(f"the record of the latest published head is unreadable: {problem}")
+    elif published is None and latest is not None and latest.chained:
+        report.flag(
+            f"no record of the latest published head ({head_record_path(node)}): "
+            "cannot tell whether signed heads were deleted"
+        )
+    return report

@@ -14,8 +14,7 @@ the log's size, and storage overhead is about 1/32 of a row per entry.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -36,7 +35,7 @@ from jukinet.domain.access_log import (
     timestamp_text,
 )
 from jukinet.domain.audit_math import (
-    CompleteSubtree,
+    GENESIS_HEAD_HASH,
     MerkleFrontier,
     SignedTreeHead,
     consistency_proof_from_subtrees,
@@ -45,6 +44,7 @@ from jukinet.domain.audit_math import (
     merkle_root,
     merkle_root_from_subtrees,
     tree_head_bytes,
+    tree_head_hash,
 )
 from jukinet.storage import bulk
 from jukinet.storage.tables import (
@@ -120,8 +120,8 @@ _CONTENT_COLUMNS: Final = (
 )
 
 #: The columns holding :func:`~jukinet.domain.access_log.stored_values`, in its order.
-_STORED_VALUES: Final = _CONTENT_COLUMNS[1:]
-_ITEMS: Final = _STORED_VALUES.index("items")
+STORED_VALUE_COLUMNS: Final = _CONTENT_COLUMNS[1:]
+_ITEMS: Final = STORED_VALUE_COLUMNS.index("items")
 #: Columns an append writes, in the order of the tuples it builds.
 _APPEND_COLUMNS: Final = ("position", *_CONTENT_COLUMNS, "leaf_hash")
 
@@ -323,6 +323,8 @@ def _head_of(row: TreeHeadRow) -> SignedTreeHead:
         timestamp=row.timestamp,
         signature=bytes(row.signature),
         signer=row.signer,
+        sequence=row.sequence,
+        previous_hash=None if row.previous_hash is None else bytes(row.previous_hash),
     )
 
 
@@ -344,15 +346,39 @@ def tree_heads(session: Session) -> list[SignedTreeHead]:
     return [_head_of(row) for row in rows]
 
 
+class HeadsBehindRecord(RuntimeError):
+    """The stored tree heads lack the latest head the node published: heads were deleted (or
+    the database was put back to an older state). The node signs nothing over such a log."""
+
+
 def sign_tree_head(
-    session: Session, *, signer: str, key: Ed25519PrivateKey, now: datetime
+    session: Session,
+    *,
+    signer: str,
+    key: Ed25519PrivateKey,
+    now: datetime,
+    published: SignedTreeHead | None = None,
 ) -> SignedTreeHead:
     """Sign and store a head over the whole log as it stands; reuse the last one if unchanged.
 
-    The root comes from the locked state's frontier, which must agree with the stored subtrees
-    (checked: a tampered frontier is refused rather than signed).
+    The new head is chained: it carries the next sequence number and the hash of the head
+    before it. ``published`` is the latest head the node recorded outside the database; if the
+    stored heads no longer include it, :class:`HeadsBehindRecord` is raised instead of signing
+    (a node never vouches for a log whose published heads were cut). The root comes from the
+    locked state's frontier, which must agree with the stored subtrees (checked: a tampered
+    frontier is refused rather than signed).
     """
     frontier = _locked_frontier(session, now)
+    if published is not None and published.sequence is not None:
+        stored = session.scalars(
+            select(TreeHeadRow).where(TreeHeadRow.sequence == published.sequence)
+        ).first()
+        if stored is None or _head_of(stored) != published:
+            msg = (
+                f"the stored tree heads lack published head #{published.sequence}; "
+                "run `jukinet audit verify`"
+            )
+            raise HeadsBehindRecord(msg)
     size = frontier.size
     latest = latest_tree_head(session)
     if latest is not None and latest.tree_size == size:
@@ -361,16 +387,25 @@ def sign_tree_head(
     if size and root != root_at(session, size):
         msg = "the access log's frontier does not match its stored tree; run `jukinet audit verify`"
         raise RuntimeError(msg)
+    sequence = 0 if latest is None or latest.sequence is None else latest.sequence + 1
+    previous = GENESIS_HEAD_HASH if latest is None else tree_head_hash(latest)
     timestamp = timestamp_text(now)
-    signature = key.sign(
-        tree_head_bytes(signer=signer, tree_size=size, root_hash=root, timestamp=timestamp)
+    signed = tree_head_bytes(
+        signer=signer,
+        tree_size=size,
+        root_hash=root,
+        timestamp=timestamp,
+        sequence=sequence,
+        previous_hash=previous,
     )
     head = SignedTreeHead(
         tree_size=size,
         root_hash=root,
         timestamp=timestamp,
-        signature=signature,
+        signature=key.sign(signed),
         signer=signer,
+        sequence=sequence,
+        previous_hash=previous,
     )
     session.add(
         TreeHeadRow(
@@ -379,6 +414,8 @@ def sign_tree_head(
             timestamp=head.timestamp,
             signer=head.signer,
             signature=head.signature,
+            sequence=head.sequence,
+            previous_hash=head.previous_hash,
         )
     )
     session.flush()
@@ -448,207 +485,3 @@ def purge_range(session: Session, first: int, end: int, *, now: datetime) -> byt
         .values(**cleared, purged_at=now)
     )
     return purge_range_digest([bytes(leaf) for leaf in leaves])
-
-
-# --------------------------------------------------------------------------------------------
-# Verification of a whole log
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class VerifyReport:
-    """What ``jukinet audit verify`` found; ``ok`` only when nothing is wrong."""
-
-    entries: int = 0
-    purged: int = 0
-    heads_checked: int = 0
-    problems: list[str] = field(default_factory=list)
-    _exact: int | None = None
-    _range_start: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the log verified completely."""
-        return not self.problems
-
-    @property
-    def first_bad_entry(self) -> int | None:
-        """The first entry known to be bad; else the start of the first range that must hold
-        a bad entry (an entry rewritten together with its hash); ``None`` when all is well."""
-        return self._exact if self._exact is not None else self._range_start
-
-    def flag(self, problem: str, position: int | None = None, *, exact: bool = True) -> None:
-        """Record a problem about entry ``position`` (or a range starting there)."""
-        self.problems.append(problem)
-        if position is None:
-            return
-        if exact:
-            self._exact = position if self._exact is None else min(self._exact, position)
-        else:
-            start = self._range_start
-            self._range_start = position if start is None else min(start, position)
-
-
-# What verify reads, as plain tuples: position, leaf hash, purged at, recorded at, then the
-# stored values in the canonical order. Index access on a tuple, not attribute access on a
-# SQLAlchemy row (≈ 1 µs each): verify reads every entry of the log.
-_VERIFY_COLUMNS: Final = (
-    _LOG.c.position,
-    _LOG.c.leaf_hash,
-    _LOG.c.purged_at,
-    _LOG.c.recorded_at,
-    *(_LOG.c[name] for name in _STORED_VALUES),
-)
-_ACTION: Final = 4 + _STORED_VALUES.index("action")
-
-
-def _stream(session: Session, chunk: int) -> Iterator[tuple[Any, ...]]:
-    connection = session.connection()
-    last = -1
-    while True:
-        rows = connection.execute(
-            select(*_VERIFY_COLUMNS)
-            .where(_LOG.c.position > last)
-            .order_by(_LOG.c.position)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield tuple(row)
-        last = rows[-1][0]
-
-
-def verify_log(
-    session: Session,
-    *,
-    public_key: Ed25519PublicKey | None,
-    chunk: int = 20_000,
-    progress: Callable[[int], None] | None = None,
-) -> VerifyReport:
-    """Recompute every leaf from its entry, rebuild the tree and check it against the stored
-    subtrees, the state row and every signed head; name the first bad entry.
-
-    An entry whose content no longer gives its leaf hash was altered. An entry altered together
-    with its leaf hash shows up as a stored subtree or a signed head that no longer matches; the
-    report then names the first entry of the smallest range that could hold the change.
-    """
-    report = VerifyReport()
-    heads = {head.tree_size: head for head in tree_heads(session)}
-    stored_subtrees = {
-        (row.level, row.position): bytes(row.hash)
-        for row in session.execute(select(_SUBTREES)).all()
-    }
-    receipts: list[tuple[int, int, bytes]] = []
-    purged_leaves: dict[int, bytes] = {}
-    frontier = MerkleFrontier()
-    last_good_head = 0
-    for row in _stream(session, chunk):
-        position = row[0]
-        if position != frontier.size:
-            report.flag(f"entry {frontier.size} is missing", frontier.size)
-            break
-        stored = bytes(row[1])
-        if row[2] is not None:
-            report.purged += 1
-            leaf = stored
-            purged_leaves[position] = stored
-        else:
-            recomputed = _recomputed_leaf(row)
-            leaf = stored if recomputed is None else recomputed
-            if recomputed != stored:
-                report.flag(
-                    f"entry {position}: its content does not match its leaf hash (altered)",
-                    position,
-                )
-            elif row[_ACTION] == Action.RETENTION.value:
-                detail = row[-1]
-                receipts.append(
-                    (int(detail["first"]), int(detail["end"]), bytes.fromhex(detail["digest"]))
-                )
-        for finished in frontier.append(leaf):
-            _check_subtree(report, finished, stored_subtrees)
-        report.entries += 1
-        head = heads.get(frontier.size)
-        if head is not None:
-            last_good_head = _check_head(report, head, frontier, public_key, last_good_head)
-        if progress is not None and report.entries % chunk == 0:
-            progress(report.entries)
-    _check_receipts(report, receipts, purged_leaves)
-    state_size = log_size(session)
-    if state_size != frontier.size:
-        report.flag(f"the log's state says {state_size} entries but {frontier.size} are stored")
-    for size in heads:
-        if size > frontier.size:
-            report.flag(f"signed head at size {size} is beyond the stored log ({frontier.size})")
-    return report
-
-
-def _recomputed_leaf(row: tuple[Any, ...]) -> bytes | None:
-    """The leaf hash of a stored row's content (a :data:`_VERIFY_COLUMNS` tuple) as it stands;
-    ``None`` if no entry could have been stored like that (a column nulled or retyped by hand)."""
-    position, moment, values = row[0], row[3], list(row[4:])
-    values[_ITEMS] = values[_ITEMS] or ""
-    values[-1] = values[-1] or {}
-    try:
-        if moment.tzinfo is None:  # SQLite hands back naive datetimes; the log stores UTC
-            moment = moment.replace(tzinfo=UTC)
-        content = canonical_bytes(position, timestamp_text(moment), values)
-    except (AttributeError, TypeError, ValueError, orjson.JSONEncodeError):
-        return None
-    return leaf_hash(content)
-
-
-def _check_subtree(
-    report: VerifyReport, finished: CompleteSubtree, stored: dict[tuple[int, int], bytes]
-) -> None:
-    if finished.level < STORED_LEVEL:
-        return
-    kept = stored.get((finished.level, finished.index))
-    if kept != finished.hash:
-        report.flag(
-            f"stored subtree (level {finished.level}) over entries {finished.start}–"
-            f"{finished.end - 1} does not match the entries",
-            finished.start,
-            exact=False,
-        )
-
-
-def _check_head(
-    report: VerifyReport,
-    head: SignedTreeHead,
-    frontier: MerkleFrontier,
-    public_key: Ed25519PublicKey | None,
-    last_good: int,
-) -> int:
-    report.heads_checked += 1
-    if public_key is not None and not head_signature_valid(head, public_key):
-        report.flag(f"signed head at size {head.tree_size}: bad signature")
-        return last_good
-    if head.root_hash != frontier.root():
-        report.flag(
-            f"signed head at size {head.tree_size} does not match the entries: an entry "
-            f"between {last_good} and {head.tree_size - 1} was altered",
-            last_good,
-            exact=False,
-        )
-        return last_good
-    return head.tree_size
-
-
-def _check_receipts(
-    report: VerifyReport,
-    receipts: list[tuple[int, int, bytes]],
-    purged_leaves: dict[int, bytes],
-) -> None:
-    covered: set[int] = set()
-    for first, end, digest in receipts:
-        leaves = [purged_leaves.get(position) for position in range(first, end)]
-        if (
-            any(leaf is None for leaf in leaves)
-            or purge_range_digest([leaf for leaf in leaves if leaf is not None]) != digest
-        ):
-            report.flag(f"deletion receipt for entries {first}–{end - 1} does not match", first)
-        covered.update(range(first, end))
-    for position in sorted(set(purged_leaves) - covered)[:1]:
-        report.flag(f"entry {position} was deleted without a deletion receipt", position)

@@ -402,6 +402,10 @@ class TreeHeadRow(Base):
     timestamp: Mapped[str] = mapped_column(String(40))
     signer: Mapped[str] = mapped_column(String(200))
     signature: Mapped[bytes] = mapped_column(LargeBinary(128))
+    #: 0, 1, 2 … over the chained heads (format v2); empty for heads signed before the chain.
+    sequence: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    #: SHA-256 of the previous head's signed bytes (zeros for the first); empty before the chain.
+    previous_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class RecipientRow(Base):

@@ -38,7 +38,7 @@ PROVISION_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     401: {"model": ErrorBody, "description": "No valid client certificate"},
     403: {"model": ErrorBody, "description": "Not a recipient, or the affair is not authorised"},
-    404: {"model": ErrorBody, "description": "Unknown affair or job"},
+    404: {"model": ErrorBody, "description": "Unknown affair or job; no tree head signed yet"},
     409: {"model": ErrorBody, "description": "The batch job has not finished"},
     410: {"model": ErrorBody, "description": "The batch results have expired"},
     413: {"model": ErrorBody, "description": "Upload too large"},
@@ -329,9 +329,12 @@ async def download_batch_results(
 
 @router.get("/audit/v1/tree-head")
 async def tree_head(request: Request, who: Principal) -> dict[str, Any]:
-    """This node's latest signed tree head (signing a new one if the log has grown)."""
+    """This node's latest signed tree head, as its schedule signed it (404 before the first).
+
+    Reading signs nothing: the node signs on its schedule, never at a reader's request.
+    """
     del who  # any holder of a network certificate may read it
-    head = await run_in_threadpool(audit.publish_tree_head, _node(request))
+    head = await run_in_threadpool(audit.latest_tree_head, _node(request))
     return head.to_dict() | {"signer_certificate": audit.signer_certificate_pem(_node(request))}
 
 

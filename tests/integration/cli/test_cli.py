@@ -334,7 +334,8 @@ def test_serve_runs_uvicorn_with_the_node_app(
 
     calls: list[tuple[object, dict[str, object]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
-    result = run("serve", "--port", "8123", url=database_url)
+    key = str(node.settings.audit_key_path)
+    result = run("serve", "--port", "8123", url=database_url, JUKINET_AUDIT_KEY_PATH=key)
     assert result.exit_code == 0, result.output
     [(served, options)] = calls
     assert isinstance(served, FastAPI)

@@ -122,3 +122,36 @@ def test_recipient_registry_commands(node: ServiceContext) -> None:
     assert revoked.exit_code == 0, revoked.output
     assert "T1-26" not in run("recipient", "list", url=url).output.split("agency:test-denpa")[1]
     assert "T5-6" in run("affairs", "--table", "5").output
+
+
+def test_init_key_creates_the_key_once_apart_from_the_database(
+    node: ServiceContext, tmp_path: Path
+) -> None:
+    url = node.settings.database_url
+    key = tmp_path / "keys-elsewhere" / "log.pem"
+    env = {"JUKINET_AUDIT_KEY_PATH": str(key)}
+    refused = run("audit", "head", url=url, **env)
+    assert refused.exit_code == 2
+    assert "jukinet audit init-key" in refused.output
+    assert not key.exists()  # never made up on the fly
+
+    created = run("audit", "init-key", url=url, **env)
+    assert created.exit_code == 0, created.output
+    assert "BEGIN PUBLIC KEY" in created.stdout
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.parent.stat().st_mode & 0o777 == 0o700
+    before = key.read_bytes()
+    again = run("audit", "init-key", url=url, **env)
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    assert key.read_bytes() == before
+
+    assert run("audit", "head", url=url, **env).exit_code == 0
+    assert key.with_suffix(".latest-head.json").exists()  # the record beside the key
+
+    if url.startswith("sqlite"):  # a key in the database's own folder is refused
+        beside = Path(url.removeprefix("sqlite:///")).parent / "audit.pem"
+        near = run("audit", "init-key", url=url, JUKINET_AUDIT_KEY_PATH=str(beside))
+        assert near.exit_code == 2
+        assert "folder of its own" in near.output
+        assert not beside.exists()

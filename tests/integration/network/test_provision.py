@@ -21,6 +21,7 @@ from jukinet.domain.operators import Role
 from jukinet.services import audit, batch, batch_results, recipients, register
 from jukinet.services.batch_results import RESULTS_KEPT
 from jukinet.services.context import ServiceContext
+from jukinet.storage import access_log as store
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import AccessLogRow, BatchChunkRow, NetworkRejectionRow
 from tests.conftest import TEST_NOW
@@ -429,6 +430,7 @@ def test_the_resident_sees_the_provision_with_a_proof_the_ca_vouches_for(world: 
             f"{world.national_url}/provision/v1/residents/lookup",
             json={"affair_code": PENSION, "officer": "恩給 太郎", "resident_codes": [world.alive]},
         )
+        audit.publish_tree_head(world.tiers.national)  # the node's schedule (no loop runs here)
         head = client.get(f"{world.national_url}/audit/v1/tree-head").json()
     assert head["tree_size"] >= 1
     national = world.tiers.national
@@ -441,3 +443,25 @@ def test_the_resident_sees_the_provision_with_a_proof_the_ca_vouches_for(world: 
     check = audit.check_disclosure(document, ca_pem=world.ca.read_bytes())
     assert check.ok, check.problems
     assert audit.verify(national).ok
+
+
+def test_reading_the_tree_head_signs_nothing(world: World) -> None:
+    """A certificate holder cannot make the node sign a head per request (finding 12)."""
+    national = world.tiers.national
+    published = audit.publish_tree_head(national)  # what the node's schedule does
+    with world.client("agency:soumu-onkyu") as client:
+        grown = client.post(
+            f"{world.national_url}/provision/v1/residents/lookup",
+            json={"affair_code": PENSION, "officer": "恩給 太郎", "resident_codes": [world.alive]},
+        )
+        assert grown.status_code == 200, grown.text
+        first = client.get(f"{world.national_url}/audit/v1/tree-head")
+        second = client.get(f"{world.national_url}/audit/v1/tree-head")
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert first.json()["tree_size"] == published.tree_size  # the latest signed, not a new one
+    with national.uow() as uow:
+        heads = store.tree_heads(uow.session)
+        size = store.log_size(uow.session)
+    assert [head.tree_size for head in heads] == [published.tree_size]
+    assert size > published.tree_size

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from jukinet.domain.audit_math import (
     EMPTY_ROOT,
+    GENESIS_HEAD_HASH,
     HASH_SIZE,
     CompleteSubtree,
     InvalidFrontier,
@@ -37,6 +38,7 @@ from jukinet.domain.audit_math import (
     merkle_root_from_subtrees,
     node_hash,
     tree_head_bytes,
+    tree_head_hash,
     verify_consistency,
     verify_inclusion,
 )
@@ -822,3 +824,53 @@ def test_tree_head_from_dict_refuses_malformed_input(changes: dict[str, object])
     data: dict[str, object] = {**_head().to_dict(), **changes}
     with pytest.raises(MerkleError):
         SignedTreeHead.from_dict(data)
+
+
+def test_a_chained_head_signs_its_sequence_and_predecessor() -> None:
+    previous = tree_head_hash(_head())
+    head = _head(tree_size=4, root_hash=CT_ROOTS[4], sequence=1, previous_hash=previous)
+    assert head.signed_bytes() == (
+        b"jukinet-tree-head-v2\n"
+        b"jukinet:municipality:131016\n"
+        b"4\n" + CT_ROOTS[4].hex().encode() + b"\n"
+        b"2026-04-01T09:00:00+09:00\n"
+        b"1\n" + previous.hex().encode() + b"\n"
+    )
+    assert head.chained
+    assert not _head().chained
+    for change in ({"sequence": 2}, {"previous_hash": GENESIS_HEAD_HASH}):
+        assert dataclasses.replace(head, **change).signed_bytes() != head.signed_bytes()  # type: ignore[arg-type]
+    assert SignedTreeHead.from_dict(json.loads(json.dumps(head.to_dict()))) == head
+    assert set(_head().to_dict()) == {"tree_size", "root_hash", "timestamp", "signature", "signer"}
+    assert tree_head_hash(head) == hashlib.sha256(head.signed_bytes()).digest()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"sequence": 0}, InvalidHash),  # a sequence without its predecessor
+        ({"previous_hash": GENESIS_HEAD_HASH}, InvalidTreeSize),  # and the other way round
+        ({"sequence": -1, "previous_hash": GENESIS_HEAD_HASH}, InvalidTreeSize),
+        ({"sequence": 0, "previous_hash": b"short"}, InvalidHash),
+    ],
+)
+def test_a_chained_head_needs_both_links(
+    changes: dict[str, object], error: type[MerkleError]
+) -> None:
+    with pytest.raises(error):
+        _head(**changes)
+
+
+def test_a_chained_head_from_dict_refuses_malformed_links() -> None:
+    chained = _head(sequence=0, previous_hash=GENESIS_HEAD_HASH).to_dict()
+    without_previous = {k: v for k, v in chained.items() if k != "previous_hash"}
+    without_sequence = {k: v for k, v in chained.items() if k != "sequence"}
+    for data in (
+        {**chained, "sequence": None},
+        {**chained, "sequence": "1"},
+        {**chained, "previous_hash": "00"},
+        without_previous,
+        without_sequence,
+    ):
+        with pytest.raises(MerkleError):
+            SignedTreeHead.from_dict(data)

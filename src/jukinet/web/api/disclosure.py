@@ -30,6 +30,8 @@ class TreeHeadOut(BaseModel):
     timestamp: str = Field(description="When the head was signed (UTC, ISO 8601)")
     signature: str = Field(description="Ed25519 signature over the head (hex)")
     signer: str = Field(description="The node that signed the head")
+    sequence: int = Field(description="Number of the head among the node's heads (0, 1, 2 …)")
+    previous_hash: str = Field(description="SHA-256 of the head signed before it (hex)")
 
 
 class AccessEntryOut(BaseModel):
