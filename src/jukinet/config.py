@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "JUKINET_"
@@ -212,6 +212,8 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 900
     #: Lifetime of a page session without activity, in seconds.
     session_ttl_seconds: int = 8 * 3600
+    #: Failed sign-ins in a row that lock an operator's account (a security officer unlocks it).
+    signin_lockout_after: int = Field(default=5, ge=1, le=100)
     #: argon2 cost; tests lower it (the default costs ~240 ms a hash on a 2-core machine).
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

@@ -8,9 +8,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jukinet.cli.common import cli_command, console, node_of, read_secret, read_stdin_secret
+from jukinet.cli.common import (
+    OPERATOR_ENV,
+    cli_command,
+    console,
+    node_of,
+    read_secret,
+    read_stdin_secret,
+    sign_in,
+)
 from jukinet.domain.operators import Role
-from jukinet.services.operators import add_operator
+from jukinet.services.operators import add_operator, unlock_operator
 
 app = typer.Typer(help="操作者 / Operator accounts.", no_args_is_help=True)
 
@@ -57,17 +65,39 @@ def list_command(ctx: typer.Context) -> None:
     """Every operator account (never a password hash)."""
     node = node_of(ctx)
     with node.uow() as uow:
-        rows = [(r.username, r.display_name, Role(r.role), r.active) for r in uow.operators.all()]
+        rows = [
+            (r.username, r.display_name, Role(r.role), r.active, r.locked_at is not None)
+            for r in uow.operators.all()
+        ]
     table = Table(title="操作者 / Operators")
     table.add_column("ユーザー名 / username")
     table.add_column("氏名 / name")
     table.add_column("役割 / role")
     table.add_column("有効 / active")
-    for username, display_name, role, active in rows:
+    table.add_column("ロック / locked")
+    for username, display_name, role, active, locked in rows:
         table.add_row(
             escape(username),
             escape(display_name),
             f"{role.label_ja} ({role.value})",
             "✓" if active else "[red]✗[/]",
+            "[red]locked[/]" if locked else "",
         )
     console.print(table)
+
+
+@app.command("unlock")
+@cli_command
+def unlock_command(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The locked account.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is unlocked (recorded).")],
+    operator: Annotated[
+        str | None,
+        typer.Option("--operator", envvar=OPERATOR_ENV, help="You: a security officer."),
+    ] = None,
+) -> None:
+    """Unlock an account locked by failed sign-ins (security officers; logged with the reason)."""
+    node = node_of(ctx)
+    unlock_operator(node, actor=sign_in(node, operator), username=username, reason=reason)
+    console.print(f"[green]ロックを解除しました / unlocked:[/] [bold]{escape(username)}[/]")

@@ -67,6 +67,9 @@ class OperatorRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Wrong passwords in a row since the last sign-in; reaching the limit locks the account.
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class HouseholdRow(Base):

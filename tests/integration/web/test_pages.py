@@ -133,7 +133,7 @@ def test_wrong_password_shows_the_form_again_with_401(
     make_actor(node, Role.CLERK, username="clerk1")
     response = _login(client, "clerk1", "wrong password here")
     assert response.status_code == 401
-    assert "ユーザー名またはパスワードが正しくありません。" in response.text
+    assert "ユーザー名またはパスワードが正しくないか" in response.text
     assert 'value="clerk1"' in response.text  # the username is kept, the password never is
     assert "wrong password here" not in response.text
     assert client.get("/", follow_redirects=False).status_code == 303

@@ -1,19 +1,23 @@
 """Guessing an operator's password through the API's sign-in (brute force).
 
-What the node does today, measured: every wrong guess gets the same 401 (JUKI-AUTH-001) whether
-the name exists or not, a guess never succeeds, and a refused sign-in writes nothing. There is
-no throttling and no lockout: THREAT_MODEL.md lists rate limiting of sign-in attempts as out of
-scope at this stage, and this test pins that down so the gap is visible (see
-docs/reliability/faults.md). The only brake is argon2id's cost per guess (about 240 ms of a
-core with the production parameters; the tests use cheap ones).
+Every wrong guess gets the same 401 (JUKI-AUTH-001) whether the name exists or not; after
+``signin_lockout_after`` (5) wrong passwords in a row the account locks, and from then on even
+the right password gets that same answer — so guessing on cannot reveal a right guess — until a
+security officer unlocks it with a reason. Every failure, the lock and the unlock are in the
+access log under the account's name; an unknown name writes nothing.
 """
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from jukinet.domain.errors import PermissionDenied, ValidationError
 from jukinet.domain.operators import Role
 from jukinet.services.context import ServiceContext
+from jukinet.services.operators import unlock_operator
+from jukinet.storage.tables import AccessLogRow
 from tests.support.factories import PASSWORD, make_actor
 from tests.support.snapshots import table_digests
 
@@ -25,21 +29,54 @@ def _sign_in(client: TestClient, username: str, password: str) -> tuple[int, dic
     return answer.status_code, answer.json()
 
 
-def test_password_guessing_is_refused_uniformly_but_not_throttled(
+def _log(node: ServiceContext) -> list[tuple[str, str, str | None]]:
+    with node.session_factory() as session:
+        rows = session.scalars(select(AccessLogRow).order_by(AccessLogRow.position)).all()
+        return [(r.action, r.actor, r.reason) for r in rows]
+
+
+def test_password_guessing_locks_the_account_and_a_right_guess_stays_hidden(
     node: ServiceContext, client: TestClient
 ) -> None:
     make_actor(node, Role.SUPERVISOR, username="target")
-    before = table_digests(node)
     answers = [_sign_in(client, "target", f"guess-{i:04d}") for i in range(GUESSES)]
-    answers += [_sign_in(client, "nobody", f"guess-{i:04d}") for i in range(10)]
-    statuses = {status for status, _body in answers}
-    codes = {body["errors"][0]["code"] for _status, body in answers}  # type: ignore[index]
-    # Every guess refused, with one answer that does not tell a known name from an unknown one.
-    assert statuses == {401}
-    assert codes == {"JUKI-AUTH-001"}
-    # A refused sign-in leaves storage unchanged (nothing recorded either: no attempt counter).
+    # The right password after the lock: refused exactly like a wrong one.
+    answers.append(_sign_in(client, "target", PASSWORD))
+    assert {status for status, _ in answers} == {401}
+    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}  # type: ignore[index]
+    log = _log(node)
+    assert log[:5] == [("refused", "target", "sign-in failed")] * 5
+    assert log[5] == ("refused", "target", "account locked after 5 failed sign-ins")
+    assert len(log) == 5 + 1 + (GUESSES - 5) + 1
+    assert log[-1] == ("refused", "target", "sign-in refused: locked account")
+
+
+def test_unknown_names_are_refused_alike_and_leave_nothing(
+    node: ServiceContext, client: TestClient
+) -> None:
+    before = table_digests(node)
+    answers = [_sign_in(client, "nobody", f"guess-{i:04d}") for i in range(10)]
+    assert {status for status, _ in answers} == {401}
+    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}  # type: ignore[index]
     assert table_digests(node) == before
-    # No throttling (no 429) and no lockout: the right password still works at once.
+
+
+def test_a_security_officer_unlocks_with_a_reason(node: ServiceContext, client: TestClient) -> None:
+    make_actor(node, Role.CLERK, username="target")
+    officer = make_actor(node, Role.SECURITY_OFFICER, username="anzen")
+    for i in range(5):
+        _sign_in(client, "target", f"wrong-{i}")
+    assert _sign_in(client, "target", PASSWORD)[0] == 401
+    clerk = make_actor(node, Role.CLERK, username="clerk2")
+    with pytest.raises(PermissionDenied):
+        unlock_operator(node, actor=clerk, username="target", reason="頼まれたので")
+    with pytest.raises(ValidationError):
+        unlock_operator(node, actor=officer, username="target", reason="  ")
+    unlock_operator(node, actor=officer, username="target", reason="本人確認の上、解除")
     status, body = _sign_in(client, "target", PASSWORD)
-    assert status == 200
-    assert body["token_type"].lower() == "bearer"  # type: ignore[union-attr]
+    assert status == 200, body
+    assert ("write", "anzen", "account unlocked: 本人確認の上、解除") in _log(node)
+    # A successful sign-in starts the count again: four more failures do not lock.
+    for i in range(4):
+        _sign_in(client, "target", f"wrong-again-{i}")
+    assert _sign_in(client, "target", PASSWORD)[0] == 200
