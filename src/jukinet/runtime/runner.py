@@ -26,6 +26,7 @@ from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
 from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
 from jukinet.runtime.bootstrap import build_node, handler_table
+from jukinet.runtime.test_clock import restart_with_moved_clock
 from jukinet.services.context import ServiceContext
 from jukinet.storage.private_files import private_file
 from jukinet.web.network_app import create_network_app
@@ -236,9 +237,17 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
 
 
 def run_node(folder: Path) -> None:
-    """Load ``folder/node.json`` and serve the node until stopped."""
+    """Load ``folder/node.json`` and serve the node until stopped.
+
+    A test node with ``test_clock_offset_seconds`` first restarts itself with its clock moved
+    (:mod:`jukinet.runtime.test_clock`).
+    """
     config = NodeConfig.load(folder)
-    node = build_node(config.settings())
+    settings = config.settings()
+    restart_with_moved_clock(
+        settings.test_clock_offset_seconds, ["-m", "jukinet.runtime.runner", str(folder)]
+    )
+    node = build_node(settings)
     log.info(
         "serving %s (network :%d, operator :%d)",
         config.node,
