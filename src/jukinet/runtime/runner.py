@@ -24,7 +24,12 @@ from jukinet.domain.errors import DomainError
 from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
-from jukinet.runtime.background import batch_worker, retention_keeper, tree_head_publisher
+from jukinet.runtime.background import (
+    batch_worker,
+    crl_keeper,
+    retention_keeper,
+    tree_head_publisher,
+)
 from jukinet.runtime.bootstrap import build_node, handler_table
 from jukinet.runtime.test_clock import restart_with_moved_clock
 from jukinet.services.context import ServiceContext
@@ -179,6 +184,10 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     if net is None:
         msg = "a network node needs its PKI folder"
         raise RuntimeError(msg)
+    # The revocation list first: a node started after a long stop (or the CA's node finding the
+    # list half gone) republishes or reloads before any handshake could fail on a stale one.
+    keeper = crl_keeper(node, net)
+    keeper.run_once()
     network_app = create_network_app(node, net, handler_table(node))
     network_server = make_server(
         network_app,
@@ -200,6 +209,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         batch_worker(node, network_app.state.registry_cache),
         tree_head_publisher(node, interval=config.tree_head_interval_seconds),
         retention_keeper(node),
+        keeper,
     ]
 
     def wake_workers(_session: object) -> None:
