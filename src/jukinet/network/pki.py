@@ -541,7 +541,8 @@ class NetworkPki:
 
     def _publish_crl(self, signer: CaSigner, *, now: dt.datetime) -> None:
         serials = json.loads((self.folder / "revoked.json").read_text(encoding="utf-8"))
-        last_update = now - CRL_BACKDATE
+        # CRL times have whole seconds.
+        last_update = (now - CRL_BACKDATE).replace(microsecond=0)
         if self.crl_path.exists():
             previous = self.crl().last_update_utc
             if last_update <= previous <= now:
