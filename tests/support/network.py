@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jukinet.config import load_settings
@@ -37,6 +37,10 @@ def make_pki(folder: Path, nodes: list[str], now: datetime) -> tuple[NetworkPki,
     pki.init(signer, now=now)
     for node in nodes:
         pki.issue_node(signer, node, now=now)
+    # The handshake checks the CRL against the wall clock, not the test's fixed clock: a list
+    # dated TEST_NOW would expire seven days after it and fail every network test from then
+    # on (the application, on the fixed clock, only asks that the list has not expired).
+    pki.publish_crl(signer, now=max(now, datetime.now(UTC)))
     return pki, signer
 
 

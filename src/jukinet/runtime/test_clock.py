@@ -33,7 +33,9 @@ def moved_clock_environment(offset_seconds: float, library: Path) -> dict[str, s
     return {
         "LD_PRELOAD": str(library),
         "FAKETIME": f"{offset_seconds:+.0f}",
-        # Timeouts and back-off use the monotonic clock: leave it alone.
+        # Timeouts and back-off use the monotonic clock: leave it alone. (Faking it too makes
+        # libfaketime 0.9.10 hang in threading.Event.wait.) Known trap of this mode: a plain
+        # time.sleep fails with EINVAL, so node code waits on events, never on time.sleep.
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }
 
