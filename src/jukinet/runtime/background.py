@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.revocation import CrlState
-from jukinet.network.ca import CaSignerUnavailable, ca_signer_of
+from jukinet.network.ca import TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.context import NetworkContext
 from jukinet.network.crl import CrlCheck, check_crl
 from jukinet.network.pki import CaSigner
@@ -103,12 +103,15 @@ def crl_keeper(node: ServiceContext, net: NetworkContext, *, interval: float = 6
     picks up a list published elsewhere; logs an alert while it is expiring or expired."""
     signer: list[CaSigner] = []  # opened once: a PKCS#11 session is not free
     alerted: dict[str, float] = {}
+    told_pin_missing: list[bool] = []
 
     def step() -> bool:
         if not signer:
-            found = _ca_signer(net)
+            found = _ca_signer(net, quiet=bool(told_pin_missing))
             if found is not None:
                 signer.append(found)
+            elif not told_pin_missing and (net.pki.folder / TOKEN_FILE).exists():
+                told_pin_missing.append(True)
         check = check_crl(net, now=node.now(), signer=signer[0] if signer else None)
         if check.republished:
             log.info("revocation list republished; valid until %s", check.next_update.isoformat())
@@ -118,10 +121,12 @@ def crl_keeper(node: ServiceContext, net: NetworkContext, *, interval: float = 6
     return _Loop("crl-keeper", step, interval)
 
 
-def _ca_signer(net: NetworkContext) -> CaSigner | None:
+def _ca_signer(net: NetworkContext, *, quiet: bool) -> CaSigner | None:
     try:
         return ca_signer_of(net.pki, pin=os.environ.get(CA_PIN_VARIABLE))
     except CaSignerUnavailable:
+        if quiet:  # said once at start-up; the expiry alert takes over from there
+            return None
         log.warning(
             "the CA key is in a PKCS#11 token but %s is not set: the revocation list is "
             "not republished here",
