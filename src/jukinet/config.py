@@ -52,7 +52,8 @@ CA_PIN_VARIABLE = "JUKINET_CA_PIN"
 OTHER_VARIABLES: Mapping[str, str] = {
     OPERATOR_VARIABLE: "command line: the acting operator (--operator)",
     OPERATOR_PASSWORD_VARIABLE: "command line: the acting operator's password",
-    CA_PIN_VARIABLE: "command line: the user PIN of the PKCS#11 token holding the CA key",
+    CA_PIN_VARIABLE: "command line and the node holding the CA: the user PIN of the PKCS#11 "
+    "token with the CA key",
     "JUKINET_TEST_BACKENDS": "test suite: the storage backends to run on",
     "JUKINET_TEST_POSTGRES_URL": "test suite: the PostgreSQL admin URL",
     "JUKINET_E2E_DATABASE_URL": "test suite: the browser tests' server database",
@@ -217,12 +218,28 @@ class Settings(BaseSettings):
     #: argon2 cost; tests lower it (the default costs ~240 ms a hash on a 2-core machine).
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+    #: TEST ONLY: run the node process with its clock this many seconds ahead (libfaketime, so
+    #: the TLS handshake's clock moves too). Refused outside ``dev`` and ``test``; only the node
+    #: runner applies it (:mod:`jukinet.runtime.test_clock`), in-process handles ignore it.
+    test_clock_offset_seconds: float = 0.0
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_unknown_variables(cls, data: Any) -> Any:
         check_environment()
         return data
+
+    @model_validator(mode="after")
+    def _refuse_moved_clock_in_production(self) -> Settings:
+        if self.test_clock_offset_seconds == 0 or self.environment in DEVELOPMENT_ENVIRONMENTS:
+            return self
+        raise SettingsError.one(
+            variable_of("test_clock_offset_seconds"),
+            ja="JUKINET_TEST_CLOCK_OFFSET_SECONDS は試験用です。本番環境では設定できません"
+            "（0 にするか削除してください）。",
+            en="JUKINET_TEST_CLOCK_OFFSET_SECONDS is for tests only and is refused in "
+            "production: unset it (or set it to 0)",
+        )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

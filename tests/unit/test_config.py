@@ -103,6 +103,18 @@ def test_an_explicit_dev_or_test_environment_accepts_the_placeholder(
     assert load_settings(environment=environment).environment == environment
 
 
+def test_a_moved_test_clock_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUKINET_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("JUKINET_TEST_CLOCK_OFFSET_SECONDS", str(8 * 86400))
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    ja, en = _problem(error, "JUKINET_TEST_CLOCK_OFFSET_SECONDS")
+    assert "for tests only" in en
+    assert "本番環境では設定できません" in ja
+    assert load_settings(environment="test").test_clock_offset_seconds == 8 * 86400
+    assert load_settings(environment="dev").test_clock_offset_seconds == 8 * 86400
+
+
 def test_an_invalid_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUKINET_ENVIRONMENT", "dev")
     monkeypatch.setenv("JUKINET_ARGON2_TIME_COST", "three")

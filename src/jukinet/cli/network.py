@@ -18,6 +18,7 @@ from jukinet.cli.common import cli_command, console
 from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.network import NodeId
 from jukinet.domain.operators import Actor, Role
+from jukinet.network.ca import CA_KEY_FILE, TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
 from jukinet.runtime.bootstrap import build_node
@@ -46,15 +47,12 @@ def _now() -> dt.datetime:
 
 
 PIN_ENV = CA_PIN_VARIABLE
-TOKEN_FILE = "ca.pkcs11.json"  # noqa: S105 - a file name
 
 
 def _token_signer(settings: dict[str, str], *, create: bool = False) -> CaSigner:
     pin = os.environ.get(PIN_ENV)
     if not pin:
-        raise typer.BadParameter(
-            f"the CA key is in a PKCS#11 token: set {PIN_ENV} to the token's user PIN and retry"
-        )
+        raise _no_pin()
     signer = Pkcs11CaSigner(
         token_label=settings["token_label"],
         pin=pin,
@@ -66,18 +64,24 @@ def _token_signer(settings: dict[str, str], *, create: bool = False) -> CaSigner
     return signer
 
 
+def _no_pin() -> typer.BadParameter:
+    return typer.BadParameter(
+        f"the CA key is in a PKCS#11 token: set {PIN_ENV} to the token's user PIN and retry"
+    )
+
+
 def _ca_signer(pki: NetworkPki) -> CaSigner:
-    token = pki.folder / TOKEN_FILE
-    if token.exists():
-        return _token_signer(json.loads(token.read_text(encoding="utf-8")))
-    key = pki.folder / "ca.key"
-    if not key.exists():
+    try:
+        signer = ca_signer_of(pki, pin=os.environ.get(PIN_ENV))
+    except CaSignerUnavailable:
+        raise _no_pin() from None
+    if signer is None:
         raise typer.BadParameter(
-            f"{pki.folder} has neither ca.key nor {TOKEN_FILE}: give the folder made by "
+            f"{pki.folder} has neither {CA_KEY_FILE} nor {TOKEN_FILE}: give the folder made by "
             "'jukinet pki init' with --pki",
             param_hint="--pki",
         )
-    return FileCaSigner.load(key)
+    return signer
 
 
 @pki_app.command("init")
@@ -108,7 +112,7 @@ def pki_init(
         write_private(folder / TOKEN_FILE, json.dumps(settings).encode("utf-8"))
     else:
         file_signer = FileCaSigner.generate()
-        file_signer.save(folder / "ca.key")
+        file_signer.save(folder / CA_KEY_FILE)
         signer = file_signer
     pki = NetworkPki(folder)
     pki.init(signer, now=_now())
@@ -168,6 +172,28 @@ def pki_revoke(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> No
     cert = x509.load_pem_x509_certificate(creds.tls_cert.read_bytes())
     pki.revoke(_ca_signer(pki), cert, now=_now())
     console.print(f"[yellow]revoked {node}[/] (serial {cert.serial_number:x})")
+
+
+@pki_app.command("crl")
+@cli_command
+def pki_crl(
+    pki_dir: PkiOption,
+    force: Annotated[
+        bool, typer.Option(help="Publish even if the current list has time left.")
+    ] = False,
+) -> None:
+    """Republish the CRL (the node holding the CA key does this by itself when half its
+    seven days are gone); every node picks it up without a restart."""
+    pki = NetworkPki(pki_dir)
+    signer = _ca_signer(pki)
+    if force:
+        pki.publish_crl(signer, now=_now())
+        published = True
+    else:
+        published = pki.republish_crl_if_due(signer, now=_now())
+    next_update = pki.trust_anchor().crl_next_update
+    state = "republished" if published else "still current, not republished"
+    console.print(f"CRL {state}: valid until {next_update.isoformat()}")
 
 
 @node_app.command("init")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +43,13 @@ class NetworkContext:
     handshake_refusals: HandshakeRefusals = field(default_factory=HandshakeRefusals)
     _anchor: TrustAnchor | None = None
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
-    _published: tuple[float, float] | None = None
+    _published: tuple[int, int, int, int] | None = None
+    # Every TLS context this node made (server and client side), so a newly published CRL
+    # reaches the handshakes of the running process, not only new contexts.
+    _tls_contexts: weakref.WeakSet[ssl.SSLContext] = field(default_factory=weakref.WeakSet)
+    _trust_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The version of crl.pem last added to those contexts.
+    _crl_in_tls: tuple[int, int] | None = None
     # Client certificates already verified under the current CA and CRL: DER -> (node, valid
     # from, valid until). Cleared with the anchor, so a newly published CRL re-checks them all.
     _verified: dict[bytes, tuple[str, dt.datetime, dt.datetime]] = field(default_factory=dict)
@@ -72,16 +80,28 @@ class NetworkContext:
     def anchor(self) -> TrustAnchor:
         """The CA and the current CRL; a newly published CRL or directory takes effect at once.
 
-        A running node notices a revocation on its next request (a cheap ``stat`` of the two
-        published files), without a restart.
+        A running node notices a revocation or a republished CRL on its next request or CRL
+        check (a cheap ``stat`` of the two published files), without a restart: the new list
+        is also added to every TLS context the node made, so the handshakes use it too.
         """
-        published = (self.pki.crl_path.stat().st_mtime, self.pki.directory_path.stat().st_mtime)
-        if self._anchor is None or published != self._published:
-            self._keys.clear()
-            self._verified.clear()
-            self._anchor = self.pki.trust_anchor()
-            self._published = published
-        return self._anchor
+        with self._trust_lock:
+            published = (*_version(self.pki.crl_path), *_version(self.pki.directory_path))
+            if self._anchor is None or published != self._published:
+                self._keys.clear()
+                self._verified.clear()
+                self._anchor = self.pki.trust_anchor()
+                self._published = published
+            if published[:2] != self._crl_in_tls:
+                self._reload_crl_into_tls_contexts()
+                self._crl_in_tls = published[:2]
+            return self._anchor
+
+    def _reload_crl_into_tls_contexts(self) -> None:
+        # OpenSSL keeps every list it was given (the same one twice is ignored) and uses the
+        # newest that is currently valid, so adding the new list is enough (a few hundred
+        # bytes a week per context).
+        for context in list(self._tls_contexts):
+            context.load_verify_locations(cafile=str(self.pki.crl_path))
 
     def refresh_if_republished(self) -> None:
         """Pick up a newly published CRL or directory (call once per request)."""
@@ -161,6 +181,15 @@ class NetworkContext:
     def _harden(self, context: ssl.SSLContext) -> None:
         context.load_cert_chain(str(self.credentials.tls_cert), str(self.credentials.tls_key))
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        # Revoked certificates are refused during the handshake itself.
-        context.load_verify_locations(cafile=str(self.pki.crl_path))
+        # Revoked certificates are refused during the handshake itself; so is every peer once
+        # the list has expired ("CRL has expired"): fail closed.
+        with self._trust_lock:
+            context.load_verify_locations(cafile=str(self.pki.crl_path))
+            self._tls_contexts.add(context)
         context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """What changes when a published file is replaced (atomically: a new inode)."""
+    status = path.stat()
+    return status.st_mtime_ns, status.st_ino

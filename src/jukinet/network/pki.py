@@ -9,10 +9,14 @@ token (see :mod:`jukinet.network.hsm`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import ipaddress
 import json
-from collections.abc import Iterable
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,12 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from jukinet.domain.revocation import CRL_BACKDATE, CRL_VALIDITY, DEFAULT_POLICY, RevocationPolicy
 from jukinet.storage.private_files import private_folder, write_private
 
 NODE_URI_PREFIX = "urn:jukinet:node:"
 CA_VALIDITY = dt.timedelta(days=3650)
 NODE_VALIDITY = dt.timedelta(days=825)
-CRL_VALIDITY = dt.timedelta(days=7)
 
 
 class CaSigner(Protocol):
@@ -277,13 +281,21 @@ def issue_signing_certificate(
 
 
 def build_crl(
-    ca_cert: x509.Certificate, signer: CaSigner, revoked_serials: Iterable[int], *, now: dt.datetime
+    ca_cert: x509.Certificate,
+    signer: CaSigner,
+    revoked_serials: Iterable[int],
+    *,
+    now: dt.datetime,
+    last_update: dt.datetime | None = None,
 ) -> x509.CertificateRevocationList:
-    """A revocation list naming ``revoked_serials``."""
+    """A revocation list naming ``revoked_serials``, valid for ``CRL_VALIDITY`` from ``now``.
+
+    ``last_update`` defaults to ``now`` less :data:`CRL_BACKDATE` (clock skew between nodes).
+    """
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca_cert.subject)
-        .last_update(now)
+        .last_update(last_update or now - CRL_BACKDATE)
         .next_update(now + CRL_VALIDITY)
     )
     for serial in sorted(set(revoked_serials)):
@@ -304,6 +316,11 @@ class TrustAnchor:
         """Whether the CRL names this certificate."""
         return self.crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
 
+    @property
+    def crl_next_update(self) -> dt.datetime:
+        """Until when the CRL may be relied on (a list without nextUpdate: never)."""
+        return self.crl.next_update_utc or self.crl.last_update_utc
+
     def verify_node_certificate(self, cert: x509.Certificate, *, now: dt.datetime) -> str:
         """The node a certificate names, if it chains to the CA, is current and not revoked.
 
@@ -320,6 +337,10 @@ class TrustAnchor:
             raise ValueError("certificate not issued by the network CA")
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             raise ValueError("certificate expired or not yet valid")
+        # Fail closed like the handshake: an expired list can no longer say who is revoked
+        # (this also catches connections kept alive from before the list expired).
+        if now >= self.crl_next_update:
+            raise ValueError("revocation list expired")
         if self.is_revoked(cert):
             raise ValueError("certificate revoked")
         node = node_of_certificate(cert)
@@ -392,11 +413,13 @@ class NetworkPki:
         """Load the CA certificate."""
         return x509.load_pem_x509_certificate(self.ca_cert_path.read_bytes())
 
+    def crl(self) -> x509.CertificateRevocationList:
+        """The published revocation list."""
+        return x509.load_pem_x509_crl(self.crl_path.read_bytes())
+
     def trust_anchor(self) -> TrustAnchor:
         """The CA and the current CRL."""
-        return TrustAnchor(
-            ca_cert=self.ca_cert(), crl=x509.load_pem_x509_crl(self.crl_path.read_bytes())
-        )
+        return TrustAnchor(ca_cert=self.ca_cert(), crl=self.crl())
 
     def directory(self) -> dict[str, x509.Certificate]:
         """Every node's signing certificate."""
@@ -478,16 +501,69 @@ class NetworkPki:
         creds.tls_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return creds
 
+    @contextlib.contextmanager
+    def _crl_lock(self) -> Iterator[None]:
+        # One writer of revoked.json and crl.pem at a time, across processes: nodes sharing a
+        # PKI folder (tests, the demo) may all find the list due at the same moment.
+        with (self.folder / ".crl.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def revoke(self, signer: CaSigner, cert: x509.Certificate, *, now: dt.datetime) -> None:
         """Add a certificate to the CRL and publish it."""
-        path = self.folder / "revoked.json"
-        serials = set(json.loads(path.read_text(encoding="utf-8")))
-        serials.add(cert.serial_number)
-        path.write_text(json.dumps(sorted(serials)), encoding="utf-8")
-        self.publish_crl(signer, now=now)
+        with self._crl_lock():
+            path = self.folder / "revoked.json"
+            serials = set(json.loads(path.read_text(encoding="utf-8")))
+            serials.add(cert.serial_number)
+            path.write_text(json.dumps(sorted(serials)), encoding="utf-8")
+            self._publish_crl(signer, now=now)
 
     def publish_crl(self, signer: CaSigner, *, now: dt.datetime) -> None:
-        """Sign and write the current CRL."""
+        """Sign and write the current CRL (every serial in ``revoked.json``)."""
+        with self._crl_lock():
+            self._publish_crl(signer, now=now)
+
+    def republish_crl_if_due(
+        self, signer: CaSigner, *, now: dt.datetime, policy: RevocationPolicy = DEFAULT_POLICY
+    ) -> bool:
+        """Publish a new CRL if the current one has less than half its validity left.
+
+        Decided under the lock, so of several nodes finding it due only the first signs.
+        """
+        with self._crl_lock():
+            if not policy.republish_due(self.trust_anchor().crl_next_update, now=now):
+                return False
+            self._publish_crl(signer, now=now)
+            return True
+
+    def _publish_crl(self, signer: CaSigner, *, now: dt.datetime) -> None:
         serials = json.loads((self.folder / "revoked.json").read_text(encoding="utf-8"))
-        crl = build_crl(self.ca_cert(), signer, serials, now=now)
-        self.crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+        # CRL times have whole seconds.
+        last_update = (now - CRL_BACKDATE).replace(microsecond=0)
+        if self.crl_path.exists():
+            previous = self.crl().last_update_utc
+            if last_update <= previous <= now:
+                # Same second as the list it replaces: OpenSSL keeps the first of two lists
+                # dated alike, so the new one (maybe with a new revocation) must be later.
+                last_update = previous + dt.timedelta(seconds=1)
+        crl = build_crl(self.ca_cert(), signer, serials, now=now, last_update=last_update)
+        _replace_atomically(self.crl_path, crl.public_bytes(serialization.Encoding.PEM))
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new, never half."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.chmod(0o644)  # the CRL is public: every node reads it
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,4 +1,5 @@
-"""A node's background work besides delivery: batch jobs, signed tree heads, log retention.
+"""A node's background work besides delivery: batch jobs, signed tree heads, log retention,
+the revocation list.
 
 Each runs in its own thread and survives its own errors (logged without personal data, retried
 on the next round); stopping is prompt because every wait is on an event.
@@ -7,12 +8,18 @@ on the next round); stopping is prompt because every wait is on an event.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 
+from jukinet.config import CA_PIN_VARIABLE
+from jukinet.domain.revocation import CrlState
+from jukinet.network.ca import TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.context import NetworkContext
+from jukinet.network.crl import CrlCheck, check_crl
 from jukinet.network.inbox import record_handshake_refusals
+from jukinet.network.pki import CaSigner
 from jukinet.services import audit, batch, batch_results, idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
@@ -32,15 +39,18 @@ class _Loop(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            busy = False
-            try:
-                busy = self._step()
-            except Exception as error:  # keep the node alive; the step is retried next round
-                log.warning("%s failed: %s", self.name, type(error).__name__)
-            if busy:
+            if self.run_once():
                 continue
             self.wake.wait(self.interval)
             self.wake.clear()
+
+    def run_once(self) -> bool:
+        """One step, now, in the caller's thread; ``True`` if there is more to do at once."""
+        try:
+            return self._step()
+        except Exception as error:  # keep the node alive; the step is retried next round
+            log.warning("%s failed: %s", self.name, type(error).__name__)
+            return False
 
     def stop(self) -> None:
         """Ask the loop to finish its current step and end."""
@@ -102,3 +112,69 @@ def handshake_recorder(
         return False
 
     return _Loop("tls-refusals", step, interval)
+
+
+#: While the list is expiring or expired, the alert is logged again this often.
+CRL_ALERT_REPEAT_SECONDS = 3600.0
+
+
+def crl_keeper(node: ServiceContext, net: NetworkContext, *, interval: float = 60.0) -> _Loop:
+    """Republishes the CRL here if this node holds the CA's signer and the list is half gone;
+    picks up a list published elsewhere; logs an alert while it is expiring or expired."""
+    signer: list[CaSigner] = []  # opened once: a PKCS#11 session is not free
+    alerted: dict[str, float] = {}
+    told_pin_missing: list[bool] = []
+
+    def step() -> bool:
+        if not signer:
+            found = _ca_signer(net, quiet=bool(told_pin_missing))
+            if found is not None:
+                signer.append(found)
+            elif not told_pin_missing and (net.pki.folder / TOKEN_FILE).exists():
+                told_pin_missing.append(True)
+        check = check_crl(net, now=node.now(), signer=signer[0] if signer else None)
+        if check.republished:
+            log.info("revocation list republished; valid until %s", check.next_update.isoformat())
+        _alert(check, alerted)
+        return False
+
+    return _Loop("crl-keeper", step, interval)
+
+
+def _ca_signer(net: NetworkContext, *, quiet: bool) -> CaSigner | None:
+    try:
+        return ca_signer_of(net.pki, pin=os.environ.get(CA_PIN_VARIABLE))
+    except CaSignerUnavailable:
+        if quiet:  # said once at start-up; the expiry alert takes over from there
+            return None
+        log.warning(
+            "the CA key is in a PKCS#11 token but %s is not set: the revocation list is "
+            "not republished here",
+            CA_PIN_VARIABLE,
+        )
+        return None
+
+
+def _alert(check: CrlCheck, alerted: dict[str, float]) -> None:
+    """Log the CRL alert when the state changes, and again every hour while it lasts."""
+    if check.state is CrlState.FRESH:
+        alerted.clear()
+        return
+    now = time.monotonic()
+    if now - alerted.get(check.state.value, -CRL_ALERT_REPEAT_SECONDS) < CRL_ALERT_REPEAT_SECONDS:
+        return
+    alerted.clear()
+    alerted[check.state.value] = now
+    if check.state is CrlState.EXPIRING:
+        log.warning(
+            "network revocation list expires in %.1f h (at %s): the CA must republish it "
+            "('jukinet pki crl'); after that every mutual-TLS handshake is refused",
+            check.seconds_left / 3600,
+            check.next_update.isoformat(),
+        )
+    else:
+        log.error(
+            "network revocation list EXPIRED at %s: every mutual-TLS handshake is refused "
+            "until the CA republishes it ('jukinet pki crl')",
+            check.next_update.isoformat(),
+        )

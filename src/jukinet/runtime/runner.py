@@ -26,11 +26,13 @@ from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.transport import SharedSignalServer, make_server
 from jukinet.runtime.background import (
     batch_worker,
+    crl_keeper,
     handshake_recorder,
     retention_keeper,
     tree_head_publisher,
 )
 from jukinet.runtime.bootstrap import build_node, handler_table
+from jukinet.runtime.test_clock import restart_with_moved_clock
 from jukinet.services.context import ServiceContext
 from jukinet.storage.private_files import private_file
 from jukinet.web.network_app import create_network_app
@@ -183,6 +185,10 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     if net is None:
         msg = "a network node needs its PKI folder"
         raise RuntimeError(msg)
+    # The revocation list first: a node started after a long stop (or the CA's node finding the
+    # list half gone) republishes or reloads before any handshake could fail on a stale one.
+    keeper = crl_keeper(node, net)
+    keeper.run_once()
     network_app = create_network_app(node, net, handler_table(node))
     network_server = make_server(
         network_app,
@@ -205,6 +211,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         tree_head_publisher(node, interval=config.tree_head_interval_seconds),
         retention_keeper(node),
         handshake_recorder(node, net),
+        keeper,
     ]
 
     def wake_workers(_session: object) -> None:
@@ -242,9 +249,17 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
 
 
 def run_node(folder: Path) -> None:
-    """Load ``folder/node.json`` and serve the node until stopped."""
+    """Load ``folder/node.json`` and serve the node until stopped.
+
+    A test node with ``test_clock_offset_seconds`` first restarts itself with its clock moved
+    (:mod:`jukinet.runtime.test_clock`).
+    """
     config = NodeConfig.load(folder)
-    node = build_node(config.settings())
+    settings = config.settings()
+    restart_with_moved_clock(
+        settings.test_clock_offset_seconds, ["-m", "jukinet.runtime.runner", str(folder)]
+    )
+    node = build_node(settings)
     log.info(
         "serving %s (network :%d, operator :%d)",
         config.node,

@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from jukinet import __version__
 from jukinet.domain.errors import DomainError
 from jukinet.domain.names import name_search_key
+from jukinet.network.crl import revocation_health
 from jukinet.services.context import ServiceContext
 from jukinet.web.api import router as api_router
 from jukinet.web.errors import install_error_handlers
@@ -40,8 +41,13 @@ def create_app(node: ServiceContext) -> FastAPI:
     install_error_handlers(app, page=_error_page)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"node": str(node.node_id), "status": "ok"}
+    def healthz() -> dict[str, object]:
+        # Monitoring reads this: a networked node reports its revocation list ("warning" two
+        # days before it expires, "failing" after, when every handshake is refused).
+        answer: dict[str, object] = {"node": str(node.node_id), "status": "ok"}
+        if node.network is not None:
+            answer |= revocation_health(node.network, now=node.now())
+        return answer
 
     app.include_router(api_router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
+from jukinet.domain.network import NodeId
+from jukinet.domain.revocation import CrlState
+from jukinet.network.ca import TOKEN_FILE, CaSignerUnavailable, ca_signer_of
+from jukinet.network.context import NetworkContext
+from jukinet.network.crl import check_crl
 from jukinet.network.envelope import new_envelope
-from jukinet.network.hsm import Pkcs11CaSigner, init_softhsm_token
+from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner, init_softhsm_token
 from jukinet.network.pki import NetworkPki
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
@@ -44,3 +50,21 @@ def test_a_ca_in_a_token_issues_and_revokes(tmp_path: Path) -> None:
         pki.trust_anchor().verify_node_certificate(tls_cert, now=NOW)
     # No private key material of the CA exists outside the token.
     assert not (pki.folder / "ca.key").exists()
+    # The node whose folder names the token republishes the CRL with it (one token per test
+    # session — SoftHSM reads its configuration once — hence here and not in a test of its own).
+    (pki.folder / TOKEN_FILE).write_text(
+        json.dumps(
+            {"token_label": "jukinet-test-ca", "key_label": "jukinet-ca", "module": DEFAULT_MODULE}
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CaSignerUnavailable):
+        ca_signer_of(pki, pin=None)  # the keeper logs that JUKINET_CA_PIN is missing
+    net = NetworkContext.load(NodeId.parse("prefecture:13"), pki.folder, {})
+    later = NOW + dt.timedelta(days=4)
+    check = check_crl(net, now=later, signer=ca_signer_of(pki, pin="1234"))
+    assert (check.republished, check.state) == (True, CrlState.FRESH)
+    republished = pki.trust_anchor().crl
+    assert republished.is_signature_valid(ca_cert.public_key())  # type: ignore[arg-type]
+    assert republished.next_update_utc == later + dt.timedelta(days=7)
+    assert republished.get_revoked_certificate_by_serial_number(tls_cert.serial_number)

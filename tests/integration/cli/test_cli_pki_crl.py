@@ -1,0 +1,47 @@
+"""``jukinet pki crl``: republishing the revocation list by hand, where the CA's key is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from typer.testing import CliRunner, Result
+
+from jukinet.cli.main import app
+from jukinet.network.pki import NetworkPki
+
+ENV = {"JUKINET_ENVIRONMENT": "test", "JUKINET_CA_PIN": None, "COLUMNS": "200"}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=ENV)
+
+
+def test_the_ca_republishes_by_hand_keeping_its_revocations(tmp_path: Path) -> None:
+    folder = tmp_path / "pki"
+    assert run("pki", "init", "--dir", str(folder), "--node", "prefecture:13").exit_code == 0
+    assert run("pki", "revoke", "--pki", str(folder), "prefecture:13").exit_code == 0
+    pki = NetworkPki(folder)
+    before = pki.crl()
+    # A list written just now is not due: nothing is signed.
+    current = run("pki", "crl", "--pki", str(folder))
+    assert current.exit_code == 0, current.output
+    assert "still current" in current.output
+    assert pki.crl().public_bytes(Encoding.PEM) == before.public_bytes(Encoding.PEM)
+    forced = run("pki", "crl", "--pki", str(folder), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "republished" in forced.output
+    after = pki.crl()
+    assert after.last_update_utc > before.last_update_utc
+    revoked = x509.load_pem_x509_certificate(pki.node("prefecture:13").tls_cert.read_bytes())
+    assert after.get_revoked_certificate_by_serial_number(revoked.serial_number) is not None
+
+
+def test_a_node_copy_of_the_pki_without_the_key_cannot_republish(tmp_path: Path) -> None:
+    folder = tmp_path / "pki"
+    assert run("pki", "init", "--dir", str(folder)).exit_code == 0
+    (folder / "ca.key").unlink()
+    refused = run("pki", "crl", "--pki", str(folder))
+    assert refused.exit_code != 0
+    assert "neither ca.key nor ca.pkcs11.json" in " ".join(refused.output.split())
