@@ -153,5 +153,5 @@ def test_init_key_creates_the_key_once_apart_from_the_database(
         beside = Path(url.removeprefix("sqlite:///")).parent / "audit.pem"
         near = run("audit", "init-key", url=url, JUKINET_AUDIT_KEY_PATH=str(beside))
         assert near.exit_code == 2
-        assert "folder of its own" in near.output
+        assert "folder of its own" in " ".join(near.output.split())  # the terminal wraps it
         assert not beside.exists()
