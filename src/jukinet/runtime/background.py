@@ -47,9 +47,11 @@ class _Loop(threading.Thread):
 
 
 def batch_worker(node: ServiceContext, cache: RegistryCache, *, interval: float = 1.0) -> _Loop:
-    """Answers queued batch jobs one chunk per transaction, oldest job first."""
+    """Answers queued batch jobs one chunk per transaction, oldest job first; removes uploads a
+    stopped node left half-stored."""
 
     def step() -> bool:
+        batch.discard_abandoned(node)
         return batch.run_pending(node, cache, max_chunks=1) > 0
 
     return _Loop("batch-worker", step, interval)

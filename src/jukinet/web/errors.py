@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from jukinet.domain.errors import DomainError
+from jukinet.storage.writer_queue import WriterQueueTimeout
+
+log = logging.getLogger(__name__)
 
 
 class ErrorDetail(BaseModel):
@@ -60,6 +64,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Seconds a client is asked to wait after a 503 "busy".
+RETRY_AFTER_SECONDS = 5
+BUSY = ErrorDetail(
+    code="JUKI-API-003",
+    field=None,
+    message_ja="混み合っています。しばらくしてからもう一度送ってください。",
+    message_en="The node is busy; send the request again shortly.",
+)
+# Lock waits that ran out: SQLite's, PostgreSQL's (55P03 lock_not_available) and our queue's.
+_BUSY_MARKERS = ("database is locked", "database table is locked", "lock timeout")
+
+
+def is_database_busy(error: OperationalError) -> bool:
+    """Whether ``error`` only says the database was busy (worth retrying), not broken."""
+    if isinstance(error, WriterQueueTimeout):
+        return True
+    if getattr(error.orig, "sqlstate", None) == "55P03":
+        return True
+    text = str(error.orig).lower()
+    return any(marker in text for marker in _BUSY_MARKERS)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error the same shape."""
 
@@ -84,6 +110,19 @@ def install_error_handlers(app: FastAPI) -> None:
             ]
         )
         return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # A writer that waited its whole turn and more is told to come back, never given a
+        # bare 500; any other operational error is a fault and goes on to the server's handler.
+        if not is_database_busy(exc):
+            raise exc
+        log.warning("database busy: answered 503 (%s)", type(exc).__name__)
+        return JSONResponse(
+            ErrorBody(errors=[BUSY]).model_dump(),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
