@@ -251,3 +251,59 @@ def test_a_large_upload_blocks_nobody(cluster: Cluster) -> None:
         assert _server_errors(cluster.nodes[name].folder / "node.log") == []
     town.engine.dispose()
     centre.engine.dispose()
+
+
+def _memory_kib(pid: int, field_name: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field_name} for {pid}")
+
+
+def _peak_growth_mib(pid: int, post: Callable[[], httpx.Response]) -> tuple[int, float]:
+    """The answer's status and how far the process's peak memory rose above its memory
+    before the post (the kernel's peak is reset first: writing 5 to clear_refs)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    before = _memory_kib(pid, "VmRSS")
+    status = post().status_code
+    return status, (_memory_kib(pid, "VmHWM") - before) / 1024
+
+
+def _body(mib: int) -> Iterator[bytes]:
+    block = (b"0123456789abcdef," * (MIB // 17 + 1))[: MIB - 1] + b"\n"
+    for _ in range(mib):
+        yield block
+
+
+def test_bodies_over_the_limit_are_refused_without_being_held(tmp_path: Path) -> None:
+    """Posted to a running centre (the backend does not matter here: nothing is stored)."""
+    with running_cluster(tmp_path / "cluster", "sqlite://", (CENTRE,)) as cluster:
+        register_recipients(cluster)
+        process = cluster.nodes[CENTRE].process
+        assert process is not None
+        url = network_url(cluster, CENTRE)
+        params = {"affair_code": UPLOADER_AFFAIR, "officer": "恩給 担当", "kind": "code"}
+        posts = {
+            "inbox, 400 MiB chunked": ("/network/v1/inbox", {}, None),
+            "inbox, 400 MiB declared": ("/network/v1/inbox", {}, 400),
+            "batch, 400 MiB chunked": ("/provision/v1/batches", params, None),
+            "batch, 400 MiB declared": ("/provision/v1/batches", params, 400),
+        }
+        growth: dict[str, float] = {}
+        with agency_client(cluster, UPLOADER) as client:
+            # Warm up both endpoints so that imports and caches are not counted.
+            assert client.post(f"{url}/network/v1/inbox", content=b"{}").status_code < 500
+            warm = client.post(f"{url}/provision/v1/batches", params=params, content=b"x\n")
+            assert warm.status_code < 500
+            for label, (path, query, declared) in posts.items():
+                headers = {} if declared is None else {"Content-Length": str(declared * MIB)}
+
+                def post(path: str = path, query: Any = query, headers: Any = headers) -> Any:
+                    return client.post(
+                        f"{url}{path}", params=query, content=_body(400), headers=headers
+                    )
+
+                status, growth[label] = _peak_growth_mib(process.pid, post)
+                assert status == 413, label
+        print(f"peak RSS growth (MiB): {growth}")  # the evidence
+        assert all(mib < 64 for mib in growth.values()), growth
