@@ -3,7 +3,8 @@
 Reading a body whole and then checking its length let a 400 MiB post take a node to 878 MiB.
 Here a declared ``Content-Length`` over the limit is refused before a byte is read, and a body
 without one (chunked) is refused the moment the bytes received pass the limit; a batch upload
-goes to a temporary file instead of memory.
+goes to a temporary file instead of memory. The operator app's bodies (forms, small JSON)
+pass through :class:`BodyLimit`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from typing import IO, Final
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jukinet.domain.errors import DomainError
 
 #: Bytes gathered in memory before they are written to the spool file.
 SPOOL_BLOCK: Final = 1024 * 1024
@@ -73,3 +79,54 @@ def file_blocks(spool: IO[bytes]) -> Iterator[bytes]:
     """The spooled body in blocks of :data:`READ_BLOCK` bytes."""
     while block := spool.read(READ_BLOCK):
         yield block
+
+
+class RequestTooLarge(DomainError):
+    """A request body over the operator app's limit."""
+
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        mib = limit // (1024 * 1024)
+        super().__init__(
+            "JUKI-API-004",
+            ja=f"リクエストが大きすぎます（{mib}MiBまで）。",
+            en=f"The request is too large ({mib} MiB at most).",
+        )
+
+
+class BodyLimit:
+    """ASGI middleware: no request body over ``limit`` bytes is read.
+
+    A declared ``Content-Length`` over the limit is answered 413 before the app runs; a body
+    without one raises :class:`RequestTooLarge` (413 through the error handlers) from the app's
+    ``receive`` the moment the bytes received pass the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request with its body counted."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > self.limit:
+            error = RequestTooLarge(self.limit)
+            body = {"errors": error.details()}
+            await JSONResponse(body, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise RequestTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
