@@ -219,10 +219,6 @@ async def submit_batch(
     :data:`MAX_UPLOAD_BYTES`), then is parsed line by line and stored in small transactions.
     """
     await run_in_threadpool(_require_recipient, request, who)
-    try:
-        spool = await spool_limited(request, MAX_UPLOAD_BYTES)
-    except BodyTooLarge:
-        raise TooLarge() from None
     ctx = provision.QueryContext(
         recipient_id=who,
         affair_code=affair_code,
@@ -230,6 +226,15 @@ async def submit_batch(
         case_number=case_number,
         channel=Channel.BATCH,
     )
+    # Refused before a byte of the body is read: an affair the agency may not use costs us no
+    # disk. (``batch.submit`` checks again once the file is in: a grant may end meanwhile.)
+    await run_in_threadpool(
+        provision.authorise, _node(request), _cache(request), ctx, batch=kind.value
+    )
+    try:
+        spool = await spool_limited(request, MAX_UPLOAD_BYTES)
+    except BodyTooLarge:
+        raise TooLarge() from None
     with spool:
         job = await run_in_threadpool(
             batch.submit,
