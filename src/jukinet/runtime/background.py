@@ -60,9 +60,10 @@ class _Loop(threading.Thread):
 
 def batch_worker(node: ServiceContext, cache: RegistryCache, *, interval: float = 1.0) -> _Loop:
     """Answers queued batch jobs one chunk per transaction, oldest job first; when idle, deletes
-    results past their keeping period."""
+    results past their keeping period and uploads a stopped node left half-stored."""
 
     def step() -> bool:
+        batch.discard_abandoned(node)
         if batch.run_pending(node, cache, max_chunks=1) > 0:
             return True
         batch_results.expire_results(node)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from jukinet.domain.access_log import AccessEntry, Action, Channel
 from jukinet.domain.batch_input import (
@@ -49,8 +49,14 @@ from jukinet.storage import access_log
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import BatchChunkRow, BatchJobRow
 
-#: Rows answered per transaction.
+#: Rows stored, and later answered, per transaction.
 CHUNK_ROWS: Final = 5000
+#: Chunks removed per transaction when a refused upload is undone.
+DISCARD_CHUNKS: Final = 20
+#: The status of a job whose upload is still being stored (invisible to everyone).
+RECEIVING: Final = "receiving"
+#: An upload still ``receiving`` after this long was abandoned by a stopped node.
+ABANDONED_AFTER: Final = timedelta(hours=6)
 
 
 class JobNotFound(NotFound):
@@ -145,58 +151,126 @@ def submit(
 ) -> JobStatus:
     """Authorise, parse and store an upload as a queued job; malformed rows become error rows.
 
-    A file-level problem (no header, unknown column, too many rows) refuses the whole upload
-    and stores nothing.
+    Rows are stored :data:`CHUNK_ROWS` at a time, each chunk in a transaction of its own, so a
+    large upload never holds the write lock for long (on SQLite there is one lock for everyone).
+    Until its last chunk is stored the job is ``receiving``: the worker, the status and the
+    statistics ignore it. A file-level problem (no header, unknown column, too many rows), or
+    any other failure while reading, removes what was stored: a refused upload leaves nothing.
     """
     authorise(node, cache, ctx, batch=kind.value)
     job_id = uuid.uuid4().hex
-    now = node.now()
+    _open_job(node, ctx, job_id, kind)
+    try:
+        chunks, total = _store_rows(node, job_id, parse_batch(lines, kind=kind, fmt=fmt))
+    except BaseException:
+        discard_job(node, job_id)
+        raise
     with node.uow() as uow:
-        job = BatchJobRow(
-            id=job_id,
-            recipient_id=ctx.recipient_id,
-            affair_code=ctx.affair_code,
-            officer=ctx.officer,
-            case_number=ctx.case_number,
-            query_kind=kind.value,
-            status="queued",
-            total_rows=0,
-            processed_rows=0,
-            found_rows=0,
-            error_rows=0,
-            chunks=0,
-            done_chunks=0,
-            created_at=now,
-        )
-        uow.session.add(job)
-        uow.session.flush()
-        chunk: list[list[Any]] = []
-        for row in parse_batch(lines, kind=kind, fmt=fmt):
-            chunk.append(_encode_row(row))
-            if len(chunk) == CHUNK_ROWS:
-                _store_chunk(uow.session, job, chunk)
-                chunk = []
-        if chunk:
-            _store_chunk(uow.session, job, chunk)
-        if job.total_rows == 0:
-            job.status = "done"
-            job.finished_at = now
+        job = uow.session.get(BatchJobRow, job_id)
+        if job is None or job.status != RECEIVING:  # discarded as abandoned (hours later)
+            raise JobNotFound()
+        job.chunks, job.total_rows = chunks, total
+        job.status = "queued" if total else "done"
+        job.finished_at = None if total else node.now()
         uow.commit()
         return _status(job)
 
 
-def _store_chunk(session: Any, job: BatchJobRow, rows: list[list[Any]]) -> None:
-    session.add(BatchChunkRow(job_id=job.id, chunk=job.chunks, rows=orjson.dumps(rows)))
-    job.chunks += 1
-    job.total_rows += len(rows)
-    session.flush()
+def _open_job(node: ServiceContext, ctx: QueryContext, job_id: str, kind: BatchKind) -> None:
+    with node.uow() as uow:
+        uow.session.add(
+            BatchJobRow(
+                id=job_id,
+                recipient_id=ctx.recipient_id,
+                affair_code=ctx.affair_code,
+                officer=ctx.officer,
+                case_number=ctx.case_number,
+                query_kind=kind.value,
+                status=RECEIVING,
+                total_rows=0,
+                processed_rows=0,
+                found_rows=0,
+                error_rows=0,
+                chunks=0,
+                done_chunks=0,
+                created_at=node.now(),
+            )
+        )
+        uow.commit()
+
+
+def _store_rows(
+    node: ServiceContext, job_id: str, rows: Iterable[CodeRow | FourItemsRow | RowError]
+) -> tuple[int, int]:
+    """Store parsed rows chunk by chunk (parsing happens between the transactions, outside the
+    write lock); returns the number of chunks and of rows."""
+    chunks = total = 0
+    chunk: list[list[Any]] = []
+    for row in rows:
+        chunk.append(_encode_row(row))
+        if len(chunk) == CHUNK_ROWS:
+            _store_chunk(node, job_id, chunks, chunk)
+            chunks, total, chunk = chunks + 1, total + len(chunk), []
+    if chunk:
+        _store_chunk(node, job_id, chunks, chunk)
+        chunks, total = chunks + 1, total + len(chunk)
+    return chunks, total
+
+
+def _store_chunk(node: ServiceContext, job_id: str, number: int, rows: list[list[Any]]) -> None:
+    encoded = orjson.dumps(rows)  # before the transaction: the lock is held only to write
+    with node.uow() as uow:
+        uow.session.add(BatchChunkRow(job_id=job_id, chunk=number, rows=encoded))
+        uow.commit()
+
+
+def discard_job(node: ServiceContext, job_id: str) -> None:
+    """Remove a job that is still being received, a few chunks per transaction, then the job
+    itself (a job already queued is left alone)."""
+    while True:
+        with node.uow() as uow:
+            job = uow.session.get(BatchJobRow, job_id)
+            if job is None or job.status != RECEIVING:
+                return
+            numbers = uow.session.scalars(
+                select(BatchChunkRow.chunk)
+                .where(BatchChunkRow.job_id == job_id)
+                .order_by(BatchChunkRow.chunk)
+                .limit(DISCARD_CHUNKS)
+            ).all()
+            if numbers:
+                uow.session.execute(
+                    delete(BatchChunkRow).where(
+                        BatchChunkRow.job_id == job_id, BatchChunkRow.chunk <= numbers[-1]
+                    )
+                )
+            else:
+                uow.session.delete(job)
+            uow.commit()
+            if not numbers:
+                return
+
+
+def discard_abandoned(node: ServiceContext) -> int:
+    """Remove uploads left ``receiving`` for longer than :data:`ABANDONED_AFTER` (the node
+    stopped while reading them); returns how many."""
+    cutoff = node.now() - ABANDONED_AFTER
+    with node.read_session() as session:
+        abandoned = session.scalars(
+            select(BatchJobRow.id).where(
+                BatchJobRow.status == RECEIVING, BatchJobRow.created_at < cutoff
+            )
+        ).all()
+    for job_id in abandoned:
+        discard_job(node, job_id)
+    return len(abandoned)
 
 
 def status(node: ServiceContext, *, recipient_id: str, job_id: str) -> JobStatus:
     """A job's progress; only its own recipient may see it."""
     with node.uow() as uow:
         job = uow.session.get(BatchJobRow, job_id[:40])
-        if job is None or job.recipient_id != recipient_id:
+        if job is None or job.recipient_id != recipient_id or job.status == RECEIVING:
             raise JobNotFound()
         return _status(job)
 

@@ -15,7 +15,11 @@ from jukinet.domain.names import name_search_key
 from jukinet.network.crl import revocation_health
 from jukinet.services.context import ServiceContext
 from jukinet.web.api import router as api_router
+from jukinet.web.bodies import BodyLimit
 from jukinet.web.errors import install_error_handlers
+
+#: The largest request body the operator app reads (its forms and JSON are a few KiB).
+MAX_OPERATOR_BODY_BYTES = 1024 * 1024
 
 
 def create_app(node: ServiceContext) -> FastAPI:
@@ -38,6 +42,8 @@ def create_app(node: ServiceContext) -> FastAPI:
         same_site="strict",
         https_only=node.settings.environment == "production",
     )
+    # Outermost: nothing below reads more of a body than an operator's form or JSON needs.
+    app.add_middleware(BodyLimit, limit=MAX_OPERATOR_BODY_BYTES)
     install_error_handlers(app, page=_error_page)
 
     @app.get("/healthz", include_in_schema=False)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jukinet.domain.errors import DomainError
 from jukinet.storage.database import is_storage_full
+from jukinet.storage.writer_queue import WriterQueueTimeout
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Seconds a client is asked to wait after a 503 "busy".
+RETRY_AFTER_SECONDS = 5
+BUSY = ErrorDetail(
+    code="JUKI-API-004",
+    field=None,
+    message_ja="混み合っています。しばらくしてからもう一度送ってください。",
+    message_en="The node is busy; send the request again shortly.",
+)
+# Lock waits that ran out: SQLite's, PostgreSQL's (55P03 lock_not_available) and our queue's.
+_BUSY_MARKERS = ("database is locked", "database table is locked", "lock timeout")
+
+
+def is_database_busy(error: OperationalError) -> bool:
+    """Whether ``error`` only says the database was busy (worth retrying), not broken."""
+    if isinstance(error, WriterQueueTimeout):
+        return True
+    if getattr(error.orig, "sqlstate", None) == "55P03":
+        return True
+    text = str(error.orig).lower()
+    return any(marker in text for marker in _BUSY_MARKERS)
+
+
 def _json(exc: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(errors=[ErrorDetail(**detail) for detail in exc.details()])
     return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
@@ -173,8 +196,17 @@ def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -
 
     @app.exception_handler(OperationalError)
     async def _storage_error(_request: Request, exc: OperationalError) -> JSONResponse:
+        if is_database_busy(exc):
+            # A writer that waited its whole turn and more is told to come back, never given
+            # a bare 500.
+            log.warning("database busy: answered 503 (%s)", type(exc).__name__)
+            return JSONResponse(
+                ErrorBody(errors=[BUSY]).model_dump(),
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if not is_storage_full(exc):
-            raise exc
+            raise exc  # a fault: the server's handler answers JUKI-API-500
         # The transaction was rolled back whole. Logged without the statement's parameters,
         # which hold the residents' data.
         log.error("the database is full: a write was refused and rolled back")

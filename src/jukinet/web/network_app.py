@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from jukinet.network.handlers import HandlerTable
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
+from jukinet.web.bodies import BodyTooLarge, read_limited
 from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_reconcile import router as reconcile_router
 from jukinet.web.provision_api import router as provision_router
@@ -48,11 +50,12 @@ def create_network_app(
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
+        try:
+            raw = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
             return _refusal(Rejected("request too large", status=413))
         try:
-            payload: Any = await request.json()
+            payload: Any = json.loads(raw)
         except ValueError:
             return _refusal(Rejected("malformed JSON", status=400))
         der = peer_certificate(request.scope)

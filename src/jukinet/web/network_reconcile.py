@@ -7,6 +7,7 @@ inbox checks it; refusals are JSON ``{"error": ...}`` with 400, 401, 403, 404 or
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from jukinet.network.reconcile_client import BUCKETS_PATH, MAX_REQUEST_BYTES, RE
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
 from jukinet.services.reconcile import answer_buckets, answer_records
+from jukinet.web.bodies import BodyTooLarge, read_limited
 
 router = APIRouter()
 
@@ -40,11 +42,12 @@ async def records(request: Request) -> JSONResponse:
 async def _answer(request: Request, answer: Answer) -> JSONResponse:
     node: ServiceContext = request.app.state.node
     net: NetworkContext = request.app.state.net
-    raw = await request.body()
-    if len(raw) > MAX_REQUEST_BYTES:
+    try:
+        raw = await read_limited(request, MAX_REQUEST_BYTES)
+    except BodyTooLarge:
         return _refusal(Rejected("request too large", status=413))
     try:
-        payload: Any = await request.json()
+        payload: Any = json.loads(raw)
     except ValueError:
         payload = None  # refused as malformed once the caller is known
     der = peer_certificate(request.scope)

@@ -149,7 +149,8 @@ def transparency_stats(node: ServiceContext, *, months: int = DEFAULT_MONTHS) ->
             func.sum(job.found_rows).label("found_rows"),
             func.sum(job.error_rows).label("error_rows"),
         )
-        .where(job.created_at >= since, job.created_at < until)
+        # An upload still being stored (or being undone) is not a job yet.
+        .where(job.created_at >= since, job.created_at < until, job.status != "receiving")
         .group_by(job_month, job.recipient_id, bucket)
     )
 
