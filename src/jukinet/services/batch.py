@@ -33,6 +33,7 @@ from jukinet.domain.batch_input import (
 )
 from jukinet.domain.errors import DomainError, NotFound, ValidationError
 from jukinet.domain.four_items import FourItemsQuery, rank
+from jukinet.services import idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.services.provision import (
     MAX_CANDIDATES,
@@ -165,15 +166,22 @@ def submit(
     except BaseException:
         discard_job(node, job_id)
         raise
-    with node.uow() as uow:
-        job = uow.session.get(BatchJobRow, job_id)
-        if job is None or job.status != RECEIVING:  # discarded as abandoned (hours later)
-            raise JobNotFound()
-        job.chunks, job.total_rows = chunks, total
-        job.status = "queued" if total else "done"
-        job.finished_at = None if total else node.now()
-        uow.commit()
-        return _status(job)
+    try:
+        with node.uow() as uow:
+            job = uow.session.get(BatchJobRow, job_id)
+            if job is None or job.status != RECEIVING:  # discarded as abandoned (hours later)
+                raise JobNotFound()
+            job.chunks, job.total_rows = chunks, total
+            job.status = "queued" if total else "done"
+            job.finished_at = None if total else node.now()
+            answer = _status(job)
+            # Under an idempotency key, the answer is kept in the transaction that queues the job.
+            idempotency.remember(node, uow.session, answer)
+            uow.commit()
+            return answer
+    except idempotency.KeyInUse:
+        discard_job(node, job_id)
+        raise
 
 
 def _open_job(node: ServiceContext, ctx: QueryContext, job_id: str, kind: BatchKind) -> None:

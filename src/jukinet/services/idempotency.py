@@ -50,6 +50,18 @@ class StoredAnswer:
     body: bytes
 
 
+class KeyInUse(Conflict):
+    """Another request with the same key committed first; this one was undone whole."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-IDEM-003",
+            ja="同じ Idempotency-Key の届出を処理中です。もう一度送ると最初の結果が返ります。",
+            en="A request with this Idempotency-Key is being answered; retry to get its answer.",
+            field="Idempotency-Key",
+        )
+
+
 _CURRENT: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
 
 
@@ -116,13 +128,7 @@ def remember(node: ServiceContext, session: Session, result: Any) -> None:
     try:
         session.flush()
     except IntegrityError:
-        # Another request with the same key committed first: this one is undone whole.
-        raise Conflict(
-            "JUKI-IDEM-003",
-            ja="同じ Idempotency-Key の届出を処理中です。もう一度送ると最初の結果が返ります。",
-            en="A request with this Idempotency-Key is being answered; retry to get its answer.",
-            field="Idempotency-Key",
-        ) from None
+        raise KeyInUse() from None
 
 
 def forget_expired(node: ServiceContext) -> int:

@@ -262,8 +262,8 @@ class IdempotencyRow(Base):
 
     __tablename__ = "idempotency_keys"
 
-    #: Whose key: ``operator:<id>`` (keys of different operators never meet).
-    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: Whose key: ``operator:<id>`` or ``recipient:<id>`` (different callers' keys never meet).
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(SmallInteger)

@@ -11,13 +11,15 @@ tools that reach the node through a recipient.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from cryptography import x509
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from jukinet.domain.access_log import Channel
@@ -28,7 +30,7 @@ from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.inbox import record_rejection
 from jukinet.network.pki import node_of_certificate
 from jukinet.network.transport import peer_certificate
-from jukinet.services import audit, batch, batch_results, provision
+from jukinet.services import audit, batch, batch_results, idempotency, provision
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.bodies import BodyTooLarge, file_blocks, spool_limited
@@ -235,7 +237,15 @@ async def submit_batch(
     kind: BatchKind,
     file_format: Annotated[BatchFormat, Query(alias="format")] = BatchFormat.CSV,
     case_number: Annotated[str | None, Query(max_length=80)] = None,
-) -> JSONResponse:
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string per intended upload; a retry with the same key and "
+            "the same file returns the first job instead of submitting it again (24 hours).",
+        ),
+    ] = None,
+) -> Response:
     """Upload a batch file (the request body: CSV or JSON lines, UTF-8); answered as a job.
 
     The body goes to a temporary file as it arrives (413 the moment it passes
@@ -259,16 +269,46 @@ async def submit_batch(
     except BodyTooLarge:
         raise TooLarge() from None
     with spool:
-        job = await run_in_threadpool(
-            batch.submit,
-            _node(request),
-            _cache(request),
-            ctx,
-            kind=kind,
-            fmt=file_format,
-            lines=decode_lines(file_blocks(spool)),
-        )
+        node, cache = _node(request), _cache(request)
+        idempotent = None
+        if key is not None:
+            asked = await run_in_threadpool(_fingerprint, request, spool)
+            scope, checked = f"recipient:{who}", idempotency.check_key(key)
+            stored = await run_in_threadpool(
+                idempotency.replay, node, scope=scope, key=checked, fingerprint=asked
+            )
+            if stored is not None:
+                return Response(
+                    stored.body,
+                    status_code=stored.status_code,
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            idempotent = idempotency.IdempotentRequest(scope, checked, asked, 202, _job_bytes)
+
+        def submit() -> batch.JobStatus:
+            lines = decode_lines(file_blocks(spool))
+            if idempotent is None:
+                return batch.submit(node, cache, ctx, kind=kind, fmt=file_format, lines=lines)
+            with idempotency.requested(idempotent):
+                return batch.submit(node, cache, ctx, kind=kind, fmt=file_format, lines=lines)
+
+        job = await run_in_threadpool(submit)
     return JSONResponse(_job_out(job), status_code=202)
+
+
+def _job_bytes(job: batch.JobStatus) -> bytes:
+    return json.dumps(_job_out(job), ensure_ascii=False).encode()
+
+
+def _fingerprint(request: Request, spool: IO[bytes]) -> str:
+    """What the key stands for: the query (affair, officer, kind, format, case) and the file."""
+    digest = hashlib.sha256()
+    for block in file_blocks(spool):
+        digest.update(block)
+    spool.seek(0)
+    asked = f"{request.url.path}?{request.url.query}#{digest.hexdigest()}".encode()
+    return idempotency.fingerprint("POST", request.url.path, asked)
 
 
 @router.get("/provision/v1/batches/{job_id}")

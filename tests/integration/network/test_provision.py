@@ -23,7 +23,7 @@ from jukinet.services.batch_results import RESULTS_KEPT
 from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
 from jukinet.storage.registry import RegistryCache
-from jukinet.storage.tables import AccessLogRow, BatchChunkRow, NetworkRejectionRow
+from jukinet.storage.tables import AccessLogRow, BatchChunkRow, BatchJobRow, NetworkRejectionRow
 from tests.conftest import TEST_NOW
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, Tiers
 from tests.support.clock import FixedClock
@@ -465,3 +465,26 @@ def test_reading_the_tree_head_signs_nothing(world: World) -> None:
         size = store.log_size(uow.session)
     assert [head.tree_size for head in heads] == [published.tree_size]
     assert size > published.tree_size
+
+
+def test_a_retried_batch_upload_with_its_key_submits_once(world: World) -> None:
+    url = f"{world.national_url}/provision/v1/batches"
+    params = {"affair_code": PENSION, "officer": "恩給 太郎", "kind": "code"}
+    body = f"resident_code,ref\n{world.alive},a1\n".encode()
+    headers = {"Idempotency-Key": "upload-2026-12-02-001"}
+    with world.client("agency:soumu-onkyu") as client:
+        first = client.post(url, params=params, content=body, headers=headers)
+        again = client.post(url, params=params, content=body, headers=headers)
+        other_file = client.post(
+            url, params=params, content=body + f"{world.deceased},a2\n".encode(), headers=headers
+        )
+        fresh = client.post(url, params=params, content=body)
+    assert (first.status_code, again.status_code) == (202, 202), first.text
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other_file.status_code == 422
+    assert other_file.json()["errors"][0]["code"] == "JUKI-IDEM-002"
+    assert fresh.json()["job_id"] != first.json()["job_id"]
+    with world.tiers.national.session_factory() as session:
+        jobs = session.scalars(select(BatchJobRow.id)).all()
+    assert sorted(jobs) == sorted([first.json()["job_id"], fresh.json()["job_id"]])

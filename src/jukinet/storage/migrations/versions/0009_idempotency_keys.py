@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "idempotency_keys",
-        sa.Column("scope", sa.String(length=40), nullable=False),
+        sa.Column("scope", sa.String(length=80), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.SmallInteger(), nullable=False),
