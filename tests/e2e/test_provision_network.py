@@ -182,8 +182,10 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
         assert disclosed.exit_code == 0, disclosed.output
         document = json.loads(document_file.read_text("utf-8"))
         mine = [item["entry"] for item in document["entries"] if item["entry"]["actor"] == AGENCY]
+        # The online query, the batch answering the row, and the download handing it over.
         assert [(e["action"], e["channel"], e["affair_code"]) for e in mine] == [
             ("read", "agency_api", CONSTRUCTION),
+            ("read", "batch", CONSTRUCTION),
             ("read", "batch", CONSTRUCTION),
         ]
         assert mine[0]["officer"] == "建設 太郎"

@@ -284,7 +284,7 @@ def centre(
     )
     try:
         _seed_resident(national)
-        recipients.seed(national, decided_by="fuzz")
+        recipients.seed(national)
         agency = pki.issue_client(signer, "agency:soumu-onkyu", now=TEST_NOW)
         assert national.network is not None
         app = create_network_app(national, national.network, handler_table(national), openapi=True)

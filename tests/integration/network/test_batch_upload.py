@@ -38,7 +38,7 @@ ROWS = 12_000  # more than two chunks of batch.CHUNK_ROWS
 @pytest.fixture
 def centre(tiers: Tiers) -> ServiceContext:
     """The national centre with the seed recipients and the agency's client certificate."""
-    recipients.seed(tiers.national, decided_by="総務大臣")
+    recipients.seed(tiers.national)
     tiers.pki.issue_client(tiers.signer, AGENCY, now=TEST_NOW)
     return tiers.national
 
