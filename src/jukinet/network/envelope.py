@@ -17,6 +17,9 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+#: The largest sequence number a link can store (a signed 64-bit column).
+MAX_SEQUENCE = 2**63 - 1
+
 
 def canonical_json(value: Any) -> bytes:
     """Deterministic bytes of a JSON value: UTF-8, sorted keys, no insignificant whitespace.
@@ -66,7 +69,8 @@ class Envelope:
         """Whether the signature is the sender's over exactly these values."""
         try:
             key.verify(base64.b64decode(self.signature, validate=True), self.canonical_bytes())
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, TypeError):
+            # TypeError: a value no signer could have signed (an integer beyond 64 bits).
             return False
         return True
 
@@ -90,8 +94,8 @@ class Envelope:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError("malformed envelope") from error
-        if envelope.sequence < 1:
-            raise ValueError("malformed envelope: sequence numbers start at 1")
+        if not 1 <= envelope.sequence <= MAX_SEQUENCE:
+            raise ValueError("malformed envelope: sequence numbers run from 1 to 2**63 - 1")
         return envelope
 
 

@@ -66,6 +66,16 @@ def test_malformed_envelopes_are_refused() -> None:
         Envelope.from_dict({"id": "x"})
     with pytest.raises(ValueError, match="sequence"):
         Envelope.from_dict(_envelope().as_dict() | {"sequence": 0})
+    with pytest.raises(ValueError, match="sequence"):
+        Envelope.from_dict(_envelope().as_dict() | {"sequence": 2**63})
+
+
+def test_a_value_no_signer_could_sign_fails_verification_not_the_node() -> None:
+    # Found by fuzzing the inbox: an integer beyond 64 bits in the body made verification raise
+    # (a 500) instead of refusing the envelope.
+    key = Ed25519PrivateKey.generate()
+    forged = Envelope(**(_envelope().as_dict() | {"body": {"n": 2**70}}))
+    assert forged.verify(key.public_key()) is False
 
 
 def test_node_names_and_routes() -> None:
