@@ -166,6 +166,8 @@ def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code < 400:  # a redirect (to the sign-in page, say), not an error
+            return Response(status_code=exc.status_code, headers=headers)
         return answer(request, HttpProblem(exc.status_code), headers)
 
     @app.exception_handler(Exception)

@@ -53,6 +53,13 @@ def test_a_browser_gets_the_error_as_a_page(client: TestClient) -> None:
     assert _codes(api) == ["JUKI-HTTP-404"]
 
 
+def test_a_browser_without_a_session_is_still_sent_to_sign_in(client: TestClient) -> None:
+    # Redirects travel as HTTP exceptions too: they must stay redirects, not become error pages.
+    answer = client.get("/", headers=BROWSER, follow_redirects=False)
+    assert answer.status_code in (302, 303, 307)
+    assert answer.headers["location"].endswith("/login")
+
+
 def test_an_unparsable_form_is_a_juki_error_not_a_framework_default(client: TestClient) -> None:
     broken = client.post(
         "/login",
