@@ -79,6 +79,30 @@ def _out_of_era(field: str) -> ValidationError:
     )
 
 
+def _before_era(field: str, era: Era) -> ValidationError:
+    start = era.start
+    return ValidationError(
+        "JUKI-DATE-002",
+        ja=f"{_label(field)}は{era.name}が始まる前の日付です"
+        f"（{era.name}元年は{start.month}月{start.day}日から）。",
+        en=f"{field}: the date precedes the {era.romaji} era, which began on {start.isoformat()}.",
+        field=field,
+    )
+
+
+def _after_era(field: str, era: Era) -> ValidationError:
+    end = era.end
+    if end is None:  # the current era has not ended: any date after its start is in it
+        return _out_of_era(field)
+    return ValidationError(
+        "JUKI-DATE-002",
+        ja=f"{_label(field)}は{era.name}が終わった後の日付です"
+        f"（{era.name}は{end.year}年{end.month}月{end.day}日まで）。",
+        en=f"{field}: the date is after the {era.romaji} era, which ended on {end.isoformat()}.",
+        field=field,
+    )
+
+
 def _impossible(field: str) -> ValidationError:
     return ValidationError(
         "JUKI-DATE-003",
@@ -135,8 +159,10 @@ class WarekiDate:
         d = _calendar_date(self.era.start.year + self.year - 1, self.month, self.day, field)
         if d < ERAS[0].start:
             raise _before_meiji(field)
+        if d < self.era.start:
+            raise _before_era(field, self.era)
         if not self.era.contains(d):
-            raise _out_of_era(field)
+            raise _after_era(field, self.era)
         return d
 
 

@@ -258,3 +258,14 @@ def test_round_trip_every_single_day() -> None:
         assert parse_date(format_wareki(d)) == d, d
         assert parse_date(format_wareki_short(d)) == d, d
         d += timedelta(days=1)
+
+
+def test_a_date_before_an_eras_first_day_says_so() -> None:
+    with pytest.raises(ValidationError) as before:
+        parse_date("令和元年4月30日", field="birth_date")
+    assert "precedes the Reiwa era, which began on 2019-05-01" in before.value.message_en
+    assert "令和が始まる前の日付" in before.value.message_ja
+    with pytest.raises(ValidationError) as after:
+        parse_date("平成31年5月1日", field="birth_date")
+    assert "after the Heisei era, which ended on 2019-04-30" in after.value.message_en
+    assert before.value.code == after.value.code == "JUKI-DATE-002"
