@@ -252,6 +252,9 @@ CertOption = Annotated[
 ]
 CaOption = Annotated[Path, typer.Option("--ca", help="The network CA certificate (ca.crt).")]
 AffairOption = Annotated[str, typer.Option("--affair", help="The statutory affair, e.g. T1-16.")]
+#: `agency lookup`: some codes gave no record (not found, or not a valid code).
+EXIT_NOT_ALL_FOUND = 3
+
 OfficerOption = Annotated[str, typer.Option("--officer", help="The officer making the query.")]
 CaseOption = Annotated[str | None, typer.Option("--case", help="Case number (optional).")]
 
@@ -301,10 +304,23 @@ def agency_lookup(
     officer: OfficerOption,
     case: CaseOption = None,
 ) -> None:
-    """Identity information by resident code (one or many)."""
+    """Identity information by resident code (one or many).
+
+    Exit status: 0 every code found; 3 at least one code not found or invalid (the JSON on
+    standard output says which); 2 the query was refused (e.g. the affair is not granted);
+    1 the node failed or could not be reached.
+    """
     body = {"affair_code": affair, "officer": officer, "case_number": case, "resident_codes": codes}
     with _client(cert_dir, ca) as client:
-        _print_json(_answer(client.post(f"{url}/provision/v1/residents/lookup", json=body)))
+        answer = _answer(client.post(f"{url}/provision/v1/residents/lookup", json=body))
+    _print_json(answer)
+    missed = [r for r in answer.get("results", []) if r.get("outcome") != "found"]
+    if missed:
+        err_console.print(
+            f"[yellow]{len(missed)} / {len(answer['results'])} "
+            "件は該当なしまたは不正なコードです / not found or invalid[/]"
+        )
+        raise typer.Exit(EXIT_NOT_ALL_FOUND)
 
 
 @agency_app.command("search")

@@ -488,3 +488,22 @@ def test_a_retried_batch_upload_with_its_key_submits_once(world: World) -> None:
     with world.tiers.national.session_factory() as session:
         jobs = session.scalars(select(BatchJobRow.id)).all()
     assert sorted(jobs) == sorted([first.json()["job_id"], fresh.json()["job_id"]])
+
+
+def test_agency_lookup_exits_non_zero_unless_every_code_is_found(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from jukinet.cli.main import app
+
+    creds = world.tiers.pki.node("agency:soumu-onkyu").folder
+    common = [
+        "agency", "lookup", "--url", world.national_url, "--cert-dir", str(creds),
+        "--ca", str(world.ca), "--affair", PENSION, "--officer", "恩給 太郎",
+    ]  # fmt: skip
+    found = CliRunner().invoke(app, [*common, world.alive])
+    assert found.exit_code == 0, found.output
+    wrong_digit = world.alive[:-1] + str((int(world.alive[-1]) + 1) % 10)
+    partly = CliRunner().invoke(app, [*common, world.alive, wrong_digit])
+    assert partly.exit_code == 3
+    outcomes = [r["outcome"] for r in json.loads(partly.stdout)["results"]]
+    assert outcomes == ["found", "invalid"]
