@@ -28,6 +28,9 @@ import pydantic
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jukinet.domain.errors import ValidationError
+from jukinet.domain.municipality import validate_municipality_code
+
 ENV_PREFIX = "JUKINET_"
 Environment = Literal["dev", "test", "production"]
 #: The environments a placeholder secret is tolerated in; they must be chosen explicitly.
@@ -228,6 +231,17 @@ class Settings(BaseSettings):
     def _refuse_unknown_variables(cls, data: Any) -> Any:
         check_environment()
         return data
+
+    @model_validator(mode="after")
+    def _refuse_a_wrong_municipality_code(self) -> Settings:
+        # Checked whatever the role: a node must never run under a code with a wrong check digit
+        # (it would name itself "131017" and be refused by every neighbour).
+        variable = variable_of("municipality_code")
+        try:
+            validate_municipality_code(self.municipality_code, field=variable)
+        except ValidationError as error:
+            raise SettingsError.one(variable, ja=error.message_ja, en=error.message_en) from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_moved_clock_in_production(self) -> Settings:

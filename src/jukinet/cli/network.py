@@ -98,6 +98,7 @@ def pki_init(
     pkcs11_module: Annotated[str, typer.Option(help="The PKCS#11 module.")] = DEFAULT_MODULE,
 ) -> None:
     """Create the network CA (key in a PKCS#11 token, or a file for demos); issue nodes."""
+    names = [str(NodeId.parse(name)) for name in nodes]  # every name checked before any write
     if (folder / "ca.crt").exists():
         raise typer.BadParameter(
             f"{folder} already holds a CA; choose an empty folder (a second CA would split "
@@ -116,9 +117,9 @@ def pki_init(
         signer = file_signer
     pki = NetworkPki(folder)
     pki.init(signer, now=_now())
-    for name in nodes:
-        pki.issue_node(signer, str(NodeId.parse(name)), now=_now())
-    console.print(f"[green]CA created in {folder}[/] ({len(nodes)} node(s) issued)")
+    for name in names:
+        pki.issue_node(signer, name, now=_now())
+    console.print(f"[green]CA created in {folder}[/] ({len(names)} node(s) issued)")
 
 
 @pki_app.command("issue")

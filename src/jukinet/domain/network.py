@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.municipality import validate_municipality_code
 
 NATIONAL_CODE = "jlis"
 
@@ -57,6 +58,8 @@ class NodeId:
                 "national:jlis).",
                 field="node",
             )
+        if role is NodeRole.MUNICIPALITY:
+            validate_municipality_code(code, field="node")  # the check digit too
         return cls(role, code)
 
     @property

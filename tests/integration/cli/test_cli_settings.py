@@ -146,3 +146,28 @@ def test_the_runner_refuses_a_bad_node_folder_without_a_traceback(
     assert "Traceback" not in result.stderr
     assert "設定が正しくありません / invalid settings" in result.stderr
     assert "node.json" in result.stderr
+
+
+def test_a_municipality_code_with_a_wrong_check_digit_is_refused_everywhere(
+    tmp_path: Path,
+) -> None:
+    # 131016 is Chiyoda; 131017 has a wrong check digit and must never name a node.
+    pki = tmp_path / "pki"
+    refused_pki = run("pki", "init", "--dir", str(pki), "--node", "municipality:131017")
+    assert refused_pki.exit_code == 2
+    assert "JUKI-MUNI-002" in refused_pki.output
+    assert not pki.exists()  # nothing written: not even the CA
+    assert run("pki", "init", "--dir", str(pki), "--node", "municipality:131016").exit_code == 0
+    refused_node = run(
+        "node", "init", "--dir", str(tmp_path / "n"), "--node", "municipality:131017",
+        "--pki", str(pki), "--network-port", "18102", "--operator-port", "18002",
+    )  # fmt: skip
+    assert refused_node.exit_code == 2
+    assert "JUKI-MUNI-002" in refused_node.output
+    assert not (tmp_path / "n" / "node.json").exists()
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    refused_env = run(
+        "--database-url", url, "db", "upgrade",
+        JUKINET_ENVIRONMENT="dev", JUKINET_MUNICIPALITY_CODE="131017",
+    )  # fmt: skip
+    assert_refused(refused_env, "JUKINET_MUNICIPALITY_CODE", "check digit is wrong")
