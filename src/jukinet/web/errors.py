@@ -83,8 +83,18 @@ class ErrorBody(BaseModel):
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "request"
+    # persons[0].birth_date: the same path the register's own errors name.
+    path = ""
+    for part in location:
+        if part in ("body", "query", "path", "header", "form"):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path or "request"
+
+
+#: The pydantic error type of a register rule checked while parsing a request (its code and
+#: messages travel in the error's context).
+JUKI_ERROR: Final = "juki_rule"
 
 
 def validation_errors(exc: RequestValidationError) -> list[ErrorDetail]:
@@ -93,6 +103,17 @@ def validation_errors(exc: RequestValidationError) -> list[ErrorDetail]:
     for error in exc.errors():
         field = _field_of(tuple(error.get("loc", ())))
         kind = str(error.get("type", "invalid"))
+        context = error.get("ctx") or {}
+        if kind == JUKI_ERROR:
+            details.append(
+                ErrorDetail(
+                    code=str(context["code"]),
+                    field=field,
+                    message_ja=str(context["ja"]),
+                    message_en=str(context["en"]),
+                )
+            )
+            continue
         details.append(
             ErrorDetail(
                 code="JUKI-API-001",

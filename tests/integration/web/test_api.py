@@ -14,6 +14,7 @@ from jukinet.domain.codes import random_resident_codes
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import Base
 from tests.support.factories import with_pool
+from tests.support.snapshots import table_digests
 
 
 def _move_in_body(**overrides: Any) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def test_wrong_password_is_refused(client: TestClient, clerk_headers: dict[str, 
             "JUKI-NAME-013",
         ),
         ({"persons": [{"birth_date": "2027-01-01"}]}, "persons[0].birth_date", "JUKI-REG-004"),
-        ({"persons": [{"birth_date": "2026-02-30"}]}, "persons.0.birth_date", "JUKI-API-001"),
+        ({"persons": [{"birth_date": "2026-02-30"}]}, "persons[0].birth_date", "JUKI-DATE-003"),
         ({"persons": [{"relationship": "child"}]}, "relationship", "JUKI-REG-020"),
         ({"address": "x" * 301}, "address", "JUKI-API-001"),
         ({"persons": [{"given_name": "a" * 31}]}, "persons[0].given_name", "JUKI-NAME-002"),
@@ -275,3 +276,23 @@ def test_a_refused_move_in_leaves_storage_unchanged(
     assert _storage(node) == before
     listed = client.get("/api/v1/residents", params={"name": "ワタナベ"}, headers=clerk_headers)
     assert listed.status_code == 200
+
+
+def test_dates_in_wareki_or_iso_are_both_accepted(
+    node: ServiceContext, client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    with_pool(node)
+    body = _move_in_body(moved_on="R8.11.20", filed_on="令和8年11月26日")
+    body["persons"][0]["birth_date"] = "昭和50年3月14日"
+    response = client.post("/api/v1/events/move-in", json=body, headers=clerk_headers)
+    assert response.status_code == 201, response.text
+    resident = response.json()["residents"][0]
+    assert resident["birth_date"] == "1975-03-14"
+    assert resident["birth_date_wareki"] == "昭和50年3月14日"
+    before = table_digests(node)
+    body["persons"][0]["birth_date"] = "令和元年4月30日"  # the day before 令和 began
+    refused = client.post("/api/v1/events/move-in", json=body, headers=clerk_headers)
+    assert refused.status_code == 422
+    assert _error(refused)["code"] == "JUKI-DATE-002"
+    assert "precedes" in _error(refused)["message_en"]
+    assert table_digests(node) == before

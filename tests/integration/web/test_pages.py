@@ -181,7 +181,7 @@ def test_search_by_wareki_birth_date_and_bad_date(
     assert "渡邊　花子" not in found.text
     bad = _post(client, "/search", {"birth_date": "昭和70年1月1日"})
     assert bad.status_code == 422
-    assert "元号の範囲外" in _error_next_to(bad.text, "birth_date")
+    assert "昭和が終わった後の日付" in _error_next_to(bad.text, "birth_date")
     empty = _post(client, "/search", {"name": ""})
     assert empty.status_code == 422
     assert "氏名（漢字またはカナ）か生年月日を入力してください。" in empty.text

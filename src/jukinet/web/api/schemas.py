@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from jukinet.domain.errors import DomainError
 from jukinet.domain.register import Insurance, Relationship, Sex
-from jukinet.domain.wareki import format_wareki
+from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services.register import MoveIn, PersonInput
 from jukinet.services.views import HistoryEntry, RecordView
+from jukinet.web.errors import JUKI_ERROR
 
 ResidentCode = Annotated[
     str,
@@ -54,6 +57,35 @@ class InsuranceBody(Strict):
     child_allowance: bool = False
 
 
+def _iso_or_wareki(value: object, info: ValidationInfo) -> object:
+    # The counter's date forms on the API too; a wrong one is the register's own JUKI-DATE error.
+    if isinstance(value, str):
+        try:
+            return parse_date(value, field=info.field_name or "date")
+        except DomainError as error:
+            # Reported at the field's full path (persons[0].birth_date) with its own code.
+            raise PydanticCustomError(
+                JUKI_ERROR,
+                "{en}",
+                {"code": error.code, "ja": error.message_ja, "en": error.message_en},
+            ) from None
+    return value
+
+
+#: A date in a request: ISO 8601 or 和暦, as the pages and the CLI take it.
+InputDate = Annotated[
+    date,
+    BeforeValidator(_iso_or_wareki),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 (2026-11-26) or 和暦 (令和8年11月26日, R8.11.26)",
+            "examples": ["2026-11-26", "令和8年11月26日", "R8.11.26"],
+        }
+    ),
+]
+
+
 class PersonBody(Strict):
     """A person entered at the counter."""
 
@@ -61,7 +93,7 @@ class PersonBody(Strict):
     given_name: NameText
     family_name_kana: NameText
     given_name_kana: NameText
-    birth_date: date
+    birth_date: InputDate
     sex: Sex
     relationship: Relationship
     resident_code: Annotated[str | None, Field(default=None, max_length=20)] = None
@@ -91,7 +123,7 @@ class BirthRequest(Strict):
 
     household_number: Annotated[str, Field(min_length=1, max_length=12)]
     person: PersonBody
-    filed_on: date
+    filed_on: InputDate
 
 
 class MoveInRequest(Strict):
@@ -100,8 +132,8 @@ class MoveInRequest(Strict):
     persons: Annotated[list[PersonBody], Field(min_length=1, max_length=20)]
     address: Address
     previous_address: Address
-    moved_on: date
-    filed_on: date
+    moved_on: InputDate
+    filed_on: InputDate
     household_number: Annotated[str | None, Field(default=None, max_length=12)] = None
     from_abroad: bool = False
     #: The old municipality in Japan: it is sent a move-in notice (転入通知) and closes its record.
@@ -127,8 +159,8 @@ class MoveWithinRequest(Strict):
 
     household_number: Annotated[str, Field(min_length=1, max_length=12)]
     address: Address
-    moved_on: date
-    filed_on: date
+    moved_on: InputDate
+    filed_on: InputDate
 
 
 class MoveOutRequest(Strict):
@@ -136,16 +168,16 @@ class MoveOutRequest(Strict):
 
     resident_codes: Annotated[list[ResidentCode], Field(min_length=1, max_length=20)]
     destination: Address
-    planned_on: date
-    filed_on: date
+    planned_on: InputDate
+    filed_on: InputDate
 
 
 class DeathRequest(Strict):
     """死亡届."""
 
     resident_code: ResidentCode
-    died_on: date
-    filed_on: date
+    died_on: InputDate
+    filed_on: InputDate
     new_head_code: Annotated[str | None, Field(default=None, max_length=20)] = None
     expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
 
@@ -158,8 +190,8 @@ class NameChangeRequest(Strict):
     given_name: NameText
     family_name_kana: NameText
     given_name_kana: NameText
-    changed_on: date
-    filed_on: date
+    changed_on: InputDate
+    filed_on: InputDate
     expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
 
 
@@ -176,8 +208,8 @@ class HouseholdChangeRequest(Strict):
     """世帯変更."""
 
     changes: Annotated[list[HouseholdChangeItem], Field(min_length=1, max_length=20)]
-    changed_on: date
-    filed_on: date
+    changed_on: InputDate
+    filed_on: InputDate
 
 
 class CorrectionItems(Strict):
@@ -187,14 +219,14 @@ class CorrectionItems(Strict):
     given_name: Annotated[str | None, Field(default=None, max_length=100)] = None
     family_name_kana: Annotated[str | None, Field(default=None, max_length=100)] = None
     given_name_kana: Annotated[str | None, Field(default=None, max_length=100)] = None
-    birth_date: date | None = None
+    birth_date: InputDate | None = None
     sex: Sex | None = None
     address: Annotated[str | None, Field(default=None, max_length=300)] = None
     previous_address: OptionalText = None
     domicile: OptionalText = None
     domicile_head: Annotated[str | None, Field(default=None, max_length=100)] = None
-    became_resident_on: date | None = None
-    address_since: date | None = None
+    became_resident_on: InputDate | None = None
+    address_since: InputDate | None = None
 
 
 class CorrectionRequest(Strict):
@@ -210,7 +242,7 @@ class DeletionRequest(Strict):
     """職権消除."""
 
     resident_code: ResidentCode
-    deleted_on: date
+    deleted_on: InputDate
     reason_note: Annotated[str, Field(min_length=1, max_length=400)]
 
 
@@ -218,7 +250,7 @@ class CodeChangeRequest(Strict):
     """住民票コード変更 on the resident's request."""
 
     resident_code: ResidentCode
-    filed_on: date
+    filed_on: InputDate
     expected_version: Annotated[int | None, Field(default=None, ge=1)] = None
 
 
