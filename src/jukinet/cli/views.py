@@ -7,7 +7,7 @@ side, so the CLI names an item or an event exactly as the counter pages do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Final
 
 from rich.console import Group
@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from jukinet.cli.common import wareki
+from jukinet.domain.clock import JST
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.register import Insurance, ResidentRecord
 from jukinet.services.views import HistoryEntry, RecordView
@@ -92,7 +93,7 @@ def history_table(entries: list[HistoryEntry]) -> Table:
     table.add_column(bilingual("history.event_date"))
     table.add_column(bilingual("history.filed_on"))
     table.add_column(bilingual("history.operator"), justify="right")
-    table.add_column("記録 / recorded")
+    table.add_column("記録 / recorded (JST)")
     table.add_column(bilingual("record.address"))
     for entry in entries:
         event = EVENT_LABELS.get(entry.event_kind, entry.event_kind)
@@ -104,10 +105,16 @@ def history_table(entries: list[HistoryEntry]) -> Table:
             _wareki_iso(entry.event_date),
             _wareki_iso(entry.filed_on),
             str(entry.operator_id),
-            entry.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            _in_jst(entry.recorded_at),
             escape(entry.record.address),
         )
     return table
+
+
+def _in_jst(moment: datetime) -> str:
+    # Stored in UTC (SQLite hands it back without a zone); shown in Japan time, as every date.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
 def _wareki_iso(iso: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,13 @@ from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner, Result
 
 from jukinet.cli.main import app
+from jukinet.domain.clock import JST
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.wareki import format_wareki
 from jukinet.services.codes import pool_size
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
-from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow
+from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow, ResidentVersionRow
 
 PASSWORD = "correct horse battery"
 #: Cheap password hashing, a wide console, and nothing inherited from the caller's shell.
@@ -124,6 +126,15 @@ def test_seed_then_show_a_resident(node: ServiceContext, database_url: str) -> N
     assert format_wareki(row.birth_date) in shown.output  # 和暦, e.g. 昭和55年4月1日
     assert row.family_name in shown.output
     assert "職権記載" in shown.output  # the history names the bulk entry
+    # The recording time in Japan time, like every date on the screen (stored in UTC).
+    with node.uow() as uow:
+        stored = uow.session.scalars(
+            select(ResidentVersionRow.recorded_at).where(ResidentVersionRow.resident_id == row.id)
+        ).first()
+    assert stored is not None
+    in_jst = (stored if stored.tzinfo else stored.replace(tzinfo=UTC)).astimezone(JST)
+    assert in_jst.strftime("%H:%M") in shown.output
+    assert "(JST)" in shown.output
 
 
 def test_resident_commands_need_the_operator_password(
