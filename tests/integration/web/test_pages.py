@@ -717,3 +717,37 @@ def test_security_officer_gets_a_refusal_not_a_crash(
     assert response.status_code == 403
     assert "権限がありません" in response.text
     assert client.get("/residents/12345678901").status_code == 403
+
+
+def test_an_error_beside_its_field_does_not_repeat_the_field_path(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
+    # 131017's check digit is wrong: the message sits beside the input, so it says the rule only.
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(previous_municipality_code="131017", p0_resident_code=_a_resident_code()),
+        form_page="/events/move-in",
+    )
+    assert response.status_code == 422
+    message = _error_next_to(response.text, "previous_municipality_code")
+    assert "検査数字が正しくありません" in message
+    assert "previous_municipality_code" not in message
+
+
+def test_a_persons_error_beside_its_input_names_no_internal_path(
+    node: ServiceContext, client: TestClient, clerk: Any
+) -> None:
+    code = _a_resident_code()
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    response = _post(
+        client,
+        "/events/move-in",
+        _move_in_form(p0_resident_code=wrong),
+        form_page="/events/move-in",
+    )
+    assert response.status_code == 422
+    message = _error_next_to(response.text, "p0_resident_code")
+    assert message.strip()
+    assert "persons[" not in message
+    assert "resident_code:" not in message

@@ -287,7 +287,8 @@ class FormState:
             name = person_input(int(match[1]), match[2])
         message = error.message(self.lang)
         if name is not None and name in self.inputs:
-            self.errors.setdefault(name, message)
+            # Beside its input the field is plain to see: drop the path the API needs.
+            self.errors.setdefault(name, _without_path(message, error.field))
         else:
             self.general.append(message)
 
@@ -295,3 +296,13 @@ class FormState:
         """Declare the inputs the form shows, so errors for other fields go above the form."""
         self.inputs.update(names)
         return self
+
+
+def _without_path(message: str, field: str | None) -> str:
+    """``message`` without a leading ``persons[0].resident_code: `` (any field path)."""
+    if field is None:
+        return message
+    for prefix in (f"{field}: ", f"{field.rsplit('.', 1)[-1]}: "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
