@@ -80,6 +80,10 @@ def test_security_officer_sees_alerts_with_codes_masked(
     assert CODE not in html
     assert "clerk4" in html
     assert 'href="/security/alerts.csv?day=2026-11-26"' in html
+    # Evidence figures read as counts, never as floats ("基準件数: 50.0").
+    evidence = re.findall(r'<span class="changes__label">[^<]*:</span>([^<]*)</li>', html)
+    assert evidence
+    assert not [value for value in evidence if re.fullmatch(r"\s*[\d,]+\.0\s*", value)]
 
     yesterday = client.get("/security/alerts", params={"day": "令和8年11月25日"})
     assert yesterday.status_code == 200
@@ -180,3 +184,13 @@ def test_bad_day_is_422(node: ServiceContext, client: TestClient, day: str) -> N
     assert page.status_code == 422
     assert 'id="day-error"' in page.text
     assert client.get("/security/alerts.csv", params={"day": day}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(50.0, "50"), (1234.0, "1,234"), (2.5, "2.50"), (12000, "12,000")]
+)
+def test_evidence_figures_are_shown_as_counts(value: float, shown: str) -> None:
+    from jukinet.web.i18n import Translator
+    from jukinet.web.ui.alerts import _evidence_text
+
+    assert _evidence_text("limit", value, Translator("ja")) == shown

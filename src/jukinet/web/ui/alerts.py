@@ -91,6 +91,11 @@ def _evidence_text(key: str, value: object, text: Translator) -> str:
         if moment.tzinfo is not None:
             moment = moment.astimezone(JST)
         return f"{moment:%Y-%m-%d %H:%M:%S} {text('alerts.jst')}"
+    if isinstance(value, float):
+        # Counts and limits arrive as floats from JSON arithmetic: 50.0 reads as a typo.
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     return str(value)
 
 
