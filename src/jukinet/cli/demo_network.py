@@ -48,9 +48,9 @@ def _say(message: str) -> None:
 def demo_command(
     ctx: typer.Context,
     residents: Annotated[int, typer.Option(min=10, help="Synthetic residents in all.")] = 10_000,
-    data_dir: Annotated[Path, typer.Option(help="Where the demo lives (recreated).")] = Path(
-        "var/demo"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the demo lives (a previous one is kept, see --fresh).")
+    ] = Path("var/demo"),
     seed: Annotated[int, typer.Option(help="Same seed, same population.")] = 42,
     base_port: Annotated[
         int,
@@ -64,6 +64,12 @@ def demo_command(
         bool,
         typer.Option(
             "--no-serve", help="Stop once the network has settled (for scripts and tests)."
+        ),
+    ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Delete a previous demo instead of keeping it as <data-dir>.previous."
         ),
     ] = False,
 ) -> None:
@@ -87,6 +93,7 @@ def demo_command(
         database_url_template=template,
         base_port=base_port,
         say=_say,
+        fresh=fresh,
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -74,11 +74,26 @@ def build_demo(
     database_url_template: str | None = None,
     base_port: int | None = None,
     say: Say = print,
+    fresh: bool = False,
 ) -> DemoNetwork:
-    """Create the PKI, the six nodes and their databases, operators and residents."""
+    """Create the PKI, the six nodes and their databases, operators and residents.
+
+    A previous demo in ``folder`` is kept as ``<folder>.previous`` (replacing an older one), and
+    said so; ``fresh`` deletes it instead.
+    """
     if folder.exists():
-        shutil.rmtree(folder)
-        say(f"以前のデモを削除しました / removed the previous demo in {folder}")
+        if fresh:
+            shutil.rmtree(folder)
+            say(f"以前のデモを削除しました / removed the previous demo in {folder} (--fresh)")
+        else:
+            kept = folder.with_name(folder.name + ".previous")
+            if kept.exists():
+                shutil.rmtree(kept)
+            folder.rename(kept)
+            say(
+                f"以前のデモを {kept} に移しました（--fresh で削除）/ "
+                f"the previous demo was moved to {kept} (--fresh deletes it instead)"
+            )
     cluster = Cluster(
         folder=folder,
         names=DEMO_NODES,
