@@ -71,13 +71,14 @@ def _required(**values: object) -> None:
     missing = [name for name, value in values.items() if value is None or value == ""]
     if missing:
         options = ", ".join("--" + name.replace("_", "-") for name in missing)
-        raise typer.BadParameter(f"missing {options}")
+        raise typer.BadParameter(f"{options} を入力してください / missing {options}")
 
 
 def _need(value: str | None, name: str) -> str:
     """A value an option must have; a usage error naming the option otherwise."""
     if value is None or value == "":
-        raise typer.BadParameter(f"missing --{name.replace('_', '-')}")
+        option = "--" + name.replace("_", "-")
+        raise typer.BadParameter(f"{option} を入力してください / missing {option}")
     return value
 
 

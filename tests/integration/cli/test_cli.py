@@ -366,3 +366,19 @@ def test_demo_serves_on_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     assert served == [("127.0.0.1", 8765)]
     assert "http://127.0.0.1:8765/" in result.output
+
+
+def test_an_empty_reading_is_refused_in_japanese_and_english(database_url: str) -> None:
+    add_operator(database_url)
+    result = run(
+        "register", "move-in", "--family-name", "渡邊", "--given-name", "健一",
+        "--family-name-kana", "ワタナベ", "--given-name-kana", "", "--birth-date", "S50.3.14",
+        "--sex", "male", "--address", "東京都西東京市泉町一丁目2番3号",
+        "--previous-address", "Seoul", "--from-abroad", "--moved-on", "令和8年11月20日",
+        "--operator", "clerk1",
+        url=database_url, JUKINET_OPERATOR_PASSWORD=PASSWORD,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    flat = " ".join(result.output.split())
+    assert "--given-name-kana を入力してください" in flat
+    assert "missing --given-name-kana" in flat
