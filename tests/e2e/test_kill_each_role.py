@@ -42,6 +42,7 @@ from jukinet.services.operators import add_operator, authenticate
 from jukinet.storage.tables import IdentityHistoryRow, OutboxRow
 from tests.support.databases import running_cluster
 from tests.support.factories import move_in_household, person
+from tests.support.network import real_now
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +75,7 @@ class Clerk(threading.Thread):
 
     def run(self) -> None:
         """File until told to stop; a dead node is waited for, not counted as a filing."""
-        today = japan_date(_utc_now()).isoformat()
+        today = japan_date(real_now()).isoformat()
         number = 0
         with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30) as client:
             while not self.stopping.is_set():
@@ -100,12 +101,6 @@ class Clerk(threading.Thread):
                     self.acknowledged.append(address)
                 else:
                     self.refused.append(answer.status_code)
-
-
-def _utc_now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 @pytest.fixture

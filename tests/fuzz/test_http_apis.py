@@ -28,7 +28,6 @@ import re
 from base64 import b64encode
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,6 @@ from schemathesis.config import SchemathesisConfig
 from sqlalchemy import func, select
 
 from jukinet.domain.codes import random_resident_codes
-from jukinet.domain.identity import IdentityInfo
 from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship
 from jukinet.network.pki import NetworkPki
@@ -54,14 +52,20 @@ from jukinet.network.transport import TLS_EXTENSION
 from jukinet.runtime.bootstrap import handler_table
 from jukinet.services import recipients
 from jukinet.services.context import ServiceContext
-from jukinet.services.identity_store import apply_snapshot
 from jukinet.storage.tables import IdentityHistoryRow, InboxRow, NetworkRejectionRow
 from jukinet.web.app import create_app
 from jukinet.web.errors import ErrorBody
 from jukinet.web.network_app import create_network_app
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
-from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
+from tests.support.factories import (
+    PASSWORD,
+    held_resident,
+    make_actor,
+    move_in_household,
+    person,
+    with_pool,
+)
 from tests.support.network import make_node, make_pki
 
 Scope = MutableMapping[str, Any]
@@ -201,6 +205,7 @@ def test_operator_api_stateful_chains_never_5xx(operator_app: FastAPI) -> None:
     transitions = schema.statistic.transitions.total
     assert transitions > 0
 
+    # schemathesis makes the state machine class at run time, which no type checker can follow.
     class Chains(base):  # type: ignore[valid-type, misc]
         def before_call(self, case: Any) -> None:
             case.headers = {**(case.headers or {}), **token}
@@ -249,29 +254,6 @@ def _der(path: Path) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def _seed_resident(node: ServiceContext) -> None:
-    info = IdentityInfo(
-        resident_code=random_resident_codes(random.Random(4), 1)[0],
-        family_name="山田",
-        given_name="太郎",
-        family_name_kana="ヤマダ",
-        given_name_kana="タロウ",
-        birth_date=date(1980, 4, 1),
-        sex="male",
-        address="東京都西東京市泉町一丁目2番3号",
-    )
-    with node.uow() as uow:
-        apply_snapshot(
-            uow.session,
-            info,
-            municipality_code="132292",
-            deleted=False,
-            envelope_id="fuzz-seed",
-            now=TEST_NOW,
-        )
-        uow.commit()
-
-
 @pytest.fixture
 def centre(
     tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock
@@ -283,7 +265,7 @@ def centre(
         "national:jlis", database_url=new_database("fuzz"), pki=pki, peers={}, clock=clock
     )
     try:
-        _seed_resident(national)
+        held_resident(national, random_resident_codes(random.Random(4), 1)[0])
         recipients.seed(national)
         agency = pki.issue_client(signer, "agency:soumu-onkyu", now=TEST_NOW)
         assert national.network is not None

@@ -6,10 +6,12 @@ import random
 from datetime import date
 
 from jukinet.domain.codes import random_resident_codes
+from jukinet.domain.identity import IdentityInfo
 from jukinet.domain.operators import Actor, Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services.codes import allot_codes
 from jukinet.services.context import ServiceContext
+from jukinet.services.identity_store import apply_snapshot
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.services.register import ChangeResult, MoveIn, PersonInput, file_move_in
 
@@ -89,3 +91,27 @@ def api_headers(client: object, username: str) -> dict[str, str]:
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def held_resident(node: ServiceContext, code: str) -> None:
+    """A resident of Nishitokyo held at an upper tier, as its initial load would leave it."""
+    info = IdentityInfo(
+        resident_code=code,
+        family_name="山田",
+        given_name="太郎",
+        family_name_kana="ヤマダ",
+        given_name_kana="タロウ",
+        birth_date=date(1980, 4, 1),
+        sex="male",
+        address="東京都西東京市泉町一丁目2番3号",
+    )
+    with node.uow() as uow:
+        apply_snapshot(
+            uow.session,
+            info,
+            municipality_code="132292",
+            deleted=False,
+            envelope_id="seed",
+            now=node.now(),
+        )
+        uow.commit()

@@ -92,9 +92,12 @@ def _still_resident(nodes: dict[str, ServiceContext], resident: IdentityInfo) ->
     return view.record.status is RecordStatus.ACTIVE
 
 
-def _held(node: ServiceContext, code: str) -> IdentityRecordRow | None:
+def _held(node: ServiceContext, code: str) -> IdentityRecordRow:
+    """The record an upper tier holds for ``code`` (every test here holds one)."""
     with node.session_factory() as session:
-        return session.get(IdentityRecordRow, code)
+        row = session.get(IdentityRecordRow, code)
+    assert row is not None, "the tier holds no record of the resident"
+    return row
 
 
 def _inbox(node: ServiceContext, status: str) -> list[InboxRow]:
@@ -152,7 +155,7 @@ def test_a_move_in_notice_claiming_a_third_town_removes_nobody(network: Build) -
     assert "move_out_by_notice" not in events
     # The evidence names the town that signed, not the one it claimed to be.
     assert receipt.origin == HACHIOJI
-    assert _held(nodes[CENTRE], resident.resident_code).deleted is False  # type: ignore[union-attr]
+    assert _held(nodes[CENTRE], resident.resident_code).deleted is False
 
 
 def test_an_unsigned_routed_message_stops_at_the_first_hop(network: Build) -> None:
@@ -273,7 +276,7 @@ def test_a_name_change_from_another_town_rewrites_nothing(network: Build) -> Non
     drain(nodes)
     assert (
         _held(nodes[CENTRE], resident.resident_code).address == "東京都西東京市田無町四丁目5番6号"
-    )  # type: ignore[union-attr]
+    )
 
 
 def _household_number(town: ServiceContext, code: str) -> str:
@@ -297,8 +300,8 @@ def test_a_move_in_without_the_signed_notice_takes_nobody(network: Build) -> Non
     )
     _queue(nodes[HACHIOJI], MessageKind.IDENTITY_NOTICE, forged, resident.resident_code)
     drain(nodes)
-    assert _held(nodes[TOKYO], resident.resident_code).municipality_code == "132292"  # type: ignore[union-attr]
-    assert _held(nodes[CENTRE], resident.resident_code).municipality_code == "132292"  # type: ignore[union-attr]
+    assert _held(nodes[TOKYO], resident.resident_code).municipality_code == "132292"
+    assert _held(nodes[CENTRE], resident.resident_code).municipality_code == "132292"
 
 
 def test_a_hand_over_signed_by_a_relay_is_refused(network: Build) -> None:
@@ -322,7 +325,7 @@ def test_a_hand_over_signed_by_a_relay_is_refused(network: Build) -> None:
     result = _post_raw(kanagawa, CENTRE, MessageKind.IDENTITY_NOTICE, body)
     assert result["status"] == "refused"
     assert "hand-over refused" in result["reason"]
-    assert _held(nodes[CENTRE], resident.resident_code).municipality_code == "132292"  # type: ignore[union-attr]
+    assert _held(nodes[CENTRE], resident.resident_code).municipality_code == "132292"
 
 
 def test_a_deletion_from_a_town_that_never_held_the_resident_is_refused(network: Build) -> None:
@@ -341,7 +344,7 @@ def test_a_deletion_from_a_town_that_never_held_the_resident_is_refused(network:
                 )
             )
         assert kinds == {"132292"}
-        assert _held(nodes[tier], resident.resident_code).deleted is False  # type: ignore[union-attr]
+        assert _held(nodes[tier], resident.resident_code).deleted is False
 
 
 # ---- the genuine hand-over still works ----------------------------------------------------------

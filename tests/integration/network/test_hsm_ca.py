@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from jukinet.domain.network import NodeId
 from jukinet.domain.revocation import CrlState
@@ -65,6 +66,8 @@ def test_a_ca_in_a_token_issues_and_revokes(tmp_path: Path) -> None:
     check = check_crl(net, now=later, signer=ca_signer_of(pki, pin="1234"))
     assert (check.republished, check.state) == (True, CrlState.FRESH)
     republished = pki.trust_anchor().crl
-    assert republished.is_signature_valid(ca_cert.public_key())  # type: ignore[arg-type]
+    ca_key = ca_cert.public_key()
+    assert isinstance(ca_key, ec.EllipticCurvePublicKey)
+    assert republished.is_signature_valid(ca_key)
     assert republished.next_update_utc == later + dt.timedelta(days=7)
     assert republished.get_revoked_certificate_by_serial_number(tls_cert.serial_number)

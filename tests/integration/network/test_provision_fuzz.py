@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,13 @@ from schemathesis.checks import (
 )
 
 from jukinet.domain.codes import random_resident_codes
-from jukinet.domain.identity import IdentityInfo
 from jukinet.network.transport import TLS_EXTENSION
 from jukinet.runtime.bootstrap import handler_table
 from jukinet.services import recipients
-from jukinet.services.context import ServiceContext
-from jukinet.services.identity_store import apply_snapshot
 from jukinet.web.network_app import create_network_app
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
+from tests.support.factories import held_resident
 from tests.support.network import make_node, make_pki
 
 CHECKS = [not_a_server_error, status_code_conformance, negative_data_rejection]
@@ -49,29 +46,6 @@ def _with_client_certificate(app: Any, der: bytes) -> App:
     return wrapped
 
 
-def _resident(node: ServiceContext, code: str) -> None:
-    info = IdentityInfo(
-        resident_code=code,
-        family_name="山田",
-        given_name="太郎",
-        family_name_kana="ヤマダ",
-        given_name_kana="タロウ",
-        birth_date=date(1980, 4, 1),
-        sex="male",
-        address="東京都西東京市泉町一丁目2番3号",
-    )
-    with node.uow() as uow:
-        apply_snapshot(
-            uow.session,
-            info,
-            municipality_code="132292",
-            deleted=False,
-            envelope_id="fuzz-seed",
-            now=TEST_NOW,
-        )
-        uow.commit()
-
-
 def test_provision_api_never_answers_5xx(
     tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock
 ) -> None:
@@ -80,7 +54,7 @@ def test_provision_api_never_answers_5xx(
         "national:jlis", database_url=new_database("fuzz"), pki=pki, peers={}, clock=clock
     )
     try:
-        _resident(national, random_resident_codes(random.Random(4), 1)[0])
+        held_resident(national, random_resident_codes(random.Random(4), 1)[0])
         recipients.seed(national)
         creds = pki.issue_client(signer, "agency:soumu-onkyu", now=TEST_NOW)
         der = x509.load_pem_x509_certificate(creds.tls_cert.read_bytes()).public_bytes(

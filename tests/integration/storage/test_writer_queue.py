@@ -8,9 +8,10 @@ queues for its turn, first come first served, and only a wait past the queue's o
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,15 @@ def _write(engine: Engine, writer: int, n: int, hold: float = 0.0) -> None:
         time.sleep(hold)
 
 
-def _wait_for(condition: object, timeout: float = 10.0) -> None:
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.005)
+
+
+def _waiting(queue: WriterQueue, count: int) -> bool:
+    return queue.waiting == count
 
 
 def test_writers_are_served_in_the_order_they_arrive() -> None:
@@ -69,7 +74,7 @@ def test_writers_are_served_in_the_order_they_arrive() -> None:
         thread = threading.Thread(target=writer, args=(number,))
         thread.start()
         threads.append(thread)
-        _wait_for(lambda n=number: queue.waiting == n + 1)  # type: ignore[misc]
+        _wait_for(functools.partial(_waiting, queue, number + 1))
     queue.release()
     for thread in threads:
         thread.join(timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -30,8 +31,8 @@ def faulty(node: ServiceContext) -> Iterator[TestClient]:
         yield client
 
 
-def _codes(response: object) -> list[str]:
-    return [error["code"] for error in response.json()["errors"]]  # type: ignore[attr-defined]
+def _codes(response: httpx.Response) -> list[str]:
+    return [error["code"] for error in response.json()["errors"]]
 
 
 def test_unknown_paths_and_wrong_methods_answer_in_the_juki_format(client: TestClient) -> None:

@@ -9,6 +9,8 @@ access log under the account's name; an unknown name writes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -24,7 +26,7 @@ from tests.support.snapshots import table_digests
 GUESSES = 60
 
 
-def _sign_in(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object]]:
+def _sign_in(client: TestClient, username: str, password: str) -> tuple[int, dict[str, Any]]:
     answer = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     return answer.status_code, answer.json()
 
@@ -43,7 +45,7 @@ def test_password_guessing_locks_the_account_and_a_right_guess_stays_hidden(
     # The right password after the lock: refused exactly like a wrong one.
     answers.append(_sign_in(client, "target", PASSWORD))
     assert {status for status, _ in answers} == {401}
-    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}  # type: ignore[index]
+    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}
     log = _log(node)
     assert log[:5] == [("refused", "target", "sign-in failed")] * 5
     assert log[5] == ("refused", "target", "account locked after 5 failed sign-ins")
@@ -57,7 +59,7 @@ def test_unknown_names_are_refused_alike_and_leave_nothing(
     before = table_digests(node)
     answers = [_sign_in(client, "nobody", f"guess-{i:04d}") for i in range(10)]
     assert {status for status, _ in answers} == {401}
-    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}  # type: ignore[index]
+    assert {body["errors"][0]["code"] for _, body in answers} == {"JUKI-AUTH-001"}
     assert table_digests(node) == before
 
 

@@ -84,6 +84,7 @@ CATALOGUE = index_affairs(
 ONKYU_BODY = Recipient(
     id="agency:soumu-onkyu",
     name="総務省（恩給）",
+    # Text, as a stored row gives it: the constructor turns it into RecipientType.
     kind="national_body",  # type: ignore[arg-type]
     body="総務省",
 )

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -838,8 +839,9 @@ def test_a_chained_head_signs_its_sequence_and_predecessor() -> None:
     )
     assert head.chained
     assert not _head().chained
-    for change in ({"sequence": 2}, {"previous_hash": GENESIS_HEAD_HASH}):
-        assert dataclasses.replace(head, **change).signed_bytes() != head.signed_bytes()  # type: ignore[arg-type]
+    changes: list[dict[str, Any]] = [{"sequence": 2}, {"previous_hash": GENESIS_HEAD_HASH}]
+    for change in changes:
+        assert dataclasses.replace(head, **change).signed_bytes() != head.signed_bytes()
     assert SignedTreeHead.from_dict(json.loads(json.dumps(head.to_dict()))) == head
     assert set(_head().to_dict()) == {"tree_size", "root_hash", "timestamp", "signature", "signer"}
     assert tree_head_hash(head) == hashlib.sha256(head.signed_bytes()).digest()

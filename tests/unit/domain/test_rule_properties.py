@@ -21,6 +21,7 @@ from jukinet.domain.errors import FieldErrors, ValidationError
 from jukinet.domain.names import PersonName, validate_kana, validate_name
 from jukinet.domain.wareki import (
     ERAS,
+    Era,
     format_wareki,
     parse_date,
     to_wareki,
@@ -102,12 +103,12 @@ def test_every_date_has_one_era_and_gannen_is_its_first_year(d: date) -> None:
 
 
 @pytest.mark.parametrize("era", ERAS[1:], ids=lambda era: era.name)
-def test_the_eve_of_an_era_belongs_to_the_previous_one(era: object) -> None:
-    start = era.start  # type: ignore[attr-defined]
+def test_the_eve_of_an_era_belongs_to_the_previous_one(era: Era) -> None:
+    start = era.start
     eve = to_wareki(start - timedelta(days=1))
     assert eve.era is not era
     assert eve.era.contains(start - timedelta(days=1))
-    assert format_wareki(start).startswith(f"{era.name}元年")  # type: ignore[attr-defined]
+    assert format_wareki(start).startswith(f"{era.name}元年")
 
 
 # --- names -------------------------------------------------------------------------------------
