@@ -109,9 +109,15 @@ def save_recipient(session: Session, recipient: Recipient, *, now: datetime) -> 
     The domain refuses a different body under a known id (``RecipientConflict``).
     """
     registry = build_registry(session)
-    known = recipient.id in registry.recipients
+    known = registry.recipients.get(recipient.id)
     registry.register_recipient(recipient)
-    if known:
+    if known is not None:
+        if known.body is None and recipient.body is not None:  # the body named at last
+            row = session.get(RecipientRow, recipient.id)
+            if row is not None:
+                row.body = recipient.body
+                session.flush()
+                return True
         return False
     session.add(
         RecipientRow(

@@ -155,3 +155,24 @@ def test_init_key_creates_the_key_once_apart_from_the_database(
         assert near.exit_code == 2
         assert "folder of its own" in " ".join(near.output.split())  # the terminal wraps it
         assert not beside.exists()
+
+
+def test_a_recipient_registered_before_bodies_were_kept_gets_its_body_named(
+    node: ServiceContext,
+) -> None:
+    url = node.settings.database_url
+    make_actor(node, Role.SUPERVISOR, username="kanri2")
+    signed = {"JUKINET_OPERATOR_PASSWORD": PASSWORD}
+    add = (
+        "recipient", "add", "agency:old-denpa", "--name", "総務省（電波）",
+        "--kind", "national_body",
+    )  # fmt: skip
+    assert run(*add, url=url).exit_code == 0
+    grant = ("recipient", "grant", "agency:old-denpa", "T1-26", "--decision", "総行住第44号")
+    refused = run(*grant, "--operator", "kanri2", url=url, **signed)
+    assert refused.exit_code == 2
+    assert "JUKI-AFF-017" in refused.output
+    named = run(*add, "--body", "総務省", url=url)
+    assert named.exit_code == 0, named.output
+    granted = run(*grant, "--operator", "kanri2", url=url, **signed)
+    assert granted.exit_code == 0, granted.output

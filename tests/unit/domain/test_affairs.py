@@ -864,3 +864,15 @@ def test_a_grant_records_the_acts_row_and_the_deciding_document() -> None:
     assert entry.decision == "総行住第42号"
     rebuilt = AffairRegistry(CATALOGUE, recipients=[ONKYU_BODY], entries=registry.entries)
     assert rebuilt.entries[0].legal_basis == entry.legal_basis
+
+
+def test_a_recipient_registered_without_a_body_may_have_it_named_once() -> None:
+    unnamed = Recipient(id="agency:old", name="総務省（旧登録）", kind=RecipientType.NATIONAL_BODY)
+    registry = AffairRegistry(CATALOGUE, recipients=[unnamed])
+    named = dataclasses.replace(unnamed, body="総務省")
+    registry.register_recipient(named)
+    assert registry.recipient("agency:old").body == "総務省"
+    assert _grant(registry, "agency:old", "T1-16").recipient_id == "agency:old"
+    # Once named, the body is part of what the id means: another one is a conflict.
+    with pytest.raises(RecipientConflict):
+        registry.register_recipient(dataclasses.replace(unnamed, body="外務省"))

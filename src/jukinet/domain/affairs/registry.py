@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -173,6 +173,11 @@ def _check_text(value: object, field_name: str, limit: int) -> str:
     return value
 
 
+def _names_its_body(known: Recipient, again: Recipient) -> bool:
+    """Whether ``again`` is ``known`` with its statutory body named where none was."""
+    return known.body is None and replace(known, body=again.body) == again
+
+
 class AffairRegistry:
     """Who may use which affair, from when: an append-only, replayable log of decisions.
 
@@ -243,10 +248,12 @@ class AffairRegistry:
         """Register ``recipient``; registering the very same recipient again changes nothing.
 
         A different recipient under an id already taken is refused (:class:`RecipientConflict`):
-        ids are referred to by the log and must keep meaning the same body.
+        ids are referred to by the log and must keep meaning the same body. The one change
+        allowed is naming the statutory ``body`` of a recipient registered before bodies were
+        kept (it adds what the id always meant; it changes nothing the log refers to).
         """
         known = self._recipients.get(recipient.id)
-        if known is not None and known != recipient:
+        if known is not None and known != recipient and not _names_its_body(known, recipient):
             raise RecipientConflict(recipient.id)
         self._recipients[recipient.id] = recipient
         return recipient
