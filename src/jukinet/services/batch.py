@@ -458,7 +458,8 @@ def _job_context(node: ServiceContext, job_id: str, chunk: int) -> QueryContext 
         )
 
 
-def _fail(node: ServiceContext, job_id: str, reason: str) -> None:
+def fail_job(node: ServiceContext, job_id: str, reason: str) -> None:
+    """Mark a job failed, with why (shown to its recipient)."""
     with node.uow() as uow:
         job = uow.session.get(BatchJobRow, job_id)
         if job is not None:
@@ -479,7 +480,7 @@ def process_chunk(node: ServiceContext, cache: RegistryCache, job_id: str, chunk
     try:
         granted = authorise(node, cache, ctx, batch_job=job_id)
     except DomainError as error:
-        _fail(node, job_id, f"{error.code}: {error.message_en}")
+        fail_job(node, job_id, f"{error.code}: {error.message_en}")
         return False
     with node.uow() as uow:
         job = uow.session.scalars(

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from jukinet.domain.access_log import AccessEntry, Action, Channel
 from jukinet.domain.errors import DomainError
-from jukinet.services.batch import JobNotFinished, JobNotFound, _fail
+from jukinet.services.batch import JobNotFinished, JobNotFound, fail_job
 from jukinet.services.context import ServiceContext
 from jukinet.services.provision import Granted, QueryContext, _entry, authorise
 from jukinet.storage import access_log
@@ -154,19 +154,20 @@ def expire_results(node: ServiceContext, *, limit: int = 50) -> int:
         ).all()
     expired = 0
     for job_id in stale:
+        unfinished = False
         with node.uow() as uow:
             job = uow.session.get(BatchJobRow, job_id)
             if job is None or job.status == EXPIRED:
                 continue
             if job.status in ("queued", "running"):
-                _fail(node, job_id, "not finished within the keeping period")
-                continue
-            if not _past_keeping(node, job.finished_at):
-                continue
-            uow.session.execute(delete(BatchChunkRow).where(BatchChunkRow.job_id == job_id))
-            job.status = EXPIRED
-            uow.commit()
-            expired += 1
+                unfinished = True
+            elif _past_keeping(node, job.finished_at):
+                uow.session.execute(delete(BatchChunkRow).where(BatchChunkRow.job_id == job_id))
+                job.status = EXPIRED
+                uow.commit()
+                expired += 1
+        if unfinished:  # its own transaction, once this one has ended (one writer at a time)
+            fail_job(node, job_id, "not finished within the keeping period")
     return expired
 
 

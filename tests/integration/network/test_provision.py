@@ -507,3 +507,21 @@ def test_agency_lookup_exits_non_zero_unless_every_code_is_found(world: World) -
     assert partly.exit_code == 3
     outcomes = [r["outcome"] for r in json.loads(partly.stdout)["results"]]
     assert outcomes == ["found", "invalid"]
+
+
+def test_a_job_left_unanswered_past_the_keeping_period_is_failed(
+    world: World, clock: FixedClock
+) -> None:
+    national = world.tiers.national
+    with world.client("agency:soumu-onkyu") as client:
+        submitted = client.post(
+            f"{world.national_url}/provision/v1/batches",
+            params={"affair_code": PENSION, "officer": "恩給 太郎", "kind": "code"},
+            content=f"resident_code,ref\n{world.alive},a1\n".encode(),
+        )
+        assert submitted.status_code == 202, submitted.text
+        job_id = submitted.json()["job_id"]
+        clock.advance(seconds=RESULTS_KEPT.total_seconds())
+        assert batch_results.expire_results(national) == 0
+        status = client.get(f"{world.national_url}/provision/v1/batches/{job_id}").json()
+    assert status["status"] == "failed"
