@@ -1,7 +1,8 @@
 """Operators, their roles and what each role may do.
 
-Every service call carries an :class:`Actor`; the terminal slot is there for the issue that
-brings operator cards and registered terminals.
+Every service call carries an :class:`Actor`: the operator, the role, the registered terminal
+and the operator card the session was opened with. :data:`ROLE_PERMISSIONS` is the one table of
+who may do what.
 """
 
 from __future__ import annotations
@@ -14,20 +15,38 @@ from jukinet.domain.errors import PermissionDenied, ValidationError
 
 
 class Role(StrEnum):
-    """Roles seen in municipal operating rules."""
+    """Roles seen in municipal operating rules (domain.md §6), one per duty."""
 
+    #: 業務端末操作者 — counter work: reads and files events, never card issuance.
     CLERK = "clerk"
+    #: 管理職 — everything a clerk does plus the municipality's own acts (職権) and recipients.
     SUPERVISOR = "supervisor"
+    #: カード管理者 — the register of operator cards: issue, lend, take back, revoke.
+    CARD_ADMINISTRATOR = "card_administrator"
+    #: カード発行者 — issues residents' cards (住基カード) at the counter.
+    CARD_ISSUER = "card_issuer"
+    #: セキュリティ責任者 — accounts, terminals, hours, permits; never residents.
     SECURITY_OFFICER = "security_officer"
+    #: 監査担当 — reads the access log and statistics; never residents.
+    AUDITOR = "auditor"
+    #: システム管理者 — nodes, PKI, schema, code pools; never residents.
+    SYSTEM_ADMINISTRATOR = "system_administrator"
 
     @property
     def label_ja(self) -> str:
         """The role's Japanese name."""
-        return {
-            "clerk": "窓口担当",
-            "supervisor": "管理職",
-            "security_officer": "セキュリティ責任者",
-        }[self.value]
+        return _ROLE_LABELS_JA[self.value]
+
+
+_ROLE_LABELS_JA = {
+    "clerk": "窓口担当",
+    "supervisor": "管理職",
+    "card_administrator": "カード管理者",
+    "card_issuer": "カード発行者",
+    "security_officer": "セキュリティ責任者",
+    "auditor": "監査担当",
+    "system_administrator": "システム管理者",
+}
 
 
 class Permission(StrEnum):
@@ -36,43 +55,93 @@ class Permission(StrEnum):
     READ_RESIDENTS = "read_residents"
     FILE_EVENTS = "file_events"
     EX_OFFICIO = "ex_officio"
+    #: Show a resident code in full (an explicit, logged act; screens mask codes otherwise).
+    REVEAL_CODES = "reveal_codes"
+    #: Accounts: add, disable, enable, unlock, change roles, reset passwords.
     MANAGE_OPERATORS = "manage_operators"
+    #: Register, name and revoke terminals.
+    MANAGE_TERMINALS = "manage_terminals"
+    #: Operating hours and the calendar of closures.
+    MANAGE_HOURS = "manage_hours"
+    #: The register of operator cards: issue, lend, take back, revoke, replace.
+    MANAGE_OPERATOR_CARDS = "manage_operator_cards"
+    #: Issue residents' cards (住基カード).
+    ISSUE_RESIDENT_CARDS = "issue_resident_cards"
+    #: Ask for an out-of-hours permit (for oneself).
+    REQUEST_PERMITS = "request_permits"
+    #: Approve or end somebody else's out-of-hours permit.
+    APPROVE_PERMITS = "approve_permits"
     READ_OUTBOX = "read_outbox"
-    #: Read the access log, its alerts and statistics; verify it (security staff, supervisors).
+    #: Read the access log, its alerts and statistics; verify it.
     AUDIT = "audit"
     #: Register recipients and grant or revoke statutory affairs.
     MANAGE_RECIPIENTS = "manage_recipients"
+    #: Nodes, PKI, schema, code pools, synthetic data: the machine, never a resident.
+    ADMINISTER_SYSTEM = "administer_system"
 
 
+#: The one permission table: a test generated from it walks every route and command.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CLERK: frozenset({Permission.READ_RESIDENTS, Permission.FILE_EVENTS}),
+    Role.CLERK: frozenset(
+        {
+            Permission.READ_RESIDENTS,
+            Permission.FILE_EVENTS,
+            Permission.REVEAL_CODES,
+            Permission.REQUEST_PERMITS,
+        }
+    ),
     # Ex-officio entries and corrections are the municipality's own acts: a supervisor decides them.
     Role.SUPERVISOR: frozenset(
         {
             Permission.READ_RESIDENTS,
             Permission.FILE_EVENTS,
             Permission.EX_OFFICIO,
+            Permission.REVEAL_CODES,
+            Permission.REQUEST_PERMITS,
+            Permission.APPROVE_PERMITS,
             Permission.READ_OUTBOX,
             Permission.AUDIT,
             Permission.MANAGE_RECIPIENTS,
         }
     ),
+    Role.CARD_ADMINISTRATOR: frozenset({Permission.MANAGE_OPERATOR_CARDS}),
+    # Card issuers see the resident in front of them; they file no register events.
+    Role.CARD_ISSUER: frozenset(
+        {Permission.READ_RESIDENTS, Permission.ISSUE_RESIDENT_CARDS, Permission.REQUEST_PERMITS}
+    ),
     # Security staff manage accounts and watch the flow; they have no business reading residents.
     Role.SECURITY_OFFICER: frozenset(
-        {Permission.MANAGE_OPERATORS, Permission.READ_OUTBOX, Permission.AUDIT}
+        {
+            Permission.MANAGE_OPERATORS,
+            Permission.MANAGE_TERMINALS,
+            Permission.MANAGE_HOURS,
+            Permission.APPROVE_PERMITS,
+            Permission.REQUEST_PERMITS,
+            Permission.READ_OUTBOX,
+            Permission.AUDIT,
+        }
+    ),
+    Role.AUDITOR: frozenset({Permission.AUDIT, Permission.REQUEST_PERMITS}),
+    Role.SYSTEM_ADMINISTRATOR: frozenset(
+        {Permission.ADMINISTER_SYSTEM, Permission.READ_OUTBOX, Permission.REQUEST_PERMITS}
     ),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is acting: the operator, their role, and (later) the registered terminal."""
+    """Who is acting: the operator, their role, the terminal and the card they sign in with."""
 
     operator_id: int
     username: str
     role: Role
     terminal_id: str | None = None
     display_name: str = ""
+    #: The serial of the operator card this session was opened with.
+    card_serial: str | None = None
+    #: The server-side session (pages and API tokens both hang off one), ended at once on
+    #: sign-out, card loss, or a role or account change.
+    session_id: str | None = None
 
     def can(self, permission: Permission) -> bool:
         """Whether this actor's role grants ``permission``."""

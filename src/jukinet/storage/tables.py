@@ -72,6 +72,116 @@ class OperatorRow(Base):
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class OperatorCardRow(Base):
+    """An operator card (操作者カード): the municipality's property, lent per duty.
+
+    ``kind`` is ``webauthn`` (a FIDO2 security key: ``credential_id`` and its COSE public key)
+    or ``pkcs11`` (a token whose key signs a server challenge: the DER public key).
+    """
+
+    __tablename__ = "operator_cards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    #: in_stock, lent, lost (revoked at once), retired.
+    status: Mapped[str] = mapped_column(String(10))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    credential_id: Mapped[str | None] = mapped_column(String(400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    #: Enrolled by a demo operator's own first sign-in (labelled as such; demo only).
+    demo_enrolled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class TerminalRow(Base):
+    """A registered terminal (登録端末): a client certificate issued by the node's CA."""
+
+    __tablename__ = "terminals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    place: Mapped[str] = mapped_column(String(80))
+    purpose: Mapped[str] = mapped_column(String(80))
+    #: mtls (a client certificate) or loopback (the demo's own machine, labelled on every page).
+    kind: Mapped[str] = mapped_column(String(10))
+    #: SHA-256 of the client certificate, lower-case hex; empty for the loopback terminal.
+    cert_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(10))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OperatorSessionRow(Base):
+    """A signed-in session, kept on the server so that it can be ended at once."""
+
+    __tablename__ = "operator_sessions"
+
+    #: SHA-256 of the session secret (the cookie or token holds the secret itself).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("operator_cards.id"))
+    terminal: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str] = mapped_column(String(80), default="")
+
+
+class SigninChallengeRow(Base):
+    """A one-time challenge for a card to sign (WebAuthn or a PKCS#11 token)."""
+
+    __tablename__ = "signin_challenges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutOfHoursPermitRow(Base):
+    """An out-of-hours permit (時間外利用許可): asked for by one operator, approved by another."""
+
+    __tablename__ = "out_of_hours_permits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+
+
+class OperatingHoursRow(Base):
+    """Opening hours for one weekday (0 = Monday); a weekday without a row is closed."""
+
+    __tablename__ = "operating_hours"
+
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    opens: Mapped[str] = mapped_column(String(5))
+    closes: Mapped[str] = mapped_column(String(5))
+
+
+class CalendarDayRow(Base):
+    """A local exception to the calendar: a closure (閉庁日) or an extra opening day."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    open: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(80))
+
+
 class HouseholdRow(Base):
     """A household (世帯): members share an address and have one head."""
 

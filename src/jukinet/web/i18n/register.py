@@ -83,6 +83,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "role.clerk": (Role.CLERK.label_ja, "Counter clerk"),
     "role.supervisor": (Role.SUPERVISOR.label_ja, "Supervisor"),
     "role.security_officer": (Role.SECURITY_OFFICER.label_ja, "Security officer"),
+    "role.card_administrator": (Role.CARD_ADMINISTRATOR.label_ja, "Card administrator"),
+    "role.card_issuer": (Role.CARD_ISSUER.label_ja, "Card issuer"),
+    "role.auditor": (Role.AUDITOR.label_ja, "Auditor"),
+    "role.system_administrator": (Role.SYSTEM_ADMINISTRATOR.label_ja, "System administrator"),
     # Event kinds in the history
     "event.birth": ("出生", "Birth"),
     "event.move_in": ("転入", "Move-in"),
