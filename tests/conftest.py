@@ -146,6 +146,8 @@ def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Servi
         # Apart from the database (tmp_path/jukinet.sqlite3), created explicitly as an operator
         # would with `jukinet audit init-key`: no node makes its own.
         audit_key_path=tmp_path / "audit-key" / "audit-signing-key.pem",
+        # TestClient's pages are served from http://testserver.
+        webauthn_rp_id="testserver",
     )
     built = build_node(settings, clock=clock)
     audit.create_log_key(built)

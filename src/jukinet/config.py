@@ -50,11 +50,18 @@ DEFAULT_DATA_DIR = Path("var")
 OPERATOR_VARIABLE = "JUKINET_OPERATOR"
 OPERATOR_PASSWORD_VARIABLE = "JUKINET_OPERATOR_PASSWORD"  # noqa: S105 - a variable's name
 CA_PIN_VARIABLE = "JUKINET_CA_PIN"
+OPERATOR_CARD_VARIABLE = "JUKINET_OPERATOR_CARD"
+OPERATOR_CARD_PIN_VARIABLE = "JUKINET_OPERATOR_CARD_PIN"
+PKCS11_MODULE_VARIABLE = "JUKINET_PKCS11_MODULE"
 
 #: Every ``JUKINET_*`` variable that is not a :class:`Settings` field, and who reads it.
 OTHER_VARIABLES: Mapping[str, str] = {
     OPERATOR_VARIABLE: "command line: the acting operator (--operator)",
     OPERATOR_PASSWORD_VARIABLE: "command line: the acting operator's password",
+    OPERATOR_CARD_VARIABLE: "command line: the serial (token label) of the acting operator's card",
+    OPERATOR_CARD_PIN_VARIABLE: "command line: the PIN of the acting operator's card",
+    PKCS11_MODULE_VARIABLE: "command line: the PKCS#11 module of operator cards (default: "
+    "SoftHSM2's)",
     CA_PIN_VARIABLE: "command line and the node holding the CA: the user PIN of the PKCS#11 "
     "token with the CA key",
     "JUKINET_TEST_BACKENDS": "test suite: the storage backends to run on",
@@ -218,6 +225,23 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 8 * 3600
     #: Failed sign-ins in a row that lock an operator's account (a security officer unlocks it).
     signin_lockout_after: int = Field(default=5, ge=1, le=100)
+    #: A session without a request for this long ends (seconds; the absolute limit is
+    #: ``session_ttl_seconds``).
+    session_idle_seconds: int = Field(default=15 * 60, ge=60)
+    #: An out-of-hours permit's length unless the request says otherwise (minutes).
+    permit_default_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    #: The WebAuthn relying-party id: the host name operators' browsers use for the pages.
+    webauthn_rp_id: str = "localhost"
+    #: Origins a WebAuthn assertion may come from; empty: the page's own origin, whose host
+    #: must be ``webauthn_rp_id``.
+    webauthn_origins: list[str] = []
+    #: How terminals are identified: ``certificate`` (a client certificate issued by the node's
+    #: terminal CA, mutual TLS on the operator port) or ``loopback`` (dev/test/demo only: the
+    #: operator port listens on 127.0.0.1 and this machine is the one, labelled, terminal).
+    terminal_mode: Literal["certificate", "loopback"] = "certificate"
+    #: dev/test/demo only: a demo operator without a card enrols the browser's own passkey or
+    #: security key as their card at first sign-in (labelled on every page).
+    demo_card_enrolment: bool = False
     #: argon2 cost; tests lower it (the default costs ~240 ms a hash on a 2-core machine).
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -254,6 +278,31 @@ class Settings(BaseSettings):
             en="JUKINET_TEST_CLOCK_OFFSET_SECONDS is for tests only and is refused in "
             "production: unset it (or set it to 0)",
         )
+
+    @model_validator(mode="after")
+    def _refuse_demo_shortcuts_in_production(self) -> Settings:
+        if self.environment in DEVELOPMENT_ENVIRONMENTS:
+            # Development and tests run on this machine's loopback unless told otherwise.
+            if "terminal_mode" not in self.model_fields_set:
+                self.terminal_mode = "loopback"
+            return self
+        if self.terminal_mode == "loopback":
+            raise SettingsError.one(
+                variable_of("terminal_mode"),
+                ja="JUKINET_TERMINAL_MODE=loopback は開発・試験・デモ用です。本番環境では端末を"
+                "クライアント証明書で登録してください（certificate）。",
+                en="JUKINET_TERMINAL_MODE=loopback is for development, tests and the demo; in "
+                "production terminals are identified by client certificates (certificate)",
+            )
+        if self.demo_card_enrolment:
+            raise SettingsError.one(
+                variable_of("demo_card_enrolment"),
+                ja="JUKINET_DEMO_CARD_ENROLMENT はデモ用です。本番環境では操作者カードを"
+                "カード管理者が登録します。",
+                en="JUKINET_DEMO_CARD_ENROLMENT is for the demo only; in production a card "
+                "administrator registers operator cards",
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

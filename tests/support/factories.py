@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.identity import IdentityInfo
@@ -12,19 +16,34 @@ from jukinet.domain.register import Relationship, Sex
 from jukinet.services.codes import allot_codes
 from jukinet.services.context import ServiceContext
 from jukinet.services.identity_store import apply_snapshot
-from jukinet.services.operators import add_operator, authenticate
+from jukinet.services.operators import add_operator
 from jukinet.services.register import ChangeResult, MoveIn, PersonInput, file_move_in
+from jukinet.storage.tables import OperatorCardRow
+from tests.support.cards import (
+    SoftAuthenticator,
+    TokenCard,
+    api_token,
+    lend_security_key,
+    lend_token_card,
+    page_sign_in,
+)
 
 PASSWORD = "correct horse battery"
 
 
 def make_actor(node: ServiceContext, role: Role = Role.CLERK, username: str | None = None) -> Actor:
-    """Create an operator with ``role`` and sign them in."""
+    """Create an operator with ``role``; the actor services see (sign-in is tested apart)."""
     name = username or f"{role.value.replace('_', '')}{random.randrange(10**6)}"
-    add_operator(
+    view = add_operator(
         node, actor=None, username=name, display_name="試験 職員", role=role, password=PASSWORD
     )
-    return authenticate(node, username=name, password=PASSWORD)
+    return Actor(
+        operator_id=view.id,
+        username=view.username,
+        role=role,
+        terminal_id="loopback-demo",
+        display_name=view.display_name,
+    )
 
 
 def person(
@@ -83,14 +102,42 @@ def with_pool(node: ServiceContext, count: int = 50) -> None:
     allot_codes(node, count=count, rng=random.Random(1234))
 
 
-def api_headers(client: object, username: str) -> dict[str, str]:
-    """Sign in through the API and return the bearer header."""
-    response = client.post(
-        "/api/v1/auth/token",  # type: ignore[attr-defined]
-        json={"username": username, "password": PASSWORD},
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+def api_headers(client: TestClient, username: str) -> dict[str, str]:
+    """Sign in through the API (password and a token card lent on first use): bearer header."""
+    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    key = (id(node), username)
+    if key not in _TOKEN_CARDS or not _is_lent(node, _TOKEN_CARDS[key].serial, username):
+        _TOKEN_CARDS[key] = lend_token_card(node, username)
+    return {"Authorization": f"Bearer {api_token(client, username, PASSWORD, _TOKEN_CARDS[key])}"}
+
+
+def sign_in_page(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    """Sign in on the pages with the password and a security key lent on first use."""
+    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    key = (id(node), username)
+    if key not in _SECURITY_KEYS or not _is_lent(node, _SECURITY_KEYS[key].serial, username):
+        _SECURITY_KEYS[key] = lend_security_key(node, username)
+    return page_sign_in(client, username, password, _SECURITY_KEYS[key])
+
+
+def security_key_of(client: TestClient, username: str) -> SoftAuthenticator:
+    """The security key :func:`sign_in_page` lent to ``username``."""
+    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    return _SECURITY_KEYS[(id(node), username)]
+
+
+def _is_lent(node: ServiceContext, serial: str, username: str) -> bool:
+    # Objects' ids are reused between tests: the cache holds only while the card is lent here.
+    with node.uow() as uow:
+        card = uow.session.scalars(
+            select(OperatorCardRow).where(OperatorCardRow.serial == serial)
+        ).first()
+        operator = uow.operators.by_username(username)
+        return card is not None and operator is not None and card.operator_id == operator.id
+
+
+_TOKEN_CARDS: dict[tuple[int, str], TokenCard] = {}
+_SECURITY_KEYS: dict[tuple[int, str], SoftAuthenticator] = {}
 
 
 def held_resident(node: ServiceContext, code: str) -> None:

@@ -23,18 +23,27 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from jukinet.config import (
+    DEVELOPMENT_ENVIRONMENTS,
+    OPERATOR_CARD_PIN_VARIABLE,
+    OPERATOR_CARD_VARIABLE,
     OPERATOR_PASSWORD_VARIABLE,
     OPERATOR_VARIABLE,
+    PKCS11_MODULE_VARIABLE,
     Settings,
     SettingsError,
     load_settings,
 )
 from jukinet.domain.errors import DomainError
-from jukinet.domain.operators import Actor
+from jukinet.domain.operators import Actor, Role
 from jukinet.domain.wareki import format_wareki, parse_date
+from jukinet.network.hsm import DEFAULT_MODULE
+from jukinet.network.operator_card import TokenOperatorCard
 from jukinet.runtime.bootstrap import build_node
 from jukinet.services.context import ServiceContext
-from jukinet.services.operators import authenticate
+from jukinet.services.operator_security.challenges import signin_message
+from jukinet.services.operator_security.signin import finish_card_signin, token_challenge
+from jukinet.services.operator_security.terminals import console_terminal
+from jukinet.services.operators import verify_password
 
 console = Console()
 err_console = Console(stderr=True)
@@ -165,13 +174,67 @@ def terminal_id() -> str:
     return f"cli:{socket.gethostname()}"[:40]
 
 
+def _password_only(node: ServiceContext, username: str) -> Actor:
+    # Development and test nodes only (production always asks for the card): the password
+    # alone, on this host's console terminal, recorded like any sign-in.
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        password = read_secret(f"{username} のパスワード / password", confirm=False)
+    terminal = console_terminal(node, terminal_id())
+    operator_id = verify_password(
+        node, username=username, password=password, terminal_id=terminal.name
+    )
+    with node.uow() as uow:
+        row = uow.operators.by_id(operator_id)
+        if row is None:  # deleted between the two reads: refuse like a wrong password
+            raise typer.Exit(EXIT_REFUSED)
+        return Actor(
+            operator_id=row.id,
+            username=row.username,
+            role=Role(row.role),
+            terminal_id=terminal.name,
+            display_name=row.display_name,
+        )
+
+
 def sign_in(node: ServiceContext, username: str | None) -> Actor:
-    """Authenticate the operator: the password comes from the environment or a hidden prompt."""
+    """Authenticate the operator with the password and their card (a PKCS#11 token).
+
+    The password and the card's PIN come from the environment or hidden prompts; the card is
+    the token labelled with its serial (``JUKINET_OPERATOR_CARD``). The session is a command
+    line session on this host's console terminal, logged like any other.
+    """
     if not username:
         raise typer.BadParameter(
             f"--operator (or {OPERATOR_ENV}) is required", param_hint="--operator"
         )
+    serial = os.environ.get(OPERATOR_CARD_VARIABLE)
+    if not serial and node.settings.environment in DEVELOPMENT_ENVIRONMENTS:
+        return _password_only(node, username)
+    if not serial:
+        raise typer.BadParameter(
+            f"{OPERATOR_CARD_VARIABLE}: the serial of your operator card is required "
+            "(操作者カードの番号が必要です)",
+            param_hint=OPERATOR_CARD_VARIABLE,
+        )
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         password = read_secret(f"{username} のパスワード / password", confirm=False)
-    return authenticate(node, username=username, password=password, terminal_id=terminal_id())
+    pin = os.environ.get(OPERATOR_CARD_PIN_VARIABLE)
+    if pin is None:
+        pin = read_secret(f"カード {serial} のPIN / card PIN", confirm=False)
+    terminal = console_terminal(node, terminal_id())
+    challenge_id, challenge = token_challenge(node)
+    module = os.environ.get(PKCS11_MODULE_VARIABLE, DEFAULT_MODULE)
+    with TokenOperatorCard(serial=serial, pin=pin, module=module) as card:
+        signature = card.sign(signin_message(str(node.node_id), challenge))
+    return finish_card_signin(
+        node,
+        username=username,
+        password=password,
+        card_serial=serial,
+        challenge_id=challenge_id,
+        signature=signature,
+        terminal=terminal,
+        channel="cli",
+    ).actor

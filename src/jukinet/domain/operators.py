@@ -128,6 +128,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+#: What an operator may still do outside the hours without a permit: the permit work itself.
+OUT_OF_HOURS_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.REQUEST_PERMITS, Permission.APPROVE_PERMITS}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who is acting: the operator, their role, the terminal and the card they sign in with."""
@@ -142,13 +148,25 @@ class Actor:
     #: The server-side session (pages and API tokens both hang off one), ended at once on
     #: sign-out, card loss, or a role or account change.
     session_id: str | None = None
+    #: Signed in outside the node's operating hours without a permit in force: only permit
+    #: work (asking for one, approving another's) is allowed.
+    out_of_hours: bool = False
 
     def can(self, permission: Permission) -> bool:
-        """Whether this actor's role grants ``permission``."""
+        """Whether this actor's role grants ``permission`` now (hours included)."""
+        if self.out_of_hours and permission not in OUT_OF_HOURS_PERMISSIONS:
+            return False
         return permission in ROLE_PERMISSIONS[self.role]
 
     def require(self, permission: Permission) -> None:
-        """Raise :class:`PermissionDenied` unless the role grants ``permission``."""
+        """Raise :class:`PermissionDenied` unless the role grants ``permission`` now."""
+        if self.out_of_hours and permission not in OUT_OF_HOURS_PERMISSIONS:
+            raise PermissionDenied(
+                "JUKI-AUTH-020",
+                ja="業務時間外です。時間外利用許可を申請し、承認を受けてください。",
+                en="This is outside operating hours: ask for an out-of-hours permit and have "
+                "it approved.",
+            )
         if not self.can(permission):
             raise PermissionDenied(
                 "JUKI-AUTH-003",

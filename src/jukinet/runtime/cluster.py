@@ -163,6 +163,9 @@ class Cluster:
                 "peers": peers,
                 "secret_key": secret_key or secrets.token_urlsafe(48),
                 "delivery_max_backoff_seconds": self.max_backoff_seconds,
+                # A newcomer's browser has no operator card: a demo operator's first sign-in
+                # enrols the browser's passkey or security key (labelled on every page).
+                "demo_card_enrolment": True,
                 **self.settings.get(name, {}),
             }
             config = NodeConfig(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
-from jukinet.domain.errors import AuthenticationFailed, Conflict, ValidationError
+from jukinet.domain.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from jukinet.domain.names import validate_name
+from jukinet.domain.operator_events import OperatorEvent
 from jukinet.domain.operators import (
     Actor,
     Permission,
@@ -22,13 +21,11 @@ from jukinet.domain.operators import (
     validate_username,
 )
 from jukinet.services.context import ServiceContext
-from jukinet.storage import access_log
-from jukinet.storage.tables import OperatorRow
+from jukinet.services.operator_security.events import log_event
+from jukinet.storage.tables import OperatorRow, OperatorSessionRow
 from jukinet.storage.unit_of_work import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
-
-TOKEN_SALT = "jukinet.api-token"  # noqa: S105 - a namespace, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +105,18 @@ _SIGNIN_REFUSED_EN = (
 )
 
 
-def authenticate(
+def verify_password(
     node: ServiceContext, *, username: str, password: str, terminal_id: str | None = None
-) -> Actor:
-    """Check a username and password; the same error (and similar time) whatever was wrong.
+) -> int:
+    """The first step of sign-in: the operator's id if the password is right and the account
+    usable; the same error (and similar time) whatever was wrong.
 
-    Wrong passwords in a row are counted; at ``signin_lockout_after`` the account locks and
-    only a security officer unlocks it (:func:`unlock_operator`). A locked account is refused
-    with the same answer as a wrong password — so guessing on cannot tell a right guess — and
-    every failure and lock is recorded in the access log under the account's name (an unknown
-    name is never written down: it may be a password typed in the wrong field).
+    Failures in a row (a wrong password here, a refused card in the second step) are counted;
+    at ``signin_lockout_after`` the account locks and only a security officer unlocks it
+    (:func:`unlock_operator`). A locked or disabled account is refused with the same answer as
+    a wrong password — so guessing on cannot tell a right guess — and every failure and lock is
+    recorded in the access log under the account's name (an unknown name is never written
+    down: it may be a password typed in the wrong field).
     """
     hasher = password_hasher(node)
     with node.uow() as uow:
@@ -130,96 +129,29 @@ def authenticate(
         except (VerificationError, InvalidHashError):
             ok = False
         if row is not None and row.active and ok and row.locked_at is None:
-            row.failed_signins = 0
-            actor = Actor(
-                operator_id=row.id,
-                username=row.username,
-                role=Role(row.role),
-                terminal_id=terminal_id,
-                display_name=row.display_name,
-            )
-            uow.commit()
-            return actor
+            return row.id
         if row is not None:
-            _count_failure(node, uow, row, terminal_id=terminal_id, password_ok=ok)
+            count_failure(node, uow.session, row, terminal_id=terminal_id, password_ok=ok)
             uow.commit()
         raise AuthenticationFailed("JUKI-AUTH-001", ja=_SIGNIN_REFUSED_JA, en=_SIGNIN_REFUSED_EN)
 
 
-def _count_failure(
-    node: ServiceContext,
-    uow: UnitOfWork,
-    row: OperatorRow,
-    *,
-    terminal_id: str | None,
-    password_ok: bool,
-) -> None:
-    now = node.now()
-    events = ["sign-in refused: locked account" if row.locked_at else "sign-in failed"]
-    if not password_ok and row.locked_at is None:
-        row.failed_signins += 1
-        if row.failed_signins >= node.settings.signin_lockout_after:
-            row.locked_at = now
-            events.append(f"account locked after {row.failed_signins} failed sign-ins")
-    access_log.record(
-        uow.session,
-        [_operator_event(node, row.username, reason, terminal_id, now) for reason in events],
+def authenticate(
+    node: ServiceContext, *, username: str, password: str, terminal_id: str | None = None
+) -> Actor:
+    """The actor for an in-process caller holding the password (the demo's own setup, tests).
+
+    Opens no session and reaches no route: operators sign in through
+    :mod:`jukinet.services.operator_security.signin`, with their card.
+    """
+    operator_id = verify_password(
+        node, username=username, password=password, terminal_id=terminal_id
     )
-
-
-def _operator_event(
-    node: ServiceContext, username: str, reason: str, terminal_id: str | None, now: datetime
-) -> AccessEntry:
-    return AccessEntry(
-        recorded_at=now,
-        node=str(node.node_id),
-        action=Action.REFUSED,
-        channel=Channel.COUNTER,
-        actor_kind=ActorKind.OPERATOR,
-        actor=username,
-        reason=reason,
-        terminal=terminal_id,
-    )
-
-
-def unlock_operator(node: ServiceContext, *, actor: Actor, username: str, reason: str) -> None:
-    """Unlock a locked account (security staff only), with the reason recorded."""
-    actor.require(Permission.MANAGE_OPERATORS)
-    note = reason.strip()
-    if not note or len(note) > 200:
-        raise ValidationError(
-            "JUKI-AUTH-006",
-            ja="解除の理由を200文字以内で入力してください。",
-            en="Give the reason for unlocking (at most 200 characters).",
-            field="reason",
-        )
-    with node.uow() as uow:
-        row = uow.operators.by_username(username)
-        if row is None or row.locked_at is None:
-            raise Conflict(
-                "JUKI-AUTH-007",
-                ja="このアカウントはロックされていません。",
-                en="This account is not locked.",
-                field="username",
-            )
-        row.locked_at = None
-        row.failed_signins = 0
-        now = node.now()
-        entry = _operator_event(node, username, f"account unlocked: {note}", actor.terminal_id, now)
-        access_log.record(
-            uow.session,
-            [dataclasses.replace(entry, action=Action.WRITE, actor=actor.username, subject=None)],
-        )
-        uow.commit()
-
-
-def actor_by_id(node: ServiceContext, operator_id: int, *, terminal_id: str | None = None) -> Actor:
-    """The actor for a signed-in session; refuses accounts disabled since sign-in."""
     with node.uow() as uow:
         row = uow.operators.by_id(operator_id)
-        if row is None or not row.active:
+        if row is None:
             raise AuthenticationFailed(
-                "JUKI-AUTH-002", ja="ログインしてください。", en="Please sign in."
+                "JUKI-AUTH-001", ja=_SIGNIN_REFUSED_JA, en=_SIGNIN_REFUSED_EN
             )
         return Actor(
             operator_id=row.id,
@@ -230,28 +162,226 @@ def actor_by_id(node: ServiceContext, operator_id: int, *, terminal_id: str | No
         )
 
 
-def issue_token(node: ServiceContext, actor: Actor) -> str:
-    """A signed bearer token naming the operator; valid for ``token_ttl_seconds``."""
-    serializer = URLSafeTimedSerializer(node.settings.secret_key, salt=TOKEN_SALT)
-    return serializer.dumps({"op": actor.operator_id})
+def count_failure(
+    node: ServiceContext,
+    session: Session,
+    row: OperatorRow,
+    *,
+    terminal_id: str | None,
+    password_ok: bool,
+) -> None:
+    """Record a refused sign-in; a wrong password or card counts towards the lockout."""
+    now = node.now()
+    if row.locked_at is not None:
+        events = [(OperatorEvent.SIGNIN_LOCKED_ACCOUNT, "")]
+    elif not row.active:
+        events = [(OperatorEvent.SIGNIN_FAILED, "disabled account")]
+    else:
+        events = [(OperatorEvent.SIGNIN_FAILED, "")]
+    if not password_ok and row.locked_at is None and row.active:
+        row.failed_signins += 1
+        if row.failed_signins >= node.settings.signin_lockout_after:
+            row.locked_at = now
+            events.append((OperatorEvent.LOCKED, f"after {row.failed_signins} failed sign-ins"))
+            end_sessions(node, session, row, reason="account locked")
+    for event, text in events:
+        log_event(
+            node, session, event, actor=row.username, text=text, terminal=terminal_id, refused=True
+        )
 
 
-def actor_from_token(node: ServiceContext, token: str) -> Actor:
-    """The actor a bearer token names, if the token is genuine and fresh."""
-    serializer = URLSafeTimedSerializer(node.settings.secret_key, salt=TOKEN_SALT)
-    try:
-        data = serializer.loads(token, max_age=node.settings.token_ttl_seconds)
-    except SignatureExpired as error:
-        raise AuthenticationFailed(
-            "JUKI-AUTH-004",
-            ja="トークンの有効期限が切れています。",
-            en="The token has expired; sign in again.",
-        ) from error
-    except BadSignature as error:
-        raise AuthenticationFailed(
-            "JUKI-AUTH-005", ja="トークンが正しくありません。", en="The token is not valid."
-        ) from error
-    return actor_by_id(node, int(data["op"]))
+def end_sessions(node: ServiceContext, session: Session, row: OperatorRow, *, reason: str) -> int:
+    """End every live session of the operator at once (sign-out everywhere)."""
+    now = node.now()
+    result = session.execute(
+        update(OperatorSessionRow)
+        .where(OperatorSessionRow.operator_id == row.id, OperatorSessionRow.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason[:80])
+    )
+    ended = int(getattr(result, "rowcount", 0) or 0)
+    if ended:
+        log_event(
+            node,
+            session,
+            OperatorEvent.SESSIONS_ENDED,
+            actor=row.username,
+            text=f"{ended} session(s): {reason}",
+        )
+    return ended
+
+
+def _reason(reason: str, *, code: str, what_ja: str, what_en: str) -> str:
+    note = reason.strip()
+    if not note or len(note) > 200:
+        raise ValidationError(
+            code,
+            ja=f"{what_ja}の理由を200文字以内で入力してください。",
+            en=f"Give the reason for {what_en} (at most 200 characters).",
+            field="reason",
+        )
+    return note
+
+
+def _account(uow: UnitOfWork, username: str) -> OperatorRow:
+    row = uow.operators.by_username(username) if _USERNAME.match(username) else None
+    if row is None:
+        raise NotFound(
+            "JUKI-AUTH-013",
+            ja="その操作者アカウントはありません。",
+            en="No such operator account.",
+            field="username",
+        )
+    return row
+
+
+def unlock_operator(node: ServiceContext, *, actor: Actor, username: str, reason: str) -> None:
+    """Unlock a locked account (security staff only), with the reason recorded."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    note = _reason(reason, code="JUKI-AUTH-006", what_ja="解除", what_en="unlocking")
+    with node.uow() as uow:
+        row = _account(uow, username)
+        if row.locked_at is None:
+            raise Conflict(
+                "JUKI-AUTH-007",
+                ja="このアカウントはロックされていません。",
+                en="This account is not locked.",
+                field="username",
+            )
+        row.locked_at = None
+        row.failed_signins = 0
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.UNLOCKED,
+            actor=actor.username,
+            text=f"{username}: {note}",
+            terminal=actor.terminal_id,
+        )
+        uow.commit()
+
+
+def set_account_enabled(
+    node: ServiceContext, *, actor: Actor, username: str, enabled: bool, reason: str
+) -> None:
+    """Disable (every session ends at once) or re-enable an account (security staff)."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    note = _reason(
+        reason,
+        code="JUKI-AUTH-014",
+        what_ja="有効化" if enabled else "無効化",
+        what_en="enabling" if enabled else "disabling",
+    )
+    with node.uow() as uow:
+        row = _account(uow, username)
+        if row.id == actor.operator_id:
+            raise Conflict(
+                "JUKI-AUTH-015",
+                ja="自分自身のアカウントは変更できません。",
+                en="You cannot change your own account.",
+                field="username",
+            )
+        if row.active == enabled:
+            raise Conflict(
+                "JUKI-AUTH-016",
+                ja="アカウントは既にその状態です。",
+                en=f"The account is already {'enabled' if enabled else 'disabled'}.",
+                field="username",
+            )
+        row.active = enabled
+        if not enabled:
+            end_sessions(node, uow.session, row, reason="account disabled")
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.ENABLED if enabled else OperatorEvent.DISABLED,
+            actor=actor.username,
+            text=f"{username}: {note}",
+            terminal=actor.terminal_id,
+        )
+        uow.commit()
+
+
+def change_role(
+    node: ServiceContext, *, actor: Actor, username: str, role: Role, reason: str
+) -> None:
+    """Give an account another role (security staff); its sessions end at once."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    note = _reason(reason, code="JUKI-AUTH-017", what_ja="役割変更", what_en="the role change")
+    with node.uow() as uow:
+        row = _account(uow, username)
+        if row.id == actor.operator_id:
+            raise Conflict(
+                "JUKI-AUTH-015",
+                ja="自分自身のアカウントは変更できません。",
+                en="You cannot change your own account.",
+                field="username",
+            )
+        before = row.role
+        row.role = role.value
+        end_sessions(node, uow.session, row, reason="role changed")
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.ROLE_CHANGED,
+            actor=actor.username,
+            text=f"{username}: {before} -> {role.value}: {note}",
+            terminal=actor.terminal_id,
+        )
+        uow.commit()
+
+
+def reset_password(
+    node: ServiceContext, *, actor: Actor, username: str, new_password: str, reason: str
+) -> None:
+    """Set a new password for someone who forgot theirs (security staff); sessions end."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    note = _reason(reason, code="JUKI-AUTH-018", what_ja="再設定", what_en="the reset")
+    secret = validate_password(new_password)
+    hashed = password_hasher(node).hash(secret)
+    with node.uow() as uow:
+        row = _account(uow, username)
+        row.password_hash = hashed
+        end_sessions(node, uow.session, row, reason="password reset")
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.PASSWORD_RESET,
+            actor=actor.username,
+            text=f"{username}: {note}",
+            terminal=actor.terminal_id,
+        )
+        uow.commit()
+
+
+def change_own_password(
+    node: ServiceContext, *, actor: Actor, current_password: str, new_password: str
+) -> None:
+    """An operator changes their own password; every other session of theirs ends."""
+    hasher = password_hasher(node)
+    secret = validate_password(new_password)
+    with node.uow() as uow:
+        row = uow.operators.by_id(actor.operator_id)
+        try:
+            ok = row is not None and hasher.verify(row.password_hash, current_password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if row is None or not ok:
+            raise AuthenticationFailed(
+                "JUKI-AUTH-019",
+                ja="現在のパスワードが正しくありません。",
+                en="The current password is wrong.",
+                field="current_password",
+            )
+        row.password_hash = hasher.hash(secret)
+        end_sessions(node, uow.session, row, reason="password changed")
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.PASSWORD_CHANGED,
+            actor=actor.username,
+            terminal=actor.terminal_id,
+        )
+        uow.commit()
 
 
 def list_operators(node: ServiceContext, *, actor: Actor) -> list[OperatorView]:

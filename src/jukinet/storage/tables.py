@@ -163,7 +163,8 @@ class OutOfHoursPermitRow(Base):
 
 
 class OperatingHoursRow(Base):
-    """Opening hours for one weekday (0 = Monday); a weekday without a row is closed."""
+    """Opening hours for one weekday (0 = Monday); empty times: closed. No rows: the defaults
+    (``services.operator_security.hours.DEFAULT_HOURS``)."""
 
     __tablename__ = "operating_hours"
 

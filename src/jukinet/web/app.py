@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from jukinet import __version__
 from jukinet.domain.errors import DomainError
@@ -15,8 +16,9 @@ from jukinet.domain.names import name_search_key
 from jukinet.network.crl import revocation_health
 from jukinet.services.context import ServiceContext
 from jukinet.web.api import router as api_router
+from jukinet.web.auth import TerminalCheck
 from jukinet.web.bodies import BodyLimit
-from jukinet.web.errors import install_error_handlers
+from jukinet.web.errors import install_error_handlers, refusal_answer
 
 #: The largest request body the operator app reads (its forms and JSON are a few KiB).
 MAX_OPERATOR_BODY_BYTES = 1024 * 1024
@@ -42,6 +44,8 @@ def create_app(node: ServiceContext) -> FastAPI:
         same_site="strict",
         https_only=node.settings.environment == "production",
     )
+    # Before any sign-in: a request from an unregistered or revoked terminal gets no further.
+    app.add_middleware(TerminalCheck, node=node, on_refused=_terminal_refused)
     # Outermost: nothing below reads more of a body than an operator's form or JSON needs.
     app.add_middleware(BodyLimit, limit=MAX_OPERATOR_BODY_BYTES)
     install_error_handlers(app, page=_error_page)
@@ -59,6 +63,11 @@ def create_app(node: ServiceContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
     _include_pages(app)
     return app
+
+
+async def _terminal_refused(scope: Scope, receive: Receive, send: Send) -> None:
+    error = scope["state"]["terminal_error"]
+    await refusal_answer(scope["path"], error)(scope, receive, send)
 
 
 def _error_page(request: Request, error: DomainError) -> Response:

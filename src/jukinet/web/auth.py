@@ -1,4 +1,9 @@
-"""Who is calling: bearer tokens for the API, signed session cookies for the pages."""
+"""Who is calling, from which terminal: checked on every request.
+
+The terminal first (a registered client certificate, or the labelled loopback terminal in
+dev/test/demo), then the server-side session named by the page cookie or the API's bearer
+token. A lost card, a disabled account or a revoked terminal stops the very next request.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,29 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jukinet.domain.errors import AuthenticationFailed
+from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.domain.operators import Actor
+from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
-from jukinet.services.operators import actor_by_id, actor_from_token
+from jukinet.services.operator_security.sessions import resolve_session
+from jukinet.services.operator_security.terminals import identify_terminal
+from jukinet.storage.tables import TerminalRow
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
-SESSION_OPERATOR = "operator_id"
-SESSION_STARTED = "started_at"
+#: The page session's cookie holds only the session secret (the server keeps the rest).
+SESSION_SECRET = "sid"  # noqa: S105 - the key in the session, not a secret
+#: Between the password and the card: the operator whose card is asked for, and since when.
+SESSION_PENDING = "pending_operator"
+SESSION_PENDING_AT = "pending_at"
+#: Why the last page session ended (shown once on the sign-in page).
+SESSION_ENDED = "ended"
+
+#: Paths served before any terminal check: monitoring and the style sheet of the refusal page.
+OPEN_PATHS = ("/healthz", "/static/")
 
 
 def get_node(request: Request) -> ServiceContext:
@@ -27,8 +45,50 @@ def get_node(request: Request) -> ServiceContext:
 NodeDep = Annotated[ServiceContext, Depends(get_node)]
 
 
+class TerminalCheck:
+    """Refuse every request from a terminal that is not registered (before sign-in)."""
+
+    def __init__(self, app: ASGIApp, *, node: ServiceContext, on_refused: ASGIApp | None) -> None:
+        self.app = app
+        self.node = node
+        self.on_refused = on_refused
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Identify the terminal, or answer the refusal."""
+        if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
+            await self.app(scope, receive, send)
+            return
+        try:
+            terminal = await run_in_threadpool(
+                identify_terminal, self.node, peer_certificate(scope)
+            )
+        except DomainError as error:
+            scope.setdefault("state", {})["terminal_error"] = error
+            if self.on_refused is not None:
+                await self.on_refused(scope, receive, send)
+            return
+        scope.setdefault("state", {})["terminal"] = terminal
+        await self.app(scope, receive, send)
+
+
+def request_terminal(request: Request) -> TerminalRow:
+    """The registered terminal the request came from (set by :class:`TerminalCheck`)."""
+    terminal = getattr(request.state, "terminal", None)
+    if not isinstance(terminal, TerminalRow):
+        raise AuthenticationFailed(
+            "JUKI-TRM-001",
+            ja="この端末は登録されていません。",
+            en="This terminal is not registered.",
+        )
+    return terminal
+
+
+TerminalDep = Annotated[TerminalRow, Depends(request_terminal)]
+
+
 def api_actor(
     node: NodeDep,
+    terminal: TerminalDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The operator named by the bearer token; 401 without one."""
@@ -36,22 +96,23 @@ def api_actor(
         raise AuthenticationFailed(
             "JUKI-AUTH-002", ja="ログインしてください。", en="Sign in first: send a bearer token."
         )
-    return actor_from_token(node, credentials.credentials)
+    return resolve_session(node, credentials.credentials, terminal=terminal, channel=None)
 
 
 def session_actor(request: Request, node: NodeDep) -> Actor | None:
-    """The operator signed in to the pages, or ``None``."""
-    operator_id = request.session.get(SESSION_OPERATOR)
-    if operator_id is None:
-        return None
-    started = float(request.session.get(SESSION_STARTED, 0))
-    if node.now().timestamp() - started > node.settings.session_ttl_seconds:
-        request.session.clear()
+    """The operator signed in to the pages, or ``None`` (the reason is kept for the page)."""
+    secret = request.session.get(SESSION_SECRET)
+    terminal = getattr(request.state, "terminal", None)
+    if not isinstance(secret, str) or not isinstance(terminal, TerminalRow):
         return None
     try:
-        return actor_by_id(node, int(operator_id))
-    except AuthenticationFailed:
+        return resolve_session(node, secret, terminal=terminal, channel="page")
+    except AuthenticationFailed as error:
         request.session.clear()
+        # Shown once on the sign-in page: why the session ended (idle, card lost, …).
+        request.session[SESSION_ENDED] = (
+            error.code if error.code not in ("JUKI-AUTH-002", "JUKI-AUTH-005") else ""
+        )
         return None
 
 

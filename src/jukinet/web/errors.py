@@ -157,6 +157,15 @@ def is_database_busy(error: OperationalError) -> bool:
     return any(marker in text for marker in _BUSY_MARKERS)
 
 
+def refusal_answer(scope_path: str, exc: DomainError) -> Response:
+    """A refusal answered outside the routes (a middleware): JSON for APIs, else a bare page."""
+    if scope_path.startswith(("/api/", "/provision/", "/audit/")):
+        return _json(exc)
+    return HTMLResponse(
+        _FAULT_PAGE.format(ja=exc.message_ja, en=exc.message_en), status_code=exc.status
+    )
+
+
 def _json(exc: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(errors=[ErrorDetail(**detail) for detail in exc.details()])
     return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)

@@ -10,8 +10,13 @@ from jukinet.services import ledger
 from jukinet.storage.tables import OutboxRow
 from jukinet.web.app import create_app
 from tests.integration.network.conftest import PREFECTURE, Tiers
-from tests.integration.web.test_pages import _csrf
-from tests.support.factories import PASSWORD, api_headers, make_actor, move_in_household, person
+from tests.support.factories import (
+    api_headers,
+    make_actor,
+    move_in_household,
+    person,
+    sign_in_page,
+)
 from tests.support.network import sender
 
 
@@ -64,14 +69,7 @@ def test_ledger_api_and_page_need_the_right_role(tiers: Tiers) -> None:
         allowed = client.get("/api/v1/network/links", headers=api_headers(client, "ledgersuper"))
         assert allowed.status_code == 200
         assert allowed.json()[0]["peer"] == PREFECTURE
-        client.post(
-            "/login",
-            data={
-                "username": "ledgersuper",
-                "password": PASSWORD,
-                "csrf_token": _csrf(client, "/login"),
-            },
-        )
+        assert sign_in_page(client, "ledgersuper").status_code == 303
         page = client.get("/network")
         assert page.status_code == 200
         assert "送受信台帳" in page.text
@@ -81,14 +79,7 @@ def test_ledger_api_and_page_need_the_right_role(tiers: Tiers) -> None:
 def test_upper_tiers_open_on_the_ledger(tiers: Tiers) -> None:
     make_actor(tiers.prefecture, Role.SUPERVISOR, username="prefsuper")
     with TestClient(create_app(tiers.prefecture)) as client:
-        client.post(
-            "/login",
-            data={
-                "username": "prefsuper",
-                "password": PASSWORD,
-                "csrf_token": _csrf(client, "/login"),
-            },
-        )
+        assert sign_in_page(client, "prefsuper").status_code == 303
         home = client.get("/", follow_redirects=False)
         assert home.status_code == 303
         assert home.headers["location"] == "/network"

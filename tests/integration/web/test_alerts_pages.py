@@ -16,7 +16,7 @@ from jukinet.domain.insider_signals import JST
 from jukinet.domain.operators import Role
 from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
-from tests.support.factories import PASSWORD, api_headers, make_actor
+from tests.support.factories import api_headers, make_actor, sign_in_page
 
 TODAY = date(2026, 11, 26)  # TEST_NOW in Japan
 WEDNESDAY = TODAY - timedelta(days=1)
@@ -26,14 +26,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def _login(client: TestClient, username: str) -> int:
     """Sign in through the form; returns the status (303 on success)."""
-    match = _CSRF.search(client.get("/login").text)
-    assert match, "the sign-in page has no anti-forgery token"
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": match[1]},
-        follow_redirects=False,
-    )
-    status: int = response.status_code
+    status: int = sign_in_page(client, username).status_code
     return status
 
 

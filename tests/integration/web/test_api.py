@@ -87,9 +87,22 @@ def test_no_anonymous_access(client: TestClient) -> None:
 
 
 def test_wrong_password_is_refused(client: TestClient, clerk_headers: dict[str, str]) -> None:
-    response = client.post("/api/v1/auth/token", json={"username": "clerk1", "password": "x"})
+    def token(username: str) -> Any:
+        challenge = client.post("/api/v1/auth/challenge").json()
+        return client.post(
+            "/api/v1/auth/token",
+            json={
+                "username": username,
+                "password": "x",
+                "card_serial": "ANY",
+                "challenge_id": challenge["challenge_id"],
+                "signature": "AAAA",
+            },
+        )
+
+    response = token("clerk1")
     assert response.status_code == 401
-    unknown = client.post("/api/v1/auth/token", json={"username": "nobody", "password": "x"})
+    unknown = token("nobody")
     assert _error(unknown)["code"] == _error(response)["code"] == "JUKI-AUTH-001"
 
 
@@ -231,7 +244,17 @@ def test_municipality_reference(client: TestClient) -> None:
 
 def test_nul_bytes_are_client_errors(client: TestClient, clerk_headers: dict[str, str]) -> None:
     # Found by schemathesis: PostgreSQL refuses NUL in text, which must not become a 500.
-    token = client.post("/api/v1/auth/token", json={"username": "\u0000", "password": "x"})
+    challenge = client.post("/api/v1/auth/challenge").json()
+    token = client.post(
+        "/api/v1/auth/token",
+        json={
+            "username": "\u0000",
+            "password": "x",
+            "card_serial": "ANY",
+            "challenge_id": challenge["challenge_id"],
+            "signature": "AAAA",
+        },
+    )
     assert token.status_code == 401
     search = client.get("/api/v1/residents", params={"name": "山\u0000"}, headers=clerk_headers)
     assert search.status_code == 422

@@ -21,7 +21,13 @@ from schemathesis.checks import (
 
 from jukinet.services.context import ServiceContext
 from jukinet.web.app import create_app
-from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
+from tests.support.factories import (
+    api_headers,
+    make_actor,
+    move_in_household,
+    person,
+    with_pool,
+)
 
 CHECKS = [
     not_a_server_error,
@@ -37,10 +43,7 @@ def test_api_never_answers_5xx(node: ServiceContext) -> None:
     move_in_household(node, clerk, person())
     app = create_app(node)
     with TestClient(app) as client:
-        token = client.post(
-            "/api/v1/auth/token", json={"username": "fuzzclerk", "password": PASSWORD}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = api_headers(client, "fuzzclerk")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15

@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import func, select
 
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code
@@ -23,7 +24,14 @@ from jukinet.domain.operators import Role
 from jukinet.services import audit
 from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
-from tests.support.factories import PASSWORD, api_headers, make_actor, move_in_household, person
+from jukinet.storage.tables import AccessLogRow
+from tests.support.factories import (
+    api_headers,
+    make_actor,
+    move_in_household,
+    person,
+    sign_in_page,
+)
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -56,11 +64,7 @@ def _csrf(client: TestClient, path: str = "/disclosure") -> str:
 
 
 def _login(client: TestClient, username: str) -> None:
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(client, "/login")},
-        follow_redirects=False,
-    )
+    response = sign_in_page(client, username)
     assert response.status_code == 303, response.text
 
 
@@ -132,7 +136,11 @@ def test_clerk_discloses_the_write_and_the_reads(
     assert "署名付きツリーヘッド" in html
     size = re.search(r'data-testid="tree-size">(\d+)<', html)
     assert size
-    assert int(size[1]) == len(actions)
+    # The tree covers the whole log: this resident's entries and the operators' own events.
+    with node.session_factory() as session:
+        logged = session.scalar(select(func.count()).select_from(AccessLogRow))
+    assert int(size[1]) == logged
+    assert logged > len(actions)
     assert re.search(r'data-testid="root-hash">[0-9a-f]{64}<', html)
     assert 'action="/disclosure.json"' in html
 

@@ -16,7 +16,14 @@ from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services.context import ServiceContext
 from jukinet.services.reading import read_history, read_household, read_resident
-from tests.support.factories import PASSWORD, make_actor, move_in_household, person, with_pool
+from tests.support.factories import (
+    PASSWORD,
+    make_actor,
+    move_in_household,
+    person,
+    sign_in_page,
+    with_pool,
+)
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -30,11 +37,7 @@ def _csrf(client: TestClient, path: str = "/") -> str:
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD) -> Response:
-    response: Response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": _csrf(client, "/login")},
-        follow_redirects=False,
-    )
+    response: Response = sign_in_page(client, username, password)
     return response
 
 

@@ -17,7 +17,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.transparency import CSV_COLUMNS, to_csv, to_json, transparency_stats
 from jukinet.storage.access_log import append_entries
 from jukinet.storage.tables import BatchJobRow, RecipientRow
-from tests.support.factories import PASSWORD, make_actor
+from tests.support.factories import make_actor, sign_in_page
 
 RECIPIENT = "agency:soumu-onkyu"
 RECIPIENT_NAME = "総務省（恩給）"
@@ -198,10 +198,7 @@ def test_only_the_api_is_in_the_openapi_document(client: TestClient) -> None:
 
 def test_a_signed_in_clerk_keeps_the_header(node: ServiceContext, client: TestClient) -> None:
     make_actor(node, Role.CLERK, username="clerk1")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    form = {"username": "clerk1", "password": PASSWORD, "csrf_token": token[1]}
-    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    assert sign_in_page(client, "clerk1").status_code == 303
     html = client.get("/transparency").text
     assert 'data-testid="operator"' in html
     assert 'data-testid="figure-provisions"' in html

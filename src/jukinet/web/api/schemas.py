@@ -33,10 +33,29 @@ class Strict(BaseModel):
 
 
 class TokenRequest(Strict):
-    """Sign-in for API clients."""
+    """Sign-in for API clients: the password and the operator card's signature.
+
+    The card (a PKCS#11 token) signs ``"jukinet operator sign-in\\n" + node + "\\n" +
+    challenge`` for a challenge from ``POST /api/v1/auth/challenge``: Ed25519, or ECDSA P-256 as
+    raw r‖s.
+    """
 
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    card_serial: Annotated[str, Field(min_length=1, max_length=32)]
+    challenge_id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: base64url, no padding.
+    signature: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ChallengeResponse(BaseModel):
+    """A one-time challenge for an operator card to sign (valid two minutes)."""
+
+    challenge_id: str
+    #: base64url, no padding.
+    challenge: str
+    #: The node name the card's signature is bound to.
+    node: str
 
 
 class TokenResponse(BaseModel):

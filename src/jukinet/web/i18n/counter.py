@@ -45,8 +45,31 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "login.password": ("パスワード", "Password"),
     "login.submit": ("ログイン", "Sign in"),
     "login.intro": (
-        "職員のユーザー名とパスワードを入力してください。",
-        "Enter your staff username and password.",
+        "職員のユーザー名とパスワードを入力してください。次に操作者カードで確認します。",
+        "Enter your staff username and password; your operator card is checked next.",
+    ),
+    "login.card_title": ("操作者カードの確認", "Operator card"),
+    "login.card_intro": (
+        "貸与された操作者カード（セキュリティキー）を端末に接続し、ボタンを押してPINを入力してください。",
+        "Connect the operator card (security key) lent to you, press the button and enter its PIN.",
+    ),
+    "login.card_submit": ("カードで確認する", "Verify with my card"),
+    "login.card_waiting": ("カードの操作を待っています…", "Waiting for your card…"),
+    "login.card_failed": (
+        "カードを確認できませんでした。もう一度お試しください。",
+        "The card could not be read; try again.",
+    ),
+    "login.card_cancel": ("中止する", "Cancel"),
+    "login.demo_enrol": (
+        "デモ環境のみ：この操作者にはカードがありません。このブラウザのパスキーまたはセキュリティキーを"
+        "操作者カードとして登録します。",
+        "Demo only: this operator has no card yet. Your browser's passkey or any security key "
+        "is enrolled as the operator's card.",
+    ),
+    "login.ended.JUKI-AUTH-002": ("ログインしてください。", "Please sign in."),
+    "login.loopback_terminal": (
+        "デモ・試験用ループバック端末（登録端末ではありません）",
+        "Loopback terminal for demo and tests (not a registered terminal)",
     ),
     # Search
     "search.title": ("住民検索", "Search residents"),

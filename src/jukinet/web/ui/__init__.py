@@ -6,9 +6,10 @@ operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-st
 
 from fastapi import APIRouter
 
-from jukinet.web.ui import alerts, disclosure, events, network, pages, transparency
+from jukinet.web.ui import alerts, disclosure, events, network, pages, signin, transparency
 
 router = APIRouter(include_in_schema=False)
+router.include_router(signin.router)
 router.include_router(pages.router)
 router.include_router(events.router)
 router.include_router(network.router)

@@ -111,6 +111,7 @@ def render(
         "can_correct": actor is not None and actor.can(Permission.EX_OFFICIO),
         "municipality": _municipality_name(node),
         "csrf_token": csrf_token(request),
+        "terminal": getattr(request.state, "terminal", None),
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
         "sex_options": [(s.value, t.sex(s)) for s in Sex],
@@ -140,10 +141,24 @@ def record_url(code: str, *, done: str | None = None, late: bool = False) -> str
     return f"/residents/{code}{query}"
 
 
+#: What an operator signed in outside the hours may still reach.
+OUT_OF_HOURS_PATHS = ("/permits", "/logout", "/lang/", "/account/password")
+
+
 def require_actor(
     request: Request, actor: Annotated[Actor | None, Depends(session_actor)]
 ) -> Actor:
-    """The signed-in operator; anyone else is sent to the sign-in page (303)."""
+    """The signed-in operator; anyone else is sent to the sign-in page (303).
+
+    Outside operating hours without a permit only the permit pages answer; every other page
+    sends the operator there, where the refusal is explained.
+    """
+    if (
+        actor is not None
+        and actor.out_of_hours
+        and not request.url.path.startswith(OUT_OF_HOURS_PATHS)
+    ):
+        raise HTTPException(status_code=303, headers={"Location": "/permits?closed=1"})
     if actor is None:
         if is_htmx(request):
             # XMLHttpRequest follows a 303 silently and htmx would swap the sign-in page into

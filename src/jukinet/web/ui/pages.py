@@ -1,21 +1,19 @@
-"""Sign-in, the language switch, resident search and the record page."""
+"""The language switch, resident search and the record page."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import DomainError
-from jukinet.domain.operators import Actor
 from jukinet.domain.wareki import format_wareki
 from jukinet.services import reading
-from jukinet.services.operators import authenticate
 from jukinet.services.views import RecordView
-from jukinet.web.auth import SESSION_OPERATOR, SESSION_STARTED, NodeDep, session_actor
+from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import (
     FormState,
     PageActor,
@@ -24,7 +22,6 @@ from jukinet.web.ui.common import (
     error_page,
     forbidden,
     is_htmx,
-    redirect,
     render,
 )
 from jukinet.web.ui.i18n import LANG_COOKIE, LANGUAGES, Translator, request_lang
@@ -36,55 +33,6 @@ router = APIRouter()
 LANG_COOKIE_AGE = 365 * 24 * 3600
 #: Pages reached only by a form post: the switch cannot go back to them with a GET.
 POST_ONLY_PATHS = frozenset({"/search", "/logout"})
-
-
-# ---------------------------------------------------------------------------------------------
-# Sign-in
-# ---------------------------------------------------------------------------------------------
-
-
-@router.get("/login")
-def login_form(
-    request: Request, actor: Annotated[Actor | None, Depends(session_actor)]
-) -> Response:
-    """The sign-in form (signed-in operators go straight to the search page)."""
-    if actor is not None:
-        return redirect("/")
-    return render(request, "login.html", {"form": FormState(request_lang(request))})
-
-
-@router.post("/login")
-def login(request: Request, node: NodeDep, form_data: PostedForm) -> Response:
-    """Check the password; on success start a fresh session and go to the search page."""
-    form = FormState.from_form(request_lang(request), form_data).expect("username", "password")
-    if not csrf_ok(request, form_data):
-        return forbidden(request, None, "error.csrf")
-    username = form.text("username", required=True)
-    password = form.get("password")
-    if not password:
-        form.missing("password")
-    if not form.ok:
-        return render(request, "login.html", {"form": form}, status=422)
-    try:
-        actor = authenticate(node, username=username, password=password)
-    except DomainError as error:
-        form.add(error)
-        form.values.pop("password", None)
-        return render(request, "login.html", {"form": form}, status=error.status)
-    # A new session on sign-in: nothing from before (a planted cookie) survives.
-    request.session.clear()
-    request.session[SESSION_OPERATOR] = actor.operator_id
-    request.session[SESSION_STARTED] = node.now().timestamp()
-    return redirect("/")
-
-
-@router.post("/logout")
-def logout(request: Request, form_data: PostedForm) -> Response:
-    """End the session."""
-    if not csrf_ok(request, form_data):
-        return forbidden(request, None, "error.csrf")
-    request.session.clear()
-    return redirect("/login")
 
 
 @router.get("/lang/{lang}")

@@ -130,17 +130,6 @@ def upgrade() -> None:
         sa.Column("note", sa.String(80), nullable=False),
         sa.PrimaryKeyConstraint("day", name="pk_calendar_days"),
     )
-    # The usual hours of a Japanese town hall (8:30–17:15 on weekdays) until a security
-    # officer sets the node's own.
-    hours = sa.table(
-        "operating_hours",
-        sa.column("weekday", sa.SmallInteger()),
-        sa.column("opens", sa.String()),
-        sa.column("closes", sa.String()),
-    )
-    op.bulk_insert(
-        hours, [{"weekday": day, "opens": "08:30", "closes": "17:15"} for day in range(5)]
-    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,38 @@
+"""Writing operator events to the tamper-evident access log (in the caller's transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
+from jukinet.domain.operator_events import OperatorEvent
+from jukinet.services.context import ServiceContext
+from jukinet.storage import access_log
+
+
+def log_event(
+    node: ServiceContext,
+    session: Session,
+    event: OperatorEvent,
+    *,
+    actor: str,
+    text: str = "",
+    terminal: str | None = None,
+    refused: bool = False,
+) -> None:
+    """Queue one operator event; it is appended when ``session`` commits."""
+    access_log.record(
+        session,
+        [
+            AccessEntry(
+                recorded_at=node.now(),
+                node=str(node.node_id),
+                action=Action.REFUSED if refused else Action.WRITE,
+                channel=Channel.COUNTER,
+                actor_kind=ActorKind.OPERATOR,
+                actor=actor[:80],
+                reason=event.reason(text)[:200],
+                terminal=terminal[:40] if terminal else None,
+            )
+        ],
+    )
