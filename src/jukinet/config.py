@@ -239,6 +239,9 @@ class Settings(BaseSettings):
     #: terminal CA, mutual TLS on the operator port) or ``loopback`` (dev/test/demo only: the
     #: operator port listens on 127.0.0.1 and this machine is the one, labelled, terminal).
     terminal_mode: Literal["certificate", "loopback"] = "certificate"
+    #: dev/test/demo only: the counter is open around the clock (the demo and end-to-end tests
+    #: run on the real clock, at any hour).
+    always_open: bool = False
     #: dev/test/demo only: a demo operator without a card enrols the browser's own passkey or
     #: security key as their card at first sign-in (labelled on every page).
     demo_card_enrolment: bool = False
@@ -293,6 +296,14 @@ class Settings(BaseSettings):
                 "クライアント証明書で登録してください（certificate）。",
                 en="JUKINET_TERMINAL_MODE=loopback is for development, tests and the demo; in "
                 "production terminals are identified by client certificates (certificate)",
+            )
+        if self.always_open:
+            raise SettingsError.one(
+                variable_of("always_open"),
+                ja="JUKINET_ALWAYS_OPEN はデモ・試験用です。"
+                "本番環境では業務時間を設定してください。",
+                en="JUKINET_ALWAYS_OPEN is for the demo and tests; in production set the "
+                "operating hours",
             )
         if self.demo_card_enrolment:
             raise SettingsError.one(

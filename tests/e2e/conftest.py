@@ -50,6 +50,8 @@ def _settings(database_url: str, secret_key: str) -> Any:
         argon2_time_cost=1,
         argon2_memory_cost=8192,
         secret_key=secret_key,
+        always_open=True,
+        demo_card_enrolment=True,
     )
 
 
@@ -135,7 +137,8 @@ def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    # WebAuthn needs the relying-party id as host: localhost, never 127.0.0.1.
+    base_url = f"http://localhost:{port}"
     try:
         _wait_until_up(base_url, process, directory / "server.log")
         yield CounterServer(base_url=base_url, username=E2E_USERNAME, password=E2E_PASSWORD)

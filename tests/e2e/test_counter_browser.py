@@ -38,7 +38,24 @@ def test_counter_scenario(page: Any, counter_server: CounterServer) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.get_by_label("ユーザー名").fill(counter_server.username)
     page.get_by_label("パスワード").fill(counter_server.password)
+    # The operator's card: Chromium's virtual authenticator with its PIN verified, enrolled by
+    # the first sign-in as the demo allows.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="カードで確認する").click()
     expect(page.get_by_role("heading", name="住民検索")).to_be_visible()
     expect(page.get_by_test_id("operator")).to_contain_text("窓口担当")
 

@@ -40,6 +40,7 @@ from jukinet.runtime.cluster import Cluster
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, authenticate
 from jukinet.storage.tables import IdentityHistoryRow, OutboxRow
+from tests.support.cards import api_token, lend_token_card
 from tests.support.databases import running_cluster
 from tests.support.factories import move_in_household, person
 from tests.support.network import real_now
@@ -201,9 +202,9 @@ def test_kill_9_under_load_loses_duplicates_and_reorders_nothing(
     )
     households = _households(town)
     base_url = cluster.nodes[TOWN].operator_url
-    token = httpx.post(
-        base_url + "/api/v1/auth/token", json={"username": "clerk", "password": PASSWORD}
-    ).json()["access_token"]
+    card = lend_token_card(town, "clerk")
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        token = api_token(client, "clerk", PASSWORD, card)
     headers = {"Authorization": f"Bearer {token}"}
     clerks = [
         Clerk(base_url, headers, households[i::CLERKS], name_tag=str(i + 1)) for i in range(CLERKS)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cbor2
+import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from fastapi.testclient import TestClient
 
 from jukinet.domain.operators import Actor, Role
 from jukinet.services.context import ServiceContext
@@ -71,7 +71,7 @@ def lend_token_card(node: ServiceContext, username: str, serial: str | None = No
     return card
 
 
-def api_token(client: TestClient, username: str, password: str, card: TokenCard) -> str:
+def api_token(client: httpx.Client, username: str, password: str, card: TokenCard) -> str:
     """Sign in through the API with the password and the card; the bearer token."""
     challenge = client.post("/api/v1/auth/challenge")
     assert challenge.status_code == 200, challenge.text
@@ -143,6 +143,35 @@ class SoftAuthenticator:
             }
         )
 
+    def attestation(self, options: dict[str, Any], origin: str) -> str:
+        """The JSON a browser would post to enrol this key ("none" attestation)."""
+        client_data = json.dumps(
+            {"type": "webauthn.create", "challenge": options["challenge"], "origin": origin}
+        ).encode()
+        flags = 0x01 | 0x04 | 0x40  # user present, user verified, credential data included
+        auth_data = (
+            hashlib.sha256(options["rp"]["id"].encode()).digest()
+            + bytes([flags])
+            + self.sign_count.to_bytes(4, "big")
+            + bytes(16)  # AAGUID
+            + len(self.credential_id).to_bytes(2, "big")
+            + self.credential_id
+            + self.cose_key()
+        )
+        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        return json.dumps(
+            {
+                "id": b64url(self.credential_id),
+                "rawId": b64url(self.credential_id),
+                "type": "public-key",
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "attestationObject": b64url(attestation),
+                },
+                "clientExtensionResults": {},
+            }
+        )
+
 
 def lend_security_key(
     node: ServiceContext, username: str, serial: str | None = None
@@ -183,7 +212,7 @@ def csrf_of(html: str) -> str:
 
 
 def page_sign_in(
-    client: TestClient,
+    client: httpx.Client,
     username: str,
     password: str,
     authenticator: SoftAuthenticator,
@@ -205,13 +234,19 @@ def page_sign_in(
     assert options_match, page.text[:400]
     assert challenge_match, page.text[:400]
     options = json.loads(options_match.group(1).replace("\\u003c", "<"))
-    credential = authenticator.assertion(options, origin or str(client.base_url).rstrip("/"))
+    where = origin or str(client.base_url).rstrip("/")
+    enrol = 'name="mode" value="enrol"' in page.text
+    credential = (
+        authenticator.attestation(options, where)
+        if enrol
+        else authenticator.assertion(options, where)
+    )
     return client.post(
         "/login/card",
         data={
             "csrf_token": csrf_of(page.text),
             "challenge_id": challenge_match.group(1),
-            "mode": "signin",
+            "mode": "enrol" if enrol else "signin",
             "credential": credential,
         },
         follow_redirects=False,

@@ -96,7 +96,8 @@ class ClusterNode:
     @property
     def operator_url(self) -> str:
         """Where the node's pages and API are served."""
-        return f"http://127.0.0.1:{self.config.operator_port}"
+        # localhost, not 127.0.0.1: WebAuthn accepts the relying-party id "localhost" only.
+        return f"http://localhost:{self.config.operator_port}"
 
 
 @dataclass
@@ -166,6 +167,8 @@ class Cluster:
                 # A newcomer's browser has no operator card: a demo operator's first sign-in
                 # enrols the browser's passkey or security key (labelled on every page).
                 "demo_card_enrolment": True,
+                # The demo and end-to-end tests run on the real clock, at any hour.
+                "always_open": True,
                 **self.settings.get(name, {}),
             }
             config = NodeConfig(

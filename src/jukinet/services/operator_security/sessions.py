@@ -111,7 +111,7 @@ def resolve_session(
         card = uow.session.get(OperatorCardRow, row.card_id)
         if operator is None or card is None:  # checked by _why_it_ends just above
             raise ending_error(ACCOUNT)
-        in_hours = within_hours(uow.session, operator.id, now)
+        in_hours = node.settings.always_open or within_hours(uow.session, operator.id, now)
         if now - aware_utc(row.last_seen_at) >= TOUCH_EVERY:
             row.last_seen_at = now
             uow.commit()
