@@ -239,6 +239,9 @@ class Settings(BaseSettings):
     #: terminal CA, mutual TLS on the operator port) or ``loopback`` (dev/test/demo only: the
     #: operator port listens on 127.0.0.1 and this machine is the one, labelled, terminal).
     terminal_mode: Literal["certificate", "loopback"] = "certificate"
+    #: The node's terminal CA and the operator port's server certificate (``jukinet terminal
+    #: init``); default: ``terminals`` next to the PKI folder, else under the data folder.
+    terminal_dir: Path | None = None
     #: dev/test/demo only: the counter is open around the clock (the demo and end-to-end tests
     #: run on the real clock, at any hour).
     always_open: bool = False
@@ -281,6 +284,15 @@ class Settings(BaseSettings):
             en="JUKINET_TEST_CLOCK_OFFSET_SECONDS is for tests only and is refused in "
             "production: unset it (or set it to 0)",
         )
+
+    @property
+    def terminal_folder(self) -> Path:
+        """Where the terminal CA lives (see ``terminal_dir``)."""
+        if self.terminal_dir is not None:
+            return self.terminal_dir
+        if self.pki_dir is not None:
+            return self.pki_dir.parent / "terminals"
+        return DEFAULT_DATA_DIR / "terminals"
 
     @model_validator(mode="after")
     def _refuse_demo_shortcuts_in_production(self) -> Settings:

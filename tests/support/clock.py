@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 
 class FixedClock:
@@ -17,3 +18,18 @@ class FixedClock:
     def advance(self, **kwargs: float) -> None:
         """Move time forward by ``timedelta(**kwargs)``."""
         self.current += timedelta(**kwargs)
+
+
+class FileClock:
+    """Reads the current instant from a file on every call (a server process's clock that
+    a test moves from outside: ISO 8601 with a zone)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self) -> datetime:
+        return datetime.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+
+    def set(self, moment: datetime) -> None:
+        """Move the clock to ``moment``."""
+        self.path.write_text(moment.isoformat(), encoding="utf-8")

@@ -28,6 +28,7 @@ def run_server(
     """
     import uvicorn
 
+    from jukinet.runtime.runner import operator_port_options
     from jukinet.web.app import create_app
 
     audit.require_log_key(node)
@@ -37,6 +38,8 @@ def run_server(
         options["loop"] = "uvloop"
     if importlib.util.find_spec("httptools") is not None:
         options["http"] = "httptools"
+    # Terminals: client certificates on this port, or the loopback terminal (dev/test/demo).
+    options |= operator_port_options(node, host)
     background = [tree_head_publisher(node, interval=tree_head_interval), retention_keeper(node)]
     for task in background:
         task.start()

@@ -8,9 +8,11 @@ neighbours only) — and runs one delivery worker per neighbour it sends to.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from jukinet.config import Settings, SettingsError, SettingsProblem, load_settin
 from jukinet.domain.errors import DomainError
 from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
-from jukinet.network.transport import SharedSignalServer, make_server
+from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthority
+from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
 from jukinet.runtime.background import (
     batch_worker,
     crl_keeper,
@@ -177,6 +180,40 @@ def delivery_peers(node: ServiceContext) -> list[str]:
     return sorted(p for p in peers if p in node.network.peers)
 
 
+def operator_port_options(node: ServiceContext, host: str) -> dict[str, Any]:
+    """uvicorn options for the operator port: mutual TLS with terminal certificates, or the
+    loopback terminal.
+
+    In ``loopback`` mode (dev, tests, the demo) the port must listen on a loopback address: the
+    machine itself is then the one terminal. In ``certificate`` mode the port asks for a client
+    certificate from the node's terminal CA and passes it to the app, which matches it against
+    the terminal register on every request.
+    """
+    if node.settings.terminal_mode == "loopback":
+        if not ipaddress.ip_address(host).is_loopback:
+            raise SettingsError.one(
+                "host",
+                ja="ループバック端末モードでは操作者ポートを 127.0.0.1 でのみ待ち受けます。",
+                en="In loopback terminal mode the operator port listens on 127.0.0.1 only",
+            )
+        return {}
+    authority = TerminalAuthority(node.settings.terminal_folder)
+    if not authority.exists:
+        raise SettingsError.one(
+            "terminal_dir",
+            ja=f"{authority.folder} に端末用の認証局がありません。jukinet terminal init で"
+            "作成してください。",
+            en=f"No terminal CA in {authority.folder}: create it with 'jukinet terminal init'",
+        )
+    return {
+        "ssl_certfile": str(authority.folder / SERVER_CERT),
+        "ssl_keyfile": str(authority.folder / SERVER_KEY),
+        "ssl_ca_certs": str(authority.ca_cert_path),
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        "http": PeerCertificateProtocol,
+    }
+
+
 async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     """Serve both listeners and deliver until SIGINT/SIGTERM."""
     from jukinet.web.app import create_app
@@ -203,6 +240,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
             port=config.operator_port,
             log_level="warning",
             lifespan="on",
+            **operator_port_options(node, config.host),
         )
     )
     workers = [DeliveryWorker(LinkSender(node, net, peer)) for peer in delivery_peers(node)]

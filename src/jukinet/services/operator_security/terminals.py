@@ -16,6 +16,7 @@ from sqlalchemy import select
 from jukinet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from jukinet.domain.operator_events import OperatorEvent
 from jukinet.domain.operators import Actor, Permission
+from jukinet.network.terminal_ca import TerminalAuthority
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.events import log_event
 from jukinet.storage.tables import TerminalRow
@@ -132,6 +133,48 @@ def register_terminal(
         )
         uow.commit()
         return row
+
+
+def enroll_terminal(
+    node: ServiceContext,
+    *,
+    actor: Actor,
+    authority: TerminalAuthority,
+    name: str,
+    place: str,
+    purpose: str,
+    password: str,
+) -> bytes:
+    """Issue a terminal certificate and register it (security officer): the PKCS#12 to import.
+
+    The file's password protects the key on its way to the terminal; it is never stored.
+    """
+    actor.require(Permission.MANAGE_TERMINALS)
+    if len(password) < 8:
+        raise ValidationError(
+            "JUKI-TRM-011",
+            ja="PKCS#12 ファイルのパスワードは8文字以上にしてください。",
+            en="The PKCS#12 file's password must be at least 8 characters.",
+            field="password",
+        )
+    if not authority.exists:
+        raise Conflict(
+            "JUKI-TRM-012",
+            ja="端末用の認証局がありません。jukinet terminal init で作成してください。",
+            en="There is no terminal CA yet: create it with 'jukinet terminal init'.",
+        )
+    issued = authority.issue_terminal(
+        name=_text(name, field="name", limit=40), password=password.encode(), now=node.now()
+    )
+    register_terminal(
+        node,
+        actor=actor,
+        name=name,
+        place=place,
+        purpose=purpose,
+        certificate_der=issued.certificate_der,
+    )
+    return issued.pkcs12
 
 
 def revoke_terminal(node: ServiceContext, *, actor: Actor, name: str, reason: str) -> None:
