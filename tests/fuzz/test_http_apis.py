@@ -59,7 +59,7 @@ from jukinet.web.network_app import create_network_app
 from tests.conftest import TEST_NOW
 from tests.support.clock import FixedClock
 from tests.support.factories import (
-    PASSWORD,
+    api_headers,
     held_resident,
     make_actor,
     move_in_household,
@@ -144,12 +144,9 @@ def _report(label: str, tally: Tally, operations: int) -> None:
 
 
 def _token(app: FastAPI, username: str) -> dict[str, str]:
+    # The password and the operator's card (a token card lent on first use).
     with TestClient(app) as client:
-        answer = client.post(
-            "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
-        )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        return api_headers(client, username)
 
 
 @pytest.fixture

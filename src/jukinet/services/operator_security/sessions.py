@@ -94,37 +94,51 @@ def ending_error(code: str) -> AuthenticationFailed:
 def resolve_session(
     node: ServiceContext, secret: str, *, terminal: TerminalRow, channel: str | None = None
 ) -> Actor:
-    """The actor of a live session, after every check; :class:`AuthenticationFailed` if not."""
+    """The actor of a live session, after every check; :class:`AuthenticationFailed` if not.
+
+    The checks only read (no write turn on SQLite); a session that has run out is ended, and
+    activity is written back at most every :data:`TOUCH_EVERY`, each in a short transaction.
+    """
     now = node.now()
-    with node.uow() as uow:
-        row = uow.session.get(OperatorSessionRow, session_key(secret))
+    key = session_key(secret)
+    with node.read_session() as session:
+        row = session.get(OperatorSessionRow, key)
         if row is None or row.ended_at is not None:
             raise ending_error(NOT_VALID)
         if channel is not None and row.channel != channel:
-            raise ending_error("JUKI-AUTH-002")
-        ending = check_limits(node, row, now) or _why_it_ends(uow.session, row, terminal=terminal)
-        if ending is not None:
-            _end(uow.session, row, ending, now)
-            uow.commit()
-            raise ending_error(ending)
-        operator = uow.session.get(OperatorRow, row.operator_id)
-        card = uow.session.get(OperatorCardRow, row.card_id)
-        if operator is None or card is None:  # checked by _why_it_ends just above
-            raise ending_error(ACCOUNT)
-        in_hours = node.settings.always_open or within_hours(uow.session, operator.id, now)
-        if now - aware_utc(row.last_seen_at) >= TOUCH_EVERY:
+            raise ending_error(NOT_VALID)
+        ending = check_limits(node, row, now) or _why_it_ends(session, row, terminal=terminal)
+        operator = session.get(OperatorRow, row.operator_id)
+        card = session.get(OperatorCardRow, row.card_id)
+        in_hours = node.settings.always_open or within_hours(session, row.operator_id, now)
+        stale = now - aware_utc(row.last_seen_at) >= TOUCH_EVERY
+    if ending is not None or operator is None or card is None:
+        _write_back(node, key, ending=ending or ACCOUNT, now=now)
+        raise ending_error(ending or ACCOUNT)
+    if stale:
+        _write_back(node, key, ending=None, now=now)
+    return Actor(
+        operator_id=operator.id,
+        username=operator.username,
+        role=Role(operator.role),
+        terminal_id=terminal.name,
+        display_name=operator.display_name,
+        card_serial=card.serial,
+        session_id=key,
+        out_of_hours=not in_hours,
+    )
+
+
+def _write_back(node: ServiceContext, key: str, *, ending: str | None, now: datetime) -> None:
+    with node.uow() as uow:
+        row = uow.session.get(OperatorSessionRow, key)
+        if row is None or row.ended_at is not None:
+            return
+        if ending is None:
             row.last_seen_at = now
-            uow.commit()
-        return Actor(
-            operator_id=operator.id,
-            username=operator.username,
-            role=Role(operator.role),
-            terminal_id=terminal.name,
-            display_name=operator.display_name,
-            card_serial=card.serial,
-            session_id=row.id,
-            out_of_hours=not in_hours,
-        )
+        else:
+            _end(uow.session, row, ending, now)
+        uow.commit()
 
 
 _ENDINGS: dict[str, tuple[str, str]] = {

@@ -35,10 +35,13 @@ def _unregistered() -> PermissionDenied:
 
 
 def identify_terminal(node: ServiceContext, client_cert_der: bytes | None) -> TerminalRow:
-    """The registered, active terminal making this request; refused before any sign-in."""
-    with node.uow() as uow:
+    """The registered, active terminal making this request; refused before any sign-in.
+
+    Only reads (every request passes here: no write turn on SQLite).
+    """
+    with node.read_session() as session:
         if node.settings.terminal_mode == "loopback":
-            row = uow.session.scalars(
+            row = session.scalars(
                 select(TerminalRow).where(TerminalRow.name == LOOPBACK_TERMINAL)
             ).first()
             if row is None:
@@ -59,7 +62,7 @@ def identify_terminal(node: ServiceContext, client_cert_der: bytes | None) -> Te
         if not client_cert_der:
             raise _unregistered()
         fingerprint = hashlib.sha256(client_cert_der).hexdigest()
-        row = uow.session.scalars(
+        row = session.scalars(
             select(TerminalRow).where(
                 TerminalRow.cert_fingerprint == fingerprint, TerminalRow.kind == "mtls"
             )
