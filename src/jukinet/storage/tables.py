@@ -217,14 +217,13 @@ class ResidentRow(Base):
         Index("ix_residents_kana_key", "kana_key"),
         Index("ix_residents_birth_date", "birth_date"),
         Index("ix_residents_household_id", "household_id"),
+        Index("ix_residents_record_ref", "record_ref", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_code: Mapped[str] = mapped_column(String(11), unique=True)
     #: The opaque reference pages use in their addresses (see :func:`new_record_ref`).
-    record_ref: Mapped[str] = mapped_column(
-        String(RECORD_REF_LENGTH), unique=True, default=new_record_ref
-    )
+    record_ref: Mapped[str] = mapped_column(String(RECORD_REF_LENGTH), default=new_record_ref)
     municipality_code: Mapped[str] = mapped_column(String(6))
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
     relationship: Mapped[str] = mapped_column(String(20))

@@ -51,15 +51,27 @@ def _fill_existing_rows() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("residents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("record_ref", sa.String(_REF_LENGTH), nullable=True))
-    _fill_existing_rows()
-    with op.batch_alter_table("residents", schema=None) as batch_op:
-        batch_op.alter_column("record_ref", existing_type=sa.String(_REF_LENGTH), nullable=False)
-        batch_op.create_unique_constraint(op.f("uq_residents_record_ref"), ["record_ref"])
+    # Uniqueness is a unique index on both backends (SQLite would need a table copy for a
+    # constraint; see below).
+    if op.get_bind().dialect.name != "sqlite":
+        op.add_column("residents", sa.Column("record_ref", sa.String(_REF_LENGTH), nullable=True))
+        _fill_existing_rows()
+        op.alter_column("residents", "record_ref", nullable=False)
+    else:
+        # SQLite would make a column NOT NULL by copying the table and dropping the old one,
+        # which the foreign keys from resident_versions forbid inside a transaction (and the
+        # pragma that turns them off cannot change in one). So: ADD COLUMN NOT NULL with an
+        # empty default (a plain ALTER, no copy), then fill every row. The leftover default
+        # is never used: the application always sets the column, and a second empty value
+        # would break the unique index.
+        op.add_column(
+            "residents",
+            sa.Column("record_ref", sa.String(_REF_LENGTH), nullable=False, server_default=""),
+        )
+        _fill_existing_rows()
+    op.create_index(op.f("ix_residents_record_ref"), "residents", ["record_ref"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("residents", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("uq_residents_record_ref"), type_="unique")
-        batch_op.drop_column("record_ref")
+    op.drop_index(op.f("ix_residents_record_ref"), "residents")
+    op.drop_column("residents", "record_ref")  # SQLite ≥ 3.35: a plain ALTER, no copy
