@@ -101,10 +101,13 @@ def test_counter_scenario(page: Any, counter_server: CounterServer) -> None:
     page.get_by_role("button", name="届出を受け付ける").click()
 
     # The record page: 和暦 dates, the household, the confirmation.
-    expect(page).to_have_url(re.compile(rf"/residents/{head_code}\?done=move_in$"))
+    # Records are addressed by an opaque reference, never by the code or the name.
+    expect(page).to_have_url(re.compile(r"/records/[0-9a-f]{32}\?done=move_in$"))
+    assert head_code not in page.url
+    record_url = page.url.split("?")[0]
     expect(page.get_by_test_id("done")).to_contain_text("転入届を受け付けました。")
     expect(page.get_by_test_id("birth-date")).to_have_text("昭和50年3月14日")
-    expect(page.get_by_test_id("resident-code")).to_have_text(head_code)
+    expect(page.get_by_test_id("resident-code")).to_have_text(f"*******{head_code[-4:]}")
     expect(page.get_by_test_id("household")).to_contain_text("渡邊　花子")
     expect(page.get_by_test_id("household")).to_contain_text("妻")
 
@@ -127,7 +130,7 @@ def test_counter_scenario(page: Any, counter_server: CounterServer) -> None:
 
     # 転居届 from the record's action menu, then the history shows two versions.
     results.locator("tr", has_text="渡邊　健一").get_by_role("link").click()
-    expect(page).to_have_url(re.compile(rf"/residents/{head_code}$"))
+    expect(page).to_have_url(re.compile(rf"{re.escape(record_url)}$"))
     page.get_by_test_id("actions").get_by_role("link", name="転居届").click()
     page.get_by_label("新住所").fill("東京都西東京市田無町四丁目5番6号")
     page.locator("#moved_on").fill(format_wareki(today - timedelta(days=1)))

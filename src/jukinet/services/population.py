@@ -55,6 +55,7 @@ from jukinet.storage.tables import (
     ResidentCodeRow,
     ResidentRow,
     ResidentVersionRow,
+    new_record_ref,
     table_of,
 )
 
@@ -438,6 +439,7 @@ def _resident_row(
     return {
         "id": resident_id,
         "resident_code": record.resident_code,
+        "record_ref": new_record_ref(),
         "municipality_code": record.municipality_code,
         "household_id": household_id,
         "relationship": record.relationship.value,

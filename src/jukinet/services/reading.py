@@ -24,6 +24,10 @@ from jukinet.storage.unit_of_work import UnitOfWork
 MAX_SEARCH_RESULTS = 200
 #: The reason recorded for a counter lookup when the operator gives none.
 COUNTER_REASON = "窓口業務"
+#: What a reveal's access-log reason starts with; the operator's own reason follows.
+REVEAL_REASON_PREFIX = "code revealed: "
+#: The longest reason an operator may give for revealing a code.
+MAX_REVEAL_REASON = 150
 
 
 def _record_reads(
@@ -88,6 +92,90 @@ def read_resident(
         )
         uow.commit()
         return view
+
+
+def read_resident_by_ref(
+    node: ServiceContext, *, actor: Actor, record_ref: str, reason: str | None = None
+) -> RecordView:
+    """One record by the opaque reference pages use (``RecordView.record_ref``).
+
+    An unknown reference is :class:`~jukinet.domain.errors.NotFound` (JUKI-REG-038), which
+    names nothing about the reference or the resident.
+    """
+    actor.require(Permission.READ_RESIDENTS)
+    with node.uow() as uow:
+        row = uow.residents.get_row_by_ref(record_ref.strip())
+        view = view_of(uow, row)
+        _record_reads(
+            node,
+            uow,
+            actor,
+            [view.record.resident_code],
+            action=Action.READ,
+            items=("record",),
+            reason=reason,
+        )
+        uow.commit()
+        return view
+
+
+def resident_codes_for_refs(
+    node: ServiceContext, *, actor: Actor, record_refs: list[str]
+) -> list[str]:
+    """The resident codes behind page references, in the same order, for filing an event.
+
+    The codes go straight to a register service in the same request and never to a screen,
+    so nothing is shown and no read is logged here; the filing itself is logged (a write).
+    Any unknown reference is :class:`~jukinet.domain.errors.NotFound` (JUKI-REG-038).
+    """
+    actor.require(Permission.READ_RESIDENTS)
+    with node.uow() as uow:
+        return [uow.residents.get_row_by_ref(ref.strip()).resident_code for ref in record_refs]
+
+
+def reveal_resident_code(
+    node: ServiceContext, *, actor: Actor, record_ref: str, reason: str
+) -> str:
+    """The full resident code of one record: an explicit act, logged with the operator's reason.
+
+    Screens mask codes; an operator who needs the whole code (to write it on a certificate,
+    to read it to another office) asks for it here. Requires ``REVEAL_CODES``: a role without
+    it is refused (:class:`~jukinet.domain.errors.PermissionDenied`) before anything is read
+    or logged. The reason is required (JUKI-REG-039) and is logged as
+    ``code revealed: <reason>``, in the same transaction as the read.
+    """
+    actor.require(Permission.REVEAL_CODES)
+    given = " ".join(reason.split()) if isinstance(reason, str) else ""
+    if not given:
+        raise ValidationError(
+            "JUKI-REG-039",
+            ja="住民票コードを表示する理由を入力してください。",
+            en="Give the reason for showing the resident code.",
+            field="reason",
+        )
+    if len(given) > MAX_REVEAL_REASON or not given.isprintable():
+        raise ValidationError(
+            "JUKI-REG-044",
+            ja=f"理由は制御文字を含まない{MAX_REVEAL_REASON}文字以内の文にしてください。",
+            en=(
+                f"The reason must be at most {MAX_REVEAL_REASON} characters, "
+                "without control characters."
+            ),
+            field="reason",
+        )
+    with node.uow() as uow:
+        code = uow.residents.get_row_by_ref(record_ref.strip()).resident_code
+        _record_reads(
+            node,
+            uow,
+            actor,
+            [code],
+            action=Action.READ,
+            items=("resident_code",),
+            reason=REVEAL_REASON_PREFIX + given,
+        )
+        uow.commit()
+        return code
 
 
 def read_history(

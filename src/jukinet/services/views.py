@@ -18,6 +18,8 @@ class RecordView:
     record: ResidentRecord
     version: int
     updated_at: datetime
+    #: The opaque reference pages address the record by (never the resident code).
+    record_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,10 @@ class HistoryEntry:
 def view_of(uow: UnitOfWork, row: ResidentRow) -> RecordView:
     """The view of a stored row."""
     return RecordView(
-        record=uow.residents.to_record(row), version=row.version, updated_at=row.updated_at
+        record=uow.residents.to_record(row),
+        version=row.version,
+        updated_at=row.updated_at,
+        record_ref=row.record_ref,
     )
 
 

@@ -138,6 +138,23 @@ class ResidentRepository:
             )
         return row
 
+    def get_row_by_ref(self, record_ref: str) -> ResidentRow:
+        """The row a page's record reference names; :class:`NotFound` (JUKI-REG-038) if none.
+
+        The message names neither the reference nor anything about the resident.
+        """
+        row = self.session.scalars(
+            select(ResidentRow).where(ResidentRow.record_ref == record_ref)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(
+                "JUKI-REG-038",
+                ja="指定された住民票は見つかりません。",
+                en="No such resident record.",
+                field="record_ref",
+            )
+        return row
+
     def to_record(self, row: ResidentRow) -> ResidentRecord:
         """The domain record of a row."""
         household = self.session.get(HouseholdRow, row.household_id)

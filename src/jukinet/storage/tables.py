@@ -6,8 +6,9 @@ version before it in ``resident_versions``, and codes are retired, never freed.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import (
     JSON,
@@ -194,6 +195,20 @@ class HouseholdRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+#: Characters of a record reference: 16 random bytes in hex.
+RECORD_REF_LENGTH: Final = 32
+
+
+def new_record_ref() -> str:
+    """A fresh record reference: 128 random bits, in hex.
+
+    Pages address a record by this opaque reference, never by its resident code (personal
+    data) or its row id (sequential, so guessable and telling how many records there are).
+    The reference stays with the row when the resident code changes.
+    """
+    return secrets.token_hex(RECORD_REF_LENGTH // 2)
+
+
 class ResidentRow(Base):
     """The current version of one 住民票 (or 除票, when ``status`` is ``removed``)."""
 
@@ -203,10 +218,13 @@ class ResidentRow(Base):
         Index("ix_residents_kana_key", "kana_key"),
         Index("ix_residents_birth_date", "birth_date"),
         Index("ix_residents_household_id", "household_id"),
+        Index("ix_residents_record_ref", "record_ref", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_code: Mapped[str] = mapped_column(String(11), unique=True)
+    #: The opaque reference pages use in their addresses (see :func:`new_record_ref`).
+    record_ref: Mapped[str] = mapped_column(String(RECORD_REF_LENGTH), default=new_record_ref)
     municipality_code: Mapped[str] = mapped_column(String(6))
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
     relationship: Mapped[str] = mapped_column(String(20))

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jukinet.domain.codes import random_resident_codes
+from jukinet.domain.codes import mask_resident_code, random_resident_codes
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import Base
 from tests.support.factories import with_pool
@@ -59,10 +59,14 @@ def test_move_in_then_lookups(client: TestClient, clerk_headers: dict[str, str])
     code = resident["resident_code"]
     assert resident["birth_date_wareki"] == "昭和50年3月14日"
     assert resident["relationship_label"] == "世帯主"
+    # Lists mask the code and name the record by its reference.
+    masked = [(mask_resident_code(code), resident["record_ref"])]
     found = client.get("/api/v1/residents", params={"name": "渡辺"}, headers=clerk_headers)
-    assert [r["resident_code"] for r in found.json()] == [code]
-    found = client.get("/api/v1/residents", params={"name": "わたなべ"}, headers=clerk_headers)
-    assert [r["resident_code"] for r in found.json()] == [code]
+    assert [(r["resident_code"], r["record_ref"]) for r in found.json()] == masked
+    found = client.post(
+        "/api/v1/residents/search", json={"name": "わたなべ"}, headers=clerk_headers
+    )
+    assert [(r["resident_code"], r["record_ref"]) for r in found.json()] == masked
     one = client.get(f"/api/v1/residents/{code}", headers=clerk_headers)
     assert one.json()["family_name"] == "渡邊"
     history = client.get(f"/api/v1/residents/{code}/history", headers=clerk_headers)
@@ -70,7 +74,7 @@ def test_move_in_then_lookups(client: TestClient, clerk_headers: dict[str, str])
     household = client.get(
         f"/api/v1/households/{resident['household_number']}", headers=clerk_headers
     )
-    assert len(household.json()["members"]) == 1
+    assert [m["resident_code"] for m in household.json()["members"]] == [masked[0][0]]
 
 
 def test_no_anonymous_access(client: TestClient) -> None:

@@ -89,7 +89,7 @@ def resident(node: ServiceContext, client: TestClient) -> str:
     result = move_in_household(node, clerk, person())
     code = result.records[0].record.resident_code
     _login(client, "clerk1")
-    assert client.get(f"/residents/{code}").status_code == 200
+    assert client.get(f"/records/{result.records[0].record_ref}").status_code == 200
     return code
 
 

@@ -15,7 +15,12 @@ from jukinet.domain.codes import mask_resident_code, random_resident_codes
 from jukinet.domain.operators import Role
 from jukinet.domain.register import Relationship, Sex
 from jukinet.services.context import ServiceContext
-from jukinet.services.reading import read_history, read_household, read_resident
+from jukinet.services.reading import (
+    read_history,
+    read_household,
+    read_resident,
+    read_resident_by_ref,
+)
 from tests.support.factories import (
     PASSWORD,
     make_actor,
@@ -82,6 +87,15 @@ def _watanabe(node: ServiceContext, actor: Any, **kwargs: Any) -> str:
     return result.records[0].record.resident_code
 
 
+def _ref(node: ServiceContext, actor: Any, code: str) -> str:
+    """The opaque reference the pages address this resident's record by."""
+    return read_resident(node, actor=actor, resident_code=code).record_ref
+
+
+#: A well-formed record reference no record has.
+_NO_SUCH_REF = "0" * 32
+
+
 @pytest.fixture
 def clerk(node: ServiceContext, client: TestClient) -> Any:
     """A clerk signed in to the pages (the client carries the session)."""
@@ -115,7 +129,7 @@ def _move_in_form(**overrides: str) -> dict[str, str]:
 
 
 def test_pages_need_sign_in(client: TestClient) -> None:
-    for path in ("/", "/residents/12345678901", "/events/move-in", "/corrections?code=1"):
+    for path in ("/", f"/records/{_NO_SUCH_REF}", "/events/move-in", "/corrections?ref=1"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"] == "/login"
@@ -160,8 +174,8 @@ def test_search_by_kana_and_by_variant_kanji(
     assert by_kana.status_code == 200
     assert "渡邊　健一" in by_kana.text
     assert mask_resident_code(code) in by_kana.text
-    assert f"/residents/{code}" in by_kana.text  # the link names the record
-    assert f">{code}<" not in by_kana.text  # …but the list shows the masked code only
+    assert f"/records/{_ref(node, clerk, code)}" in by_kana.text  # the link names the record
+    assert code not in by_kana.text  # …by its reference: the list shows the masked code only
     assert by_kana.headers["cache-control"] == "no-store"
 
     by_variant = client.post(
@@ -171,7 +185,7 @@ def test_search_by_kana_and_by_variant_kanji(
     )
     assert by_variant.status_code == 200
     assert "<html" not in by_variant.text  # htmx gets the panel alone
-    assert by_variant.text.count("/residents/") == 2  # husband and wife
+    assert by_variant.text.count("/records/") == 2  # husband and wife
     assert "渡邊　花子" in by_variant.text
 
 
@@ -194,11 +208,12 @@ def test_record_page_shows_wareki_items_household_and_history(
     node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
-    page = client.get(f"/residents/{code}")
+    page = client.get(f"/records/{_ref(node, clerk, code)}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     html = page.text
-    assert f">{code}<" in html  # the full code, for staff who opened the record
+    assert code not in html  # masked until revealed, on purpose
+    assert f">{mask_resident_code(code)}<" in html
     for text in (
         "昭和50年3月14日",  # birth date
         "令和8年11月20日",  # resident since / address since
@@ -213,8 +228,10 @@ def test_record_page_shows_wareki_items_household_and_history(
         assert text in html, text
     assert 'data-version="1"' in html
     assert "correction-link" not in html  # clerks do not see the supervisor's action
-    assert client.get("/residents/12345678903").status_code == 404
-    assert client.get("/residents/not-a-code").status_code == 422
+    assert client.get(f"/records/{_NO_SUCH_REF}").status_code == 404
+    assert client.get("/records/not-a-ref").status_code == 404
+    assert client.get(f"/records/{code}").status_code == 404  # a code is no reference
+    assert client.get(f"/residents/{code}").status_code == 404  # the old address is gone
 
 
 def test_move_in_with_hiragana_kana_shows_the_error_next_to_the_field(
@@ -350,7 +367,7 @@ def test_name_errors_of_birth_name_change_and_correction_come_from_the_service(
         client,
         "/events/name-change",
         {
-            "resident_code": code,
+            "record_ref": _ref(node, clerk, code),
             "expected_version": "1",
             "family_name": "佐藤<b>",
             "given_name": "健一",
@@ -371,7 +388,7 @@ def test_name_errors_of_birth_name_change_and_correction_come_from_the_service(
         client,
         "/corrections",
         {
-            "resident_code": code,
+            "record_ref": _ref(node, clerk, code),
             "expected_version": "1",
             "family_name": "渡邊",
             "given_name": "健一",
@@ -409,7 +426,7 @@ def test_move_in_through_the_form_then_late_notice(
     )
     assert response.status_code == 303, response.text
     location = response.headers["location"]
-    assert re.fullmatch(r"/residents/\d{11}\?done=move_in&late=1", location)
+    assert re.fullmatch(r"/records/[0-9a-f]{32}\?done=move_in&late=1", location)
     page = client.get(location)
     assert "転入届を受け付けました。" in page.text
     assert "届出期間超過（遅延）" in page.text
@@ -430,11 +447,11 @@ def test_move_within_adds_a_version_with_what_changed(
             "address": "東京都西東京市田無町四丁目5番6号",
             "moved_on": "R8.11.25",
             "filed_on": "R8.11.26",
-            "return_code": code,
+            "return_ref": _ref(node, clerk, code),
         },
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/residents/{code}?done=move_within"
+    assert response.headers["location"] == f"/records/{_ref(node, clerk, code)}?done=move_within"
     page = client.get(response.headers["location"]).text
     assert "転居届を受け付けました。" in page
     assert "届出期間超過" not in page
@@ -450,33 +467,35 @@ def test_move_out_from_the_record_page_and_removed_record(
 ) -> None:
     code = _watanabe(node, clerk)
     view = read_resident(node, actor=clerk, resident_code=code)
-    page = client.get(f"/residents/{code}").text
-    assert 'form="move-out-form" name="resident_codes"' in page
-    wife = next(m for m in re.findall(r'name="resident_codes" value="(\d{11})"', page) if m != code)
+    ref = view.record_ref
+    page = client.get(f"/records/{ref}").text
+    assert 'form="move-out-form" name="resident_refs"' in page
+    refs = re.findall(r'name="resident_refs" value="([0-9a-f]{32})"', page)
+    wife = next(m for m in refs if m != ref)
     # The head alone cannot leave the household behind without a head.
     refused = _post(
         client,
         "/events/move-out",
         {
             "household_number": view.record.household_number,
-            "resident_codes": [code],
+            "resident_refs": [ref],
             "destination": "大阪府大阪市北区梅田1丁目",
             "planned_on": "R8.12.1",
             "filed_on": "R8.11.26",
         },
     )
     assert refused.status_code == 422
-    assert "世帯主がいません" in _error_next_to(refused.text, "resident_codes")
+    assert "世帯主がいません" in _error_next_to(refused.text, "resident_refs")
     moved = _post(
         client,
         "/events/move-out",
         {
             "household_number": view.record.household_number,
-            "resident_codes": [code, wife],
+            "resident_refs": [ref, wife],
             "destination": "大阪府大阪市北区梅田1丁目",
             "planned_on": "R8.12.1",
             "filed_on": "R8.11.26",
-            "return_code": code,
+            "return_ref": ref,
         },
     )
     assert moved.status_code == 303
@@ -495,10 +514,11 @@ def test_name_change_with_a_stale_version_is_a_clear_conflict(
     node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
-    form = client.get(f"/events/name-change?code={code}&v=1")
+    ref = _ref(node, clerk, code)
+    form = client.get(f"/events/name-change?ref={ref}&v=1")
     assert 'name="expected_version" value="1"' in form.text
     data = {
-        "resident_code": code,
+        "record_ref": ref,
         "expected_version": "1",
         "family_name": "佐藤",
         "given_name": "健一",
@@ -519,18 +539,19 @@ def test_death_of_the_head_with_a_new_head(
     node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
-    form = client.get(f"/events/death?code={code}&v=1").text
-    wife = re.search(r'<option value="(\d{11})">渡邊　花子', form)
+    ref = _ref(node, clerk, code)
+    form = client.get(f"/events/death?ref={ref}&v=1").text
+    wife = re.search(r'<option value="([0-9a-f]{32})">渡邊　花子', form)
     assert wife, "the remaining member is offered as the new head"
     response = _post(
         client,
         "/events/death",
         {
-            "resident_code": code,
+            "record_ref": ref,
             "expected_version": "1",
             "died_on": "R8.11.24",
             "filed_on": "R8.11.26",
-            "new_head_code": wife[1],
+            "new_head_ref": wife[1],
         },
     )
     assert response.status_code == 303
@@ -546,12 +567,13 @@ def test_household_change_and_code_change(
     number = read_resident(node, actor=clerk, resident_code=code).record.household_number
     members = read_household(node, actor=clerk, household_number=number).members
     wife = next(m.record.resident_code for m in members if m.record.resident_code != code)
+    ref, wife_ref = _ref(node, clerk, code), _ref(node, clerk, wife)
     dates = {"changed_on": "R8.11.26", "filed_on": "R8.11.26"}
     # The wife becomes head; the former head becomes her husband.
     become_head = _post(
         client,
         "/events/household-change",
-        {"resident_code": wife, "mode": "become_head", **dates},
+        {"record_ref": wife_ref, "mode": "become_head", **dates},
     )
     assert become_head.status_code == 422
     assert _error_next_to(become_head.text, "old_head_relationship")
@@ -559,7 +581,7 @@ def test_household_change_and_code_change(
         client,
         "/events/household-change",
         {
-            "resident_code": wife,
+            "record_ref": wife_ref,
             "mode": "become_head",
             "old_head_relationship": "husband",
             **dates,
@@ -572,7 +594,7 @@ def test_household_change_and_code_change(
     split = _post(
         client,
         "/events/household-change",
-        {"resident_code": code, "mode": "new_household", **dates},
+        {"record_ref": ref, "mode": "new_household", **dates},
     )
     assert split.status_code == 303, split.text
     moved = read_resident(node, actor=clerk, resident_code=code)
@@ -583,20 +605,23 @@ def test_household_change_and_code_change(
     stale = _post(
         client,
         "/events/code-change",
-        {"resident_code": code, "expected_version": "1", "filed_on": "R8.11.26"},
+        {"record_ref": ref, "expected_version": "1", "filed_on": "R8.11.26"},
     )
     assert stale.status_code == 409
     changed = _post(
         client,
         "/events/code-change",
-        {"resident_code": code, "expected_version": str(moved.version), "filed_on": "R8.11.26"},
+        {"record_ref": ref, "expected_version": str(moved.version), "filed_on": "R8.11.26"},
     )
     assert changed.status_code == 303
-    new_code = changed.headers["location"].split("/")[2].split("?")[0]
+    # The record keeps its reference; its code is new, and the page shows it masked.
+    assert changed.headers["location"] == f"/records/{ref}?done=code_change"
+    new_code = read_resident_by_ref(node, actor=clerk, record_ref=ref).record.resident_code
     assert new_code != code
     page = client.get(changed.headers["location"]).text
     assert "住民票コード変更" in page
-    assert f">{new_code}<" in page
+    assert f">{mask_resident_code(new_code)}<" in page
+    assert new_code not in page
 
 
 def test_birth_and_joining_a_household(
@@ -653,8 +678,9 @@ def test_clerk_cannot_correct_but_a_supervisor_can(
     node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
     code = _watanabe(node, clerk)
+    ref = _ref(node, clerk, code)
     correction = {
-        "resident_code": code,
+        "record_ref": ref,
         "expected_version": "1",
         "family_name": "渡邉",
         "given_name": "健一",
@@ -665,16 +691,16 @@ def test_clerk_cannot_correct_but_a_supervisor_can(
         "address": "東京都西東京市泉町一丁目2番3号",
         "reason_note": "届書の記載誤り",
     }
-    assert client.get(f"/corrections?code={code}").status_code == 403
+    assert client.get(f"/corrections?ref={ref}").status_code == 403
     assert _post(client, "/corrections", correction).status_code == 403
     assert len(read_history(node, actor=clerk, resident_code=code)) == 1
 
     client.post("/logout", data={"csrf_token": _csrf(client)})
     make_actor(node, Role.SUPERVISOR, username="super1")
     assert _login(client, "super1").status_code == 303
-    record = client.get(f"/residents/{code}").text
+    record = client.get(f"/records/{ref}").text
     assert 'data-testid="correction-link"' in record
-    assert client.get(f"/corrections?code={code}&v=1").status_code == 200
+    assert client.get(f"/corrections?ref={ref}&v=1").status_code == 200
     no_reason = _post(client, "/corrections", {**correction, "reason_note": ""})
     assert no_reason.status_code == 422
     assert _error_next_to(no_reason.text, "reason_note")
@@ -690,15 +716,15 @@ def test_clerk_cannot_correct_but_a_supervisor_can(
 def test_english_switch_changes_the_labels(
     node: ServiceContext, client: TestClient, clerk: Any
 ) -> None:
-    code = _watanabe(node, clerk)
+    ref = _ref(node, clerk, _watanabe(node, clerk))
     switched = client.get(
         "/lang/en",
-        headers={"referer": f"http://testserver/residents/{code}"},
+        headers={"referer": f"http://testserver/records/{ref}"},
         follow_redirects=False,
     )
     assert switched.status_code == 303
-    assert switched.headers["location"] == f"/residents/{code}"
-    page = client.get(f"/residents/{code}").text
+    assert switched.headers["location"] == f"/records/{ref}"
+    page = client.get(f"/records/{ref}").text
     assert '<html lang="en">' in page
     assert "Resident record" in page
     assert "Date of birth" in page
@@ -719,7 +745,7 @@ def test_security_officer_gets_a_refusal_not_a_crash(
     response = _post(client, "/search", {"name": "ワタナベ"})
     assert response.status_code == 403
     assert "権限がありません" in response.text
-    assert client.get("/residents/12345678901").status_code == 403
+    assert client.get(f"/records/{_NO_SUCH_REF}").status_code == 403
 
 
 def test_an_error_beside_its_field_does_not_repeat_the_field_path(

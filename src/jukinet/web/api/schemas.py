@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import DomainError
 from jukinet.domain.register import Insurance, Relationship, Sex
 from jukinet.domain.wareki import format_wareki, parse_date
@@ -274,9 +275,16 @@ class CodeChangeRequest(Strict):
 
 
 class ResidentOut(BaseModel):
-    """A 住民票 (or 除票) as the API shows it."""
+    """A 住民票 (or 除票) as the API shows it.
 
-    resident_code: str
+    In lists (search results, a household) ``resident_code`` is masked as screens show it
+    (``*******1234``); ``record_ref`` names the record for ``/records/{ref}`` and its reveal.
+    """
+
+    resident_code: str = Field(
+        description="住民票コード: in full for a lookup by code or a filing, masked in lists"
+    )
+    record_ref: str = Field(description="The record's opaque reference (never the code)")
     municipality_code: str
     family_name: str
     given_name: str
@@ -304,11 +312,13 @@ class ResidentOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, view: RecordView) -> ResidentOut:
-        """The API form of a record view."""
+    def of(cls, view: RecordView, *, full_code: bool = True) -> ResidentOut:
+        """The API form of a record view; ``full_code=False`` masks the resident code (lists,
+        and answers to callers who did not give the code)."""
         r = view.record
         return cls(
-            resident_code=r.resident_code,
+            resident_code=r.resident_code if full_code else mask_resident_code(r.resident_code),
+            record_ref=view.record_ref,
             municipality_code=r.municipality_code,
             family_name=r.name.family,
             given_name=r.name.given,
@@ -337,6 +347,30 @@ class ResidentOut(BaseModel):
             version=view.version,
             updated_at=view.updated_at,
         )
+
+
+class SearchBody(Strict):
+    """Search terms, posted so that names never land in URLs or server logs."""
+
+    name: Annotated[str | None, Field(default=None, max_length=60, description="Kanji or kana")] = (
+        None
+    )
+    birth_date: InputDate | None = None
+    include_removed: bool = False
+    limit: Annotated[int, Field(default=50, ge=1, le=200)] = 50
+
+
+class RevealBody(Strict):
+    """Why the operator needs the full resident code (kept in the access log)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class RevealedOut(BaseModel):
+    """A resident code shown in full, once, by an explicit and logged request."""
+
+    record_ref: str
+    resident_code: str
 
 
 class HistoryOut(BaseModel):

@@ -19,6 +19,19 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "record.title_removed": ("除票", "Removed record"),
     "record.resident_code": ("住民票コード", "Resident code"),
     "record.masked_code": ("住民票コード（一部）", "Resident code (masked)"),
+    # Showing the full code: an explicit act, logged with its reason
+    "reveal.summary": ("住民票コードを表示", "Show the full resident code"),
+    "reveal.hint": (
+        "住民票コードは業務に必要な場合に限り表示します。理由はアクセスログに記録されます。",
+        "Show the code only when the task needs it. The reason is kept in the access log.",
+    ),
+    "reveal.reason": ("表示する理由", "Reason for showing it"),
+    "reveal.submit": ("表示する（記録されます）", "Show it (this is logged)"),
+    "reveal.shown_once": ("この画面限りの表示", "shown on this screen only"),
+    "reveal.forbidden": (
+        "住民票コードを表示する権限がありません（住民票コードの表示は許可された職員に限られます）。",
+        "Your role may not show full resident codes (only staff who need them may).",
+    ),
     "record.name": ("氏名", "Name"),
     "record.kana": ("フリガナ", "Reading (kana)"),
     "record.birth_date": ("生年月日", "Date of birth"),

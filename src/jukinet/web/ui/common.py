@@ -130,15 +130,19 @@ def redirect(url: str, request: Request | None = None) -> RedirectResponse:
     return response
 
 
-def record_url(code: str, *, done: str | None = None, late: bool = False) -> str:
-    """The record page, with the confirmation of what was just done."""
+def record_url(record_ref: str, *, done: str | None = None, late: bool = False) -> str:
+    """The record page, with the confirmation of what was just done.
+
+    Pages address a record by its opaque reference (``RecordView.record_ref``), never by the
+    resident code or the name: URLs end up in browser histories, proxies and server logs.
+    """
     params: dict[str, str] = {}
     if done:
         params["done"] = done
     if late:
         params["late"] = "1"
     query = f"?{urlencode(params)}" if params else ""
-    return f"/residents/{code}{query}"
+    return f"/records/{record_ref}{query}"
 
 
 #: What an operator signed in outside the hours may still reach.

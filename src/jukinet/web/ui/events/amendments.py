@@ -23,11 +23,12 @@ from jukinet.web.ui.common import (
 )
 from jukinet.web.ui.events.common import (
     NAME_FIELDS,
-    CodeQuery,
     HouseholdQuery,
-    OptionalCodeQuery,
+    OptionalRefQuery,
+    RefQuery,
     VersionQuery,
     active_members,
+    code_of,
     done,
     find_household,
     form_version,
@@ -63,10 +64,10 @@ def move_within_form(
     node: NodeDep,
     actor: PageActor,
     household: HouseholdQuery = None,
-    code: OptionalCodeQuery = None,
+    ref: OptionalRefQuery = None,
 ) -> HTMLResponse:
     """転居届: the whole household moves to a new address in the municipality."""
-    form = new_form(request, node, household_number=household or "", return_code=code or "")
+    form = new_form(request, node, household_number=household or "", return_ref=ref or "")
     return _move_within_page(request, node, actor, form)
 
 
@@ -94,7 +95,7 @@ def move_within(request: Request, node: NodeDep, actor: PageActor, posted: Poste
     except DomainError as error:
         form.add(error)
         return _move_within_page(request, node, actor, form, status=form.status)
-    return done(result, "move_within", prefer=form.get("return_code"))
+    return done(result, "move_within", prefer=form.get("return_ref"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,12 +107,12 @@ _NAME_CHANGE_INPUTS = (*NAME_FIELDS, "changed_on", "filed_on")
 
 @router.get("/events/name-change")
 def name_change_form(
-    request: Request, node: NodeDep, actor: PageActor, code: CodeQuery, v: VersionQuery = None
+    request: Request, node: NodeDep, actor: PageActor, ref: RefQuery, v: VersionQuery = None
 ) -> HTMLResponse:
     """氏名変更: the new name and reading (the current ones are filled in to edit)."""
-    form = person_form(request, node, code, v)
+    form = person_form(request, node, ref, v)
     try:
-        name = read_record(node, actor, code).record.name
+        name = read_record(node, actor, ref).record.name
     except DomainError as error:
         return error_page(request, actor, error)
     form.values.update(
@@ -138,7 +139,7 @@ def name_change(request: Request, node: NodeDep, actor: PageActor, posted: Poste
         result = register.file_name_change(
             node,
             actor=actor,
-            resident_code=form.get("resident_code"),
+            resident_code=code_of(node, actor, form),
             family_name=form.get("family_name"),
             given_name=form.get("given_name"),
             family_name_kana=form.get("family_name_kana"),
@@ -150,7 +151,7 @@ def name_change(request: Request, node: NodeDep, actor: PageActor, posted: Poste
     except DomainError as error:
         form.add(error)
         return person_page(request, node, actor, "name_change.html", form, status=form.status)
-    return done(result, "name_change", prefer=form.get("resident_code"))
+    return done(result, "name_change", prefer=form.get("record_ref"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,10 +179,10 @@ def _household_change_page(
 
 @router.get("/events/household-change")
 def household_change_form(
-    request: Request, node: NodeDep, actor: PageActor, code: CodeQuery, v: VersionQuery = None
+    request: Request, node: NodeDep, actor: PageActor, ref: RefQuery, v: VersionQuery = None
 ) -> HTMLResponse:
     """世帯変更: split off as head of a new household, become head, change 続柄, or join."""
-    form = person_form(request, node, code, v)
+    form = person_form(request, node, ref, v)
     form.values.update(mode="new_household", old_head_relationship="")
     return _household_change_page(request, node, actor, form)
 
@@ -199,7 +200,7 @@ def _household_changes(
         old_relationship = form.choice("old_head_relationship", Relationship)
         if old_relationship is None:
             return None
-        view = read_record(node, actor, code)
+        view = read_record(node, actor, form.get("record_ref"))
         members = active_members(find_household(node, actor, view.record.household_number))
         changes = [HouseholdChange(code, Relationship.HEAD)]
         changes += [
@@ -225,7 +226,6 @@ def household_change(
     if not csrf_ok(request, posted):
         return forbidden(request, actor, "error.csrf")
     form = FormState.from_form(request_lang(request), posted).expect(*_HOUSEHOLD_INPUTS)
-    code = form.get("resident_code")
     changed_on = form.date("changed_on")
     filed_on = form.date("filed_on")
     # Which input an error belongs to depends on the kind of change chosen.
@@ -235,7 +235,7 @@ def household_change(
         "household_number": "household_number" if form.get("mode") == "join" else "mode",
     }
     try:
-        changes = _household_changes(node, actor, form, code)
+        changes = _household_changes(node, actor, form, code_of(node, actor, form))
         if not form.ok or changes is None or changed_on is None or filed_on is None:
             return _household_change_page(request, node, actor, form, status=422)
         result = register.file_household_change(
@@ -244,7 +244,7 @@ def household_change(
     except DomainError as error:
         form.add(error, field_map=field_map)
         return _household_change_page(request, node, actor, form, status=form.status)
-    return done(result, "household_change", prefer=code)
+    return done(result, "household_change", prefer=form.get("record_ref"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,17 +254,15 @@ def household_change(
 
 @router.get("/events/code-change")
 def code_change_form(
-    request: Request, node: NodeDep, actor: PageActor, code: CodeQuery, v: VersionQuery = None
+    request: Request, node: NodeDep, actor: PageActor, ref: RefQuery, v: VersionQuery = None
 ) -> HTMLResponse:
     """住民票コード変更 on the resident's request: confirm and give the filing date."""
-    return person_page(
-        request, node, actor, "code_change.html", person_form(request, node, code, v)
-    )
+    return person_page(request, node, actor, "code_change.html", person_form(request, node, ref, v))
 
 
 @router.post("/events/code-change")
 def code_change(request: Request, node: NodeDep, actor: PageActor, posted: PostedForm) -> Response:
-    """Change the code; the record page of the new code confirms it."""
+    """Change the code; the record page (same reference, new code) confirms it."""
     if not csrf_ok(request, posted):
         return forbidden(request, actor, "error.csrf")
     form = FormState.from_form(request_lang(request), posted).expect("filed_on")
@@ -275,7 +273,7 @@ def code_change(request: Request, node: NodeDep, actor: PageActor, posted: Poste
         result = register.change_resident_code(
             node,
             actor=actor,
-            resident_code=form.get("resident_code"),
+            resident_code=code_of(node, actor, form),
             filed_on=filed_on,
             expected_version=form_version(form),
         )

@@ -3,9 +3,11 @@ that fill a form, show it again, and go to the record once the service has accep
 
 Every handler re-renders its form with the input kept and the errors next to their fields
 (422, or 409 for a stale record, 403 for a role that may not act); success is a 303 to the
-record page, which confirms what was done and flags a late filing. The pages parse what the
-clerk typed (dates, choices, required inputs); the services validate names, dates of birth and
-domiciles once, and their field errors are placed next to the inputs.
+record page, which confirms what was done and flags a late filing. Pages name residents by
+their opaque record reference (``record_ref``), in links, hidden inputs and choices alike; the
+handlers turn references into resident codes only to hand them to a register service. The
+pages parse what the clerk typed (dates, choices, required inputs); the services validate
+names, dates of birth and domiciles once, and their field errors are placed next to the inputs.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from jukinet.web.ui.i18n import request_lang
 #: The four inputs of a name, as the services name their fields.
 NAME_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
 
-CodeQuery = Annotated[str, Query(max_length=20)]
-OptionalCodeQuery = Annotated[str | None, Query(max_length=20)]
+RefQuery = Annotated[str, Query(max_length=64)]
+OptionalRefQuery = Annotated[str | None, Query(max_length=64)]
 HouseholdQuery = Annotated[str | None, Query(max_length=12)]
 VersionQuery = Annotated[int | None, Query(ge=1)]
 
@@ -43,20 +45,17 @@ def new_form(request: Request, node: ServiceContext, **values: str) -> FormState
     return form
 
 
-def person_form(
-    request: Request, node: ServiceContext, code: str, version: int | None
-) -> FormState:
+def person_form(request: Request, node: ServiceContext, ref: str, version: int | None) -> FormState:
     """An empty form about one resident, carrying the record version the screen showed."""
-    return new_form(
-        request, node, resident_code=code, expected_version=str(version) if version else ""
-    )
+    return new_form(request, node, record_ref=ref, expected_version=str(version) if version else "")
 
 
 def done(result: ChangeResult, kind: str, *, prefer: str | None = None) -> Response:
-    """Go to the record (``prefer`` if it was among those changed) with the confirmation."""
-    codes = [v.record.resident_code for v in result.records]
-    code = prefer if prefer in codes else codes[0]
-    return redirect(record_url(code, done=kind, late=result.late))
+    """Go to the record (``prefer``, a record reference, if it was among those changed) with
+    the confirmation."""
+    refs = [v.record_ref for v in result.records]
+    ref = prefer if prefer in refs else refs[0]
+    return redirect(record_url(ref, done=kind, late=result.late))
 
 
 def form_version(form: FormState) -> int | None:
@@ -71,9 +70,19 @@ def require_name(form: FormState) -> None:
         form.text(name, required=True)
 
 
-def read_record(node: ServiceContext, actor: Actor, code: str) -> RecordView:
-    """The resident's record as the actor may see it."""
-    return reading.read_resident(node, actor=actor, resident_code=code)
+def read_record(node: ServiceContext, actor: Actor, ref: str) -> RecordView:
+    """The record a page reference names, as the actor may see it."""
+    return reading.read_resident_by_ref(node, actor=actor, record_ref=ref)
+
+
+def codes_of(node: ServiceContext, actor: Actor, refs: list[str]) -> list[str]:
+    """The resident codes behind record references, to hand to a register service."""
+    return reading.resident_codes_for_refs(node, actor=actor, record_refs=refs)
+
+
+def code_of(node: ServiceContext, actor: Actor, form: FormState) -> str:
+    """The resident code of the record the form is about (its hidden ``record_ref``)."""
+    return codes_of(node, actor, [form.get("record_ref")])[0]
 
 
 def find_household(node: ServiceContext, actor: Actor, number: str | None) -> HouseholdView | None:
@@ -117,7 +126,7 @@ def person_page(
 ) -> HTMLResponse:
     """A form about one resident, shown with who it concerns."""
     try:
-        view = read_record(node, actor, form.get("resident_code"))
+        view = read_record(node, actor, form.get("record_ref"))
     except DomainError as error:
         return error_page(request, actor, error)
     return page(request, actor, template, form, status=status, view=view, **context)

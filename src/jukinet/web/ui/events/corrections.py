@@ -22,7 +22,7 @@ from jukinet.web.ui.common import (
 )
 from jukinet.web.ui.events.common import (
     NAME_FIELDS,
-    CodeQuery,
+    RefQuery,
     VersionQuery,
     done,
     form_version,
@@ -40,14 +40,14 @@ _CORRECTION_INPUTS = (*NAME_FIELDS, "birth_date", "sex", "address", "reason_note
 
 @router.get("/corrections")
 def correction_form(
-    request: Request, node: NodeDep, actor: PageActor, code: CodeQuery, v: VersionQuery = None
+    request: Request, node: NodeDep, actor: PageActor, ref: RefQuery, v: VersionQuery = None
 ) -> HTMLResponse:
     """職権修正: the current items to edit, and the reason (supervisors only)."""
     if not actor.can(Permission.EX_OFFICIO):
         return forbidden(request, actor, "error.forbidden")
-    form = person_form(request, node, code, v)
+    form = person_form(request, node, ref, v)
     try:
-        record = read_record(node, actor, code).record
+        record = read_record(node, actor, ref).record
     except DomainError as error:
         return error_page(request, actor, error)
     form.values.update(
@@ -100,7 +100,7 @@ def correction(request: Request, node: NodeDep, actor: PageActor, posted: Posted
         return forbidden(request, actor, "error.csrf")
     form = FormState.from_form(request_lang(request), posted).expect(*_CORRECTION_INPUTS)
     try:
-        view = read_record(node, actor, form.get("resident_code"))
+        view = read_record(node, actor, form.get("record_ref"))
     except DomainError as error:
         return error_page(request, actor, error)
     items = _correction_items(form, view)
