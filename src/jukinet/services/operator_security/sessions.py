@@ -98,8 +98,12 @@ def resolve_session(
     now = node.now()
     with node.uow() as uow:
         row = uow.session.get(OperatorSessionRow, session_key(secret))
-        if row is None or row.ended_at is not None:
+        if row is None:
             raise ending_error(NOT_VALID)
+        if row.ended_at is not None:
+            # Ended by another's act (a lost or returned card, a disabled or locked account):
+            # say which while it still holds, so the sign-in page can tell the operator why.
+            raise ending_error(_why_it_ends(uow.session, row, terminal=terminal) or NOT_VALID)
         if channel is not None and row.channel != channel:
             raise ending_error("JUKI-AUTH-002")
         ending = check_limits(node, row, now) or _why_it_ends(uow.session, row, terminal=terminal)

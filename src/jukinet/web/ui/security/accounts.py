@@ -55,7 +55,9 @@ def _page(
             "accounts": accounts,
             "session_counts": Counter(s.operator_id for s in sessions),
             "sessions": [(names.get(s.operator_id, "?"), s) for s in sessions],
-            "account_options": [(a.username, f"{a.username}（{a.display_name}）") for a in accounts],
+            "account_options": [
+                (a.username, f"{a.username}（{a.display_name}）") for a in accounts
+            ],
             "role_options": [(r.value, text(f"role.{r.value}")) for r in Role],
             "enable_options": [(c, text(f"accounts.choice.{c}")) for c in _ENABLE_CHOICES],
             "done": confirmation(request, "accounts"),
@@ -146,7 +148,7 @@ def role(request: Request, node: NodeDep, actor: PageActor, form_data: PostedFor
 
     def act(form: FormState) -> str | None:
         required(form, "role_username", "role_reason")
-        new_role = form.choice("role_role", Role)
+        new_role = _role(form, "role_role")
         if new_role is None or not form.ok:
             return None
         change_role(
@@ -159,6 +161,15 @@ def role(request: Request, node: NodeDep, actor: PageActor, form_data: PostedFor
         return "role"
 
     return _post(request, node, actor, form_data, "role", ("username", "role", "reason"), act)
+
+
+def _role(form: FormState, name: str) -> Role | None:
+    """The chosen role; an empty or unknown choice is marked next to the select."""
+    try:
+        return Role(form.get(name))
+    except ValueError:
+        form.missing(name)
+        return None
 
 
 def _passwords_match(form: FormState, first: str, second: str) -> bool:
@@ -196,7 +207,7 @@ def add(request: Request, node: NodeDep, actor: PageActor, form_data: PostedForm
 
     def act(form: FormState) -> str | None:
         required(form, "add_username", "add_display_name")
-        new_role = form.choice("add_role", Role)
+        new_role = _role(form, "add_role")
         if not form.get("add_password"):
             form.missing("add_password")
         if new_role is None or not _passwords_match(form, "add_password", "add_password2"):

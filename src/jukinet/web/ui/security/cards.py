@@ -45,7 +45,11 @@ def _page(
     return render(
         request,
         "security/cards.html",
-        {"form": form, "cards": list_cards(node, actor=actor), "done": confirmation(request, "cards")},
+        {
+            "form": form,
+            "cards": list_cards(node, actor=actor),
+            "done": confirmation(request, "cards"),
+        },
         status=status,
         actor=actor,
     )
@@ -99,9 +103,7 @@ def lend(request: Request, node: NodeDep, actor: PageActor, form_data: PostedFor
 
 
 @router.post(PATH + "/return")
-def take_back(
-    request: Request, node: NodeDep, actor: PageActor, form_data: PostedForm
-) -> Response:
+def take_back(request: Request, node: NodeDep, actor: PageActor, form_data: PostedForm) -> Response:
     """Take a lent card back; its holder's sessions end."""
 
     def act(form: FormState) -> str | None:
