@@ -80,7 +80,7 @@ def ask_for_permit(
         raw = form.text("permit_minutes")
         minutes: int | None = None
         if raw:
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdecimal()):
                 form.errors["permit_minutes"] = Translator(form.lang)("permits.minutes_number")
                 return None
             minutes = int(raw)
