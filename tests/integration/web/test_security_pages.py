@@ -124,6 +124,7 @@ def test_out_of_hours_permit_asked_approved_and_in_force(
     _done(asked, "/permits", "requested")
     mine = client.get("/permits").text
     assert 'data-state="requested"' in mine
+    assert "2026-11-26 20:00" in mine  # asked at 20:00, shown in Japan time
     assert _logged(node, "operator:permit:requested")
 
     officer = _other_client(client)

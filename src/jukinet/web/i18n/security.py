@@ -25,6 +25,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "sec.yes": ("はい", "yes"),
     "sec.no": ("いいえ", "no"),
     "sec.jst": ("日本時間", "JST"),
+    "sec.times_jst": ("時刻は日本時間です。", "Times are Japan time (JST)."),
     "sec.logged": (
         "操作はすべてアクセスログに記録されます。",
         "Every action here is recorded in the access log.",

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from jukinet.domain.clock import JST
+from jukinet.domain.clock import JST, aware_utc
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.web.ui.common import FormState, csrf_ok, error_page, forbidden, redirect
@@ -47,9 +47,8 @@ def jst(moment: datetime | None) -> str:
     """A moment as the console shows it: ``2026-11-26 12:00`` in Japan time, ``—`` for none."""
     if moment is None:
         return "—"
-    if moment.tzinfo is None:
-        return f"{moment:%Y-%m-%d %H:%M}"
-    return f"{moment.astimezone(JST):%Y-%m-%d %H:%M}"
+    # SQLite hands stored moments back naive (they are UTC).
+    return f"{aware_utc(moment).astimezone(JST):%Y-%m-%d %H:%M}"
 
 
 #: Renders the page again with the posted form and its errors, at the given status.
