@@ -18,6 +18,7 @@ class OperatorEvent(StrEnum):
     SIGNIN_LOCKED_ACCOUNT = "operator:session:signin-refused-locked"
     SIGNOUT = "operator:session:signout"
     SESSIONS_ENDED = "operator:session:ended"
+    ADDED = "operator:account:added"
     LOCKED = "operator:account:locked"
     UNLOCKED = "operator:account:unlocked"
     DISABLED = "operator:account:disabled"

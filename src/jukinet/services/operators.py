@@ -37,6 +37,10 @@ class OperatorView:
     display_name: str
     role: Role
     active: bool
+    #: Locked after too many failed sign-ins (only security staff unlock it).
+    locked: bool = False
+    #: Failed sign-ins in a row since the last good one.
+    failed_signins: int = 0
 
 
 def password_hasher(node: ServiceContext) -> PasswordHasher:
@@ -91,6 +95,16 @@ def add_operator(
             )
         )
         view = _view(row)
+        if actor is not None:
+            # The command line's own set-up (no actor) is the server console's, not an event.
+            log_event(
+                node,
+                uow.session,
+                OperatorEvent.ADDED,
+                actor=actor.username,
+                text=f"{name} ({role.value})",
+                terminal=actor.terminal_id,
+            )
         uow.commit()
         return view
 
@@ -398,4 +412,6 @@ def _view(row: OperatorRow) -> OperatorView:
         display_name=row.display_name,
         role=Role(row.role),
         active=row.active,
+        locked=row.locked_at is not None,
+        failed_signins=row.failed_signins or 0,
     )

@@ -138,6 +138,14 @@ def set_calendar_day(
         uow.commit()
 
 
+def calendar_days(node: ServiceContext, *, actor: Actor) -> list[tuple[date, bool, str]]:
+    """The local openings and closures with their notes, by date (security officer)."""
+    actor.require(Permission.MANAGE_HOURS)
+    with node.uow() as uow:
+        rows = uow.session.scalars(select(CalendarDayRow).order_by(CalendarDayRow.day))
+        return [(row.day, row.open, row.note) for row in rows]
+
+
 def calendar(node: ServiceContext) -> Calendar:
     """The calendar as stored (anyone signed in may see when the counter is open)."""
     with node.uow() as uow:

@@ -103,8 +103,12 @@ def resolve_session(
     key = session_key(secret)
     with node.read_session() as session:
         row = session.get(OperatorSessionRow, key)
-        if row is None or row.ended_at is not None:
+        if row is None:
             raise ending_error(NOT_VALID)
+        if row.ended_at is not None:
+            # Ended by another's act (a lost or returned card, a disabled or locked account):
+            # say which while it still holds, so the sign-in page can tell the operator why.
+            raise ending_error(_why_it_ends(session, row, terminal=terminal) or NOT_VALID)
         if channel is not None and row.channel != channel:
             raise ending_error(NOT_VALID)
         ending = check_limits(node, row, now) or _why_it_ends(session, row, terminal=terminal)

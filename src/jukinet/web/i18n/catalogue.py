@@ -21,6 +21,7 @@ from jukinet.web.i18n import (
     filings,
     network,
     register,
+    security,
     transparency,
 )
 
@@ -37,6 +38,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "transparency": transparency.TEXTS,
     "disclosure": disclosure.TEXTS,
     "alerts": alerts.TEXTS,
+    "security": security.TEXTS,
 }
 
 

@@ -6,7 +6,16 @@ operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-st
 
 from fastapi import APIRouter
 
-from jukinet.web.ui import alerts, disclosure, events, network, pages, signin, transparency
+from jukinet.web.ui import (
+    alerts,
+    disclosure,
+    events,
+    network,
+    pages,
+    security,
+    signin,
+    transparency,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -16,5 +25,6 @@ router.include_router(network.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)
+router.include_router(security.router)
 
 __all__ = ["router"]

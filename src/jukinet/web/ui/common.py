@@ -112,6 +112,7 @@ def render(
         "municipality": _municipality_name(node),
         "csrf_token": csrf_token(request),
         "terminal": getattr(request.state, "terminal", None),
+        "perm": Permission,
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
         "sex_options": [(s.value, t.sex(s)) for s in Sex],

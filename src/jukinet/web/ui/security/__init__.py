@@ -1,0 +1,16 @@
+"""The security console's pages (Japanese first, English by the switch).
+
+``/permits`` for every operator (reachable out of hours); ``/security/accounts``,
+``/security/cards``, ``/security/terminals`` and ``/security/hours`` for the roles whose
+permission each needs — anyone else gets the 403 page, for every GET and POST.
+"""
+
+from fastapi import APIRouter
+
+from jukinet.web.ui.security import accounts, cards, hours, permits, terminals
+
+router = APIRouter(include_in_schema=False)
+for module in (permits, accounts, cards, terminals, hours):
+    router.include_router(module.router)
+
+__all__ = ["router"]
