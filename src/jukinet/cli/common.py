@@ -232,10 +232,15 @@ def sign_in(node: ServiceContext, username: str | None) -> Actor:
     if not serial and node.settings.environment in DEVELOPMENT_ENVIRONMENTS:
         return _password_only(node, username)
     if not serial:
-        raise typer.BadParameter(
-            f"{OPERATOR_CARD_VARIABLE}: the serial of your operator card is required "
-            "(操作者カードの番号が必要です)",
-            param_hint=OPERATOR_CARD_VARIABLE,
+        raise AuthenticationFailed(
+            "JUKI-AUTH-036",
+            ja=f"操作者カードが必要です。{OPERATOR_CARD_VARIABLE} に貸与されたカードの番号を"
+            f"設定してください（PIN は {OPERATOR_CARD_PIN_VARIABLE} または入力）。"
+            "パスワードだけで使えるのは開発・試験環境だけです。",
+            en=f"Your operator card is required: set {OPERATOR_CARD_VARIABLE} to the serial of "
+            f"the card lent to you (its PIN in {OPERATOR_CARD_PIN_VARIABLE}, or typed when "
+            "asked). The password alone is for dev and test environments only.",
+            field=OPERATOR_CARD_VARIABLE,
         )
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
