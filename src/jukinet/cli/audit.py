@@ -13,14 +13,15 @@ from rich.markup import escape
 
 from jukinet.cli.common import (
     EXIT_FAILED,
-    OPERATOR_ENV,
+    OperatorOption,
+    act_as,
     cli_command,
     console,
     err_console,
     parse_date_option,
-    sign_in,
 )
 from jukinet.cli.provision import NodeDirOption, target_node
+from jukinet.domain.operators import Permission
 from jukinet.services import audit, security_signals
 
 audit_app = typer.Typer(
@@ -28,17 +29,15 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 
-OperatorOption = Annotated[
-    str | None, typer.Option("--operator", envvar=OPERATOR_ENV, help="Your operator username.")
-]
-
 
 @audit_app.command("verify")
 @cli_command
 def audit_verify(ctx: typer.Context, folder: NodeDirOption = None) -> None:
     """Check the whole log: every entry against its leaf, the tree, every signed head.
 
-    Exits 1 and names the first bad entry when anything does not verify.
+    Exits 1 and names the first bad entry when anything does not verify. Needs no sign-in: it
+    prints no personal data, and must not itself write to the log it checks (a sign-in would
+    leave an entry no signed head covers yet).
     """
     node = target_node(ctx, folder)
     report = audit.verify(node)
@@ -62,13 +61,17 @@ def audit_verify(ctx: typer.Context, folder: NodeDirOption = None) -> None:
 
 @audit_app.command("init-key")
 @cli_command
-def audit_init_key(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+def audit_init_key(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
     """Create a stand-alone node's key for signing tree heads, once (JUKINET_AUDIT_KEY_PATH).
 
     Kept in a folder apart from the database, mode 0600; an existing key is never overwritten,
-    and a node never creates one by itself. Prints the public key to publish.
+    and a node never creates one by itself. Prints the public key to publish (system
+    administrators).
     """
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="audit init-key")
     path = audit.create_log_key(node)
     console.print(f"[green]署名鍵を作成しました / signing key created:[/] {escape(str(path))}")
     sys.stdout.write(audit.public_key_pem(node))
@@ -76,9 +79,12 @@ def audit_init_key(ctx: typer.Context, folder: NodeDirOption = None) -> None:
 
 @audit_app.command("head")
 @cli_command
-def audit_head(ctx: typer.Context, folder: NodeDirOption = None) -> None:
-    """Publish (sign) a tree head over the log as it stands and print it as JSON."""
+def audit_head(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
+    """Publish (sign) a tree head over the log as it stands and print it as JSON (auditors)."""
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.AUDIT, command="audit head")
     head = audit.publish_tree_head(node)
     sys.stdout.write(json.dumps(head.to_dict(), indent=2) + "\n")
 
@@ -91,7 +97,7 @@ def audit_consistency(
     new: Annotated[int, typer.Argument(help="Size of the later signed head.")],
     folder: NodeDirOption = None,
 ) -> None:
-    """Prove that the later head only appended to the earlier one."""
+    """Prove that the later head only appended to the earlier one (no sign-in: public heads)."""
     node = target_node(ctx, folder)
     result = audit.consistency(node, old, new)
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
@@ -110,7 +116,7 @@ def audit_disclose(
 ) -> None:
     """本人確認情報の提供状況の開示: every entry about one resident, each with its proof."""
     node = target_node(ctx, folder)
-    actor = sign_in(node, operator)
+    actor = act_as(node, operator, Permission.READ_RESIDENTS, command="audit disclose")
     document = audit.disclose(node, actor=actor, request=audit.DisclosureRequest(resident_code))
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None:
@@ -159,9 +165,13 @@ def audit_check_proof(
 
 @audit_app.command("retention")
 @cli_command
-def audit_retention(ctx: typer.Context, folder: NodeDirOption = None) -> None:
-    """Delete entries past the 7-year retention, leaving a signed deletion receipt."""
+def audit_retention(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
+    """Delete entries past the 7-year retention, leaving a signed deletion receipt (system
+    administrators)."""
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="audit retention")
     result = audit.apply_retention(node)
     if not result.count:
         console.print(f"nothing recorded before {result.before} is left to delete")
@@ -187,7 +197,7 @@ def audit_alerts(
 ) -> None:
     """Insider signals for security staff: unusual volume, many readers, off-hours reads."""
     node = target_node(ctx, folder)
-    actor = sign_in(node, operator)
+    actor = act_as(node, operator, Permission.AUDIT, command="audit alerts")
     judged = None if day is None else parse_date_option(day, field="day")
     signals = security_signals.alerts(node, actor=actor, day=judged)
     if csv_out is not None:

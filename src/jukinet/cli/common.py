@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import pydantic
 import typer
@@ -33,15 +33,20 @@ from jukinet.config import (
     SettingsError,
     load_settings,
 )
-from jukinet.domain.errors import DomainError
-from jukinet.domain.operators import Actor, Role
+from jukinet.domain.errors import AuthenticationFailed, DomainError, PermissionDenied
+from jukinet.domain.operators import Actor, Permission, Role
 from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.network.operator_card import TokenOperatorCard
 from jukinet.runtime.bootstrap import build_node
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.challenges import signin_message
-from jukinet.services.operator_security.signin import finish_card_signin, token_challenge
+from jukinet.services.operator_security.events import record_command
+from jukinet.services.operator_security.signin import (
+    finish_card_signin,
+    refuse_card_pin,
+    token_challenge,
+)
 from jukinet.services.operator_security.terminals import console_terminal
 from jukinet.services.operators import verify_password
 
@@ -55,6 +60,21 @@ EXIT_FAILED = 1
 #: Variables the command line reads itself (jukinet.config lists every JUKINET_* variable).
 PASSWORD_ENV = OPERATOR_PASSWORD_VARIABLE
 OPERATOR_ENV = OPERATOR_VARIABLE
+
+#: The error a PKCS#11 token gives for a wrong PIN (counted towards the lockout).
+WRONG_PIN = "JUKI-AUTH-034"
+
+#: ``--operator``: who runs the command (signs in; every command is logged with the name).
+OperatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        "-u",
+        envvar=OPERATOR_ENV,
+        help="You: your operator username (signs in with the password and your card; "
+        "JUKINET_OPERATOR_PASSWORD, JUKINET_OPERATOR_CARD, JUKINET_OPERATOR_CARD_PIN or prompts).",
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -212,10 +232,15 @@ def sign_in(node: ServiceContext, username: str | None) -> Actor:
     if not serial and node.settings.environment in DEVELOPMENT_ENVIRONMENTS:
         return _password_only(node, username)
     if not serial:
-        raise typer.BadParameter(
-            f"{OPERATOR_CARD_VARIABLE}: the serial of your operator card is required "
-            "(操作者カードの番号が必要です)",
-            param_hint=OPERATOR_CARD_VARIABLE,
+        raise AuthenticationFailed(
+            "JUKI-AUTH-036",
+            ja=f"操作者カードが必要です。{OPERATOR_CARD_VARIABLE} に貸与されたカードの番号を"
+            f"設定してください（PIN は {OPERATOR_CARD_PIN_VARIABLE} または入力）。"
+            "パスワードだけで使えるのは開発・試験環境だけです。",
+            en=f"Your operator card is required: set {OPERATOR_CARD_VARIABLE} to the serial of "
+            f"the card lent to you (its PIN in {OPERATOR_CARD_PIN_VARIABLE}, or typed when "
+            "asked). The password alone is for dev and test environments only.",
+            field=OPERATOR_CARD_VARIABLE,
         )
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
@@ -226,7 +251,16 @@ def sign_in(node: ServiceContext, username: str | None) -> Actor:
     terminal = console_terminal(node, terminal_id())
     challenge_id, challenge = token_challenge(node)
     module = os.environ.get(PKCS11_MODULE_VARIABLE, DEFAULT_MODULE)
-    with TokenOperatorCard(serial=serial, pin=pin, module=module) as card:
+    try:
+        card = TokenOperatorCard(serial=serial, pin=pin, module=module)
+    except AuthenticationFailed as error:
+        if error.code == WRONG_PIN:
+            # Ours to count: the token itself may never lock (SoftHSM does not).
+            refuse_card_pin(
+                node, username=username, password=password, card_serial=serial, terminal=terminal
+            )
+        raise
+    with card:
         signature = card.sign(signin_message(str(node.node_id), challenge))
     return finish_card_signin(
         node,
@@ -238,3 +272,21 @@ def sign_in(node: ServiceContext, username: str | None) -> Actor:
         terminal=terminal,
         channel="cli",
     ).actor
+
+
+def act_as(
+    node: ServiceContext, username: str | None, permission: Permission, *, command: str
+) -> Actor:
+    """Sign the operator in and check that their role allows ``permission``.
+
+    Both the command and a refusal are written to the access log under the operator's name and
+    this terminal (the command's name only, never its arguments).
+    """
+    actor = sign_in(node, username)
+    try:
+        actor.require(permission)
+    except PermissionDenied:
+        record_command(node, actor=actor, command=command, refused=True)
+        raise
+    record_command(node, actor=actor, command=command)
+    return actor

@@ -19,7 +19,9 @@ from jukinet.config import load_settings
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.operators import Role
 from jukinet.runtime.bootstrap import build_node
+from jukinet.runtime.demo_cards import DemoCard, issue_demo_cards, softhsm_available
 from jukinet.services import audit
+from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator
 from jukinet.services.population import allot_codes_in_bulk
 from jukinet.storage.migrate import upgrade
@@ -30,6 +32,8 @@ DEMO_OPERATORS = (
     ("madoguchi", Role.CLERK, "デモ 窓口担当"),
     ("kanri", Role.SUPERVISOR, "デモ 管理職"),
     ("anzen", Role.SECURITY_OFFICER, "デモ セキュリティ責任者"),
+    ("kado", Role.CARD_ADMINISTRATOR, "デモ カード管理者"),
+    ("unyou", Role.SYSTEM_ADMINISTRATOR, "デモ システム管理者"),
 )
 #: Codes beyond the population, for births and code changes during the demo.
 SPARE_CODES = 1_000
@@ -112,6 +116,8 @@ def demo_command(
         )
         seed_population(node, residents=residents, seed=seed, batch_size=2_000)
 
+        cards = _demo_cards(node, data_dir, [username for username, *_ in passwords])
+
         url = f"http://{HOST}:{port}/"
         table = Table(
             title="デモ用の操作者 / demo operators (パスワードはこの一度だけ表示されます)"
@@ -119,10 +125,20 @@ def demo_command(
         table.add_column("役割 / role")
         table.add_column("ユーザー名 / username", style="bold")
         table.add_column("パスワード / password", style="bold magenta")
+        table.add_column("CLIカード / CLI card", style="bold")
+        table.add_column("PIN", style="bold magenta")
         for username, role, display_name, password in passwords:
-            table.add_row(f"{role.label_ja} / {role.value}", username, password)
+            card = cards.get(username)
+            table.add_row(
+                f"{role.label_ja} / {role.value}",
+                username,
+                password,
+                card.serial if card else "—",
+                card.pin if card else "—",
+            )
             del display_name
         console.print(table)
+        _print_card_usage(settings.database_url, data_dir, cards)
         console.print(
             Panel(
                 f"[bold]{escape(url)}[/]\n{escape(place.full_name)}（{place.code}）"
@@ -137,3 +153,38 @@ def demo_command(
         run_server(node, host=HOST, port=port)
     finally:
         node.engine.dispose()
+
+
+def _demo_cards(node: ServiceContext, data_dir: Path, usernames: list[str]) -> dict[str, DemoCard]:
+    """A SoftHSM2 token per demo operator for the command line (none without SoftHSM2)."""
+    if not softhsm_available():
+        return {}
+    _env, cards = issue_demo_cards(node, data_dir / "softhsm", usernames)
+    return {card.username: card for card in cards}
+
+
+def _print_card_usage(database_url: str, data_dir: Path, cards: dict[str, DemoCard]) -> None:
+    if not cards:
+        console.print(
+            "[yellow]softhsm2 がないため、CLI 用の操作者カードは作成していません。"
+            "/ SoftHSM2 is not installed: the command line's operator cards need it "
+            "(apt-get install softhsm2).[/]"
+        )
+        return
+    conf = (data_dir / "softhsm" / "softhsm2.conf").resolve()
+    example = cards.get("anzen") or next(iter(cards.values()))
+    console.print(
+        "コマンドラインでは、パスワードとカード（SoftHSM2 のトークン）で"
+        "操作者としてサインインします"
+        " / on the command line, operators sign in with their password and card (a SoftHSM2 "
+        "token), e.g.:"
+    )
+    console.print(
+        escape(
+            f"  export SOFTHSM2_CONF={conf} JUKINET_DATABASE_URL={database_url} "
+            f"JUKINET_ENVIRONMENT=dev JUKINET_OPERATOR={example.username} "
+            f"JUKINET_OPERATOR_CARD={example.serial} JUKINET_OPERATOR_CARD_PIN={example.pin}\n"
+            "  jukinet operator list   # the password is asked for (or JUKINET_OPERATOR_PASSWORD)"
+        ),
+        soft_wrap=True,
+    )

@@ -13,7 +13,18 @@ from typing import Annotated
 import typer
 
 from jukinet import __version__
-from jukinet.cli import audit, codes, db, network, operators, provision, register, residents
+from jukinet.cli import (
+    audit,
+    cards,
+    codes,
+    db,
+    network,
+    operators,
+    provision,
+    register,
+    residents,
+    terminals,
+)
 from jukinet.cli.common import EXIT_REFUSED, print_settings_error, state_of
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
@@ -62,6 +73,8 @@ def main(
 
 app.add_typer(db.app, name="db")
 app.add_typer(operators.app, name="operator")
+app.add_typer(cards.app, name="card")
+app.add_typer(terminals.app, name="terminal")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")
 app.add_typer(register.app, name="register")
@@ -71,6 +84,7 @@ app.add_typer(network.network_app, name="network")
 app.add_typer(provision.recipient_app, name="recipient")
 app.add_typer(provision.agency_app, name="agency")
 app.add_typer(audit.audit_app, name="audit")
+app.command("bootstrap")(operators.bootstrap_command)
 app.command("affairs")(provision.affairs_command)
 app.command("reconcile")(network.reconcile_command)
 app.command("seed")(seed_command)

@@ -14,15 +14,16 @@ from cryptography import x509
 from rich.markup import escape
 from rich.table import Table
 
-from jukinet.cli.common import cli_command, console
+from jukinet.cli.common import OperatorOption, act_as, cli_command, console
+from jukinet.cli.provision import target_node
 from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.network import NodeId
-from jukinet.domain.operators import Actor, Role
+from jukinet.domain.operators import Permission
 from jukinet.network.ca import CA_KEY_FILE, TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
 from jukinet.runtime.bootstrap import build_node
-from jukinet.runtime.runner import NodeConfig, run_node
+from jukinet.runtime.runner import CONFIG_FILE, NodeConfig, run_node
 from jukinet.services import ledger
 from jukinet.services.context import ServiceContext
 from jukinet.services.reconcile import reconcile
@@ -38,8 +39,21 @@ network_app = typer.Typer(help="The delivery ledger and participation.", no_args
 
 DirOption = Annotated[Path, typer.Option("--dir", help="The node's folder (holds node.json).")]
 PkiOption = Annotated[Path, typer.Option("--pki", help="The network PKI folder.")]
-#: Commands run on the node's own server act with full authority, like a local administrator.
-LOCAL_ADMIN = Actor(operator_id=0, username="local-admin", role=Role.SUPERVISOR)
+SignInNodeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--node-dir",
+        help="The node whose operators you sign in at (its folder, with node.json); "
+        "default: --database-url / JUKINET_DATABASE_URL.",
+    ),
+]
+
+
+def _administrator(
+    ctx: typer.Context, folder: Path | None, operator: str | None, command: str
+) -> None:
+    # PKI work is the system administrator's, signed in at the node whose server holds the CA.
+    act_as(target_node(ctx, folder), operator, Permission.ADMINISTER_SYSTEM, command=command)
 
 
 def _now() -> dt.datetime:
@@ -87,6 +101,7 @@ def _ca_signer(pki: NetworkPki) -> CaSigner:
 @pki_app.command("init")
 @cli_command
 def pki_init(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Option("--dir", help="Where to create the PKI.")],
     nodes: Annotated[
         list[str], typer.Option("--node", help="A node to issue, e.g. prefecture:13.")
@@ -96,9 +111,12 @@ def pki_init(
         typer.Option(help=f"Keep the CA key in this PKCS#11 token (PIN from ${PIN_ENV})."),
     ] = None,
     pkcs11_module: Annotated[str, typer.Option(help="The PKCS#11 module.")] = DEFAULT_MODULE,
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Create the network CA (key in a PKCS#11 token, or a file for demos); issue nodes."""
     names = [str(NodeId.parse(name)) for name in nodes]  # every name checked before any write
+    _administrator(ctx, node_dir, operator, "pki init")
     if (folder / "ca.crt").exists():
         raise typer.BadParameter(
             f"{folder} already holds a CA; choose an empty folder (a second CA would split "
@@ -124,8 +142,15 @@ def pki_init(
 
 @pki_app.command("issue")
 @cli_command
-def pki_issue(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> None:
+def pki_issue(
+    ctx: typer.Context,
+    pki_dir: PkiOption,
+    node: Annotated[str, typer.Argument()],
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
+) -> None:
     """Issue a node its TLS certificate and signing key."""
+    _administrator(ctx, node_dir, operator, "pki issue")
     pki = NetworkPki(pki_dir)
     creds = pki.issue_node(_ca_signer(pki), str(NodeId.parse(node)), now=_now())
     console.print(f"[green]issued {node}[/] → {creds.folder}")
@@ -134,11 +159,15 @@ def pki_issue(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> Non
 @pki_app.command("issue-client")
 @cli_command
 def pki_issue_client(
+    ctx: typer.Context,
     pki_dir: PkiOption,
     principal: Annotated[str, typer.Argument(help="The recipient id, e.g. agency:soumu-onkyu.")],
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Issue a recipient (an agency's system) its TLS client certificate."""
     _check_principal(principal)
+    _administrator(ctx, node_dir, operator, "pki issue-client")
     pki = NetworkPki(pki_dir)
     creds = pki.issue_client(_ca_signer(pki), principal, now=_now())
     console.print(f"[green]issued client {escape(principal)}[/] → {creds.folder}")
@@ -147,10 +176,15 @@ def pki_issue_client(
 @pki_app.command("revoke-client")
 @cli_command
 def pki_revoke_client(
-    pki_dir: PkiOption, principal: Annotated[str, typer.Argument(help="The recipient id.")]
+    ctx: typer.Context,
+    pki_dir: PkiOption,
+    principal: Annotated[str, typer.Argument(help="The recipient id.")],
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Revoke a recipient's client certificate (refused at the next handshake or request)."""
     _check_principal(principal)
+    _administrator(ctx, node_dir, operator, "pki revoke-client")
     pki = NetworkPki(pki_dir)
     cert = x509.load_pem_x509_certificate(pki.node(principal).tls_cert.read_bytes())
     pki.revoke(_ca_signer(pki), cert, now=_now())
@@ -166,8 +200,15 @@ def _check_principal(principal: str) -> None:
 
 @pki_app.command("revoke")
 @cli_command
-def pki_revoke(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> None:
+def pki_revoke(
+    ctx: typer.Context,
+    pki_dir: PkiOption,
+    node: Annotated[str, typer.Argument()],
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
+) -> None:
     """Revoke a node's TLS certificate and publish the new CRL (nodes refuse it at once)."""
+    _administrator(ctx, node_dir, operator, "pki revoke")
     pki = NetworkPki(pki_dir)
     creds = pki.node(str(NodeId.parse(node)))
     cert = x509.load_pem_x509_certificate(creds.tls_cert.read_bytes())
@@ -178,13 +219,17 @@ def pki_revoke(pki_dir: PkiOption, node: Annotated[str, typer.Argument()]) -> No
 @pki_app.command("crl")
 @cli_command
 def pki_crl(
+    ctx: typer.Context,
     pki_dir: PkiOption,
     force: Annotated[
         bool, typer.Option(help="Publish even if the current list has time left.")
     ] = False,
+    node_dir: SignInNodeOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Republish the CRL (the node holding the CA key does this by itself when half its
     seven days are gone); every node picks it up without a restart."""
+    _administrator(ctx, node_dir, operator, "pki crl")
     pki = NetworkPki(pki_dir)
     signer = _ca_signer(pki)
     if force:
@@ -200,6 +245,7 @@ def pki_crl(
 @node_app.command("init")
 @cli_command
 def node_init(
+    ctx: typer.Context,
     folder: DirOption,
     node: Annotated[str, typer.Option("--node", help="municipality:132292, prefecture:13, …")],
     pki_dir: PkiOption,
@@ -225,9 +271,16 @@ def node_init(
             "production unless JUKINET_ENVIRONMENT says otherwise."
         ),
     ] = None,
+    operator: OperatorOption = None,
 ) -> None:
-    """Write the node's configuration (node.json) and create its database."""
+    """Write the node's configuration (node.json) and create its database.
+
+    A new node needs no sign-in (it has no operators yet: ``jukinet bootstrap`` comes next);
+    rewriting an existing node's configuration is a system administrator's, signed in there.
+    """
     name = str(NodeId.parse(node))
+    if (folder / CONFIG_FILE).exists():
+        _administrator(ctx, folder, operator, "node init")
     peers = {}
     for item in peer:
         key, _, url = item.partition("=")
@@ -273,9 +326,10 @@ def _node(ctx: typer.Context, folder: Path) -> ServiceContext:
 
 @network_app.command("status")
 @cli_command
-def network_status(ctx: typer.Context, folder: DirOption) -> None:
+def network_status(ctx: typer.Context, folder: DirOption, operator: OperatorOption = None) -> None:
     """The delivery ledger: per link, sequences, queue, oldest undelivered, quarantine."""
     node = _node(ctx, folder)
+    actor = act_as(node, operator, Permission.READ_OUTBOX, command="network status")
     table = Table(title=f"送受信台帳 / delivery ledger — {node.node_id}")
     table.add_column("peer", no_wrap=True, min_width=19)
     for column in (
@@ -288,7 +342,7 @@ def network_status(ctx: typer.Context, folder: DirOption) -> None:
         "last error",
     ):
         table.add_column(column)
-    for link in ledger.link_statuses(node, actor=LOCAL_ADMIN):
+    for link in ledger.link_statuses(node, actor=actor):
         oldest = link.oldest_undelivered_seconds
         table.add_row(
             link.peer,
@@ -301,7 +355,7 @@ def network_status(ctx: typer.Context, folder: DirOption) -> None:
             link.last_error or "—",
         )
     console.print(table)
-    held = ledger.quarantined_messages(node, actor=LOCAL_ADMIN, limit=20)
+    held = ledger.quarantined_messages(node, actor=actor, limit=20)
     if held:
         console.print(f"[yellow]{len(held)} message(s) quarantined or held:[/]")
         for message in held:
@@ -313,9 +367,13 @@ def network_status(ctx: typer.Context, folder: DirOption) -> None:
 
 @network_app.command("initial-load")
 @cli_command
-def network_initial_load(ctx: typer.Context, folder: DirOption) -> None:
+def network_initial_load(
+    ctx: typer.Context, folder: DirOption, operator: OperatorOption = None
+) -> None:
     """Queue a snapshot of every record for upstream (after connecting a municipality)."""
-    count = initial_load(_node(ctx, folder))
+    node = _node(ctx, folder)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="network initial-load")
+    count = initial_load(node)
     console.print(f"[green]{count} snapshot(s) queued[/]")
 
 
@@ -326,13 +384,16 @@ def reconcile_command(
     dry_run: Annotated[bool, typer.Option(help="Report only; queue no repairs.")] = False,
     show_codes: Annotated[bool, typer.Option(help="List the differing resident codes.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Compare this municipality with its prefecture and the centre; repair by re-sending.
 
     Exit status 0 when every tier agrees, 1 when differences were found (and, unless
     --dry-run, repairs queued for the running node to deliver), 2 when refused.
     """
-    report = reconcile(_node(ctx, folder), repair=not dry_run)
+    node = _node(ctx, folder)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="reconcile")
+    report = reconcile(node, repair=not dry_run)
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

@@ -19,15 +19,16 @@ from jukinet.cli.common import (
     EXIT_FAILED,
     EXIT_REFUSED,
     OPERATOR_ENV,
+    act_as,
     cli_command,
     console,
     err_console,
     node_of,
     parse_date_option,
-    sign_in,
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
+from jukinet.domain.operators import Permission
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
 from jukinet.services import recipients
@@ -118,9 +119,11 @@ def recipient_add(
         typer.Option(help="The body as the Act names it, e.g. 総務省 (needed for table 1)."),
     ] = None,
     folder: NodeDirOption = None,
+    operator: OperatorOption = None,
 ) -> None:
-    """Register a recipient (a body named in an appended table)."""
+    """Register a recipient (a body named in an appended table; supervisors)."""
     node = target_node(ctx, folder)
+    actor = act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient add")
     recipient = Recipient(
         id=recipient_id,
         name=name,
@@ -129,7 +132,7 @@ def recipient_add(
         municipality_code=municipality,
         body=body,
     )
-    added = recipients.register_recipient(node, actor=None, recipient=recipient)
+    added = recipients.register_recipient(node, actor=actor, recipient=recipient)
     console.print(f"[green]registered {escape(recipient_id)}[/]" if added else "already registered")
 
 
@@ -151,7 +154,7 @@ def recipient_grant(
     node = target_node(ctx, folder)
     entry = recipients.grant(
         node,
-        actor=sign_in(node, operator),
+        actor=act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient grant"),
         recipient_id=recipient_id,
         affair_code=affair_code,
         decision=decision,
@@ -182,7 +185,7 @@ def recipient_revoke(
     node = target_node(ctx, folder)
     entry = recipients.revoke(
         node,
-        actor=sign_in(node, operator),
+        actor=act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient revoke"),
         recipient_id=recipient_id,
         affair_code=affair_code,
         decision=decision,
@@ -197,9 +200,12 @@ def recipient_revoke(
 
 @recipient_app.command("list")
 @cli_command
-def recipient_list(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+def recipient_list(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
     """Registered recipients and the affairs each may use today."""
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient list")
     out = Table("id", "name", "kind", "affairs today")
     for recipient, codes in recipients.recipients(node):
         out.add_row(
@@ -214,9 +220,11 @@ def recipient_history(
     ctx: typer.Context,
     recipient_id: Annotated[str, typer.Argument()],
     folder: NodeDirOption = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Every grant and revocation of one recipient: what, from when, who decided, when."""
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient history")
     # One block per entry, never a table cut short: every word of an entry is part of the record.
     for entry in recipients.history(node, recipient_id):
         until = entry.valid_until.isoformat() if entry.valid_until else "—"
@@ -234,10 +242,13 @@ def recipient_history(
 
 @recipient_app.command("seed")
 @cli_command
-def recipient_seed(ctx: typer.Context, folder: NodeDirOption = None) -> None:
+def recipient_seed(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
     """Register the example recipients of the design (pension, radio, passports, …): demo data,
-    recorded as decided by ``seed``, never by an official."""
+    recorded as decided by ``seed``, never by an official (system administrators)."""
     node = target_node(ctx, folder)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="recipient seed")
     made = recipients.seed(node)
     console.print(f"[green]{made} grant(s) recorded[/]")
 

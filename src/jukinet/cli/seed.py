@@ -18,8 +18,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from jukinet.cli.common import cli_command, console, node_of
+from jukinet.cli.common import OperatorOption, act_as, cli_command, console, node_of
 from jukinet.data.catalog import get_municipality
+from jukinet.domain.operators import Permission
 from jukinet.seed import SyntheticHousehold, generate_households
 from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
@@ -94,10 +95,13 @@ def seed_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Residents per transaction.")
     ] = 2_000,
+    operator: OperatorOption = None,
 ) -> None:
-    """Create a synthetic population (職権記載): realistic names, households and addresses."""
+    """Create a synthetic population (職権記載): realistic names, households and addresses
+    (system administrators: synthetic data for tests and demos)."""
     overrides: dict[str, object] = {}
     if municipality is not None:
         overrides["municipality_code"] = get_municipality(municipality).code
     node = node_of(ctx, **overrides)
+    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="seed")
     seed_population(node, residents=residents, seed=seed, batch_size=batch_size)

@@ -18,7 +18,11 @@ class OperatorEvent(StrEnum):
     SIGNIN_LOCKED_ACCOUNT = "operator:session:signin-refused-locked"
     SIGNOUT = "operator:session:signout"
     SESSIONS_ENDED = "operator:session:ended"
+    #: A command of the administrative command line, run by a signed-in operator.
+    COMMAND = "operator:cli:command"
     ADDED = "operator:account:added"
+    #: The node's first system administrator, created once by ``jukinet bootstrap``.
+    BOOTSTRAPPED = "operator:account:bootstrapped"
     LOCKED = "operator:account:locked"
     UNLOCKED = "operator:account:unlocked"
     DISABLED = "operator:account:disabled"

@@ -19,8 +19,14 @@ from jukinet.services.codes import pool_size
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
 from jukinet.storage.tables import OperatorRow, OutboxRow, ResidentRow, ResidentVersionRow
+from tests.integration.cli.accounts import (
+    ADMINISTRATOR,
+    PASSWORD,
+    SECURITY_OFFICER,
+    as_,
+    ensure,
+)
 
-PASSWORD = "correct horse battery"
 #: Cheap password hashing, a wide console, and nothing inherited from the caller's shell.
 ENV = {
     "JUKINET_ARGON2_TIME_COST": "1",
@@ -42,11 +48,19 @@ def run(*args: str, url: str | None = None, input: str | None = None, **env: str
 
 
 def add_operator(url: str, username: str = "clerk1", role: str = "clerk") -> None:
+    """Added by a signed-in security officer, as every account after the first."""
+    ensure(url, SECURITY_OFFICER)
     result = run(
         "operator", "add", username, "--role", role, "--display-name", "窓口 一郎",
-        "--password-stdin", url=url, input=PASSWORD + "\n",
+        "--password-stdin", url=url, input=PASSWORD + "\n", **as_(SECURITY_OFFICER),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def admin(*args: str, url: str, **env: str) -> Result:
+    """``jukinet ARGS`` run by a signed-in system administrator."""
+    ensure(url, ADMINISTRATOR)
+    return run(*args, url=url, **as_(ADMINISTRATOR), **env)
 
 
 def _count(node: ServiceContext, table: type[object]) -> int:
@@ -75,7 +89,7 @@ def test_operator_add_reads_the_password_from_stdin(
     add_operator(database_url)
     actor = authenticate(node, username="clerk1", password=PASSWORD)
     assert actor.role.value == "clerk"
-    listing = run("operator", "list", url=database_url)
+    listing = run("operator", "list", url=database_url, **as_(SECURITY_OFFICER))
     assert listing.exit_code == 0, listing.output
     assert "clerk1" in listing.output
     assert "窓口担当" in listing.output
@@ -83,14 +97,15 @@ def test_operator_add_reads_the_password_from_stdin(
 
 
 def test_operator_add_refuses_a_short_password(node: ServiceContext, database_url: str) -> None:
+    ensure(database_url, SECURITY_OFFICER)
     result = run(
         "operator", "add", "clerk2", "--role", "clerk", "--display-name", "窓口 二郎",
-        "--password-stdin", url=database_url, input="short\n",
+        "--password-stdin", url=database_url, input="short\n", **as_(SECURITY_OFFICER),
     )  # fmt: skip
     assert result.exit_code == 2
     assert "JUKI-AUTH-011" in result.output
     assert "Traceback" not in result.output
-    assert _count(node, OperatorRow) == 0
+    assert _count(node, OperatorRow) == 1  # the security officer alone
 
 
 def test_the_password_is_never_an_argument() -> None:
@@ -100,16 +115,16 @@ def test_the_password_is_never_an_argument() -> None:
 
 
 def test_codes_allot_and_status(node: ServiceContext, database_url: str) -> None:
-    result = run("codes", "allot", "--count", "120", url=database_url)
+    result = admin("codes", "allot", "--count", "120", url=database_url)
     assert result.exit_code == 0, result.output
     assert pool_size(node) == 120
-    status = run("codes", "status", url=database_url)
+    status = admin("codes", "status", url=database_url)
     assert status.exit_code == 0, status.output
     assert "120" in status.output
 
 
 def test_seed_then_show_a_resident(node: ServiceContext, database_url: str) -> None:
-    result = run("seed", "--residents", "200", "--seed", "42", url=database_url)
+    result = admin("seed", "--residents", "200", "--seed", "42", url=database_url)
     assert result.exit_code == 0, result.output
     assert "200" in result.output
     assert _count(node, ResidentRow) == 200
@@ -140,7 +155,7 @@ def test_seed_then_show_a_resident(node: ServiceContext, database_url: str) -> N
 def test_resident_commands_need_the_operator_password(
     node: ServiceContext, database_url: str
 ) -> None:
-    run("seed", "--residents", "20", "--seed", "1", url=database_url)
+    admin("seed", "--residents", "20", "--seed", "1", url=database_url)
     add_operator(database_url)
     with node.uow() as uow:
         code = uow.session.scalars(select(ResidentRow.resident_code)).first()
@@ -158,7 +173,7 @@ def test_resident_commands_need_the_operator_password(
 
 
 def test_resident_search_masks_codes(node: ServiceContext, database_url: str) -> None:
-    run("seed", "--residents", "100", "--seed", "3", url=database_url)
+    admin("seed", "--residents", "100", "--seed", "3", url=database_url)
     add_operator(database_url)
     with node.uow() as uow:
         row = uow.session.scalars(select(ResidentRow).order_by(ResidentRow.id)).first()
@@ -177,7 +192,7 @@ def test_seed_is_repeatable(tmp_path: Path) -> None:
     def seeded(name: str) -> list[tuple[str, ...]]:
         url = f"sqlite:///{tmp_path / name}"
         assert run("db", "upgrade", url=url).exit_code == 0
-        result = run("seed", "--residents", "150", "--seed", "7", url=url)
+        result = admin("seed", "--residents", "150", "--seed", "7", url=url)
         assert result.exit_code == 0, result.output
         engine = create_engine(url)
         with engine.connect() as connection:
@@ -220,7 +235,7 @@ def test_move_in_with_a_hiragana_reading_exits_2(node: ServiceContext, database_
 
 def test_move_in_then_birth(node: ServiceContext, database_url: str) -> None:
     add_operator(database_url)
-    run("codes", "allot", "--count", "5", url=database_url)
+    admin("codes", "allot", "--count", "5", url=database_url)
     code = random_resident_codes(random.Random(6), 1)[0]
     moved = run(
         "register", "move-in",
@@ -248,14 +263,19 @@ def test_move_in_then_birth(node: ServiceContext, database_url: str) -> None:
 
 
 def test_an_unmigrated_database_gets_a_hint(tmp_path: Path) -> None:
-    result = run("codes", "status", url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    result = run(
+        "codes", "status", url=f"sqlite:///{tmp_path / 'empty.sqlite3'}", **as_(ADMINISTRATOR)
+    )
     assert result.exit_code == 1
     assert "jukinet db upgrade" in result.output
     assert "Traceback" not in result.output
 
 
 def test_an_unknown_municipality_is_refused(tmp_path: Path) -> None:
-    result = run("seed", "--municipality", "132291", url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    result = run(
+        "seed", "--municipality", "132291", url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        **as_(ADMINISTRATOR),
+    )  # fmt: skip
     assert result.exit_code == 2
     assert "JUKI-MUNI-002" in result.output
 

@@ -11,7 +11,8 @@ from jukinet.domain.operators import Role
 from jukinet.services import reading
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow
-from tests.integration.cli.test_cli import PASSWORD, run
+from tests.integration.cli.accounts import ADMINISTRATOR, AUDITOR, PASSWORD, as_, ensure
+from tests.integration.cli.test_cli import run
 from tests.support.factories import make_actor, move_in_household, person
 
 
@@ -25,9 +26,11 @@ def test_disclose_check_verify_and_tamper(node: ServiceContext, tmp_path: Path) 
     code = move_in_household(node, clerk, person()).records[0].record.resident_code
     reading.read_resident(node, actor=clerk, resident_code=code)
 
-    head = run("audit", "head", url=url, **_env(node))
+    ensure(url, AUDITOR, ADMINISTRATOR)
+    head = run("audit", "head", url=url, **_env(node, **as_(AUDITOR)))
     assert head.exit_code == 0, head.output
-    assert json.loads(head.stdout)["tree_size"] == 2
+    # The move-in, the read, and the auditor's command, logged under their name.
+    assert json.loads(head.stdout)["tree_size"] == 3
 
     document_file = tmp_path / "doc.json"
     disclosed = run(
@@ -46,7 +49,8 @@ def test_disclose_check_verify_and_tamper(node: ServiceContext, tmp_path: Path) 
     not_json.write_text("{", encoding="utf-8")
     assert run("audit", "check-proof", str(not_json), "--public-key", str(key_file)).exit_code == 1
 
-    consistent = run("audit", "consistency", "2", "3", url=url, **_env(node))
+    disclosed_size = str(document["tree_head"]["tree_size"])
+    consistent = run("audit", "consistency", "3", disclosed_size, url=url, **_env(node))
     assert consistent.exit_code == 0, consistent.output
     assert json.loads(consistent.stdout)["consistent"] is True
 
@@ -59,7 +63,9 @@ def test_disclose_check_verify_and_tamper(node: ServiceContext, tmp_path: Path) 
     tampered = run("audit", "verify", url=url, **_env(node))
     assert tampered.exit_code == 1
     assert "first bad entry: 1" in tampered.output
-    assert "left to delete" in run("audit", "retention", url=url, **_env(node)).output
+    retention = run("audit", "retention", url=url, **_env(node, **as_(ADMINISTRATOR)))
+    assert "left to delete" in retention.output
+    assert run("audit", "retention", url=url, **_env(node, **as_(AUDITOR))).exit_code == 2
 
 
 def test_alerts_need_the_audit_permission(node: ServiceContext) -> None:
@@ -83,7 +89,7 @@ def test_recipient_registry_commands(node: ServiceContext) -> None:
     signed = {"JUKINET_OPERATOR_PASSWORD": PASSWORD}
     added = run(
         "recipient", "add", "agency:test-denpa", "--name", "総務省（電波）",
-        "--kind", "national_body", "--body", "総務省", url=url,
+        "--kind", "national_body", "--body", "総務省", "--operator", "kanri1", url=url, **signed,
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     grant = ("recipient", "grant", "agency:test-denpa", "T1-26", "--decision", "総行住第42号")
@@ -109,9 +115,11 @@ def test_recipient_registry_commands(node: ServiceContext) -> None:
     )  # fmt: skip
     assert wrong_body.exit_code == 2
     assert "JUKI-AFF-017" in wrong_body.output
-    listed = run("recipient", "list", url=url)
+    listed = run("recipient", "list", "--operator", "kanri1", url=url, **signed)
     assert "T1-26" in listed.output
-    history = run("recipient", "history", "agency:test-denpa", url=url)
+    history = run(
+        "recipient", "history", "agency:test-denpa", "--operator", "kanri1", url=url, **signed
+    )
     assert "kanri1" in history.output
     assert "総行住第42号" in history.output
     assert "T1-97" not in history.output
@@ -120,7 +128,9 @@ def test_recipient_registry_commands(node: ServiceContext) -> None:
         "--operator", "kanri1", url=url, **signed,
     )  # fmt: skip
     assert revoked.exit_code == 0, revoked.output
-    assert "T1-26" not in run("recipient", "list", url=url).output.split("agency:test-denpa")[1]
+    listed = run("recipient", "list", "--operator", "kanri1", url=url, **signed)
+    assert "T1-26" not in listed.output.split("agency:test-denpa")[1]
+    assert run("recipient", "list", "--operator", "clerk3", url=url, **signed).exit_code == 2
     assert "T5-6" in run("affairs", "--table", "5").output
 
 
@@ -129,8 +139,10 @@ def test_init_key_creates_the_key_once_apart_from_the_database(
 ) -> None:
     url = node.settings.database_url
     key = tmp_path / "keys-elsewhere" / "log.pem"
-    env = {"JUKINET_AUDIT_KEY_PATH": str(key)}
-    refused = run("audit", "head", url=url, **env)
+    ensure(url, AUDITOR, ADMINISTRATOR)
+    env = {"JUKINET_AUDIT_KEY_PATH": str(key), **as_(ADMINISTRATOR)}
+    auditor = {"JUKINET_AUDIT_KEY_PATH": str(key), **as_(AUDITOR)}
+    refused = run("audit", "head", url=url, **auditor)
     assert refused.exit_code == 2
     assert "jukinet audit init-key" in refused.output
     assert not key.exists()  # never made up on the fly
@@ -146,12 +158,12 @@ def test_init_key_creates_the_key_once_apart_from_the_database(
     assert "already exists" in again.output
     assert key.read_bytes() == before
 
-    assert run("audit", "head", url=url, **env).exit_code == 0
+    assert run("audit", "head", url=url, **auditor).exit_code == 0
     assert key.with_suffix(".latest-head.json").exists()  # the record beside the key
 
     if url.startswith("sqlite"):  # a key in the database's own folder is refused
         beside = Path(url.removeprefix("sqlite:///")).parent / "audit.pem"
-        near = run("audit", "init-key", url=url, JUKINET_AUDIT_KEY_PATH=str(beside))
+        near = run("audit", "init-key", url=url, **{**env, "JUKINET_AUDIT_KEY_PATH": str(beside)})
         assert near.exit_code == 2
         assert "folder of its own" in " ".join(near.output.split())  # the terminal wraps it
         assert not beside.exists()
@@ -165,14 +177,14 @@ def test_a_recipient_registered_before_bodies_were_kept_gets_its_body_named(
     signed = {"JUKINET_OPERATOR_PASSWORD": PASSWORD}
     add = (
         "recipient", "add", "agency:old-denpa", "--name", "総務省（電波）",
-        "--kind", "national_body",
+        "--kind", "national_body", "--operator", "kanri2",
     )  # fmt: skip
-    assert run(*add, url=url).exit_code == 0
+    assert run(*add, url=url, **signed).exit_code == 0
     grant = ("recipient", "grant", "agency:old-denpa", "T1-26", "--decision", "総行住第44号")
     refused = run(*grant, "--operator", "kanri2", url=url, **signed)
     assert refused.exit_code == 2
     assert "JUKI-AFF-017" in refused.output
-    named = run(*add, "--body", "総務省", url=url)
+    named = run(*add, "--body", "総務省", url=url, **signed)
     assert named.exit_code == 0, named.output
     granted = run(*grant, "--operator", "kanri2", url=url, **signed)
     assert granted.exit_code == 0, granted.output

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from jukinet.cli.main import app
+from tests.integration.cli.accounts import administrator_env
 
 #: The same cheap, wide, hermetic environment as the other CLI tests, minus the environment.
 BASE = {
@@ -91,7 +92,8 @@ def test_node_init_writes_only_what_the_node_sets_and_node_json_is_checked(
 ) -> None:
     folder = tmp_path / "node"
     pki = tmp_path / "pki"
-    assert run("pki", "init", "--dir", str(pki), "--node", "prefecture:13").exit_code == 0
+    admin = administrator_env(tmp_path / "ca-node")
+    assert run("pki", "init", "--dir", str(pki), "--node", "prefecture:13", **admin).exit_code == 0
     made = run(
         "node", "init", "--dir", str(folder), "--node", "prefecture:13", "--pki", str(pki),
         "--network-port", "8101", "--operator-port", "8001",
@@ -104,8 +106,9 @@ def test_node_init_writes_only_what_the_node_sets_and_node_json_is_checked(
         "database_url", "pki_dir", "peers", "secret_key",
     }  # fmt: skip
     assert len(written["secret_key"]) >= 32
-    # No environment written: production, which its random secret satisfies.
-    status = run("network", "status", "--dir", str(folder))
+    # No environment written: production, which its random secret satisfies (a command that
+    # needs no operator: in production every other one asks for the operator's card).
+    status = run("audit", "verify", "--dir", str(folder))
     assert status.exit_code == 0, status.output
 
     written["participation"] = "sometimes"
@@ -153,11 +156,13 @@ def test_a_municipality_code_with_a_wrong_check_digit_is_refused_everywhere(
 ) -> None:
     # 131016 is Chiyoda; 131017 has a wrong check digit and must never name a node.
     pki = tmp_path / "pki"
-    refused_pki = run("pki", "init", "--dir", str(pki), "--node", "municipality:131017")
+    admin = administrator_env(tmp_path / "ca-node")
+    refused_pki = run("pki", "init", "--dir", str(pki), "--node", "municipality:131017", **admin)
     assert refused_pki.exit_code == 2
     assert "JUKI-MUNI-002" in refused_pki.output
     assert not pki.exists()  # nothing written: not even the CA
-    assert run("pki", "init", "--dir", str(pki), "--node", "municipality:131016").exit_code == 0
+    made = run("pki", "init", "--dir", str(pki), "--node", "municipality:131016", **admin)
+    assert made.exit_code == 0, made.output
     refused_node = run(
         "node", "init", "--dir", str(tmp_path / "n"), "--node", "municipality:131017",
         "--pki", str(pki), "--network-port", "18102", "--operator-port", "18002",

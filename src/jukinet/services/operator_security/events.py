@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.operator_events import OperatorEvent
+from jukinet.domain.operators import Actor
 from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log
 
@@ -36,3 +37,24 @@ def log_event(
             )
         ],
     )
+
+
+def record_command(
+    node: ServiceContext, *, actor: Actor, command: str, refused: bool = False
+) -> None:
+    """Log that ``actor`` ran (or was refused) an administrative command on the command line.
+
+    ``command`` is the command's name only (``codes allot``), never its arguments: those may
+    hold resident codes or names.
+    """
+    with node.uow() as uow:
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.COMMAND,
+            actor=actor.username,
+            text=command[:120],
+            terminal=actor.terminal_id,
+            refused=refused,
+        )
+        uow.commit()

@@ -351,6 +351,27 @@ def finish_card_signin(
         return _open(node, uow.session, operator, card, terminal, channel)
 
 
+def refuse_card_pin(
+    node: ServiceContext,
+    *,
+    username: str,
+    password: str,
+    card_serial: str,
+    terminal: TerminalRow,
+) -> None:
+    """Record a card that would not open with the PIN typed (the token said so, not us).
+
+    SoftHSM never locks a PIN, and a smart card's own counter is not ours to read: a wrong PIN
+    counts like a refused card towards the account's lockout. The password is checked first, so
+    a stranger holding the card cannot lock its holder out with guessed PINs.
+    """
+    operator_id = check_password(node, username=username, password=password, terminal=terminal)
+    with node.uow() as uow:
+        operator = _usable_operator(uow.session, operator_id)
+        _card_failure(node, uow.session, operator, terminal, f"card {card_serial[:32]}: wrong PIN")
+        uow.commit()
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared
 # ---------------------------------------------------------------------------------------------

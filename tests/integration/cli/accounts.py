@@ -1,0 +1,71 @@
+"""Accounts the command-line tests sign in as (dev/test nodes: the password alone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jukinet.config import load_settings
+from jukinet.domain.operators import Role
+from jukinet.runtime.bootstrap import build_node
+from jukinet.services.operators import add_operator
+from jukinet.storage.migrate import upgrade
+
+PASSWORD = "correct horse battery"
+
+#: Who runs which kind of command in these tests (created on the test's database by ``ensure``).
+ADMINISTRATOR = "admin0"
+SECURITY_OFFICER = "anzen0"
+CARD_ADMINISTRATOR = "cardadmin0"
+SUPERVISOR = "kanri0"
+AUDITOR = "kansa0"
+_ROLES = {
+    ADMINISTRATOR: Role.SYSTEM_ADMINISTRATOR,
+    SECURITY_OFFICER: Role.SECURITY_OFFICER,
+    CARD_ADMINISTRATOR: Role.CARD_ADMINISTRATOR,
+    SUPERVISOR: Role.SUPERVISOR,
+    AUDITOR: Role.AUDITOR,
+}
+
+
+def ensure(url: str, *usernames: str) -> None:
+    """Create the named officials on the database at ``url`` (once), password :data:`PASSWORD`."""
+    node = build_node(
+        load_settings(
+            environment="test",
+            database_url=url,
+            municipality_code="132292",
+            argon2_time_cost=1,
+            argon2_memory_cost=8192,
+            secret_key="test-secret-key-that-is-long-enough-123",
+        )
+    )
+    try:
+        for username in usernames or tuple(_ROLES):
+            with node.uow() as uow:
+                if uow.operators.by_username(username) is not None:
+                    continue
+            add_operator(
+                node,
+                actor=None,
+                username=username,
+                display_name="試験 職員",
+                role=_ROLES[username],
+                password=PASSWORD,
+            )
+    finally:
+        node.engine.dispose()
+
+
+def as_(username: str) -> dict[str, str]:
+    """The environment that signs ``username`` in (the password alone: a test node)."""
+    return {"JUKINET_OPERATOR": username, "JUKINET_OPERATOR_PASSWORD": PASSWORD}
+
+
+def administrator_env(folder: Path) -> dict[str, str]:
+    """A test node (SQLite under ``folder``) with a system administrator, and the environment
+    that signs them in: for PKI commands, which sign in at the node that keeps the CA."""
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'ca-node.sqlite3'}"
+    upgrade(url)
+    ensure(url, ADMINISTRATOR)
+    return {"JUKINET_ENVIRONMENT": "test", "JUKINET_DATABASE_URL": url, **as_(ADMINISTRATOR)}
