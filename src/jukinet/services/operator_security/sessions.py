@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from jukinet.domain.clock import aware_utc
@@ -94,37 +94,77 @@ def ending_error(code: str) -> AuthenticationFailed:
 def resolve_session(
     node: ServiceContext, secret: str, *, terminal: TerminalRow, channel: str | None = None
 ) -> Actor:
-    """The actor of a live session, after every check; :class:`AuthenticationFailed` if not."""
+    """The actor of a live session, after every check; :class:`AuthenticationFailed` if not.
+
+    Runs on every request, so it reads in a read-only transaction (on SQLite: no turn in the
+    writer queue) with one joined query for the session, its operator and its card, then the
+    hours; only ending the session or recording its activity writes, in a short transaction
+    of its own.
+    """
     now = node.now()
-    with node.uow() as uow:
-        row = uow.session.get(OperatorSessionRow, session_key(secret))
-        if row is None or row.ended_at is not None:
+    key = session_key(secret)
+    touch = False
+    with node.read_session() as session:
+        found = session.execute(_LIVE_SESSION, {"key": key}).first()
+        if found is None or found[0].ended_at is not None:
             raise ending_error(NOT_VALID)
+        row, operator, card = found
         if channel is not None and row.channel != channel:
             raise ending_error("JUKI-AUTH-002")
-        ending = check_limits(node, row, now) or _why_it_ends(uow.session, row, terminal=terminal)
-        if ending is not None:
-            _end(uow.session, row, ending, now)
-            uow.commit()
-            raise ending_error(ending)
-        operator = uow.session.get(OperatorRow, row.operator_id)
-        card = uow.session.get(OperatorCardRow, row.card_id)
-        if operator is None or card is None:  # checked by _why_it_ends just above
-            raise ending_error(ACCOUNT)
-        in_hours = node.settings.always_open or within_hours(uow.session, operator.id, now)
-        if now - aware_utc(row.last_seen_at) >= TOUCH_EVERY:
-            row.last_seen_at = now
-            uow.commit()
-        return Actor(
-            operator_id=operator.id,
-            username=operator.username,
-            role=Role(operator.role),
-            terminal_id=terminal.name,
-            display_name=operator.display_name,
-            card_serial=card.serial,
-            session_id=row.id,
-            out_of_hours=not in_hours,
+        ending = check_limits(node, row, now) or _why_it_ends(
+            row, operator, card, terminal=terminal
         )
+        if ending is None:
+            in_hours = node.settings.always_open or within_hours(session, operator.id, now)
+            touch = now - aware_utc(row.last_seen_at) >= TOUCH_EVERY
+            actor = Actor(
+                operator_id=operator.id,
+                username=operator.username,
+                role=Role(operator.role),
+                terminal_id=terminal.name,
+                display_name=operator.display_name,
+                card_serial=card.serial,
+                session_id=row.id,
+                out_of_hours=not in_hours,
+            )
+    if ending is not None:
+        _end_live(node, key, ending, now)
+        raise ending_error(ending)
+    if touch:
+        _touch(node, key, now)
+    return actor
+
+
+#: The session with its operator and card, in one round trip (outer joins: a missing operator
+#: or card is reported as such by :func:`_why_it_ends`).
+_LIVE_SESSION = (
+    select(OperatorSessionRow, OperatorRow, OperatorCardRow)
+    .outerjoin(OperatorRow, OperatorRow.id == OperatorSessionRow.operator_id)
+    .outerjoin(OperatorCardRow, OperatorCardRow.id == OperatorSessionRow.card_id)
+    .where(OperatorSessionRow.id == bindparam("key"))
+)
+
+
+def _end_live(node: ServiceContext, key: str, reason: str, now: datetime) -> None:
+    """End a session found running out (unless another request ended it first)."""
+    with node.uow() as uow:
+        uow.session.execute(
+            update(OperatorSessionRow)
+            .where(OperatorSessionRow.id == key, OperatorSessionRow.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason[:80])
+        )
+        uow.commit()
+
+
+def _touch(node: ServiceContext, key: str, now: datetime) -> None:
+    """Record the session's activity (at most every :data:`TOUCH_EVERY`)."""
+    with node.uow() as uow:
+        uow.session.execute(
+            update(OperatorSessionRow)
+            .where(OperatorSessionRow.id == key, OperatorSessionRow.ended_at.is_(None))
+            .values(last_seen_at=now)
+        )
+        uow.commit()
 
 
 _ENDINGS: dict[str, tuple[str, str]] = {
@@ -157,9 +197,13 @@ _ENDINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def _why_it_ends(session: Session, row: OperatorSessionRow, *, terminal: TerminalRow) -> str | None:
-    operator = session.get(OperatorRow, row.operator_id)
-    card = session.get(OperatorCardRow, row.card_id)
+def _why_it_ends(
+    row: OperatorSessionRow,
+    operator: OperatorRow | None,
+    card: OperatorCardRow | None,
+    *,
+    terminal: TerminalRow,
+) -> str | None:
     if operator is None or not operator.active or operator.locked_at is not None:
         return ACCOUNT
     if card is None or card.status != "lent" or card.operator_id != operator.id:
