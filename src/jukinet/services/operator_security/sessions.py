@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from jukinet.domain.clock import aware_utc
@@ -96,52 +96,78 @@ def resolve_session(
 ) -> Actor:
     """The actor of a live session, after every check; :class:`AuthenticationFailed` if not.
 
-    The checks only read (no write turn on SQLite); a session that has run out is ended, and
-    activity is written back at most every :data:`TOUCH_EVERY`, each in a short transaction.
+    Runs on every request, so it reads in a read-only transaction (on SQLite: no turn in the
+    writer queue) with one joined query for the session, its operator and its card, then the
+    hours; only ending the session or recording its activity writes, in a short transaction
+    of its own.
     """
     now = node.now()
     key = session_key(secret)
+    touch = False
     with node.read_session() as session:
-        row = session.get(OperatorSessionRow, key)
-        if row is None:
+        found = session.execute(_LIVE_SESSION, {"key": key}).first()
+        if found is None:
             raise ending_error(NOT_VALID)
+        row, operator, card = found
         if row.ended_at is not None:
             # Ended by another's act (a lost or returned card, a disabled or locked account):
             # say which while it still holds, so the sign-in page can tell the operator why.
-            raise ending_error(_why_it_ends(session, row, terminal=terminal) or NOT_VALID)
+            raise ending_error(_why_it_ends(row, operator, card, terminal=terminal) or NOT_VALID)
         if channel is not None and row.channel != channel:
             raise ending_error(NOT_VALID)
-        ending = check_limits(node, row, now) or _why_it_ends(session, row, terminal=terminal)
-        operator = session.get(OperatorRow, row.operator_id)
-        card = session.get(OperatorCardRow, row.card_id)
-        in_hours = node.settings.always_open or within_hours(session, row.operator_id, now)
-        stale = now - aware_utc(row.last_seen_at) >= TOUCH_EVERY
-    if ending is not None or operator is None or card is None:
-        _write_back(node, key, ending=ending or ACCOUNT, now=now)
-        raise ending_error(ending or ACCOUNT)
-    if stale:
-        _write_back(node, key, ending=None, now=now)
-    return Actor(
-        operator_id=operator.id,
-        username=operator.username,
-        role=Role(operator.role),
-        terminal_id=terminal.name,
-        display_name=operator.display_name,
-        card_serial=card.serial,
-        session_id=key,
-        out_of_hours=not in_hours,
-    )
-
-
-def _write_back(node: ServiceContext, key: str, *, ending: str | None, now: datetime) -> None:
-    with node.uow() as uow:
-        row = uow.session.get(OperatorSessionRow, key)
-        if row is None or row.ended_at is not None:
-            return
+        ending = check_limits(node, row, now) or _why_it_ends(
+            row, operator, card, terminal=terminal
+        )
         if ending is None:
-            row.last_seen_at = now
-        else:
-            _end(uow.session, row, ending, now)
+            in_hours = node.settings.always_open or within_hours(session, operator.id, now)
+            touch = now - aware_utc(row.last_seen_at) >= TOUCH_EVERY
+            actor = Actor(
+                operator_id=operator.id,
+                username=operator.username,
+                role=Role(operator.role),
+                terminal_id=terminal.name,
+                display_name=operator.display_name,
+                card_serial=card.serial,
+                session_id=row.id,
+                out_of_hours=not in_hours,
+            )
+    if ending is not None:
+        _end_live(node, key, ending, now)
+        raise ending_error(ending)
+    if touch:
+        _touch(node, key, now)
+    return actor
+
+
+#: The session with its operator and card, in one round trip (outer joins: a missing operator
+#: or card is reported as such by :func:`_why_it_ends`).
+_LIVE_SESSION = (
+    select(OperatorSessionRow, OperatorRow, OperatorCardRow)
+    .outerjoin(OperatorRow, OperatorRow.id == OperatorSessionRow.operator_id)
+    .outerjoin(OperatorCardRow, OperatorCardRow.id == OperatorSessionRow.card_id)
+    .where(OperatorSessionRow.id == bindparam("key"))
+)
+
+
+def _end_live(node: ServiceContext, key: str, reason: str, now: datetime) -> None:
+    """End a session found running out (unless another request ended it first)."""
+    with node.uow() as uow:
+        uow.session.execute(
+            update(OperatorSessionRow)
+            .where(OperatorSessionRow.id == key, OperatorSessionRow.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason[:80])
+        )
+        uow.commit()
+
+
+def _touch(node: ServiceContext, key: str, now: datetime) -> None:
+    """Record the session's activity (at most every :data:`TOUCH_EVERY`)."""
+    with node.uow() as uow:
+        uow.session.execute(
+            update(OperatorSessionRow)
+            .where(OperatorSessionRow.id == key, OperatorSessionRow.ended_at.is_(None))
+            .values(last_seen_at=now)
+        )
         uow.commit()
 
 
@@ -175,9 +201,13 @@ _ENDINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def _why_it_ends(session: Session, row: OperatorSessionRow, *, terminal: TerminalRow) -> str | None:
-    operator = session.get(OperatorRow, row.operator_id)
-    card = session.get(OperatorCardRow, row.card_id)
+def _why_it_ends(
+    row: OperatorSessionRow,
+    operator: OperatorRow | None,
+    card: OperatorCardRow | None,
+    *,
+    terminal: TerminalRow,
+) -> str | None:
     if operator is None or not operator.active or operator.locked_at is not None:
         return ACCOUNT
     if card is None or card.status != "lent" or card.operator_id != operator.id:

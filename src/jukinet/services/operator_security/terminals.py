@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from jukinet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from jukinet.domain.operator_events import OperatorEvent
@@ -34,16 +34,21 @@ def _unregistered() -> PermissionDenied:
     )
 
 
+# Built once: the terminal is identified on every request.
+_TERMINAL_BY_NAME = select(TerminalRow).where(TerminalRow.name == bindparam("name"))
+_TERMINAL_BY_CERTIFICATE = select(TerminalRow).where(
+    TerminalRow.cert_fingerprint == bindparam("fingerprint"), TerminalRow.kind == "mtls"
+)
+
+
 def identify_terminal(node: ServiceContext, client_cert_der: bytes | None) -> TerminalRow:
     """The registered, active terminal making this request; refused before any sign-in.
 
-    Only reads (every request passes here: no write turn on SQLite).
-    """
+    Runs on every request: one read in a read-only transaction (on SQLite, no turn in the
+    writer queue)."""
     with node.read_session() as session:
         if node.settings.terminal_mode == "loopback":
-            row = session.scalars(
-                select(TerminalRow).where(TerminalRow.name == LOOPBACK_TERMINAL)
-            ).first()
+            row = session.scalars(_TERMINAL_BY_NAME, {"name": LOOPBACK_TERMINAL}).first()
             if row is None:
                 # Not stored (a request writes nothing); a security officer who registers or
                 # revokes it by name makes it a row like any other.
@@ -62,11 +67,7 @@ def identify_terminal(node: ServiceContext, client_cert_der: bytes | None) -> Te
         if not client_cert_der:
             raise _unregistered()
         fingerprint = hashlib.sha256(client_cert_der).hexdigest()
-        row = session.scalars(
-            select(TerminalRow).where(
-                TerminalRow.cert_fingerprint == fingerprint, TerminalRow.kind == "mtls"
-            )
-        ).first()
+        row = session.scalars(_TERMINAL_BY_CERTIFICATE, {"fingerprint": fingerprint}).first()
         if row is None or row.status != "active":
             raise _unregistered()
         return row

@@ -12,6 +12,7 @@ from jukinet.services.transparency.figures import (
     _COUNTER_READS,
     _PROVISIONS,
     _REFUSALS,
+    OPERATOR_USAGE_FIGURES,
     TransparencyStats,
 )
 
@@ -46,6 +47,10 @@ def to_json(stats: TransparencyStats) -> dict[str, Any]:
             "batch_jobs": stats.total_batch_jobs,
             "batch_rows": stats.total_batch_rows,
             "counter_reads": stats.total_counter_reads,
+            "operator_usage": {
+                figure: getattr(stats.operator_usage_totals(), figure)
+                for figure in OPERATOR_USAGE_FIGURES
+            },
             "batch_sizes": [
                 {
                     "bucket": bucket.key,
@@ -99,6 +104,10 @@ def to_json(stats: TransparencyStats) -> dict[str, Any]:
             for r in stats.batch_sizes
         ],
         "counter_reads": [{"month": r.month, "count": r.count} for r in stats.counter_reads],
+        "operator_usage": [
+            {"month": r.month} | {figure: getattr(r, figure) for figure in OPERATOR_USAGE_FIGURES}
+            for r in stats.operator_usage
+        ],
     }
 
 
@@ -124,8 +133,10 @@ def to_csv(stats: TransparencyStats) -> str:
     ``section`` says what a line counts: ``provisions`` and ``refusals`` (``count`` entries),
     ``batch_jobs`` (``count`` jobs, ``rows`` uploaded rows), ``batch_found_rows`` and
     ``batch_error_rows`` (``rows`` only), ``batch_size_<bucket>`` (jobs and rows of one size
-    class), ``counter_reads`` (``count``). Refusals by readers other than recipients have an
-    empty recipient. Lines end with CRLF (RFC 4180).
+    class), ``counter_reads`` (``count``), ``operator_<figure>`` (``count``: sign-ins, failed
+    sign-ins, lockouts, out-of-hours permits approved, lookups per month; zero months left out).
+    Refusals by readers other than recipients have an empty recipient. Lines end with CRLF
+    (RFC 4180).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -184,4 +195,8 @@ def to_csv(stats: TransparencyStats) -> str:
         line(f"batch_size_{s.bucket}", s.month, count=s.jobs, rows=s.total_rows)
     for c in stats.counter_reads:
         line(_COUNTER_READS, c.month, count=c.count)
+    for u in stats.operator_usage:
+        for figure in OPERATOR_USAGE_FIGURES:
+            if getattr(u, figure):
+                line(f"operator_{figure}", u.month, count=getattr(u, figure))
     return out.getvalue()

@@ -16,10 +16,12 @@ from jukinet.domain.access_log import Channel
 
 __all__ = [
     "BATCH_SIZE_BUCKETS",
+    "OPERATOR_USAGE_FIGURES",
     "BatchJobCount",
     "BatchSizeBucket",
     "BatchSizeCount",
     "CounterReadCount",
+    "OperatorUsageCount",
     "ProvisionCount",
     "RefusalCount",
     "TransparencyStats",
@@ -117,6 +119,37 @@ class CounterReadCount:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorUsageCount:
+    """How this node's operators used it in a month (design/domain.md §9, question 8): counts
+    of access-log entries by their event tag, nobody named.
+
+    ``signins`` — sessions opened with password and card (``operator:session:signin``);
+    ``failed_signins`` — refused sign-ins of a known account (``operator:session:signin-failed``:
+    wrong password or card, disabled account); ``lockouts`` — accounts locked after repeated
+    failures (``operator:account:locked``); ``permits_approved`` — out-of-hours permits approved
+    (``operator:permit:approved``); ``lookups`` — records read at the counter by operators (one
+    per resident shown, search candidates included: the same entries as the counter reads).
+    """
+
+    month: str
+    signins: int = 0
+    failed_signins: int = 0
+    lockouts: int = 0
+    permits_approved: int = 0
+    lookups: int = 0
+
+
+#: The figures of :class:`OperatorUsageCount`, in the order the page and the CSV show them.
+OPERATOR_USAGE_FIGURES: Final = (
+    "signins",
+    "failed_signins",
+    "lockouts",
+    "permits_approved",
+    "lookups",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class TransparencyStats:
     """Everything the transparency report publishes, for ``months`` calendar months (JST).
 
@@ -136,6 +169,8 @@ class TransparencyStats:
     batch_jobs: tuple[BatchJobCount, ...]
     batch_sizes: tuple[BatchSizeCount, ...]
     counter_reads: tuple[CounterReadCount, ...]
+    #: Operators' use of the node per month (months with any count only).
+    operator_usage: tuple[OperatorUsageCount, ...] = ()
 
     # -- Folds the page and the JSON use (plain Python over the already-aggregated rows) --------
 
@@ -163,6 +198,18 @@ class TransparencyStats:
     def total_counter_reads(self) -> int:
         """Counter reads over the whole period."""
         return sum(row.count for row in self.counter_reads)
+
+    def operator_usage_by_month(self) -> list[OperatorUsageCount]:
+        """Every month of the period with its operator usage (zeros for a quiet month)."""
+        found = {row.month: row for row in self.operator_usage}
+        return [found.get(month, OperatorUsageCount(month=month)) for month in self.month_labels]
+
+    def operator_usage_totals(self) -> OperatorUsageCount:
+        """The operator usage over the whole period (``month`` is empty)."""
+        return OperatorUsageCount(
+            month="",
+            **{f: sum(getattr(r, f) for r in self.operator_usage) for f in OPERATOR_USAGE_FIGURES},
+        )
 
     def provisions_by_month(self) -> list[tuple[str, int]]:
         """Every month of the period with its number of records provided."""

@@ -11,13 +11,14 @@ import weakref
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
 from time import monotonic
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, not_, or_, select
 
 from jukinet.domain.access_log import Action, ActorKind, Channel
 from jukinet.domain.clock import JST
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.operator_events import OperatorEvent
 from jukinet.services.context import ServiceContext
 from jukinet.services.transparency.affairs import _public_affair_code, affair_title
 from jukinet.services.transparency.dialect import jst_month
@@ -29,6 +30,7 @@ from jukinet.services.transparency.figures import (
     BatchJobCount,
     BatchSizeCount,
     CounterReadCount,
+    OperatorUsageCount,
     ProvisionCount,
     RefusalCount,
     TransparencyStats,
@@ -105,7 +107,9 @@ def transparency_stats(node: ServiceContext, *, months: int = DEFAULT_MONTHS) ->
 
     log = AccessLogRow
     month = jst_month(log.recorded_at).label("month")
-    is_refusal = log.action == Action.REFUSED.value
+    # Operators' own events (a refused sign-in, a lock) are counted as usage below, not as
+    # refused queries: nothing was asked of the register.
+    is_refusal = and_(log.action == Action.REFUSED.value, not_(_operator_event()))
     is_recipient = log.actor_kind == ActorKind.RECIPIENT.value
     # Which figure an entry counts towards, decided in SQL so that reads and search candidates
     # fold into one group, and counter reads into one group per month.
@@ -157,6 +161,7 @@ def transparency_stats(node: ServiceContext, *, months: int = DEFAULT_MONTHS) ->
     with node.read_session() as session:
         log_rows = session.execute(log_query).all()
         job_rows = session.execute(job_query).all()
+        usage_rows = session.execute(_operator_usage_query(since, until)).all()
 
     provided: dict[tuple[str, str, str | None, str], int] = defaultdict(int)
     refused: dict[tuple[str, str, str | None, str | None, str], int] = defaultdict(int)
@@ -243,6 +248,67 @@ def transparency_stats(node: ServiceContext, *, months: int = DEFAULT_MONTHS) ->
             )
         ),
         counter_reads=tuple(CounterReadCount(month=m, count=n) for m, n in sorted(counter.items())),
+        operator_usage=tuple(
+            OperatorUsageCount(
+                month=row.month,
+                # PostgreSQL sums as numeric (Decimal): int() makes both backends agree.
+                **{figure: int(getattr(row, figure) or 0) for figure in _USAGE_TAGS},
+                lookups=int(row.lookups or 0),
+            )
+            for row in sorted(usage_rows, key=lambda r: str(r.month))
+        ),
+    )
+
+
+#: The operator events counted per month as usage, by the figure they count towards.
+_USAGE_TAGS: Final = {
+    "signins": OperatorEvent.SIGNIN,
+    "failed_signins": OperatorEvent.SIGNIN_FAILED,
+    "lockouts": OperatorEvent.LOCKED,
+    "permits_approved": OperatorEvent.PERMIT_APPROVED,
+}
+
+
+def _operator_event() -> ColumnElement[bool]:
+    """An entry of an operator's own event (its reason starts with an ``operator:`` tag)."""
+    log = AccessLogRow
+    return and_(
+        log.actor_kind == ActorKind.OPERATOR.value,
+        log.reason.is_not(None),
+        log.reason.like("operator:%"),
+    )
+
+
+def _tagged(event: OperatorEvent) -> ColumnElement[bool]:
+    """An entry whose reason is exactly ``event``'s tag, alone or followed by ``": text"``
+    (``operator:session:signin`` must not count ``operator:session:signin-failed``)."""
+    reason = AccessLogRow.reason
+    return or_(reason == event.value, reason.like(f"{event.value}: %"))
+
+
+def _operator_usage_query(since: datetime, until: datetime) -> Select[*tuple[Any, ...]]:
+    """Per JST month: each usage tag's entries and the operators' counter reads, counted in
+    SQL; no column naming anyone leaves the database."""
+    log = AccessLogRow
+    lookup = and_(log.action.in_(_PROVIDED), log.channel == Channel.COUNTER.value)
+    tags = {figure: _tagged(event) for figure, event in _USAGE_TAGS.items()}
+    month = jst_month(log.recorded_at).label("month")
+    return (
+        select(
+            month,
+            *[
+                func.sum(case((condition, 1), else_=0)).label(figure)
+                for figure, condition in tags.items()
+            ],
+            func.sum(case((lookup, 1), else_=0)).label("lookups"),
+        )
+        .where(
+            log.recorded_at >= since,
+            log.recorded_at < until,
+            log.actor_kind == ActorKind.OPERATOR.value,
+            or_(lookup, *tags.values()),
+        )
+        .group_by(month)
     )
 
 

@@ -83,6 +83,22 @@ class CounterReadOut(BaseModel):
     count: int
 
 
+class OperatorUsageTotalsOut(BaseModel):
+    """Operators' use of this node over the period (counts; nobody is named)."""
+
+    signins: int = Field(description="Sessions opened with password and operator card")
+    failed_signins: int = Field(description="Refused sign-ins of existing accounts")
+    lockouts: int = Field(description="Accounts locked after repeated failed sign-ins")
+    permits_approved: int = Field(description="Out-of-hours permits approved")
+    lookups: int = Field(description="Records read at the counter by operators")
+
+
+class OperatorUsageOut(OperatorUsageTotalsOut):
+    """Operators' use of this node in a month (JST); months without any count are left out."""
+
+    month: str
+
+
 class TotalsOut(BaseModel):
     """The period's totals."""
 
@@ -91,6 +107,7 @@ class TotalsOut(BaseModel):
     batch_jobs: int
     batch_rows: int
     counter_reads: int
+    operator_usage: OperatorUsageTotalsOut
     batch_sizes: list[BatchSizeTotalOut]
 
 
@@ -110,6 +127,7 @@ class TransparencyOut(BaseModel):
     batch_jobs: list[BatchJobOut]
     batch_sizes: list[BatchSizeOut]
     counter_reads: list[CounterReadOut]
+    operator_usage: list[OperatorUsageOut]
 
 
 @router.get("/transparency/stats")
@@ -121,5 +139,6 @@ def stats(
     ] = DEFAULT_MONTHS,
 ) -> TransparencyOut:
     """Records provided by recipient, affair, channel and month; refusals; batch-job sizes;
-    counter reads. Public: no sign-in, and nothing in it identifies a person."""
+    counter reads; operators' sign-ins, failed sign-ins, lockouts, out-of-hours permits and
+    lookups per month. Public: no sign-in, and nothing in it identifies a person."""
     return TransparencyOut.model_validate(to_json(cached_transparency_stats(node, months=months)))

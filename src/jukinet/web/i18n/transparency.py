@@ -68,6 +68,20 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Reads of the register by this municipality's own staff at the counter (staff are not "
         "named).",
     ),
+    "transparency.usage_title": ("職員の利用状況", "Operators' use of the system"),
+    "transparency.usage_help": (
+        "この団体の職員によるログイン、ログインの失敗、アカウントのロック、時間外利用許可の承認、"
+        "窓口での閲覧の月別件数です（日本時間。職員名などの個人情報は公表しません）。",
+        "Per month (Japan time): operators' sign-ins, failed sign-ins, accounts locked, "
+        "out-of-hours permits approved and records read at the counter (no names or other "
+        "personal data are published).",
+    ),
+    "transparency.usage.signins": ("ログイン", "Sign-ins"),
+    "transparency.usage.failed_signins": ("ログイン失敗", "Failed sign-ins"),
+    "transparency.usage.lockouts": ("アカウントロック", "Lockouts"),
+    "transparency.usage.permits_approved": ("時間外利用許可", "Out-of-hours permits"),
+    "transparency.usage.lookups": ("窓口での閲覧", "Lookups"),
+    "transparency.usage.total": ("期間合計", "Period total"),
     "transparency.detail_title": ("提供件数の明細", "All provisions in detail"),
     "transparency.detail_rows": ("明細を表示する（{n}行）", "Show the detail ({n} rows)"),
     "transparency.detail_limited": (
