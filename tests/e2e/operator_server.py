@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from jukinet.config import load_settings
+from jukinet.config import Settings, load_settings
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import operator_port_options
 from jukinet.web.app import create_app
@@ -21,7 +21,7 @@ from tests.support.clock import FileClock
 SECRET = "operator-e2e-secret-key-long-enough-0123456789"
 
 
-def settings_for(folder: Path):  # type: ignore[no-untyped-def]
+def settings_for(folder: Path) -> Settings:
     """The node's settings: certificate terminals, real sign-in, the test's own hours."""
     return load_settings(
         environment="test",
