@@ -35,7 +35,7 @@ def test_demo_network_settles(tmp_path: Path, database_url: str) -> None:
     try:
         assert result.exit_code == 0, result.output
         assert "delivered everywhere" in result.output
-        assert f"http://127.0.0.1:{base_port}/" in result.output
+        assert f"http://localhost:{base_port}/" in result.output
         for username in ("madoguchi", "kanri", "anzen"):
             assert username in result.output
         assert "西東京市 → 横浜市" in result.output

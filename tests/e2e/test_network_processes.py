@@ -119,10 +119,19 @@ def test_prefecture_killed_mid_stream_loses_and_duplicates_nothing(cluster: Clus
         assert _count(handles[tier], IdentityHistoryRow) == total
     # ... and reconciliation, asked through the command line, agrees.
     folder = str(cluster.nodes[TOWN].folder)
-    checked = CliRunner().invoke(app, ["reconcile", "--dir", folder, "--dry-run"])
+    add_operator(
+        town,
+        actor=None,
+        username="unyou",
+        display_name="運用 担当",
+        role=Role.SYSTEM_ADMINISTRATOR,
+        password=PASSWORD,
+    )
+    signed = {"JUKINET_OPERATOR": "unyou", "JUKINET_OPERATOR_PASSWORD": PASSWORD}
+    checked = CliRunner().invoke(app, ["reconcile", "--dir", folder, "--dry-run"], env=signed)
     assert checked.exit_code == 0, checked.output
     assert "consistent" in checked.output
-    status = CliRunner().invoke(app, ["network", "status", "--dir", folder])
+    status = CliRunner().invoke(app, ["network", "status", "--dir", folder], env=signed)
     assert status.exit_code == 0, status.output
     assert TOKYO in status.output
 

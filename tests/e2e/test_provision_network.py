@@ -32,6 +32,7 @@ AGENCY = "agency:e2e-kensetsu"
 CONSTRUCTION = "T1-97"  # 建設業法
 PENSION = "T1-16"  # 恩給法 — not granted to this agency
 OFFICIAL = "kanri.e2e"
+ADMIN = "unyou.e2e"
 OFFICIAL_PASSWORD = "a throw-away e2e password"  # a test account
 
 
@@ -67,8 +68,33 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
         ]
         codes = sample_codes(demo, count=40)[:40]
 
-        # The administrator issues the agency a certificate and registers it with one affair.
-        assert _run("pki", "issue-client", "--pki", str(pki), AGENCY).exit_code == 0
+        # The centre's system administrator issues the agency a certificate; a supervisor
+        # registers it with one affair (each signed in: password alone on this test node).
+        centre_handle = cluster.handle("national:jlis")
+        for username, role in ((ADMIN, Role.SYSTEM_ADMINISTRATOR), (OFFICIAL, Role.SUPERVISOR)):
+            add_operator(
+                centre_handle,
+                actor=None,
+                username=username,
+                display_name="登録 担当",
+                role=role,
+                password=OFFICIAL_PASSWORD,
+            )
+        centre_handle.engine.dispose()
+        signed = {"JUKINET_OPERATOR_PASSWORD": OFFICIAL_PASSWORD}
+        issued = _run(
+            "pki",
+            "issue-client",
+            "--pki",
+            str(pki),
+            AGENCY,
+            "--node-dir",
+            str(centre.folder),
+            "--operator",
+            ADMIN,
+            env=signed,
+        )
+        assert issued.exit_code == 0, issued.output
         added = _run(
             "recipient",
             "add",
@@ -81,16 +107,11 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
             "国土交通省",
             "--dir",
             str(centre.folder),
+            "--operator",
+            OFFICIAL,
+            env=signed,
         )
         assert added.exit_code == 0, added.output
-        add_operator(
-            cluster.handle("national:jlis"),
-            actor=None,
-            username=OFFICIAL,
-            display_name="登録 担当",
-            role=Role.SUPERVISOR,
-            password=OFFICIAL_PASSWORD,
-        )
         granted = _run(
             "recipient",
             "grant",

@@ -89,6 +89,10 @@ def demo_command(
         secret_key=secrets.token_urlsafe(48),
         # The log's signing key, in a folder of its own beside the demo's.
         audit_key_path=data_dir.parent / f"{data_dir.name}-keys" / "audit-signing-key.pem",
+        # A newcomer's browser has no operator card and the demo runs at any hour: the first
+        # sign-in enrols the browser's passkey or security key (labelled on every page).
+        demo_card_enrolment=True,
+        always_open=True,
     )
     console.print(f"データベースを作成しています / creating the database: {escape(str(path))}")
     upgrade(settings.database_url)
@@ -118,7 +122,8 @@ def demo_command(
 
         cards = _demo_cards(node, data_dir, [username for username, *_ in passwords])
 
-        url = f"http://{HOST}:{port}/"
+        # localhost, not 127.0.0.1: WebAuthn accepts the relying-party id "localhost" only.
+        url = f"http://localhost:{port}/"
         table = Table(
             title="デモ用の操作者 / demo operators (パスワードはこの一度だけ表示されます)"
         )

@@ -19,6 +19,7 @@ from jukinet.web.api import router as api_router
 from jukinet.web.auth import TerminalCheck
 from jukinet.web.bodies import BodyLimit
 from jukinet.web.errors import install_error_handlers, refusal_answer
+from jukinet.web.route_rules import index_rules
 
 #: The largest request body the operator app reads (its forms and JSON are a few KiB).
 MAX_OPERATOR_BODY_BYTES = 1024 * 1024
@@ -62,6 +63,7 @@ def create_app(node: ServiceContext) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
     _include_pages(app)
+    app.state.route_rules = index_rules(app)
     return app
 
 

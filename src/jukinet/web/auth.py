@@ -15,12 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jukinet.domain.errors import AuthenticationFailed, DomainError
-from jukinet.domain.operators import Actor
+from jukinet.domain.operators import Actor, Permission
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.sessions import resolve_session
 from jukinet.services.operator_security.terminals import identify_terminal
 from jukinet.storage.tables import TerminalRow
+from jukinet.web.route_rules import check_rule, rule_for
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
@@ -87,20 +88,38 @@ TerminalDep = Annotated[TerminalRow, Depends(request_terminal)]
 
 
 def api_actor(
+    request: Request,
     node: NodeDep,
     terminal: TerminalDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """The operator named by the bearer token; 401 without one."""
+    """The operator named by the bearer token; 401 without one (resolved once a request)."""
+    known = getattr(request.state, "api_actor", None)
+    if isinstance(known, Actor):
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed(
             "JUKI-AUTH-002", ja="ログインしてください。", en="Sign in first: send a bearer token."
         )
-    return resolve_session(node, credentials.credentials, terminal=terminal, channel=None)
+    actor = resolve_session(node, credentials.credentials, terminal=terminal, channel=None)
+    request.state.api_actor = actor
+    return actor
 
 
 def session_actor(request: Request, node: NodeDep) -> Actor | None:
-    """The operator signed in to the pages, or ``None`` (the reason is kept for the page)."""
+    """The operator signed in to the pages, or ``None`` (the reason is kept for the page).
+
+    Resolved once a request (the route rule and the page both ask).
+    """
+    if hasattr(request.state, "page_actor"):
+        known: Actor | None = request.state.page_actor
+        return known
+    actor = _page_session(request, node)
+    request.state.page_actor = actor
+    return actor
+
+
+def _page_session(request: Request, node: ServiceContext) -> Actor | None:
     secret = request.session.get(SESSION_SECRET)
     terminal = getattr(request.state, "terminal", None)
     if not isinstance(secret, str) or not isinstance(terminal, TerminalRow):
@@ -117,3 +136,32 @@ def session_actor(request: Request, node: NodeDep) -> Actor | None:
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
+
+
+def api_rule(
+    request: Request,
+    node: NodeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The route's permission rule for API callers, before the route (and its body) runs."""
+    actor = None
+    if isinstance(rule_for(request), Permission) and credentials is not None:
+        actor = api_actor(request, node, request_terminal(request), credentials)
+    check_rule(request, actor)
+
+
+#: Pages an operator signed in outside the hours may still reach (the rest send them there).
+OUT_OF_HOURS_PATHS = ("/permits", "/logout", "/lang/", "/account/password")
+
+
+def page_rule(request: Request, node: NodeDep) -> None:
+    """The route's permission rule for the pages, before the route runs.
+
+    Outside operating hours the page itself sends the operator to the permits page, which
+    explains why, instead of a bare refusal.
+    """
+    actor = session_actor(request, node) if isinstance(rule_for(request), Permission) else None
+    closed = actor is not None and actor.out_of_hours
+    if closed and not request.url.path.startswith(OUT_OF_HOURS_PATHS):
+        return
+    check_rule(request, actor)

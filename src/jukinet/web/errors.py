@@ -189,9 +189,10 @@ def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -
         return _json(exc, headers)
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        # A refusal raised before a page ran (its permission rule) is a page for a browser.
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _json(exc, headers)
+        return answer(request, exc, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

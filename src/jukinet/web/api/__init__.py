@@ -1,10 +1,12 @@
 """The JSON API (/api/v1): counter operations and lookups."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from jukinet.web.api import alerts, auth, disclosure, events, lookups, network, transparency
+from jukinet.web.auth import api_rule
 
-router = APIRouter()
+# Every route's permission rule (web/route_rules.py) is checked before the route runs.
+router = APIRouter(dependencies=[Depends(api_rule)])
 router.include_router(auth.router)
 router.include_router(lookups.router)
 router.include_router(events.router)

@@ -4,8 +4,9 @@ Japanese first, English by the language switch (a ``lang`` cookie). Every page n
 operator (others are sent to ``/login``) and is sent with ``Cache-Control: no-store``.
 """
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from jukinet.web.auth import page_rule
 from jukinet.web.ui import (
     alerts,
     disclosure,
@@ -17,7 +18,8 @@ from jukinet.web.ui import (
     transparency,
 )
 
-router = APIRouter(include_in_schema=False)
+# Every page's permission rule (web/route_rules.py) is checked before the page runs.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_rule)])
 router.include_router(signin.router)
 router.include_router(pages.router)
 router.include_router(events.router)

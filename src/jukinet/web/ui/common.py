@@ -23,7 +23,7 @@ from jukinet.domain.prefectures import prefecture_name
 from jukinet.domain.register import Relationship, Sex
 from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services.context import ServiceContext
-from jukinet.web.auth import get_node, session_actor
+from jukinet.web.auth import OUT_OF_HOURS_PATHS, get_node, session_actor
 from jukinet.web.ui.i18n import Translator, request_lang
 
 SESSION_CSRF: Final = "csrf_token"
@@ -144,10 +144,6 @@ def record_url(record_ref: str, *, done: str | None = None, late: bool = False) 
         params["late"] = "1"
     query = f"?{urlencode(params)}" if params else ""
     return f"/records/{record_ref}{query}"
-
-
-#: What an operator signed in outside the hours may still reach.
-OUT_OF_HOURS_PATHS = ("/permits", "/logout", "/lang/", "/account/password")
 
 
 def require_actor(

@@ -1,0 +1,180 @@
+"""Which role may call which route: one rule per route, checked before the route runs.
+
+Permissions come from the domain's one table (:data:`jukinet.domain.operators.ROLE_PERMISSIONS`);
+this module says which permission each route needs. A route without a rule is refused (fail
+closed), and a test generated from this table walks every route with every role, so a new
+route without a rule fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+
+from jukinet.domain.errors import PermissionDenied
+from jukinet.domain.operators import Actor, Permission
+
+
+class Access(Enum):
+    """Routes that need no particular permission."""
+
+    #: Anyone (monitoring, the sign-in steps, the public transparency report, the docs).
+    PUBLIC = "public"
+    #: Any signed-in operator (the route or its service checks what it shows to whom).
+    SIGNED_IN = "signed_in"
+
+
+Rule = Permission | Access
+P = Permission
+PUBLIC = Access.PUBLIC
+SIGNED_IN = Access.SIGNED_IN
+
+ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
+    # Framework and monitoring
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    # Sign-in (the terminal is checked before any of these)
+    ("POST", "/api/v1/auth/challenge"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/login/card"): PUBLIC,
+    ("POST", "/login/card"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/lang/{lang}"): PUBLIC,
+    # Residents: lookups
+    ("POST", "/api/v1/residents/search"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/residents"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/residents/{resident_code}"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/residents/{resident_code}/history"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/households/{household_number}"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/records/{record_ref}"): P.READ_RESIDENTS,
+    ("POST", "/api/v1/records/{record_ref}/reveal"): P.REVEAL_CODES,
+    ("GET", "/api/v1/code-pool"): P.FILE_EVENTS,
+    ("GET", "/api/v1/municipalities/{code}"): SIGNED_IN,
+    ("GET", "/"): SIGNED_IN,
+    ("POST", "/search"): P.READ_RESIDENTS,
+    ("GET", "/records/{ref}"): P.READ_RESIDENTS,
+    ("POST", "/records/{ref}/reveal"): P.REVEAL_CODES,
+    ("GET", "/disclosure"): P.READ_RESIDENTS,
+    ("POST", "/disclosure"): P.READ_RESIDENTS,
+    ("POST", "/disclosure.json"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/residents/{resident_code}/disclosure"): P.READ_RESIDENTS,
+    # Residents: counter events (届出) and the municipality's own acts (職権)
+    ("POST", "/api/v1/events/birth"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/move-in"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/move-within"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/move-out"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/death"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/name-change"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/household-change"): P.FILE_EVENTS,
+    ("POST", "/api/v1/events/code-change"): P.FILE_EVENTS,
+    ("POST", "/api/v1/ex-officio/entries"): P.EX_OFFICIO,
+    ("POST", "/api/v1/ex-officio/corrections"): P.EX_OFFICIO,
+    ("POST", "/api/v1/ex-officio/deletions"): P.EX_OFFICIO,
+    **{
+        (method, f"/events/{event}"): P.FILE_EVENTS
+        for event in (
+            "move-in",
+            "birth",
+            "move-out",
+            "death",
+            "move-within",
+            "name-change",
+            "household-change",
+            "code-change",
+        )
+        for method in ("GET", "POST")
+    },
+    ("GET", "/corrections"): P.EX_OFFICIO,
+    ("POST", "/corrections"): P.EX_OFFICIO,
+    # The network's delivery ledger
+    ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
+    ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,
+    ("GET", "/network"): P.READ_OUTBOX,
+    # Transparency (public by law) and the access log's alerts
+    ("GET", "/api/v1/transparency/stats"): PUBLIC,
+    ("GET", "/transparency"): PUBLIC,
+    ("GET", "/transparency/stats.json"): PUBLIC,
+    ("GET", "/transparency/stats.csv"): PUBLIC,
+    ("GET", "/api/v1/security/alerts"): P.AUDIT,
+    ("GET", "/security/alerts"): P.AUDIT,
+    ("GET", "/security/alerts.csv"): P.AUDIT,
+    # Out-of-hours permits: anyone may ask for their own; approving is checked per action
+    ("GET", "/permits"): SIGNED_IN,
+    ("POST", "/permits"): P.REQUEST_PERMITS,
+    ("POST", "/permits/{permit_id}/approve"): P.APPROVE_PERMITS,
+    # Ending one's own permit is allowed to its holder; the service checks anyone else.
+    ("POST", "/permits/{permit_id}/end"): SIGNED_IN,
+    # Operator security
+    **{
+        ("POST", f"/security/accounts/{action}"): P.MANAGE_OPERATORS
+        for action in ("unlock", "enabled", "role", "password", "add")
+    },
+    ("GET", "/security/accounts"): P.MANAGE_OPERATORS,
+    ("GET", "/security/cards"): P.MANAGE_OPERATOR_CARDS,
+    **{
+        ("POST", f"/security/cards/{action}"): P.MANAGE_OPERATOR_CARDS
+        for action in ("lend", "return", "replace", "register", "register/finish")
+    },
+    # The holder may report their own card lost; the service checks anyone else.
+    ("POST", "/security/cards/lost"): SIGNED_IN,
+    ("GET", "/security/terminals"): P.MANAGE_TERMINALS,
+    ("POST", "/security/terminals/revoke"): P.MANAGE_TERMINALS,
+    ("POST", "/security/terminals/register"): P.MANAGE_TERMINALS,
+    ("GET", "/security/hours"): P.MANAGE_HOURS,
+    ("POST", "/security/hours"): P.MANAGE_HOURS,
+    ("POST", "/security/hours/calendar"): P.MANAGE_HOURS,
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
+    """Every (method, full path, endpoint) the app serves, included routers walked."""
+
+    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str, Any]]:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:
+                yield from walk(original.routes, prefix + route.include_context.prefix)
+            elif getattr(route, "methods", None):
+                for method in sorted(route.methods - {"HEAD"}):
+                    yield method, prefix + route.path, getattr(route, "endpoint", None)
+
+    return walk(app.router.routes, "")
+
+
+def index_rules(app: FastAPI) -> dict[tuple[Any, str], Rule | None]:
+    """Each endpoint's rule by (endpoint, method): what the check looks up per request."""
+    return {
+        (endpoint, method): ROUTE_RULES.get((method, path))
+        for method, path, endpoint in app_routes(app)
+    }
+
+
+def rule_for(request: Request) -> Rule | None:
+    """The rule of the route ``request`` matched (``None``: a route without a rule)."""
+    rules: dict[tuple[Any, str], Rule | None] = request.app.state.route_rules
+    method = "GET" if request.method == "HEAD" else request.method
+    return rules.get((request.scope.get("endpoint"), method))
+
+
+def check_rule(request: Request, actor: Actor | None) -> None:
+    """Refuse before the route runs when the actor's role lacks the route's permission.
+
+    ``actor`` is ``None`` for a caller not signed in: the route itself then asks for sign-in.
+    """
+    rule = rule_for(request)
+    if rule is None:
+        raise PermissionDenied(
+            "JUKI-AUTH-021",
+            ja="この画面・APIには権限の定めがないため、利用できません。",
+            en="This route has no permission rule, so it is refused.",
+        )
+    if isinstance(rule, Permission) and actor is not None:
+        actor.require(rule)
