@@ -56,7 +56,7 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/api/v1/households/{household_number}"): P.READ_RESIDENTS,
     ("GET", "/api/v1/records/{record_ref}"): P.READ_RESIDENTS,
     ("POST", "/api/v1/records/{record_ref}/reveal"): P.REVEAL_CODES,
-    ("GET", "/api/v1/code-pool"): P.FILE_EVENTS,
+    ("GET", "/api/v1/code-pool"): P.EX_OFFICIO,
     ("GET", "/api/v1/municipalities/{code}"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("POST", "/search"): P.READ_RESIDENTS,
