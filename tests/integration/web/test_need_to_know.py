@@ -199,8 +199,10 @@ def test_reveal_is_refused_for_a_role_without_the_permission(
         f"/records/{ref}/reveal", data={"reason": "確認のため", "csrf_token": token}
     )
 
+    # Refused by the route's permission rule before anything is read.
     assert refused.status_code == 403
-    assert "住民票コードを表示する権限がありません" in refused.text
+    assert "JUKI-AUTH-003" in refused.text
+    assert "reveal_codes" in refused.text
     assert code not in refused.text
     assert _log_size(node) == before  # nothing read, nothing logged
     assert _reveal_reasons(node, code) == []
