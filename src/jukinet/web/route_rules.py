@@ -112,6 +112,9 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/permits/{permit_id}/approve"): P.APPROVE_PERMITS,
     # Ending one's own permit is allowed to its holder; the service checks anyone else.
     ("POST", "/permits/{permit_id}/end"): SIGNED_IN,
+    # One's own password (reachable out of hours too)
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
     # Operator security
     **{
         ("POST", f"/security/accounts/{action}"): P.MANAGE_OPERATORS

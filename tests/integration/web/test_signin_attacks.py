@@ -196,3 +196,38 @@ def test_idle_and_absolute_limits(
             break
     assert last.headers["location"] == "/login"
     assert "最長時間" in client.get("/login").text
+
+
+def test_an_operator_changes_their_own_password_and_signs_in_again(
+    node: ServiceContext, client: TestClient, clerk_key: SoftAuthenticator
+) -> None:
+    assert sign_in_page(client, "clerk1").status_code == 303
+    page = client.get("/account/password")
+    token = csrf_of(page.text)
+    wrong = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current": "not it",
+            "new": "a new password 2026",
+            "new2": "a new password 2026",
+        },
+        follow_redirects=False,
+    )
+    assert wrong.status_code in (401, 422)
+    assert "現在のパスワードが正しくありません" in wrong.text
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "a new password 2026",
+            "new2": "a new password 2026",
+        },
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == "/login"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert sign_in_page(client, "clerk1", "a new password 2026").status_code == 303
+    assert any(r.startswith("operator:account:password-changed") for r in _reasons(node))

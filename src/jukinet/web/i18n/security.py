@@ -255,4 +255,14 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "hours.year_end": ("年末年始", "Year-end closure"),
     "hours.done.hours": ("業務時間を保存しました。", "The hours were saved."),
     "hours.done.calendar": ("保存しました。", "Saved."),
+    "own_password.title": ("パスワードの変更", "Change your password"),
+    "own_password.lead": (
+        "変更するとすべてのセッションが終了します。新しいパスワードと操作者カードで再度ログインしてください。",
+        "Every session of yours ends with the change: sign in again with the new password and "
+        "your card.",
+    ),
+    "own_password.current": ("現在のパスワード", "Current password"),
+    "own_password.new": ("新しいパスワード（12文字以上）", "New password (12 characters or more)"),
+    "own_password.new2": ("新しいパスワード（確認）", "New password again"),
+    "own_password.submit": ("変更する", "Change"),
 }

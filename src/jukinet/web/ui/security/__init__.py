@@ -7,10 +7,10 @@ permission each needs — anyone else gets the 403 page, for every GET and POST.
 
 from fastapi import APIRouter
 
-from jukinet.web.ui.security import accounts, cards, hours, permits, terminals
+from jukinet.web.ui.security import accounts, cards, hours, own_password, permits, terminals
 
 router = APIRouter(include_in_schema=False)
-for module in (permits, accounts, cards, terminals, hours):
+for module in (permits, own_password, accounts, cards, terminals, hours):
     router.include_router(module.router)
 
 __all__ = ["router"]
