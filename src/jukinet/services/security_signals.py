@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.access_log import RETENTION_YEARS, Action, ActorKind, Channel
@@ -50,6 +50,8 @@ from jukinet.domain.insider_signals import (
     SubjectReaders,
     all_signals,
 )
+from jukinet.domain.insider_signals.operator_events import OperatorIncident
+from jukinet.domain.operator_events import OperatorEvent
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
 from jukinet.storage.tables import AccessLogRow, table_of
@@ -262,6 +264,27 @@ def _off_hours_reads(session: Session, day: date, hours: BusinessHours) -> list[
 # --------------------------------------------------------------------------------------------
 
 
+#: Operators' own events that security staff must see on the alert list.
+_INCIDENT_EVENTS: Final = (OperatorEvent.CARD_CLONED, OperatorEvent.LOCKED)
+
+
+def _operator_incidents(session: Session, day: date) -> list[OperatorIncident]:
+    start = _utc_midnight(day)
+    rows = session.execute(
+        select(_LOG.c.actor, _LOG.c.reason, _LOG.c.recorded_at).where(
+            _LOG.c.recorded_at >= start,
+            _LOG.c.recorded_at < start + timedelta(days=1),
+            or_(*(_LOG.c.reason.like(f"{event.value}%") for event in _INCIDENT_EVENTS)),
+        )
+    )
+    incidents = []
+    for actor, reason, _recorded in rows:
+        event = next(e for e in _INCIDENT_EVENTS if (reason or "").startswith(e.value))
+        detail = (reason or "")[len(event.value) :].lstrip(": ")
+        incidents.append(OperatorIncident(actor=actor, event=event, day=day, detail=detail))
+    return incidents
+
+
 def alerts(
     node: ServiceContext,
     *,
@@ -292,11 +315,13 @@ def alerts(
             session, judged, thresholds.many_readers_window_days, thresholds.many_readers
         )
         off_hours = _off_hours_reads(session, judged, hours)
+        incidents = _operator_incidents(session, judged)
     return all_signals(
         day=judged,
         daily_counts=daily_counts,
         subjects=subjects,
         off_hours_reads=off_hours,
+        incidents=incidents,
         thresholds=thresholds,
         hours=hours,
     )

@@ -15,11 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from jukinet.domain.insider_signals import Severity, SignalKind
 from jukinet.domain.operators import Actor, Role
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.cards import report_lost
 from jukinet.services.operator_security.hours import set_hours
 from jukinet.services.operators import change_role, set_account_enabled
+from jukinet.services.security_signals import alerts
 from jukinet.storage.tables import AccessLogRow, OperatorCardRow
 from jukinet.web.app import create_app
 from tests.support.cards import SoftAuthenticator, card_administrator, csrf_of, lend_security_key
@@ -138,6 +140,10 @@ def test_a_cloned_card_is_refused_revoked_and_logged(
         ).one()
     assert card.status == "lost"
     assert any(r.startswith("operator:card:cloned") for r in _reasons(node))
+    # ... and security staff see it at the top of the alert list.
+    auditor = Actor(operator_id=0, username="kansa", role=Role.AUDITOR)
+    raised = [s for s in alerts(node, actor=auditor) if s.kind is SignalKind.OPERATOR_CARD]
+    assert [(s.actor, s.severity) for s in raised] == [("clerk1", Severity.ALERT)]
 
 
 def test_a_forged_session_cookie_reaches_nothing(client: TestClient) -> None:

@@ -683,5 +683,25 @@ def test_all_signals_with_nothing_is_empty() -> None:
 
 def test_severity_and_kind_ranks() -> None:
     assert [s.rank for s in Severity] == [0, 1, 2]
-    assert [k.order for k in SignalKind] == [0, 1, 2]
+    assert [k.order for k in SignalKind] == [0, 1, 2, 3]
     assert SignalKind("many_readers") is SignalKind.MANY_READERS
+
+
+def test_operator_incidents_become_signals() -> None:
+    from jukinet.domain.insider_signals.operator_events import OperatorIncident, operator_signals
+    from jukinet.domain.operator_events import OperatorEvent
+
+    cloned, locked = operator_signals(
+        [
+            OperatorIncident("clerk1", OperatorEvent.CARD_CLONED, date(2026, 11, 26), "K-1"),
+            OperatorIncident("clerk2", OperatorEvent.LOCKED, date(2026, 11, 26), "after 5"),
+        ]
+    )
+    assert (cloned.kind, cloned.severity, cloned.actor) == (
+        SignalKind.OPERATOR_CARD,
+        Severity.ALERT,
+        "clerk1",
+    )
+    assert (locked.severity, locked.actor) == (Severity.WARNING, "clerk2")
+    assert "複製" in cloned.summary_ja
+    assert "locked" in locked.summary_en

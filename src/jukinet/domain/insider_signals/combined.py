@@ -9,6 +9,7 @@ from jukinet.domain.insider_signals.inputs import DailyCount, OffHoursRead, Subj
 from jukinet.domain.insider_signals.many_readers import many_reader_signals
 from jukinet.domain.insider_signals.model import Signal, signal_sort_key
 from jukinet.domain.insider_signals.off_hours import off_hours_signals
+from jukinet.domain.insider_signals.operator_events import OperatorIncident, operator_signals
 from jukinet.domain.insider_signals.thresholds import BusinessHours, SignalThresholds
 from jukinet.domain.insider_signals.volume import volume_signals
 
@@ -21,6 +22,7 @@ def all_signals(
     daily_counts: Iterable[DailyCount] = (),
     subjects: Iterable[SubjectReaders] = (),
     off_hours_reads: Iterable[OffHoursRead] = (),
+    incidents: Iterable[OperatorIncident] = (),
     thresholds: SignalThresholds = SignalThresholds(),
     hours: BusinessHours = BusinessHours(),
     compare_peers: bool = True,
@@ -35,6 +37,7 @@ def all_signals(
         *volume_signals(daily_counts, day=day, thresholds=thresholds, compare_peers=compare_peers),
         *many_reader_signals(subjects, day=day, thresholds=thresholds),
         *off_hours_signals(off_hours_reads, hours=hours),
+        *operator_signals(incidents),
     ]
     signals.sort(key=signal_sort_key)
     return signals

@@ -19,6 +19,8 @@ class SignalKind(StrEnum):
     VOLUME = "volume"
     MANY_READERS = "many_readers"
     OFF_HOURS = "off_hours"
+    #: An operator's own incident: a cloned card, a locked account.
+    OPERATOR_CARD = "operator_card"
 
     @property
     def order(self) -> int:

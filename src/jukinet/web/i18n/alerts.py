@@ -37,6 +37,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "alerts.kind": ("種類", "Kind"),
     "alerts.kind.volume": ("参照件数の急増", "Unusual volume"),
     "alerts.kind.many_readers": ("多数の職員による参照", "Many readers"),
+    "alerts.kind.operator_card": ("操作者カード・アカウント", "Operator card or account"),
     "alerts.kind.off_hours": ("業務時間外の参照", "Outside business hours"),
     "alerts.who": ("操作者・対象", "Actor or resident"),
     "alerts.resident": ("住民票コード（マスク）", "Resident code (masked)"),
