@@ -22,7 +22,7 @@ from jukinet.cli.common import (
     read_stdin_secret,
     terminal_id,
 )
-from jukinet.domain.operators import Permission, Role
+from jukinet.domain.operators import Role
 from jukinet.services.operators import (
     add_operator,
     bootstrap_administrator,
@@ -88,7 +88,7 @@ def add_command(
 ) -> None:
     """Create an operator account (security officers). The password is never an argument."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator add")
+    actor = act_as(node, operator, command="operator add")
     password = _new_password(password_stdin)
     view = add_operator(
         node,
@@ -109,7 +109,7 @@ def add_command(
 def list_command(ctx: typer.Context, operator: OperatorOption = None) -> None:
     """Every operator account (never a password hash; security officers)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator list")
+    actor = act_as(node, operator, command="operator list")
     views = {view.username: view for view in list_operators(node, actor=actor)}
     with node.uow() as uow:
         locked = {r.username for r in uow.operators.all() if r.locked_at is not None}
@@ -140,7 +140,7 @@ def unlock_command(
 ) -> None:
     """Unlock an account locked by failed sign-ins (security officers; logged with the reason)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator unlock")
+    actor = act_as(node, operator, command="operator unlock")
     unlock_operator(node, actor=actor, username=username, reason=reason)
     console.print(f"[green]ロックを解除しました / unlocked:[/] [bold]{escape(username)}[/]")
 
@@ -155,7 +155,7 @@ def disable_command(
 ) -> None:
     """Disable an account: its sessions end at once (security officers)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator disable")
+    actor = act_as(node, operator, command="operator disable")
     set_account_enabled(node, actor=actor, username=username, enabled=False, reason=reason)
     console.print(f"[yellow]無効にしました / disabled:[/] [bold]{escape(username)}[/]")
 
@@ -170,7 +170,7 @@ def enable_command(
 ) -> None:
     """Enable a disabled account again (security officers)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator enable")
+    actor = act_as(node, operator, command="operator enable")
     set_account_enabled(node, actor=actor, username=username, enabled=True, reason=reason)
     console.print(f"[green]有効にしました / enabled:[/] [bold]{escape(username)}[/]")
 
@@ -186,7 +186,7 @@ def role_command(
 ) -> None:
     """Give an account another role: its sessions end at once (security officers)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator role")
+    actor = act_as(node, operator, command="operator role")
     change_role(node, actor=actor, username=username, role=role, reason=reason)
     console.print(
         f"[green]役割を変更しました / role changed:[/] [bold]{escape(username)}[/] → "
@@ -205,7 +205,7 @@ def reset_password_command(
 ) -> None:
     """Set a new password for an account (security officers); its sessions end at once."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATORS, command="operator reset-password")
+    actor = act_as(node, operator, command="operator reset-password")
     password = _new_password(password_stdin, f"{username} の新しいパスワード / new password")
     reset_password(node, actor=actor, username=username, new_password=password, reason=reason)
     console.print(
