@@ -21,7 +21,6 @@ from jukinet.cli.common import (
     parse_date_option,
 )
 from jukinet.cli.provision import NodeDirOption, target_node
-from jukinet.domain.operators import Permission
 from jukinet.services import audit, security_signals
 
 audit_app = typer.Typer(
@@ -71,7 +70,7 @@ def audit_init_key(
     administrators).
     """
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="audit init-key")
+    act_as(node, operator, command="audit init-key")
     path = audit.create_log_key(node)
     console.print(f"[green]署名鍵を作成しました / signing key created:[/] {escape(str(path))}")
     sys.stdout.write(audit.public_key_pem(node))
@@ -84,7 +83,7 @@ def audit_head(
 ) -> None:
     """Publish (sign) a tree head over the log as it stands and print it as JSON (auditors)."""
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.AUDIT, command="audit head")
+    act_as(node, operator, command="audit head")
     head = audit.publish_tree_head(node)
     sys.stdout.write(json.dumps(head.to_dict(), indent=2) + "\n")
 
@@ -116,7 +115,7 @@ def audit_disclose(
 ) -> None:
     """本人確認情報の提供状況の開示: every entry about one resident, each with its proof."""
     node = target_node(ctx, folder)
-    actor = act_as(node, operator, Permission.READ_RESIDENTS, command="audit disclose")
+    actor = act_as(node, operator, command="audit disclose")
     document = audit.disclose(node, actor=actor, request=audit.DisclosureRequest(resident_code))
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None:
@@ -171,7 +170,7 @@ def audit_retention(
     """Delete entries past the 7-year retention, leaving a signed deletion receipt (system
     administrators)."""
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="audit retention")
+    act_as(node, operator, command="audit retention")
     result = audit.apply_retention(node)
     if not result.count:
         console.print(f"nothing recorded before {result.before} is left to delete")
@@ -197,7 +196,7 @@ def audit_alerts(
 ) -> None:
     """Insider signals for security staff: unusual volume, many readers, off-hours reads."""
     node = target_node(ctx, folder)
-    actor = act_as(node, operator, Permission.AUDIT, command="audit alerts")
+    actor = act_as(node, operator, command="audit alerts")
     judged = None if day is None else parse_date_option(day, field="day")
     signals = security_signals.alerts(node, actor=actor, day=judged)
     if csv_out is not None:

@@ -23,10 +23,8 @@ from jukinet.cli.common import (
     node_of,
     read_secret,
     read_stdin_secret,
-    sign_in,
 )
 from jukinet.config import PKCS11_MODULE_VARIABLE
-from jukinet.domain.operators import Permission
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.network.operator_card import TokenOperatorCard
 from jukinet.services.operator_security.cards import (
@@ -38,7 +36,6 @@ from jukinet.services.operator_security.cards import (
     report_lost,
     return_card,
 )
-from jukinet.services.operator_security.events import record_command
 
 app = typer.Typer(help="操作者カード / Operator cards (card administrators).", no_args_is_help=True)
 
@@ -70,7 +67,7 @@ def issue_command(
 ) -> None:
     """Create the card's key in its token and register the card (in stock)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATOR_CARDS, command="card issue")
+    actor = act_as(node, operator, command="card issue")
     pin = (
         read_stdin_secret()
         if pin_from_stdin
@@ -96,7 +93,7 @@ def lend_command(
 ) -> None:
     """Lend a card in stock to an operator for their duty."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATOR_CARDS, command="card lend")
+    actor = act_as(node, operator, command="card lend")
     _show(
         lend_card(node, actor=actor, serial=serial, username=username),
         "貸与しました / lent",
@@ -110,7 +107,7 @@ def return_command(
 ) -> None:
     """Take a lent card back (its holder's sessions end at once)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATOR_CARDS, command="card return")
+    actor = act_as(node, operator, command="card return")
     _show(return_card(node, actor=actor, serial=serial), "返却されました / returned")
 
 
@@ -126,9 +123,8 @@ def lost_command(
     administrator, or its holder)."""
     node = node_of(ctx)
     # The holder may report their own card: the service decides who may; the act is logged.
-    actor = sign_in(node, operator)
+    actor = act_as(node, operator, command="card lost")
     view = report_lost(node, actor=actor, serial=serial, note=note)
-    record_command(node, actor=actor, command="card lost")
     _show(view, "紛失として失効させました / revoked as lost")
 
 
@@ -142,7 +138,7 @@ def replace_command(
 ) -> None:
     """Lend a card in stock to the holder of a lost card, in its place."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATOR_CARDS, command="card replace")
+    actor = act_as(node, operator, command="card replace")
     _show(
         replace_card(node, actor=actor, lost_serial=lost, new_serial=new),
         "代わりのカードを貸与しました / replacement lent",
@@ -154,7 +150,7 @@ def replace_command(
 def list_command(ctx: typer.Context, operator: OperatorOption = None) -> None:
     """The whole register of operator cards."""
     node = node_of(ctx)
-    actor = act_as(node, operator, Permission.MANAGE_OPERATOR_CARDS, command="card list")
+    actor = act_as(node, operator, command="card list")
     table = Table(title="操作者カード / Operator cards")
     for column in (
         "番号 / serial",

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from jukinet.cli.permissions import SERVICE_CHECKED, CommandRule, rule_for
 from jukinet.config import (
     DEVELOPMENT_ENVIRONMENTS,
     OPERATOR_CARD_PIN_VARIABLE,
@@ -274,19 +275,23 @@ def sign_in(node: ServiceContext, username: str | None) -> Actor:
     ).actor
 
 
-def act_as(
-    node: ServiceContext, username: str | None, permission: Permission, *, command: str
-) -> Actor:
-    """Sign the operator in and check that their role allows ``permission``.
+def act_as(node: ServiceContext, username: str | None, *, command: str) -> Actor:
+    """Sign the operator in for ``command`` and check what its rule requires.
 
-    Both the command and a refusal are written to the access log under the operator's name and
-    this terminal (the command's name only, never its arguments).
+    The rule comes from :data:`jukinet.cli.permissions.COMMAND_RULES`, the one table of what
+    each command needs: a permission is required here; a command its service checks signs in
+    only. Both the command and a refusal are written to the access log under the operator's
+    name and this terminal (the command's name only, never its arguments).
     """
+    rule = rule_for(command)
+    if isinstance(rule, CommandRule) and rule.check is not SERVICE_CHECKED:
+        raise TypeError(f"{command!r} is an open command: nobody signs in for it")
     actor = sign_in(node, username)
-    try:
-        actor.require(permission)
-    except PermissionDenied:
-        record_command(node, actor=actor, command=command, refused=True)
-        raise
+    if isinstance(rule, Permission):
+        try:
+            actor.require(rule)
+        except PermissionDenied:
+            record_command(node, actor=actor, command=command, refused=True)
+            raise
     record_command(node, actor=actor, command=command)
     return actor

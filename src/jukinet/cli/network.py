@@ -18,7 +18,6 @@ from jukinet.cli.common import OperatorOption, act_as, cli_command, console
 from jukinet.cli.provision import target_node
 from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.network import NodeId
-from jukinet.domain.operators import Permission
 from jukinet.network.ca import CA_KEY_FILE, TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
@@ -53,7 +52,7 @@ def _administrator(
     ctx: typer.Context, folder: Path | None, operator: str | None, command: str
 ) -> None:
     # PKI work is the system administrator's, signed in at the node whose server holds the CA.
-    act_as(target_node(ctx, folder), operator, Permission.ADMINISTER_SYSTEM, command=command)
+    act_as(target_node(ctx, folder), operator, command=command)
 
 
 def _now() -> dt.datetime:
@@ -115,8 +114,8 @@ def pki_init(
     operator: OperatorOption = None,
 ) -> None:
     """Create the network CA (key in a PKCS#11 token, or a file for demos); issue nodes."""
-    names = [str(NodeId.parse(name)) for name in nodes]  # every name checked before any write
     _administrator(ctx, node_dir, operator, "pki init")
+    names = [str(NodeId.parse(name)) for name in nodes]  # every name checked before any write
     if (folder / "ca.crt").exists():
         raise typer.BadParameter(
             f"{folder} already holds a CA; choose an empty folder (a second CA would split "
@@ -166,8 +165,8 @@ def pki_issue_client(
     operator: OperatorOption = None,
 ) -> None:
     """Issue a recipient (an agency's system) its TLS client certificate."""
-    _check_principal(principal)
     _administrator(ctx, node_dir, operator, "pki issue-client")
+    _check_principal(principal)
     pki = NetworkPki(pki_dir)
     creds = pki.issue_client(_ca_signer(pki), principal, now=_now())
     console.print(f"[green]issued client {escape(principal)}[/] → {creds.folder}")
@@ -183,8 +182,8 @@ def pki_revoke_client(
     operator: OperatorOption = None,
 ) -> None:
     """Revoke a recipient's client certificate (refused at the next handshake or request)."""
-    _check_principal(principal)
     _administrator(ctx, node_dir, operator, "pki revoke-client")
+    _check_principal(principal)
     pki = NetworkPki(pki_dir)
     cert = x509.load_pem_x509_certificate(pki.node(principal).tls_cert.read_bytes())
     pki.revoke(_ca_signer(pki), cert, now=_now())
@@ -278,9 +277,9 @@ def node_init(
     A new node needs no sign-in (it has no operators yet: ``jukinet bootstrap`` comes next);
     rewriting an existing node's configuration is a system administrator's, signed in there.
     """
-    name = str(NodeId.parse(node))
     if (folder / CONFIG_FILE).exists():
         _administrator(ctx, folder, operator, "node init")
+    name = str(NodeId.parse(node))
     peers = {}
     for item in peer:
         key, _, url = item.partition("=")
@@ -329,7 +328,7 @@ def _node(ctx: typer.Context, folder: Path) -> ServiceContext:
 def network_status(ctx: typer.Context, folder: DirOption, operator: OperatorOption = None) -> None:
     """The delivery ledger: per link, sequences, queue, oldest undelivered, quarantine."""
     node = _node(ctx, folder)
-    actor = act_as(node, operator, Permission.READ_OUTBOX, command="network status")
+    actor = act_as(node, operator, command="network status")
     table = Table(title=f"送受信台帳 / delivery ledger — {node.node_id}")
     table.add_column("peer", no_wrap=True, min_width=19)
     for column in (
@@ -372,7 +371,7 @@ def network_initial_load(
 ) -> None:
     """Queue a snapshot of every record for upstream (after connecting a municipality)."""
     node = _node(ctx, folder)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="network initial-load")
+    act_as(node, operator, command="network initial-load")
     count = initial_load(node)
     console.print(f"[green]{count} snapshot(s) queued[/]")
 
@@ -392,7 +391,7 @@ def reconcile_command(
     --dry-run, repairs queued for the running node to deliver), 2 when refused.
     """
     node = _node(ctx, folder)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="reconcile")
+    act_as(node, operator, command="reconcile")
     report = reconcile(node, repair=not dry_run)
     if as_json:
         console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))

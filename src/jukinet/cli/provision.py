@@ -28,7 +28,6 @@ from jukinet.cli.common import (
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
-from jukinet.domain.operators import Permission
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
 from jukinet.services import recipients
@@ -123,7 +122,7 @@ def recipient_add(
 ) -> None:
     """Register a recipient (a body named in an appended table; supervisors)."""
     node = target_node(ctx, folder)
-    actor = act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient add")
+    actor = act_as(node, operator, command="recipient add")
     recipient = Recipient(
         id=recipient_id,
         name=name,
@@ -154,7 +153,7 @@ def recipient_grant(
     node = target_node(ctx, folder)
     entry = recipients.grant(
         node,
-        actor=act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient grant"),
+        actor=act_as(node, operator, command="recipient grant"),
         recipient_id=recipient_id,
         affair_code=affair_code,
         decision=decision,
@@ -185,7 +184,7 @@ def recipient_revoke(
     node = target_node(ctx, folder)
     entry = recipients.revoke(
         node,
-        actor=act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient revoke"),
+        actor=act_as(node, operator, command="recipient revoke"),
         recipient_id=recipient_id,
         affair_code=affair_code,
         decision=decision,
@@ -205,7 +204,7 @@ def recipient_list(
 ) -> None:
     """Registered recipients and the affairs each may use today."""
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient list")
+    act_as(node, operator, command="recipient list")
     out = Table("id", "name", "kind", "affairs today")
     for recipient, codes in recipients.recipients(node):
         out.add_row(
@@ -224,7 +223,7 @@ def recipient_history(
 ) -> None:
     """Every grant and revocation of one recipient: what, from when, who decided, when."""
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.MANAGE_RECIPIENTS, command="recipient history")
+    act_as(node, operator, command="recipient history")
     # One block per entry, never a table cut short: every word of an entry is part of the record.
     for entry in recipients.history(node, recipient_id):
         until = entry.valid_until.isoformat() if entry.valid_until else "—"
@@ -248,7 +247,7 @@ def recipient_seed(
     """Register the example recipients of the design (pension, radio, passports, …): demo data,
     recorded as decided by ``seed``, never by an official (system administrators)."""
     node = target_node(ctx, folder)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="recipient seed")
+    act_as(node, operator, command="recipient seed")
     made = recipients.seed(node)
     console.print(f"[green]{made} grant(s) recorded[/]")
 

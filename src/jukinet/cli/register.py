@@ -16,11 +16,11 @@ from rich.markup import escape
 
 from jukinet.cli.common import (
     OPERATOR_ENV,
+    act_as,
     cli_command,
     console,
     node_of,
     parse_date_option,
-    sign_in,
 )
 from jukinet.cli.views import records_table
 from jukinet.domain.errors import ValidationError
@@ -212,6 +212,7 @@ def move_in_command(
 ) -> None:
     """転入: one person from the options, or several with --from-json."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register move-in")
     extra: dict[str, Any] = {}
     if from_json is not None:
         if any(v is not None for v in (family_name, given_name, birth_date, sex)):
@@ -243,7 +244,6 @@ def move_in_command(
     _required(previous_address=previous_address, moved_on=moved_on)
     if household_number is None:
         _required(address=address)
-    actor = sign_in(node, operator)
     today = node.today()
     result = register.file_move_in(
         node,
@@ -283,6 +283,7 @@ def birth_command(
 ) -> None:
     """出生: a newborn joins a household and gets a code from the pool."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register birth")
     person = _person(
         family_name=family_name,
         given_name=given_name,
@@ -294,7 +295,6 @@ def birth_command(
         domicile=domicile,
         domicile_head=domicile_head,
     )
-    actor = sign_in(node, operator)
     result = register.file_birth(
         node,
         actor=actor,
@@ -317,9 +317,9 @@ def move_within_command(
 ) -> None:
     """転居: a household moves inside the municipality."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register move-within")
     moved = parse_date_option(moved_on, field="moved_on")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.file_move_within(
         node,
         actor=actor,
@@ -343,9 +343,9 @@ def move_out_command(
 ) -> None:
     """転出: people leave; their records become 除票."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register move-out")
     planned = parse_date_option(planned_on, field="planned_on")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.file_move_out(
         node,
         actor=actor,
@@ -372,9 +372,9 @@ def death_command(
 ) -> None:
     """死亡: the record becomes a 除票."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register death")
     died = parse_date_option(died_on, field="died_on")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.file_death(
         node,
         actor=actor,
@@ -403,13 +403,13 @@ def name_change_command(
 ) -> None:
     """氏名変更: the whole new name (written form and reading)."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register name-change")
     family_name = _need(family_name, "family_name")
     given_name = _need(given_name, "given_name")
     family_name_kana = _need(family_name_kana, "family_name_kana")
     given_name_kana = _need(given_name_kana, "given_name_kana")
     changed = parse_date_option(changed_on, field="changed_on")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.file_name_change(
         node,
         actor=actor,
@@ -436,8 +436,8 @@ def code_change_command(
 ) -> None:
     """住民票コード変更: a new code from the pool; the old one is retired for ever."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register code-change")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.change_resident_code(
         node, actor=actor, resident_code=code, filed_on=filed, expected_version=expected_version
     )
@@ -479,10 +479,10 @@ def household_change_command(
 ) -> None:
     """世帯変更: a new head, a member joining another household at the address, or a split."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="register household-change")
     changes = [_household_change(spec) for spec in change]
     changed = parse_date_option(changed_on, field="changed_on")
     filed = parse_date_option(filed_on, field="filed_on", default=node.today())
-    actor = sign_in(node, operator)
     result = register.file_household_change(
         node, actor=actor, changes=changes, changed_on=changed, filed_on=filed
     )

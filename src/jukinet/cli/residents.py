@@ -8,11 +8,11 @@ import typer
 
 from jukinet.cli.common import (
     OPERATOR_ENV,
+    act_as,
     cli_command,
     console,
     node_of,
     parse_date_option,
-    sign_in,
 )
 from jukinet.cli.views import record_with_history, records_table
 from jukinet.services import reading
@@ -40,7 +40,7 @@ def show_command(
 ) -> None:
     """One record (住民票 or 除票) with its history; dates in 和暦."""
     node = node_of(ctx)
-    actor = sign_in(node, operator)
+    actor = act_as(node, operator, command="resident show")
     view = reading.read_resident(node, actor=actor, resident_code=code)
     history = reading.read_history(node, actor=actor, resident_code=code)
     console.print(record_with_history(view, history))
@@ -69,8 +69,8 @@ def search_command(
 ) -> None:
     """Candidates by name and/or birth date. Never merges records: it lists them."""
     node = node_of(ctx)
+    actor = act_as(node, operator, command="resident search")
     born = parse_date_option(birth_date, field="birth_date") if birth_date else None
-    actor = sign_in(node, operator)
     found = reading.search_residents(
         node,
         actor=actor,

@@ -20,7 +20,6 @@ from rich.progress import (
 
 from jukinet.cli.common import OperatorOption, act_as, cli_command, console, node_of
 from jukinet.data.catalog import get_municipality
-from jukinet.domain.operators import Permission
 from jukinet.seed import SyntheticHousehold, generate_households
 from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
@@ -103,5 +102,5 @@ def seed_command(
     if municipality is not None:
         overrides["municipality_code"] = get_municipality(municipality).code
     node = node_of(ctx, **overrides)
-    act_as(node, operator, Permission.ADMINISTER_SYSTEM, command="seed")
+    act_as(node, operator, command="seed")
     seed_population(node, residents=residents, seed=seed, batch_size=batch_size)

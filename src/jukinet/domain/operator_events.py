@@ -21,7 +21,7 @@ class OperatorEvent(StrEnum):
     #: A command of the administrative command line, run by a signed-in operator.
     COMMAND = "operator:cli:command"
     ADDED = "operator:account:added"
-    #: The node's first system administrator, created once by ``jukinet bootstrap``.
+    #: One of the node's first three operators, created once by ``jukinet bootstrap``.
     BOOTSTRAPPED = "operator:account:bootstrapped"
     LOCKED = "operator:account:locked"
     UNLOCKED = "operator:account:unlocked"

@@ -94,7 +94,7 @@ def add_operator(
                 created_at=node.now(),
             )
         )
-        view = _view(row)
+        view = operator_view(row)
         if actor is not None:
             # The command line's own set-up (no actor) is the server console's, not an event.
             log_event(
@@ -111,57 +111,6 @@ def add_operator(
 
 #: The password hash of the inactive accounts server-side jobs write as (no password matches).
 NO_PASSWORD = "!"  # noqa: S105 - not a password: the mark of an account nobody signs in as
-
-
-def bootstrap_administrator(
-    node: ServiceContext,
-    *,
-    username: str,
-    display_name: str,
-    password: str,
-    terminal_id: str | None = None,
-) -> OperatorView:
-    """Create the node's first operator, a system administrator; refused once any exists.
-
-    Run once on the server's console (``jukinet bootstrap``): before it nobody can sign in, after
-    it every account is added by a signed-in operator. The inactive accounts server-side jobs
-    write as (``system``, ``system.network``) do not count.
-    """
-    name = validate_username(username)
-    display = validate_name(display_name, field="display_name", max_length=60)
-    secret = validate_password(password)
-    hasher = password_hasher(node)
-    with node.uow() as uow:
-        if any(row.password_hash != NO_PASSWORD for row in uow.operators.all()):
-            raise Conflict(
-                "JUKI-AUTH-050",
-                ja="操作者が既に登録されているため、初期設定はできません。"
-                "操作者の追加はセキュリティ責任者が行います。",
-                en="Operators already exist, so bootstrap is refused; a security officer adds "
-                "accounts.",
-                field="username",
-            )
-        row = uow.operators.add(
-            OperatorRow(
-                username=name,
-                display_name=display,
-                role=Role.SYSTEM_ADMINISTRATOR.value,
-                password_hash=hasher.hash(secret),
-                active=True,
-                created_at=node.now(),
-            )
-        )
-        view = _view(row)
-        log_event(
-            node,
-            uow.session,
-            OperatorEvent.BOOTSTRAPPED,
-            actor=name,
-            text=f"{name} ({Role.SYSTEM_ADMINISTRATOR.value})",
-            terminal=terminal_id,
-        )
-        uow.commit()
-        return view
 
 
 _SIGNIN_REFUSED_JA = (
@@ -457,10 +406,11 @@ def list_operators(node: ServiceContext, *, actor: Actor) -> list[OperatorView]:
     """Every account (security staff)."""
     actor.require(Permission.MANAGE_OPERATORS)
     with node.uow() as uow:
-        return [_view(r) for r in uow.operators.all()]
+        return [operator_view(r) for r in uow.operators.all()]
 
 
-def _view(row: OperatorRow) -> OperatorView:
+def operator_view(row: OperatorRow) -> OperatorView:
+    """An account as security staff see it."""
     return OperatorView(
         id=row.id,
         username=row.username,

@@ -69,3 +69,24 @@ def administrator_env(folder: Path) -> dict[str, str]:
     upgrade(url)
     ensure(url, ADMINISTRATOR)
     return {"JUKINET_ENVIRONMENT": "test", "JUKINET_DATABASE_URL": url, **as_(ADMINISTRATOR)}
+
+
+def bootstrap_args(
+    administrator: str = ADMINISTRATOR,
+    officer: str = SECURITY_OFFICER,
+    card_administrator: str = CARD_ADMINISTRATOR,
+) -> list[str]:
+    """``jukinet bootstrap`` for the three first operators (no cards: a test node), their
+    passwords read from standard input (:func:`bootstrap_input`)."""
+    return [
+        "bootstrap",
+        "--administrator", administrator, "--administrator-name", "管理 一郎",
+        "--security-officer", officer, "--security-officer-name", "安全 花子",
+        "--card-administrator", card_administrator, "--card-administrator-name", "札 三郎",
+        "--secrets-stdin",
+    ]  # fmt: skip
+
+
+def bootstrap_input(*pins: str) -> str:
+    """The three passwords (all :data:`PASSWORD`), then each card's PIN, one a line."""
+    return "".join(f"{line}\n" for line in (PASSWORD, PASSWORD, PASSWORD, *pins))

@@ -5,26 +5,35 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, func, select
 
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import authenticate
-from jukinet.storage.tables import AccessLogRow
-from tests.integration.cli.accounts import PASSWORD, SECURITY_OFFICER, as_, ensure
+from jukinet.storage.tables import AccessLogRow, OperatorRow
+from tests.integration.cli.accounts import (
+    PASSWORD,
+    SECURITY_OFFICER,
+    as_,
+    bootstrap_args,
+    bootstrap_input,
+    ensure,
+)
 from tests.integration.cli.test_cli import add_operator, run
 
 
-def test_bootstrap_creates_the_first_administrator_once(tmp_path: Path) -> None:
+def test_bootstrap_creates_the_first_three_operators_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
     assert run("db", "upgrade", url=url).exit_code == 0
-    bootstrap = ("bootstrap", "--username", "admin1", "--display-name", "管理 一郎",
-                 "--password-stdin")  # fmt: skip
-    first = run(*bootstrap, url=url, input=PASSWORD + "\n")
+    args = bootstrap_args("admin1", "anzen1", "fuda1")
+    first = run(*args, url=url, input=bootstrap_input())
     assert first.exit_code == 0, first.output
-    assert "admin1" in first.output
-    listed = run("codes", "status", url=url, **as_("admin1"))
-    assert listed.exit_code == 0, listed.output
-    again = run(*bootstrap[:2], "admin2", *bootstrap[3:], url=url, input=PASSWORD + "\n")
+    for name in ("admin1", "anzen1", "fuda1"):
+        assert name in first.output
+    # Each can do their duty at once: the machine, accounts, cards.
+    assert run("codes", "status", url=url, **as_("admin1")).exit_code == 0
+    assert run("operator", "list", url=url, **as_("anzen1")).exit_code == 0
+    assert run("card", "list", url=url, **as_("fuda1")).exit_code == 0
+    again = run(*bootstrap_args("admin2", "anzen2", "fuda2"), url=url, input=bootstrap_input())
     assert again.exit_code == 2
     assert "JUKI-AUTH-050" in again.output
     assert "Operators already exist" in " ".join(again.output.split())
@@ -33,6 +42,26 @@ def test_bootstrap_creates_the_first_administrator_once(tmp_path: Path) -> None:
                   "--password-stdin", url=url, input=PASSWORD + "\n", **as_("admin1"))  # fmt: skip
     assert refused.exit_code == 2
     assert "JUKI-AUTH-003" in refused.output
+
+
+def test_bootstrap_refuses_one_person_for_two_duties_and_production_without_cards(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    assert run("db", "upgrade", url=url).exit_code == 0
+    same = run(*bootstrap_args("admin1", "admin1", "fuda1"), url=url, input=bootstrap_input())
+    assert same.exit_code == 2
+    assert "JUKI-AUTH-051" in same.output
+    production = run(
+        *bootstrap_args(), url=url, input=bootstrap_input(),
+        JUKINET_ENVIRONMENT="production", JUKINET_SECRET_KEY=secrets.token_urlsafe(48),
+    )  # fmt: skip
+    assert production.exit_code == 2
+    assert "JUKI-AUTH-052" in production.output
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(OperatorRow)).scalar() == 0
+    engine.dispose()
 
 
 def test_production_refuses_the_password_alone(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from jukinet.network.hsm import DEFAULT_MODULE, softhsm_environment
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator
 from jukinet.storage.tables import AccessLogRow, OperatorRow
-from tests.integration.cli.accounts import PASSWORD
+from tests.integration.cli.accounts import PASSWORD, bootstrap_args, bootstrap_input
 
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_MODULE).exists() or not Path("/usr/bin/softhsm2-util").exists(),
@@ -87,8 +87,14 @@ class Console:
         card: str | None = None,
         pin: str = PIN,
         stdin: str | None = None,
+        **extra: str,
     ) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "JUKINET_OPERATOR": operator, "JUKINET_OPERATOR_PASSWORD": PASSWORD}
+        env = {
+            **self.env,
+            "JUKINET_OPERATOR": operator,
+            "JUKINET_OPERATOR_PASSWORD": PASSWORD,
+            **extra,
+        }
         if card is not None:
             env.update({"JUKINET_OPERATOR_CARD": card, "JUKINET_OPERATOR_CARD_PIN": pin})
         return subprocess.run(
@@ -202,3 +208,41 @@ def test_operators_sign_in_with_their_card_in_production(
             select(OperatorRow).where(OperatorRow.username == "clerk1")
         ).one()
         assert clerk_row.failed_signins == 3
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_bootstrap_brings_up_a_production_node_with_cards(
+    node: ServiceContext, softhsm: dict[str, str], tmp_path: Path
+) -> None:
+    admin, officer, card_admin = _serial(), _serial(), _serial()
+    for label in (admin, officer, card_admin):
+        _init_token(softhsm, label)
+    console = Console(node, softhsm, production=True)
+    args = [
+        *bootstrap_args("unyou1", "anzen1", "fuda1"),
+        *("--administrator-card", admin, "--security-officer-card", officer),
+        *("--card-administrator-card", card_admin),
+    ]
+    made = _ok(console.run(*args, operator="", stdin=bootstrap_input(PIN, PIN, PIN)))
+    for name in ("unyou1", "anzen1", "fuda1", admin, officer, card_admin):
+        assert name in made
+
+    # Each signs in with their own card at once, in production.
+    listed = _ok(console.run("card", "list", operator="fuda1", card=card_admin))
+    assert listed.count("lent") == 3
+    assert "unyou1" in _ok(console.run("operator", "list", operator="anzen1", card=officer))
+    terminals = {"JUKINET_TERMINAL_DIR": str(tmp_path / "terminals")}
+    _ok(console.run("terminal", "init", operator="unyou1", card=admin, **terminals))
+    p12 = tmp_path / "madoguchi.p12"
+    _ok(console.run("terminal", "enroll", "madoguchi-01", "--place", "1階窓口", "--purpose",
+                    "窓口業務", "--out", str(p12), "--password-stdin", operator="anzen1",
+                    card=officer, stdin="p12-password\n", **terminals))  # fmt: skip
+    assert p12.stat().st_mode & 0o777 == 0o600
+
+    # Once: never again, cards or not.
+    again = console.run(*args, operator="", stdin=bootstrap_input(PIN, PIN, PIN))
+    _refused(again, "JUKI-AUTH-050")
+    with node.uow() as uow:
+        assert {row.username for row in uow.operators.all() if row.password_hash != "!"} == {
+            "unyou1", "anzen1", "fuda1"
+        }  # fmt: skip

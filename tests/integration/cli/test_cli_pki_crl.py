@@ -11,7 +11,13 @@ from typer.testing import CliRunner, Result
 
 from jukinet.cli.main import app
 from jukinet.network.pki import NetworkPki
-from tests.integration.cli.accounts import PASSWORD, SUPERVISOR, ensure
+from tests.integration.cli.accounts import (
+    PASSWORD,
+    SUPERVISOR,
+    bootstrap_args,
+    bootstrap_input,
+    ensure,
+)
 
 ENV = {
     "JUKINET_ENVIRONMENT": "test",
@@ -29,10 +35,7 @@ def _administrator(tmp_path: Path) -> None:
     # PKI work is a system administrator's, signed in at the node whose server keeps the CA.
     ENV["JUKINET_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ca-node.sqlite3'}"
     assert run("db", "upgrade").exit_code == 0
-    made = run(
-        "bootstrap", "--username", "admin0", "--display-name", "管理 一郎", "--password-stdin",
-        input=PASSWORD + "\n",
-    )  # fmt: skip
+    made = run(*bootstrap_args(), input=bootstrap_input())
     assert made.exit_code == 0, made.output
 
 

@@ -107,6 +107,16 @@ def register_token_card(
 ) -> CardView:
     """Register a PKCS#11 card by its public key (Ed25519 or ECDSA P-256)."""
     actor.require(Permission.MANAGE_OPERATOR_CARDS)
+    with node.uow() as uow:
+        row = add_token_card(node, uow.session, actor, serial=serial, public_key_der=public_key_der)
+        uow.commit()
+        return _view(uow.session, row)
+
+
+def add_token_card(
+    node: ServiceContext, session: Session, actor: Actor, *, serial: str, public_key_der: bytes
+) -> OperatorCardRow:
+    """Add a PKCS#11 card in stock in the caller's transaction (the caller checks ``actor``)."""
     number = _serial(serial)
     try:
         key = serialization.load_der_public_key(public_key_der)
@@ -121,19 +131,16 @@ def register_token_card(
             en="The card's public key must be Ed25519 or ECDSA P-256.",
             field="public_key",
         )
-    with node.uow() as uow:
-        row = _new_card(
-            node,
-            uow.session,
-            actor,
-            serial=number,
-            kind=PKCS11,
-            public_key=public_key_der,
-            credential_id=None,
-            sign_count=0,
-        )
-        uow.commit()
-        return _view(uow.session, row)
+    return _new_card(
+        node,
+        session,
+        actor,
+        serial=number,
+        kind=PKCS11,
+        public_key=public_key_der,
+        credential_id=None,
+        sign_count=0,
+    )
 
 
 def security_key_options(node: ServiceContext, *, actor: Actor, serial: str) -> tuple[str, str]:
@@ -244,19 +251,30 @@ def lend_card(node: ServiceContext, *, actor: Actor, serial: str, username: str)
                 en="No such operator account.",
                 field="username",
             )
-        row.status = "lent"
-        row.operator_id = operator.id
-        row.status_changed_at = node.now()
-        log_event(
-            node,
-            uow.session,
-            OperatorEvent.CARD_LENT,
-            actor=actor.username,
-            text=f"{row.serial} to {operator.username}",
-            terminal=actor.terminal_id,
-        )
+        lend(node, uow.session, actor, row, operator)
         uow.commit()
         return _view(uow.session, row)
+
+
+def lend(
+    node: ServiceContext,
+    session: Session,
+    actor: Actor,
+    row: OperatorCardRow,
+    operator: OperatorRow,
+) -> None:
+    """Lend the card ``row`` (in stock) to ``operator`` in the caller's transaction."""
+    row.status = "lent"
+    row.operator_id = operator.id
+    row.status_changed_at = node.now()
+    log_event(
+        node,
+        session,
+        OperatorEvent.CARD_LENT,
+        actor=actor.username,
+        text=f"{row.serial} to {operator.username}",
+        terminal=actor.terminal_id,
+    )
 
 
 def return_card(node: ServiceContext, *, actor: Actor, serial: str) -> CardView:
