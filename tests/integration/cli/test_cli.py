@@ -286,7 +286,7 @@ def test_demo_without_serving(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for username in ("madoguchi", "kanri", "anzen"):
         assert username in result.output
-    assert "http://127.0.0.1:8000/" in result.output
+    assert "http://localhost:8000/" in result.output
     database = data_dir / "demo.sqlite3"
     assert database.exists()
     engine = create_engine(f"sqlite:///{database}")
@@ -385,7 +385,7 @@ def test_demo_serves_on_localhost(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = run("demo-node", "--residents", "20", "--port", "8765", "--data-dir", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert served == [("127.0.0.1", 8765)]
-    assert "http://127.0.0.1:8765/" in result.output
+    assert "http://localhost:8765/" in result.output
 
 
 def test_an_empty_reading_is_refused_in_japanese_and_english(database_url: str) -> None:
