@@ -125,6 +125,7 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter]:
         ("madoguchi", Role.CLERK),
         ("madoguchi2", Role.CLERK),
         ("anzen", Role.SECURITY_OFFICER),
+        ("kado", Role.CARD_ADMINISTRATOR),
     ):
         add_operator(
             node,
@@ -134,7 +135,9 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter]:
             role=role,
             password=PASSWORD,
         )
-    cards = {name: lend_security_key(node, name) for name in ("madoguchi", "madoguchi2", "anzen")}
+    cards = {
+        name: lend_security_key(node, name) for name in ("madoguchi", "madoguchi2", "anzen", "kado")
+    }
     terminal_p12 = folder / "T-01.p12"
     terminal_p12.write_bytes(
         enroll_terminal(
@@ -388,3 +391,25 @@ def test_a_day_at_the_counter(browser: Any, counter: Counter) -> None:
     _sign_in(other, "madoguchi2")
     _card(other)
     expect(other.get_by_role("heading", name="住民検索")).to_be_visible()
+
+
+def test_the_card_administrator_registers_a_new_key_in_the_browser(
+    browser: Any, counter: Counter
+) -> None:
+    from playwright.sync_api import expect
+
+    counter.clock.set(OPEN)
+    desk = _desk(browser, counter, counter.cards["kado"])
+    _sign_in(desk, "kado")
+    _card(desk)
+    desk.goto("/security/cards")
+    form = desk.get_by_test_id("register-form")
+    form.get_by_label(re.compile("カード番号")).fill("K-NEW-0001")
+    form.get_by_role("button").click()
+    # The ceremony page: the new key (here the virtual authenticator) creates its credential.
+    desk.get_by_role("button", name="キーで登録する").click()
+    expect(desk).to_have_url(re.compile(r"/security/cards\?done="))
+    expect(desk.get_by_text("K-NEW-0001").first).to_be_visible()
+    assert any(
+        r.startswith("operator:card:registered: K-NEW-0001") for r in _log_reasons(counter.node)
+    )

@@ -252,6 +252,19 @@ def _account(uow: UnitOfWork, username: str) -> OperatorRow:
     return row
 
 
+def _someone_elses_account(uow: UnitOfWork, username: str, actor: Actor) -> OperatorRow:
+    # Nobody disables their own account or gives themselves another role.
+    row = _account(uow, username)
+    if row.id == actor.operator_id:
+        raise Conflict(
+            "JUKI-AUTH-015",
+            ja="自分自身のアカウントは変更できません。",
+            en="You cannot change your own account.",
+            field="username",
+        )
+    return row
+
+
 def unlock_operator(node: ServiceContext, *, actor: Actor, username: str, reason: str) -> None:
     """Unlock a locked account (security staff only), with the reason recorded."""
     actor.require(Permission.MANAGE_OPERATORS)
@@ -290,14 +303,7 @@ def set_account_enabled(
         what_en="enabling" if enabled else "disabling",
     )
     with node.uow() as uow:
-        row = _account(uow, username)
-        if row.id == actor.operator_id:
-            raise Conflict(
-                "JUKI-AUTH-015",
-                ja="自分自身のアカウントは変更できません。",
-                en="You cannot change your own account.",
-                field="username",
-            )
+        row = _someone_elses_account(uow, username, actor)
         if row.active == enabled:
             raise Conflict(
                 "JUKI-AUTH-016",
@@ -326,14 +332,7 @@ def change_role(
     actor.require(Permission.MANAGE_OPERATORS)
     note = _reason(reason, code="JUKI-AUTH-017", what_ja="役割変更", what_en="the role change")
     with node.uow() as uow:
-        row = _account(uow, username)
-        if row.id == actor.operator_id:
-            raise Conflict(
-                "JUKI-AUTH-015",
-                ja="自分自身のアカウントは変更できません。",
-                en="You cannot change your own account.",
-                field="username",
-            )
+        row = _someone_elses_account(uow, username, actor)
         before = row.role
         row.role = role.value
         end_sessions(node, uow.session, row, reason="role changed")

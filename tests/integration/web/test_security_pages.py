@@ -480,10 +480,10 @@ def test_registering_a_security_key_by_its_ceremony(
         client, "/security/cards/register", {"register_serial": "k-new1"}, page="/security/cards"
     )
     assert ceremony.status_code == 200, ceremony.text[:2000]
-    assert '<script src="/static/security-key.js" defer></script>' in ceremony.text
+    assert '<script src="/static/card.js" defer></script>' in ceremony.text
     assert "<script>" not in ceremony.text  # no inline script (CSP script-src 'self')
     options_match = re.search(
-        r'<script type="application/json" id="key-options">(.*?)</script>', ceremony.text, re.S
+        r'<script type="application/json" id="card-options">(.*?)</script>', ceremony.text, re.S
     )
     challenge_match = re.search(r'name="challenge_id" value="([^"]+)"', ceremony.text)
     assert options_match
@@ -510,7 +510,7 @@ def test_registering_a_security_key_by_its_ceremony(
         client, "/security/cards/register", {"register_serial": "K-NEW1"}, page="/security/cards"
     )
     options_match = re.search(
-        r'<script type="application/json" id="key-options">(.*?)</script>', ceremony.text, re.S
+        r'<script type="application/json" id="card-options">(.*?)</script>', ceremony.text, re.S
     )
     challenge_match = re.search(r'name="challenge_id" value="([^"]+)"', ceremony.text)
     assert options_match

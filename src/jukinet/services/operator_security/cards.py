@@ -14,14 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from webauthn import generate_registration_options, options_to_json, verify_registration_response
 from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidJSONStructure, InvalidRegistrationResponse
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from jukinet.domain.errors import Conflict, NotFound, ValidationError
 from jukinet.domain.operator_events import OperatorEvent
@@ -29,6 +22,10 @@ from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.challenges import new_challenge, take_challenge
 from jukinet.services.operator_security.events import log_event
+from jukinet.services.operator_security.registration import (
+    registration_options,
+    verified_registration,
+)
 from jukinet.services.operator_security.signin import PKCS11, WEBAUTHN, expected_origins
 from jukinet.services.operators import end_sessions
 from jukinet.storage.tables import OperatorCardRow, OperatorRow
@@ -151,20 +148,15 @@ def security_key_options(node: ServiceContext, *, actor: Actor, serial: str) -> 
         challenge_id, challenge = new_challenge(
             node, uow.session, purpose="card-register", operator_id=actor.operator_id
         )
-        options = generate_registration_options(
-            rp_id=node.settings.webauthn_rp_id,
-            rp_name="jukinet",
+        options = registration_options(
+            node,
             user_name=number,
             user_id=number.encode(),
-            user_display_name=f"operator card {number}",
+            display_name=f"operator card {number}",
             challenge=challenge,
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.DISCOURAGED,
-                user_verification=UserVerificationRequirement.REQUIRED,
-            ),
         )
         uow.commit()
-        return challenge_id, options_to_json(options)
+        return challenge_id, options
 
 
 def register_security_key(
@@ -183,22 +175,20 @@ def register_security_key(
         challenge = take_challenge(
             node, uow.session, challenge_id, purpose="card-register", operator_id=actor.operator_id
         )
-        try:
-            verified = verify_registration_response(
-                credential=credential,
-                expected_challenge=challenge,
-                expected_rp_id=node.settings.webauthn_rp_id,
-                expected_origin=expected_origins(node, page_origin),
-                require_user_verification=True,
-            )
-        except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError):
+        verified = verified_registration(
+            node,
+            credential=credential,
+            challenge=challenge,
+            origins=expected_origins(node, page_origin),
+        )
+        if verified is None:
             raise ValidationError(
                 "JUKI-CRD-004",
                 ja="セキュリティキーを登録できませんでした。"
                 "PIN を設定したキーでやり直してください。",
                 en="The security key could not be registered; try again with a key that has a PIN.",
                 field="credential",
-            ) from None
+            )
         row = _new_card(
             node,
             uow.session,

@@ -14,21 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
-    generate_registration_options,
     options_to_json,
     verify_authentication_response,
-    verify_registration_response,
 )
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import (
     InvalidAuthenticationResponse,
     InvalidJSONStructure,
-    InvalidRegistrationResponse,
 )
 from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
     UserVerificationRequirement,
 )
 
@@ -43,6 +38,10 @@ from jukinet.services.operator_security.challenges import (
     take_challenge,
 )
 from jukinet.services.operator_security.events import log_event
+from jukinet.services.operator_security.registration import (
+    registration_options,
+    verified_registration,
+)
 from jukinet.services.operator_security.sessions import open_session
 from jukinet.services.operators import count_failure, verify_password
 from jukinet.storage.tables import OperatorCardRow, OperatorRow, TerminalRow
@@ -219,20 +218,15 @@ def demo_enrolment_options(node: ServiceContext, *, operator_id: int) -> tuple[s
         challenge_id, challenge = new_challenge(
             node, uow.session, purpose="webauthn-enrol", operator_id=operator_id
         )
-        options = generate_registration_options(
-            rp_id=node.settings.webauthn_rp_id,
-            rp_name="jukinet",
+        options = registration_options(
+            node,
             user_name=operator.username,
             user_id=f"op-{operator.id}".encode(),
-            user_display_name=operator.display_name,
+            display_name=operator.display_name,
             challenge=challenge,
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.DISCOURAGED,
-                user_verification=UserVerificationRequirement.REQUIRED,
-            ),
         )
         uow.commit()
-        return challenge_id, options_to_json(options)
+        return challenge_id, options
 
 
 def finish_demo_enrolment(
@@ -251,18 +245,16 @@ def finish_demo_enrolment(
         challenge = take_challenge(
             node, uow.session, challenge_id, purpose="webauthn-enrol", operator_id=operator_id
         )
-        try:
-            verified = verify_registration_response(
-                credential=credential,
-                expected_challenge=challenge,
-                expected_rp_id=node.settings.webauthn_rp_id,
-                expected_origin=expected_origins(node, page_origin),
-                require_user_verification=True,
-            )
-        except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError):
+        verified = verified_registration(
+            node,
+            credential=credential,
+            challenge=challenge,
+            origins=expected_origins(node, page_origin),
+        )
+        if verified is None:
             _card_failure(node, uow.session, operator, terminal, "demo enrolment refused")
             uow.commit()
-            raise _card_refused() from None
+            raise _card_refused()
         now = node.now()
         card = OperatorCardRow(
             serial=f"DEMO-{operator.id:04d}-{bytes_to_base64url(verified.credential_id)[:8]}",

@@ -1,5 +1,6 @@
-// The operator card step of sign-in (WebAuthn): ask the security key for an assertion (or, in
-// the demo only, enrol it), then post the answer with the page's own form.
+// WebAuthn in the browser, for the operator card: at sign-in ask the key for an assertion; to
+// enrol a key (the card administrator registering a card, or a demo operator their own) ask it
+// to create a credential. Either way the answer is posted with the page's own form.
 "use strict";
 (function () {
   const form = document.getElementById("card-form");

@@ -2,7 +2,7 @@
 
 Lend, take back, report lost (revoked at once: the holder's next request goes to the sign-in
 page with the card message), replace, and register a new FIDO2 security key: the serial first,
-then a WebAuthn registration ceremony run by ``static/security-key.js`` (no inline script).
+then a WebAuthn registration ceremony run by ``static/card.js`` (no inline script).
 """
 
 from __future__ import annotations
