@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -102,9 +103,15 @@ def with_pool(node: ServiceContext, count: int = 50) -> None:
     allot_codes(node, count=count, rng=random.Random(1234))
 
 
+def node_of(client: TestClient) -> ServiceContext:
+    """The node a test client's app serves."""
+    app = cast(FastAPI, client.app)
+    return cast(ServiceContext, app.state.node)
+
+
 def api_headers(client: TestClient, username: str) -> dict[str, str]:
     """Sign in through the API (password and a token card lent on first use): bearer header."""
-    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    node = node_of(client)
     key = (id(node), username)
     if key not in _TOKEN_CARDS or not _is_lent(node, _TOKEN_CARDS[key].serial, username):
         _TOKEN_CARDS[key] = lend_token_card(node, username)
@@ -113,7 +120,7 @@ def api_headers(client: TestClient, username: str) -> dict[str, str]:
 
 def sign_in_page(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     """Sign in on the pages with the password and a security key lent on first use."""
-    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    node = node_of(client)
     key = (id(node), username)
     if key not in _SECURITY_KEYS or not _is_lent(node, _SECURITY_KEYS[key].serial, username):
         _SECURITY_KEYS[key] = lend_security_key(node, username)
@@ -122,7 +129,7 @@ def sign_in_page(client: TestClient, username: str, password: str = PASSWORD) ->
 
 def security_key_of(client: TestClient, username: str) -> SoftAuthenticator:
     """The security key :func:`sign_in_page` lent to ``username``."""
-    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    node = node_of(client)
     return _SECURITY_KEYS[(id(node), username)]
 
 

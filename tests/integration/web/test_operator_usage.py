@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from jukinet.domain.operators import Role
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.permits import approve_permit, request_permit
-from tests.support.cards import b64url, lend_token_card, unb64url
+from tests.support.cards import TokenCard, b64url, lend_token_card, unb64url
 from tests.support.factories import api_headers, make_actor, move_in_household, person
 
 CLERK = "clerk-yamamoto"
@@ -21,15 +21,15 @@ OFFICER = "secofficer-ito"
 MONTH = "2026-11"  # the tests' clock: 2026-11-26 12:00 JST
 
 
-def _wrong_password(client: TestClient, username: str, card: object) -> int:
+def _wrong_password(client: TestClient, username: str, card: TokenCard) -> int:
     challenge = client.post("/api/v1/auth/challenge").json()
-    signature = card.sign(challenge["node"], unb64url(challenge["challenge"]))  # type: ignore[attr-defined]
+    signature = card.sign(challenge["node"], unb64url(challenge["challenge"]))
     answer = client.post(
         "/api/v1/auth/token",
         json={
             "username": username,
             "password": "not the right password",
-            "card_serial": card.serial,  # type: ignore[attr-defined]
+            "card_serial": card.serial,
             "challenge_id": challenge["challenge_id"],
             "signature": b64url(signature),
         },

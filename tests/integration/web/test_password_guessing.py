@@ -21,7 +21,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.operators import unlock_operator
 from jukinet.storage.tables import AccessLogRow
 from tests.support.cards import TokenCard, b64url, lend_token_card, unb64url
-from tests.support.factories import PASSWORD, make_actor
+from tests.support.factories import PASSWORD, make_actor, node_of
 from tests.support.snapshots import table_digests
 
 GUESSES = 60
@@ -29,7 +29,7 @@ GUESSES = 60
 
 def _sign_in(client: TestClient, username: str, password: str) -> tuple[int, dict[str, Any]]:
     """The API's sign-in with the operator's own card (lent on first use) and ``password``."""
-    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    node = node_of(client)
     card = _CARDS.get(username)
     if card is None and username != "nobody":
         card = _CARDS[username] = lend_token_card(node, username)

@@ -39,7 +39,7 @@ from tests.support.cards import (
     page_sign_in,
 )
 from tests.support.clock import FixedClock
-from tests.support.factories import PASSWORD, make_actor, security_key_of, sign_in_page
+from tests.support.factories import PASSWORD, make_actor, node_of, security_key_of, sign_in_page
 from tests.support.snapshots import table_digests
 
 #: Touched by every sign-in and ceremony; the register's own tables are compared.
@@ -47,7 +47,7 @@ _SESSION_TABLES = frozenset({"operator_sessions", "signin_challenges"})
 
 
 def _signed_in(client: TestClient, role: Role, username: str) -> None:
-    node: ServiceContext = client.app.state.node  # type: ignore[attr-defined]
+    node = node_of(client)
     make_actor(node, role, username=username)
     assert sign_in_page(client, username).status_code == 303
 
