@@ -55,6 +55,7 @@ def test_counter_scenario(page: Any, counter_server: CounterServer) -> None:
         },
     )
     page.get_by_role("button", name="ログイン").click()
+    page.locator("#card-form[data-ready='true']").wait_for()
     page.get_by_role("button", name="カードで確認する").click()
     expect(page.get_by_role("heading", name="住民検索")).to_be_visible()
     expect(page.get_by_test_id("operator")).to_contain_text("窓口担当")

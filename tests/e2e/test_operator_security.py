@@ -43,7 +43,7 @@ from jukinet.services.operator_security.terminals import enroll_terminal, revoke
 from jukinet.services.operators import add_operator
 from jukinet.storage.migrate import upgrade
 from jukinet.storage.tables import AccessLogRow
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.e2e.conftest import ROOT
 from tests.e2e.operator_server import settings_for
 from tests.support.cards import SoftAuthenticator, card_administrator, lend_security_key
 from tests.support.clock import FileClock
@@ -212,19 +212,6 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter]:
         node.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def _desk(browser: Any, counter: Counter, card: SoftAuthenticator) -> Any:
     """A page at terminal T-01 with ``card`` in Chromium's virtual authenticator."""
     context = browser.new_context(
@@ -284,7 +271,10 @@ def _sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
 
 
 def _card(page: Any) -> None:
+    # The button answers once card.js (deferred) has attached to it; then wait for the answer.
+    page.locator("#card-form[data-ready='true']").wait_for()
     page.get_by_role("button", name="カードで確認する").click()
+    page.wait_for_url(lambda url: "/login/card" not in url)
 
 
 def _log_reasons(node: ServiceContext) -> list[str]:
@@ -302,11 +292,11 @@ def test_an_unregistered_or_revoked_terminal_never_reaches_sign_in(counter: Coun
     assert "登録されていない" in revoked.text
 
 
-def test_a_day_at_the_counter(browser: Any, counter: Counter) -> None:
+def test_a_day_at_the_counter(chromium_browser: Any, counter: Counter) -> None:
     from playwright.sync_api import expect
 
     counter.clock.set(OPEN)
-    clerk = _desk(browser, counter, counter.cards["madoguchi"])
+    clerk = _desk(chromium_browser, counter, counter.cards["madoguchi"])
     _sign_in(clerk, "madoguchi")
     _card(clerk)
     expect(clerk.get_by_role("heading", name="住民検索")).to_be_visible()
@@ -351,7 +341,7 @@ def test_a_day_at_the_counter(browser: Any, counter: Counter) -> None:
     clerk.get_by_role("button", name="申請する").click()
 
     # The security officer approves it, signed in with their own card.
-    officer = _desk(browser, counter, counter.cards["anzen"])
+    officer = _desk(chromium_browser, counter, counter.cards["anzen"])
     _sign_in(officer, "anzen")
     _card(officer)
     officer.goto("/permits")
@@ -374,7 +364,7 @@ def test_a_day_at_the_counter(browser: Any, counter: Counter) -> None:
     # The next working day: five wrong passwords lock another clerk; the right one is then
     # refused alike, until the officer unlocks the account with a reason.
     counter.clock.set(NEXT_DAY)
-    other = _desk(browser, counter, counter.cards["madoguchi2"])
+    other = _desk(chromium_browser, counter, counter.cards["madoguchi2"])
     for attempt in range(5):
         _sign_in(other, "madoguchi2", f"wrong-password-{attempt}")
         expect(other.get_by_role("alert").first).to_be_visible()
@@ -394,12 +384,12 @@ def test_a_day_at_the_counter(browser: Any, counter: Counter) -> None:
 
 
 def test_the_card_administrator_registers_a_new_key_in_the_browser(
-    browser: Any, counter: Counter
+    chromium_browser: Any, counter: Counter
 ) -> None:
     from playwright.sync_api import expect
 
     counter.clock.set(OPEN)
-    desk = _desk(browser, counter, counter.cards["kado"])
+    desk = _desk(chromium_browser, counter, counter.cards["kado"])
     _sign_in(desk, "kado")
     _card(desk)
     desk.goto("/security/cards")
@@ -407,6 +397,7 @@ def test_the_card_administrator_registers_a_new_key_in_the_browser(
     form.get_by_label(re.compile("カード番号")).fill("K-NEW-0001")
     form.get_by_role("button").click()
     # The ceremony page: the new key (here the virtual authenticator) creates its credential.
+    desk.locator("#card-form[data-ready='true']").wait_for()
     desk.get_by_role("button", name="キーで登録する").click()
     expect(desk).to_have_url(re.compile(r"/security/cards\?done="))
     expect(desk.get_by_text("K-NEW-0001").first).to_be_visible()
