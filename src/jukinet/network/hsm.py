@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,33 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 #: AlgorithmIdentifier of ecdsa-with-SHA256 (1.2.840.10045.4.3.2), DER-encoded.
 _ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+#: Held around every use of a PKCS#11 session in this process. A token written after the module
+#: was loaded (a card issued at the counter) is only seen after the library is re-initialised,
+#: which invalidates every open session: :func:`find_token` re-initialises only under this lock,
+#: so it never pulls a session from under another thread.
+TOKEN_LOCK = threading.RLock()
+
+
+def find_token(label: str, *, module: str = DEFAULT_MODULE) -> Any:
+    """The token labelled ``label``, re-scanning the slots once if it is not (yet) known.
+
+    Raises pkcs11's ``NoSuchToken`` when there is no such token even after the re-scan.
+    """
+    # Imported here: SOFTHSM2_CONF must be set before the module is loaded.
+    import pkcs11
+    from pkcs11.exceptions import NoSuchToken, TokenNotPresent
+
+    with TOKEN_LOCK:
+        lib = pkcs11.lib(module)
+        try:
+            return lib.get_token(token_label=label)
+        except (TokenNotPresent, NoSuchToken):
+            lib.reinitialize()
+            try:
+                return lib.get_token(token_label=label)
+            except TokenNotPresent:
+                raise NoSuchToken(label) from None
 
 
 def _der_length(length: int) -> bytes:
@@ -69,7 +97,7 @@ class Pkcs11CaSigner:
         from pkcs11 import Attribute, KeyType
         from pkcs11.util.ec import encode_named_curve_parameters
 
-        with self._session() as session:
+        with TOKEN_LOCK, self._session() as session:
             params = session.create_domain_parameters(
                 KeyType.EC,
                 {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
@@ -82,7 +110,7 @@ class Pkcs11CaSigner:
         from pkcs11 import KeyType, ObjectClass
         from pkcs11.util.ec import encode_ec_public_key
 
-        with self._session() as session:
+        with TOKEN_LOCK, self._session() as session:
             key = session.get_key(
                 object_class=ObjectClass.PUBLIC_KEY, key_type=KeyType.EC, label=self._key_label
             )
@@ -95,7 +123,7 @@ class Pkcs11CaSigner:
         from pkcs11 import KeyType, Mechanism, ObjectClass
 
         digest = hashlib.sha256(data).digest()
-        with self._session() as session:
+        with TOKEN_LOCK, self._session() as session:
             key = session.get_key(
                 object_class=ObjectClass.PRIVATE_KEY, key_type=KeyType.EC, label=self._key_label
             )

@@ -605,3 +605,8 @@ class BatchChunkRow(Base):
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rows: Mapped[bytes | None] = mapped_column(LargeBinary)
     results: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# The card tables share this metadata; importing them here makes every table known to whoever
+# imports the metadata (migrations, the schema check, test clean-up).
+from jukinet.storage import card_tables as _card_tables  # noqa: E402, F401
