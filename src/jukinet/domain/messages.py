@@ -19,6 +19,8 @@ class MessageKind(StrEnum):
     IDENTITY_SNAPSHOT = "identity_snapshot"
     #: Hold nothing about this resident any more (opt-out, reconciliation repair).
     IDENTITY_WITHDRAWAL = "identity_withdrawal"
+    #: A resident card's status (valid, suspended, invalid) by its serial; kept upstream.
+    CARD_STATUS_NOTICE = "card_status_notice"
     #: A message for another municipality, relayed hop by hop; its payload has an inner kind.
     ROUTED = "routed"
     #: 転入通知: the new municipality tells the old one that the person moved in (routed).

@@ -67,6 +67,8 @@ class Permission(StrEnum):
     MANAGE_OPERATOR_CARDS = "manage_operator_cards"
     #: Issue residents' cards (住基カード).
     ISSUE_RESIDENT_CARDS = "issue_resident_cards"
+    #: Take a loss report for a resident's card (suspends it at once; a phone call is enough).
+    REPORT_CARD_LOSS = "report_card_loss"
     #: Ask for an out-of-hours permit (for oneself).
     REQUEST_PERMITS = "request_permits"
     #: Approve or end somebody else's out-of-hours permit.
@@ -87,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_RESIDENTS,
             Permission.FILE_EVENTS,
             Permission.REVEAL_CODES,
+            Permission.REPORT_CARD_LOSS,
             Permission.REQUEST_PERMITS,
         }
     ),
@@ -97,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FILE_EVENTS,
             Permission.EX_OFFICIO,
             Permission.REVEAL_CODES,
+            Permission.REPORT_CARD_LOSS,
             Permission.REQUEST_PERMITS,
             Permission.APPROVE_PERMITS,
             Permission.READ_OUTBOX,
@@ -107,7 +111,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CARD_ADMINISTRATOR: frozenset({Permission.MANAGE_OPERATOR_CARDS}),
     # Card issuers see the resident in front of them; they file no register events.
     Role.CARD_ISSUER: frozenset(
-        {Permission.READ_RESIDENTS, Permission.ISSUE_RESIDENT_CARDS, Permission.REQUEST_PERMITS}
+        {
+            Permission.READ_RESIDENTS,
+            Permission.ISSUE_RESIDENT_CARDS,
+            Permission.REPORT_CARD_LOSS,
+            Permission.REQUEST_PERMITS,
+        }
     ),
     # Security staff manage accounts and watch the flow; they have no business reading residents.
     Role.SECURITY_OFFICER: frozenset(

@@ -75,6 +75,8 @@ class InvalidReason(StrEnum):
     REPLACED = "replaced"
     #: Applied for and never issued (withdrawn).
     WITHDRAWN = "withdrawn"
+    #: The municipality removed the record (職権消除).
+    DELETED_EX_OFFICIO = "deleted_ex_officio"
 
     @property
     def label_ja(self) -> str:
@@ -91,6 +93,7 @@ _REASON_LABELS_JA = {
     "returned": "返納",
     "replaced": "再交付",
     "withdrawn": "申請取下げ",
+    "deleted_ex_officio": "職権消除",
 }
 
 

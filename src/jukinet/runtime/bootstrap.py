@@ -20,6 +20,7 @@ from jukinet.network.node import system_clock
 from jukinet.services.context import ServiceContext
 from jukinet.services.identity_store import identity_handlers
 from jukinet.services.register.notices import move_in_notice_handler
+from jukinet.services.resident_card.status import card_status_handlers
 from jukinet.storage import identity_records
 from jukinet.storage.database import make_engine, make_session_factory
 
@@ -44,4 +45,7 @@ def handler_table(node: ServiceContext) -> HandlerTable:
     """Which use case handles which message at this node, by its role."""
     if node.node_id.role is NodeRole.MUNICIPALITY:
         return HandlerTable(routed={MessageKind.MOVE_IN_NOTICE: move_in_notice_handler(node)})
-    return HandlerTable(direct=identity_handlers(node), prepare=identity_records.prefetch)
+    return HandlerTable(
+        direct=identity_handlers(node) | card_status_handlers(node),
+        prepare=identity_records.prefetch,
+    )

@@ -107,6 +107,23 @@ class CardStatusRow(Base):
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(30))
     expires_on: Mapped[date | None] = mapped_column(Date)
+    #: The card's authentication key (DER): lets any municipality's terminal verify the card.
+    auth_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: When the municipality changed it (the notice's own time, which orders notices).
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CardStatusCheckRow(Base):
+    """One check of a card's status by serial: who asked, from where, and what was answered."""
+
+    __tablename__ = "card_status_checks"
+    __table_args__ = (Index("ix_card_status_checks_serial", "serial", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(15))
+    #: The node (or this node's terminal) that asked.
+    asked_by: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: valid, suspended, invalid, unknown — or why no answer came.
+    answer: Mapped[str] = mapped_column(String(80))

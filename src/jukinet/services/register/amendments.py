@@ -14,6 +14,7 @@ from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.names import PersonName, validate_name
 from jukinet.domain.operators import Actor, Permission
+from jukinet.domain.resident_card import InvalidReason
 from jukinet.services.context import ServiceContext
 from jukinet.services.register.change import Change, ChangeResult
 from jukinet.services.register.inputs import HouseholdChange
@@ -268,4 +269,6 @@ def change_resident_code(
         change.notify(
             after, reason=ChangeReason.CODE_CHANGE, changed_on=filed_on, before=before.identity()
         )
+        # The chip holds the old code: the card stops working (domain.md §3).
+        change.end_card(row, InvalidReason.CODE_CHANGED)
         return change.finish(event_id, late=filing.late, rows=[row])

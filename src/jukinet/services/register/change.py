@@ -21,8 +21,10 @@ from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import municipality
 from jukinet.domain.operators import Actor
 from jukinet.domain.register import ResidentRecord
+from jukinet.domain.resident_card import InvalidReason
 from jukinet.services import idempotency
 from jukinet.services.context import ServiceContext
+from jukinet.services.resident_card.lifecycle import end_card
 from jukinet.services.views import RecordView, view_of
 from jukinet.storage import access_log
 from jukinet.storage.tables import ResidentRow
@@ -189,6 +191,17 @@ class Change:
             subject=record.resident_code,
             body=notice.as_body(),
             now=self.now,
+        )
+
+    def end_card(self, row: ResidentRow, reason: InvalidReason) -> None:
+        """End the resident's live card (住基カード), if any, in this same transaction."""
+        end_card(
+            self.node,
+            self.uow,
+            self.actor,
+            resident_id=row.id,
+            reason=reason,
+            requested_by=self.requested_by,
         )
 
     def new_code(self) -> str:

@@ -14,6 +14,7 @@ from jukinet.domain.errors import ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import Relationship
+from jukinet.domain.resident_card import InvalidReason
 from jukinet.services.context import ServiceContext
 from jukinet.services.register.change import Change, ChangeResult
 from jukinet.storage.tables import ResidentRow
@@ -52,6 +53,8 @@ def file_move_out(
             after = rules.move_out(before, destination=destination, planned_on=planned_on)
             change.save(row, after, event_id=event_id)
             change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=planned_on, before=None)
+            # Without the card move (転入転出の特例) the card does not continue elsewhere.
+            change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
             rows.append(row)
         change.check_households({r.household_id for r in rows})
         return change.finish(event_id, late=filing.late, rows=rows)
@@ -80,6 +83,7 @@ def file_death(
         after = rules.die(before, died_on=died_on)
         change.save(row, after, event_id=event_id)
         change.notify(after, reason=ChangeReason.DEATH, changed_on=died_on, before=None)
+        change.end_card(row, InvalidReason.DIED)
         rows = [row]
         if new_head_code:
             head_row, head = change.load(new_head_code)
@@ -118,5 +122,6 @@ def delete_ex_officio(
         change.notify(
             after, reason=ChangeReason.EX_OFFICIO_DELETION, changed_on=deleted_on, before=None
         )
+        change.end_card(row, InvalidReason.DELETED_EX_OFFICIO)
         change.check_households({row.household_id})
         return change.finish(event_id, late=False, rows=[row])

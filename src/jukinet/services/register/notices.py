@@ -23,6 +23,7 @@ from jukinet.domain.identity import ChangeReason, snapshot_body
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import NodeId, municipality
 from jukinet.domain.operators import Actor, Permission, Role
+from jukinet.domain.resident_card import InvalidReason
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.services.context import ServiceContext
 from jukinet.services.register.change import Change, ChangeResult
@@ -103,6 +104,7 @@ def handle_move_in_notice(
     after = rules.move_out(record, destination=new_municipality.full_name, planned_on=moved_on)
     change.save(row, after, event_id=event_id)
     change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=moved_on, before=None)
+    change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
     members = [
         uow.residents.to_record(m) for m in uow.residents.household_members(row.household_id)
     ]

@@ -86,13 +86,26 @@ def upgrade() -> None:
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("reason", sa.String(30), nullable=True),
         sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("auth_public_key", sa.LargeBinary(), nullable=True),
         sa.Column("changed_at", _WHEN, nullable=False),
         sa.Column("received_at", _WHEN, nullable=False),
         sa.PrimaryKeyConstraint("serial", name="pk_card_statuses"),
     )
+    op.create_table(
+        "card_status_checks",
+        sa.Column("id", _BIG_ID, nullable=False),
+        sa.Column("serial", sa.String(15), nullable=False),
+        sa.Column("asked_by", sa.String(80), nullable=False),
+        sa.Column("at", _WHEN, nullable=False),
+        sa.Column("answer", sa.String(80), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_card_status_checks"),
+    )
+    op.create_index("ix_card_status_checks_serial", "card_status_checks", ["serial", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_card_status_checks_serial", "card_status_checks")
+    op.drop_table("card_status_checks")
     op.drop_table("card_statuses")
     op.drop_index("ix_resident_card_events_card_id", "resident_card_events")
     op.drop_table("resident_card_events")
