@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jukinet.storage.tables import Base, BigId
+from jukinet.storage.table_base import Base, BigId
 
 #: States in which a card still counts as the resident's card (at most one per resident).
 _LIVE_STATES = "state IN ('applied', 'valid', 'suspended')"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -20,40 +20,17 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     SmallInteger,
     String,
-    Table,
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention so Alembic names constraints predictably."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def table_of(model: type[Base]) -> Table:
-    """The Core table of a mapped class, for bulk statements.
-
-    Declarative classes type ``__table__`` as a generic ``FromClause``; every model here maps
-    exactly one ``Table``, so the cast only states what the mapping guarantees.
-    """
-    return cast(Table, model.__table__)
+from jukinet.storage.table_base import NAMING_CONVENTION as NAMING_CONVENTION
+from jukinet.storage.table_base import Base as Base
+from jukinet.storage.table_base import BigId as BigId
+from jukinet.storage.table_base import table_of as table_of
 
 
 class OperatorRow(Base):
