@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from jukinet.config import load_settings
+from jukinet.network.hsm import DEFAULT_MODULE, TOKEN_LOCK, softhsm_environment
 from jukinet.runtime.bootstrap import build_node
 from jukinet.services import audit
 from jukinet.services.context import ServiceContext
@@ -153,3 +154,18 @@ def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Servi
     audit.create_log_key(built)
     yield built
     built.engine.dispose()
+
+
+@pytest.fixture
+def card_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A SoftHSM2 token directory of this test's own: the card writer and reader use it."""
+    folder = tmp_path / "cards"
+    for key, value in softhsm_environment(folder).items():
+        monkeypatch.setenv(key, value)
+    # SoftHSM reads its configuration when the library is initialised: start it afresh so this
+    # test sees its own (empty) token directory, not an earlier test's cards.
+    import pkcs11
+
+    with TOKEN_LOCK:
+        pkcs11.lib(DEFAULT_MODULE).reinitialize()
+    return folder

@@ -1,12 +1,11 @@
 """The resident card (住基カード) at the counter, on SQLite and PostgreSQL, with SoftHSM chips.
 
-Each test writes its cards into a SoftHSM2 token directory of its own (one token per card).
+Each test writes its cards into a SoftHSM2 token directory of its own (``card_reader``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from jukinet.domain.errors import (
 from jukinet.domain.operators import Actor, Role
 from jukinet.domain.resident_card import CardForm, CardState, InvalidReason, NetworkStatus
 from jukinet.network import resident_card_token as chip
-from jukinet.network.hsm import DEFAULT_MODULE, TOKEN_LOCK, softhsm_environment
+from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.services import register
 from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import counter, terminal
@@ -51,21 +50,6 @@ from tests.support.factories import make_actor, move_in_household, person, with_
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_MODULE).exists(), reason="SoftHSM2 is not installed (apt-get install softhsm2)"
 )
-
-
-@pytest.fixture
-def card_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A SoftHSM2 token directory of this test's own: the card writer and reader use it."""
-    folder = tmp_path / "cards"
-    for key, value in softhsm_environment(folder).items():
-        monkeypatch.setenv(key, value)
-    # SoftHSM reads its configuration when the library is initialised: start it afresh so this
-    # test sees its own (empty) token directory, not an earlier test's cards.
-    import pkcs11
-
-    with TOKEN_LOCK:
-        pkcs11.lib(DEFAULT_MODULE).reinitialize()
-    yield folder
 
 
 @pytest.fixture
@@ -137,7 +121,8 @@ def test_issue_writes_chip_and_notifies_upward(
     with chip.ResidentCardToken.open(serial, "1234") as card:
         assert card.resident_code() == code
     [notice] = _card_notices(node)
-    assert notice["serial"] == serial and notice["status"] == "valid"
+    assert notice["serial"] == serial
+    assert notice["status"] == "valid"
     # Nothing personal but the serial and status goes upward.
     assert code not in repr(notice)
     kinds = [e.kind for e in counter.card_history(node, actor=issuer, serial=serial)]
@@ -210,7 +195,8 @@ def test_photo_card_keeps_face_in_register_not_chip(
         row = uow.session.scalars(
             select(ResidentCardRow).where(ResidentCardRow.serial == applied.serial)
         ).one()
-        assert row.face is not None and row.face["birth_date"] == "1980-04-01"
+        assert row.face is not None
+        assert row.face["birth_date"] == "1980-04-01"
 
 
 def test_lock_at_exactly_three_wrong_pins_survives_restart(
@@ -221,7 +207,8 @@ def test_lock_at_exactly_three_wrong_pins_survives_restart(
         with pytest.raises(AuthenticationFailed):
             _sign_challenge(node, serial, "9999")
         [view] = counter.cards_of_resident(node, actor=issuer, resident_code=_code(resident))
-        assert view.pin_failures == attempt and not view.pin_locked
+        assert view.pin_failures == attempt
+        assert not view.pin_locked
     # Two wrong, then right: the count is cleared.
     _sign_challenge(node, serial, "1234")
     for _ in range(3):
@@ -238,7 +225,8 @@ def test_lock_at_exactly_three_wrong_pins_survives_restart(
     again = build_node(node.settings, clock=node.clock)
     try:
         [view] = counter.cards_of_resident(again, actor=issuer, resident_code=_code(resident))
-        assert view.pin_locked and view.pin_failures == 3
+        assert view.pin_locked
+        assert view.pin_failures == 3
         with pytest.raises(Conflict):
             _sign_challenge(again, serial, "1234")
         # In person with ID: a new PIN, unlocked on the chip and in the register.
@@ -251,7 +239,8 @@ def test_lock_at_exactly_three_wrong_pins_survives_restart(
     finally:
         again.engine.dispose()
     kinds = [e.kind for e in counter.card_history(node, actor=issuer, serial=serial)]
-    assert kinds.count("pin_failed") == 4 and kinds.count("pin_locked") == 1
+    assert kinds.count("pin_failed") == 4
+    assert kinds.count("pin_locked") == 1
     assert "pin_reset" in kinds
 
 
@@ -267,7 +256,7 @@ def test_phone_loss_report_suspends_at_once_and_resumption_in_person(
     )
     assert suspended.network_status is NetworkStatus.SUSPENDED
     with pytest.raises(Conflict) as refused:
-        challenge_id, signature = _sign_challenge(node, serial, "1234")
+        _challenge_id, _signature = _sign_challenge(node, serial, "1234")
     assert refused.value.code == "JUKI-CARD-011"
     history = counter.card_history(node, actor=issuer, serial=serial)
     assert history[-1].details["answered"] == ["birth_date", "name"]
@@ -321,7 +310,8 @@ def test_card_authentication_and_a_used_challenge(
     card = terminal.authenticate_card(
         node, serial=serial, challenge_id=challenge_id, signature=signature, place="kiosk-1"
     )
-    assert card.local and card.resident_code == _code(resident)
+    assert card.local
+    assert card.resident_code == _code(resident)
     with pytest.raises(AuthenticationFailed) as replay:
         terminal.authenticate_card(
             node, serial=serial, challenge_id=challenge_id, signature=signature, place="kiosk-1"
@@ -350,7 +340,7 @@ def test_expired_card_is_invalid(
 def test_death_ends_the_card_and_tells_the_network(
     node: ServiceContext, card_reader: Path, issuer: Actor, resident: str
 ) -> None:
-    serial = _issued(node, issuer, _code(resident))
+    _issued(node, issuer, _code(resident))
     register.file_death(
         node,
         actor=make_actor(node),
@@ -359,7 +349,8 @@ def test_death_ends_the_card_and_tells_the_network(
         filed_on=date(2026, 11, 26),
     )
     [view] = counter.cards_of_resident(node, actor=issuer, resident_code=_code(resident))
-    assert view.state is CardState.INVALID and view.invalid_reason is InvalidReason.DIED
+    assert view.state is CardState.INVALID
+    assert view.invalid_reason is InvalidReason.DIED
     assert _card_notices(node)[-1]["status"] == "invalid"
 
 
