@@ -1,7 +1,7 @@
-"""``jukinet card``: the register of operator cards (操作者カード台帳), kept by the card
+"""``jukinet operator-card``: the register of operator cards (操作者カード台帳), kept by the card
 administrator on the server's console.
 
-``card issue`` creates the card's key inside its PKCS#11 token (the token labelled with the
+``operator-card issue`` creates the card's key inside its PKCS#11 token (the token labelled with the
 card's serial must already be initialised: ``softhsm2-util --init-token`` for SoftHSM, the card
 vendor's tool for a real card) and registers its public key; the key never leaves the token.
 """
@@ -67,7 +67,7 @@ def issue_command(
 ) -> None:
     """Create the card's key in its token and register the card (in stock)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card issue")
+    actor = act_as(node, operator, command="operator-card issue")
     pin = (
         read_stdin_secret()
         if pin_from_stdin
@@ -93,7 +93,7 @@ def lend_command(
 ) -> None:
     """Lend a card in stock to an operator for their duty."""
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card lend")
+    actor = act_as(node, operator, command="operator-card lend")
     _show(
         lend_card(node, actor=actor, serial=serial, username=username),
         "貸与しました / lent",
@@ -107,7 +107,7 @@ def return_command(
 ) -> None:
     """Take a lent card back (its holder's sessions end at once)."""
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card return")
+    actor = act_as(node, operator, command="operator-card return")
     _show(return_card(node, actor=actor, serial=serial), "返却されました / returned")
 
 
@@ -123,7 +123,7 @@ def lost_command(
     administrator, or its holder)."""
     node = node_of(ctx)
     # The holder may report their own card: the service decides who may; the act is logged.
-    actor = act_as(node, operator, command="card lost")
+    actor = act_as(node, operator, command="operator-card lost")
     view = report_lost(node, actor=actor, serial=serial, note=note)
     _show(view, "紛失として失効させました / revoked as lost")
 
@@ -138,7 +138,7 @@ def replace_command(
 ) -> None:
     """Lend a card in stock to the holder of a lost card, in its place."""
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card replace")
+    actor = act_as(node, operator, command="operator-card replace")
     _show(
         replace_card(node, actor=actor, lost_serial=lost, new_serial=new),
         "代わりのカードを貸与しました / replacement lent",
@@ -150,7 +150,7 @@ def replace_command(
 def list_command(ctx: typer.Context, operator: OperatorOption = None) -> None:
     """The whole register of operator cards."""
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card list")
+    actor = act_as(node, operator, command="operator-card list")
     table = Table(title="操作者カード / Operator cards")
     for column in (
         "番号 / serial",

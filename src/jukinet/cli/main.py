@@ -22,6 +22,7 @@ from jukinet.cli import (
     operators,
     provision,
     register,
+    resident_cards,
     residents,
     terminals,
 )
@@ -73,7 +74,8 @@ def main(
 
 app.add_typer(db.app, name="db")
 app.add_typer(operators.app, name="operator")
-app.add_typer(cards.app, name="card")
+app.add_typer(cards.app, name="operator-card")
+app.add_typer(resident_cards.app, name="card")
 app.add_typer(terminals.app, name="terminal")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")

@@ -170,7 +170,7 @@ def bootstrap_command(
         )
     console.print(
         "次は / next: jukinet terminal init (system administrator), jukinet terminal enroll "
-        "(security officer), jukinet card issue / lend (card administrator)."
+        "(security officer), jukinet operator-card issue / lend (card administrator)."
     )
 
 

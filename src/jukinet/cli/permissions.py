@@ -101,14 +101,25 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "operator role": _OPERATORS,
     "operator reset-password": _OPERATORS,
     # Operator cards (card administrators).
-    "card issue": _CARDS,
-    "card lend": _CARDS,
-    "card return": _CARDS,
-    "card replace": _CARDS,
-    "card list": _CARDS,
-    "card lost": CommandRule.service(
+    "operator-card issue": _CARDS,
+    "operator-card lend": _CARDS,
+    "operator-card return": _CARDS,
+    "operator-card replace": _CARDS,
+    "operator-card list": _CARDS,
+    "operator-card lost": CommandRule.service(
         "the card administrator, or the card's own holder, reports it lost", _CARDS
     ),
+    # Residents' cards (card issuers; a loss report by any counter operator).
+    "card apply": Permission.ISSUE_RESIDENT_CARDS,
+    "card issue": Permission.ISSUE_RESIDENT_CARDS,
+    "card pin-reset": Permission.ISSUE_RESIDENT_CARDS,
+    "card pin-change": Permission.ISSUE_RESIDENT_CARDS,
+    "card resume": Permission.ISSUE_RESIDENT_CARDS,
+    "card return": Permission.ISSUE_RESIDENT_CARDS,
+    "card lost": Permission.REPORT_CARD_LOSS,
+    "card list": Permission.READ_RESIDENTS,
+    "card history": Permission.READ_RESIDENTS,
+    "card status": Permission.READ_RESIDENTS,
     # Terminals: the terminal CA (system administrators), the register (security officers).
     "terminal init": _ADMIN,
     "terminal enroll": _TERMINALS,

@@ -32,7 +32,7 @@ def test_bootstrap_creates_the_first_three_operators_once(tmp_path: Path) -> Non
     # Each can do their duty at once: the machine, accounts, cards.
     assert run("codes", "status", url=url, **as_("admin1")).exit_code == 0
     assert run("operator", "list", url=url, **as_("anzen1")).exit_code == 0
-    assert run("card", "list", url=url, **as_("fuda1")).exit_code == 0
+    assert run("operator-card", "list", url=url, **as_("fuda1")).exit_code == 0
     again = run(*bootstrap_args("admin2", "anzen2", "fuda2"), url=url, input=bootstrap_input())
     assert again.exit_code == 2
     assert "JUKI-AUTH-050" in again.output

@@ -152,22 +152,22 @@ def test_operators_sign_in_with_their_card_in_production(
 
     # The card administrator's own first card, on a test node (the password alone).
     setup = Console(node, softhsm, production=False)
-    issued = _ok(setup.run("card", "issue", own, "--pin-from-stdin", operator="cardadmin1",
+    issued = _ok(setup.run("operator-card", "issue", own, "--pin-from-stdin", operator="cardadmin1",
                            stdin=PIN + "\n"))  # fmt: skip
     assert own in issued
-    _ok(setup.run("card", "lend", own, "cardadmin1", operator="cardadmin1"))
+    _ok(setup.run("operator-card", "lend", own, "cardadmin1", operator="cardadmin1"))
 
     # From here on a production node: every command needs the card.
     console = Console(node, softhsm, production=True)
-    no_card = console.run("card", "list", operator="cardadmin1")
+    no_card = console.run("operator-card", "list", operator="cardadmin1")
     _refused(no_card, "JUKI-AUTH-036")
     assert "JUKINET_OPERATOR_CARD" in no_card.stdout + no_card.stderr
 
     for serial, holder in ((officer, "anzen1"), (clerk, "clerk1")):
-        _ok(console.run("card", "issue", serial, "--pin-from-stdin", operator="cardadmin1",
+        _ok(console.run("operator-card", "issue", serial, "--pin-from-stdin", operator="cardadmin1",
                         card=own, stdin=PIN + "\n"))  # fmt: skip
-        _ok(console.run("card", "lend", serial, holder, operator="cardadmin1", card=own))
-    listed = _ok(console.run("card", "list", operator="cardadmin1", card=own))
+        _ok(console.run("operator-card", "lend", serial, holder, operator="cardadmin1", card=own))
+    listed = _ok(console.run("operator-card", "list", operator="cardadmin1", card=own))
     assert listed.count("lent") == 3
 
     # The right PIN: the security officer lists accounts, logged under their name here.
@@ -199,7 +199,7 @@ def test_operators_sign_in_with_their_card_in_production(
     _refused(console.run("operator", "list", operator="clerk1", card=officer), "JUKI-AUTH-031")
 
     # A card reported lost is refused at once, right PIN or not.
-    _ok(console.run("card", "lost", clerk, "--note", "電車に置き忘れ", operator="cardadmin1",
+    _ok(console.run("operator-card", "lost", clerk, "--note", "電車に置き忘れ", operator="cardadmin1",
                     card=own))  # fmt: skip
     _refused(console.run("resident", "search", "ヤマダ", operator="clerk1", card=clerk),
              "JUKI-AUTH-031")  # fmt: skip
@@ -228,7 +228,7 @@ def test_bootstrap_brings_up_a_production_node_with_cards(
         assert name in made
 
     # Each signs in with their own card at once, in production.
-    listed = _ok(console.run("card", "list", operator="fuda1", card=card_admin))
+    listed = _ok(console.run("operator-card", "list", operator="fuda1", card=card_admin))
     assert listed.count("lent") == 3
     assert "unyou1" in _ok(console.run("operator", "list", operator="anzen1", card=officer))
     terminals = {"JUKINET_TERMINAL_DIR": str(tmp_path / "terminals")}
