@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from jukinet.config import load_settings
@@ -54,6 +55,27 @@ def ensure(url: str, *usernames: str) -> None:
             )
     finally:
         node.engine.dispose()
+
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+
+
+def child_environment(database_url: str, hsm: dict[str, str]) -> dict[str, str]:
+    """The environment of a ``python -m jukinet.cli.main`` child on this host: the test's
+    database, its SoftHSM2 folder, cheap argon2, no JUKINET_* setting of the test process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUKINET_")}
+    env.update(hsm)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env.update(
+        {
+            "JUKINET_DATABASE_URL": database_url,
+            "JUKINET_MUNICIPALITY_CODE": "132292",
+            "JUKINET_ARGON2_TIME_COST": "1",
+            "JUKINET_ARGON2_MEMORY_COST": "8192",
+            "COLUMNS": "200",
+        }
+    )
+    return env
 
 
 def as_(username: str) -> dict[str, str]:

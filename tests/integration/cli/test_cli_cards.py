@@ -22,14 +22,18 @@ from jukinet.network.hsm import DEFAULT_MODULE, softhsm_environment
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator
 from jukinet.storage.tables import AccessLogRow, OperatorRow
-from tests.integration.cli.accounts import PASSWORD, bootstrap_args, bootstrap_input
+from tests.integration.cli.accounts import (
+    PASSWORD,
+    bootstrap_args,
+    bootstrap_input,
+    child_environment,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_MODULE).exists() or not Path("/usr/bin/softhsm2-util").exists(),
     reason="SoftHSM2 is not installed (apt-get install softhsm2)",
 )
 
-SRC = Path(__file__).resolve().parents[3] / "src"
 PIN = "246810"
 SO_PIN = "13579135"
 TERMINAL = f"cli:{socket.gethostname()}"[:40]
@@ -62,18 +66,7 @@ class Console:
     """``python -m jukinet.cli.main`` on this host, against the test's database."""
 
     def __init__(self, node: ServiceContext, hsm: dict[str, str], *, production: bool) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JUKINET_")}
-        env.update(hsm)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-        env.update(
-            {
-                "JUKINET_DATABASE_URL": node.settings.database_url,
-                "JUKINET_MUNICIPALITY_CODE": "132292",
-                "JUKINET_ARGON2_TIME_COST": "1",
-                "JUKINET_ARGON2_MEMORY_COST": "8192",
-                "COLUMNS": "200",
-            }
-        )
+        env = child_environment(node.settings.database_url, hsm)
         if production:  # no JUKINET_ENVIRONMENT: production, with a real secret
             env["JUKINET_SECRET_KEY"] = secrets.token_urlsafe(48)
         else:
@@ -199,8 +192,8 @@ def test_operators_sign_in_with_their_card_in_production(
     _refused(console.run("operator", "list", operator="clerk1", card=officer), "JUKI-AUTH-031")
 
     # A card reported lost is refused at once, right PIN or not.
-    _ok(console.run("operator-card", "lost", clerk, "--note", "電車に置き忘れ", operator="cardadmin1",
-                    card=own))  # fmt: skip
+    _ok(console.run("operator-card", "lost", clerk, "--note", "電車に置き忘れ",
+                    operator="cardadmin1", card=own))  # fmt: skip
     _refused(console.run("resident", "search", "ヤマダ", operator="clerk1", card=clerk),
              "JUKI-AUTH-031")  # fmt: skip
     with node.uow() as uow:

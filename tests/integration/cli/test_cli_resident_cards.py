@@ -5,7 +5,6 @@ Each command is a child process with its own ``SOFTHSM2_CONF`` (the card writer'
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,29 +16,20 @@ from jukinet.domain.operators import Role
 from jukinet.network.hsm import DEFAULT_MODULE, softhsm_environment
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator
-from tests.integration.cli.accounts import PASSWORD
+from tests.integration.cli.accounts import PASSWORD, child_environment
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_MODULE).exists(), reason="SoftHSM2 is not installed (apt-get install softhsm2)"
 )
 
-SRC = Path(__file__).resolve().parents[3] / "src"
-
 
 def _runner(node: ServiceContext, hsm: dict[str, str]):  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUKINET_")}
-    env.update(hsm)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    env = child_environment(node.settings.database_url, hsm)
     env.update(
         {
-            "JUKINET_DATABASE_URL": node.settings.database_url,
-            "JUKINET_MUNICIPALITY_CODE": "132292",
             "JUKINET_ENVIRONMENT": "test",
             "JUKINET_SECRET_KEY": "test-secret-key-that-is-long-enough-123",
-            "JUKINET_ARGON2_TIME_COST": "1",
-            "JUKINET_ARGON2_MEMORY_COST": "8192",
-            "COLUMNS": "200",
         }
     )
 
