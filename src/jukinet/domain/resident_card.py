@@ -130,7 +130,7 @@ class ResidentCard:
 
 def validate_pin(value: str, *, field: str = "pin") -> str:
     """A PIN is exactly four digits (0–9)."""
-    if not _PIN.match(value):
+    if not _PIN.fullmatch(value):
         raise ValidationError(
             "JUKI-CARD-001",
             ja="暗証番号は数字4桁で入力してください。",
@@ -142,7 +142,7 @@ def validate_pin(value: str, *, field: str = "pin") -> str:
 
 def validate_serial(value: str, *, field: str = "serial") -> str:
     """A card serial is ``MMMMMM-NNNNNNNN`` (issuing municipality's code, eight digits)."""
-    if not _SERIAL.match(value):
+    if not _SERIAL.fullmatch(value):
         raise ValidationError(
             "JUKI-CARD-002",
             ja="カード番号は「市区町村コード6桁-数字8桁」の形式で入力してください。",

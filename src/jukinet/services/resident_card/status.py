@@ -121,7 +121,9 @@ def receive_card_status(
     holder = row.municipality_code if row is not None else None
     if issuer_of(notice.serial) != code and holder != code:
         return Outcome(REFUSED, "a municipality may report only the cards it issued or holds")
-    if row is not None and aware(row.changed_at) >= notice.changed_at:
+    # Notices from one municipality arrive in order, exactly once: an equal time is a later
+    # change made within the same clock tick, so only a strictly older notice is stale.
+    if row is not None and aware(row.changed_at) > notice.changed_at:
         return Outcome(APPLIED, "older than what is held", forward=forward)
     if row is None:
         row = CardStatusRow(serial=notice.serial)
