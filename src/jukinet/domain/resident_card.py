@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from jukinet.domain.errors import Conflict, ValidationError
+from jukinet.domain.prefectures import PREFECTURES
 
 #: Wrong PINs in a row that lock the card (the chip's rule; SoftHSM never locks, so we count).
 MAX_PIN_TRIES: Final = 3
@@ -279,3 +280,12 @@ def invalidate(card: ResidentCard, reason: InvalidReason) -> ResidentCard:
 def is_live(card: ResidentCard) -> bool:
     """Whether the card still counts as the resident's card (one at a time per resident)."""
     return card.state in (CardState.APPLIED, CardState.VALID, CardState.SUSPENDED)
+
+
+def end_reason_for_move_out(destination: str) -> InvalidReason:
+    """Why a move-out ends the card: emigration (国外転出) when the destination names no
+    prefecture of Japan, otherwise a move without continuation."""
+    place = destination.strip()
+    if place.startswith("国外") or not place.startswith(tuple(PREFECTURES.values())):
+        return InvalidReason.EMIGRATED
+    return InvalidReason.MOVED_WITHOUT_CONTINUATION

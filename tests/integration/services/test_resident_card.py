@@ -372,3 +372,20 @@ def test_status_checks_are_recorded(
         )
     assert checks == 1
     assert reads == 0
+
+
+def test_a_move_abroad_ends_the_card_as_emigration(
+    node: ServiceContext, card_reader: Path, issuer: Actor, resident: str
+) -> None:
+    _issued(node, issuer, resident)
+    register.file_move_out(
+        node,
+        actor=make_actor(node),
+        resident_codes=[resident],
+        destination="国外（大韓民国）",
+        planned_on=date(2026, 11, 30),
+        filed_on=date(2026, 11, 26),
+    )
+    [view] = counter.cards_of_resident(node, actor=issuer, resident_code=resident)
+    assert view.invalid_reason is InvalidReason.EMIGRATED
+    assert _card_notices(node)[-1]["reason"] == "emigrated"

@@ -16,6 +16,7 @@ from jukinet.domain.resident_card import (
     InvalidReason,
     NetworkStatus,
     ResidentCard,
+    end_reason_for_move_out,
     expiry_for,
     invalidate,
     is_live,
@@ -116,3 +117,16 @@ def test_an_invalid_card_keeps_its_first_reason_and_is_not_live() -> None:
         suspend(ended, today=TODAY)
     with pytest.raises(Conflict):
         issue(ended, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("destination", "reason"),
+    [
+        ("神奈川県横浜市中区本町1丁目", InvalidReason.MOVED_WITHOUT_CONTINUATION),
+        ("北海道札幌市中央区", InvalidReason.MOVED_WITHOUT_CONTINUATION),
+        ("国外（アメリカ合衆国）", InvalidReason.EMIGRATED),
+        ("Paris, France", InvalidReason.EMIGRATED),
+    ],
+)
+def test_a_move_abroad_is_emigration(destination: str, reason: InvalidReason) -> None:
+    assert end_reason_for_move_out(destination) is reason

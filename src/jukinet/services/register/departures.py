@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from jukinet.domain import register as rules
+from jukinet.domain import resident_card as card_rules
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Actor, Permission
@@ -54,7 +55,7 @@ def file_move_out(
             change.save(row, after, event_id=event_id)
             change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=planned_on, before=None)
             # Without the card move (転入転出の特例) the card does not continue elsewhere.
-            change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
+            change.end_card(row, card_rules.end_reason_for_move_out(destination))
             rows.append(row)
         change.check_households({r.household_id for r in rows})
         return change.finish(event_id, late=filing.late, rows=rows)
