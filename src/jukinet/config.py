@@ -208,6 +208,11 @@ class Settings(BaseSettings):
     participation: Literal["connected", "disconnected"] = "connected"
     #: Whether residents may opt out of upstream notification (the Yokohama method, 2002–2006).
     allow_opt_out: bool = False
+    #: Certificates (住民票の写し …): the mayor's name printed as issuer, the fee (yen), and the
+    #: font every name is printed in (IPAmj Mincho: the MJ character set, with its variants).
+    mayor_name: str = ""
+    certificate_fee_yen: int = Field(default=300, ge=0, le=100_000)
+    certificate_font: Path = Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf")
     #: The network PKI folder holding this node's credentials, the CA and the CRL.
     pki_dir: Path | None = None
     #: Ed25519 key that signs the access log's tree heads on a node without network credentials

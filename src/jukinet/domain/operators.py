@@ -69,6 +69,8 @@ class Permission(StrEnum):
     ISSUE_RESIDENT_CARDS = "issue_resident_cards"
     #: Take a loss report for a resident's card (suspends it at once; a phone call is enough).
     REPORT_CARD_LOSS = "report_card_loss"
+    #: Issue certificates from the register (住民票の写し …) at the counter.
+    ISSUE_CERTIFICATES = "issue_certificates"
     #: Ask for an out-of-hours permit (for oneself).
     REQUEST_PERMITS = "request_permits"
     #: Approve or end somebody else's out-of-hours permit.
@@ -90,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FILE_EVENTS,
             Permission.REVEAL_CODES,
             Permission.REPORT_CARD_LOSS,
+            Permission.ISSUE_CERTIFICATES,
             Permission.REQUEST_PERMITS,
         }
     ),
@@ -101,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EX_OFFICIO,
             Permission.REVEAL_CODES,
             Permission.REPORT_CARD_LOSS,
+            Permission.ISSUE_CERTIFICATES,
             Permission.REQUEST_PERMITS,
             Permission.APPROVE_PERMITS,
             Permission.READ_OUTBOX,
