@@ -84,9 +84,7 @@ def enrolled(node: ServiceContext, holder: CardHolder, service: str = "library")
     return view.service_identifier
 
 
-def signed_challenge(
-    node: ServiceContext, message: bytes, serial: str, pin: str = PIN
-) -> bytes:
+def signed_challenge(node: ServiceContext, message: bytes, serial: str, pin: str = PIN) -> bytes:
     """The card's signature over ``message`` (opened on this node's PIN pad)."""
     with terminal.open_chip(node, serial=serial, pin=pin, place="counter-1") as card:
         return card.authenticate(message)

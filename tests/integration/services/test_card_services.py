@@ -62,7 +62,9 @@ def _reasons(node: ServiceContext) -> list[str]:
 
 
 def _kiosk(code: str = "certificate-kiosk") -> NewCardService:
-    return NewCardService(code, "証明書自動交付機", "Certificate kiosk", "証明書条例", date(2026, 1, 5))
+    return NewCardService(
+        code, "証明書自動交付機", "Certificate kiosk", "証明書条例", date(2026, 1, 5)
+    )
 
 
 def test_registry_add_list_deactivate_and_who_may(node: ServiceContext, supervisor: Actor) -> None:
@@ -163,9 +165,7 @@ def test_enrolment_needs_a_valid_card(
     back = enrol(node, actor=clerk, enrolment=Enrolment(holder.resident_code, "library"))
     assert back.service_identifier == view.service_identifier
     add_service(node, actor=supervisor, service=_kiosk())
-    kiosk = enrol(
-        node, actor=clerk, enrolment=Enrolment(holder.resident_code, "certificate-kiosk")
-    )
+    kiosk = enrol(node, actor=clerk, enrolment=Enrolment(holder.resident_code, "certificate-kiosk"))
     assert kiosk.service_identifier != view.service_identifier
     listed = enrolments_of(node, actor=clerk, resident_code=holder.resident_code)
     assert [(e.service_code, e.state) for e in listed] == [
