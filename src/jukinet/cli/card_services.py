@@ -129,10 +129,7 @@ def enrol_command(
     operator: OperatorOption = None,
 ) -> None:
     """利用登録: enrol a resident with a valid card in a service (counter staff)."""
-    node = node_of(ctx)
-    actor = act_as(node, operator, command="card-service enrol")
-    view = enrol(node, actor=actor, enrolment=Enrolment(resident_code, service))
-    _print_enrolment("利用登録しました / enrolled", view)
+    _counter_act(ctx, operator, "enrol", Enrolment(resident_code, service))
 
 
 @app.command("withdraw")
@@ -144,10 +141,20 @@ def withdraw_command(
     operator: OperatorOption = None,
 ) -> None:
     """利用廃止: withdraw a resident from a service (counter staff)."""
+    _counter_act(ctx, operator, "withdraw", Withdrawal(resident_code, service))
+
+
+def _counter_act(
+    ctx: typer.Context, operator: str | None, name: str, act: Enrolment | Withdrawal
+) -> None:
     node = node_of(ctx)
-    actor = act_as(node, operator, command="card-service withdraw")
-    view = withdraw(node, actor=actor, withdrawal=Withdrawal(resident_code, service))
-    _print_enrolment("利用を廃止しました / withdrawn", view)
+    actor = act_as(node, operator, command=f"card-service {name}")
+    if isinstance(act, Enrolment):
+        _print_enrolment("利用登録しました / enrolled", enrol(node, actor=actor, enrolment=act))
+    else:
+        _print_enrolment(
+            "利用を廃止しました / withdrawn", withdraw(node, actor=actor, withdrawal=act)
+        )
 
 
 @app.command("use")

@@ -9,13 +9,14 @@ resident, so the entries name none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, fields
+from datetime import datetime
 
 from sqlalchemy import select
 
 from jukinet.domain import card_services as rules
 from jukinet.domain.access_log import Action
+from jukinet.domain.card_services import CardService
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.card_services.inputs import NewCardService
 from jukinet.services.card_services.work import ServiceLog, find_service, load_service, to_service
@@ -24,31 +25,19 @@ from jukinet.storage.card_service_tables import CardServiceRow
 
 
 @dataclass(frozen=True, slots=True)
-class CardServiceView:
-    """A service as the counter and the transparency page show it."""
+class CardServiceView(CardService):
+    """A service as the counter and the transparency page show it: the ordinance's facts and
+    when the registry took it in (and ended it)."""
 
-    code: str
-    name_ja: str
-    name_en: str
-    ordinance_name: str
-    enacted_on: date
-    active: bool
     created_at: datetime
     deactivated_at: datetime | None
 
 
 def view_of(row: CardServiceRow) -> CardServiceView:
     """What is shown of a registry row."""
-    return CardServiceView(
-        code=row.code,
-        name_ja=row.name_ja,
-        name_en=row.name_en,
-        ordinance_name=row.ordinance_name,
-        enacted_on=row.enacted_on,
-        active=row.active,
-        created_at=row.created_at,
-        deactivated_at=row.deactivated_at,
-    )
+    service = to_service(row)
+    facts = {field.name: getattr(service, field.name) for field in fields(CardService)}
+    return CardServiceView(**facts, created_at=row.created_at, deactivated_at=row.deactivated_at)
 
 
 def _log(node: ServiceContext, actor: Actor) -> ServiceLog:
