@@ -15,6 +15,7 @@ import typer
 from jukinet import __version__
 from jukinet.cli import (
     audit,
+    card_services,
     cards,
     codes,
     db,
@@ -77,6 +78,7 @@ app.add_typer(operators.app, name="operator")
 app.add_typer(cards.app, name="operator-card")
 app.add_typer(resident_cards.app, name="card")
 app.add_typer(terminals.app, name="terminal")
+app.add_typer(card_services.app, name="card-service")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")
 app.add_typer(register.app, name="register")

@@ -145,6 +145,16 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "recipient list": _RECIPIENTS,
     "recipient history": _RECIPIENTS,
     "recipient seed": _ADMIN,
+    # Card services by ordinance (条例利用): the registry (supervisors), enrolment (counter).
+    "card-service add": Permission.MANAGE_CARD_SERVICES,
+    "card-service deactivate": Permission.MANAGE_CARD_SERVICES,
+    "card-service list": Permission.ENROL_CARD_SERVICES,
+    "card-service enrol": Permission.ENROL_CARD_SERVICES,
+    "card-service withdraw": Permission.ENROL_CARD_SERVICES,
+    "card-service use": CommandRule.open(
+        "a service terminal's own step: the resident's card and PIN are the credential, and "
+        "only the service's identifier is printed (refusals and uses are logged)"
+    ),
     # Residents: counter work.
     "resident show": Permission.READ_RESIDENTS,
     "resident search": Permission.READ_RESIDENTS,

@@ -71,6 +71,10 @@ class Permission(StrEnum):
     REPORT_CARD_LOSS = "report_card_loss"
     #: Issue certificates from the register (住民票の写し …) at the counter.
     ISSUE_CERTIFICATES = "issue_certificates"
+    #: The registry of card services by ordinance (条例利用): add and deactivate services.
+    MANAGE_CARD_SERVICES = "manage_card_services"
+    #: Enrol a resident in a card service, or withdraw them, at the counter.
+    ENROL_CARD_SERVICES = "enrol_card_services"
     #: Ask for an out-of-hours permit (for oneself).
     REQUEST_PERMITS = "request_permits"
     #: Approve or end somebody else's out-of-hours permit.
@@ -93,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVEAL_CODES,
             Permission.REPORT_CARD_LOSS,
             Permission.ISSUE_CERTIFICATES,
+            Permission.ENROL_CARD_SERVICES,
             Permission.REQUEST_PERMITS,
         }
     ),
@@ -110,6 +115,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_OUTBOX,
             Permission.AUDIT,
             Permission.MANAGE_RECIPIENTS,
+            # The services the council enacted are the municipality's own decision.
+            Permission.MANAGE_CARD_SERVICES,
+            Permission.ENROL_CARD_SERVICES,
         }
     ),
     Role.CARD_ADMINISTRATOR: frozenset({Permission.MANAGE_OPERATOR_CARDS}),
@@ -119,6 +127,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_RESIDENTS,
             Permission.ISSUE_RESIDENT_CARDS,
             Permission.REPORT_CARD_LOSS,
+            Permission.ENROL_CARD_SERVICES,
             Permission.REQUEST_PERMITS,
         }
     ),

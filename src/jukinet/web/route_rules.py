@@ -94,6 +94,17 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     },
     ("GET", "/corrections"): P.EX_OFFICIO,
     ("POST", "/corrections"): P.EX_OFFICIO,
+    # Card services by ordinance (条例利用): the registry, enrolment at the counter, and the
+    # service terminals' API (a registered terminal; the card and its PIN are the credential).
+    ("GET", "/card-services"): P.ENROL_CARD_SERVICES,
+    ("POST", "/card-services/add"): P.MANAGE_CARD_SERVICES,
+    ("POST", "/card-services/deactivate"): P.MANAGE_CARD_SERVICES,
+    ("GET", "/card-services/enrolments"): P.ENROL_CARD_SERVICES,
+    ("POST", "/card-services/enrolments"): P.ENROL_CARD_SERVICES,
+    ("POST", "/card-services/enrolments/enrol"): P.ENROL_CARD_SERVICES,
+    ("POST", "/card-services/enrolments/withdraw"): P.ENROL_CARD_SERVICES,
+    ("POST", "/api/v1/card-services/{code}/challenge"): PUBLIC,
+    ("POST", "/api/v1/card-services/{code}/authenticate"): PUBLIC,
     # The network's delivery ledger
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,

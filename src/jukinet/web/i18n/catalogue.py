@@ -16,6 +16,7 @@ from typing import Final
 from jukinet.web.i18n import (
     access_log,
     alerts,
+    card_services,
     counter,
     disclosure,
     filings,
@@ -39,6 +40,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "disclosure": disclosure.TEXTS,
     "alerts": alerts.TEXTS,
     "security": security.TEXTS,
+    "card_services": card_services.TEXTS,
 }
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from jukinet.web.auth import page_rule
 from jukinet.web.ui import (
     alerts,
+    card_services,
     disclosure,
     events,
     network,
@@ -28,5 +29,6 @@ router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(security.router)
+router.include_router(card_services.router)
 
 __all__ = ["router"]

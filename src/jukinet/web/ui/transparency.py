@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from jukinet.domain.clock import JST
 from jukinet.domain.operators import Actor
+from jukinet.services.card_services.figures import card_service_figures
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -428,6 +429,13 @@ def transparency_page(
             "months": months,
             "month_choices": sorted({*MONTH_CHOICES, months}),
             "charts": _charts(stats, tx),
+            # Not cached with the report: a handful of rows, and a use should show at once.
+            "card_services": card_service_figures(
+                node,
+                month_labels=stats.month_labels,
+                start=stats.period_start,
+                end=stats.period_end,
+            ),
             "ranking_limit": RANKING_LIMIT,
             "detail_limit": DETAIL_LIMIT,
             "period_text": tx(

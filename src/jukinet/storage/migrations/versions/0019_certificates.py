@@ -1,7 +1,7 @@
 """certificates: every certificate issued, its signed content and the digest of its PDF
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
