@@ -21,6 +21,7 @@ from jukinet.web.i18n import (
     filings,
     network,
     register,
+    resident_cards,
     security,
     transparency,
 )
@@ -39,6 +40,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "disclosure": disclosure.TEXTS,
     "alerts": alerts.TEXTS,
     "security": security.TEXTS,
+    "resident_cards": resident_cards.TEXTS,
 }
 
 
