@@ -15,6 +15,7 @@ from jukinet.domain.resident_card import CardState
 from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import counter
 from jukinet.services.resident_card.counter import CardEventView, CardView
+from jukinet.services.resident_card.inputs import LOSS_QUESTIONS
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import FormState, PageActor, error_page
 from jukinet.web.ui.i18n import Translator, request_lang
@@ -91,7 +92,8 @@ def _details(t: Translator, details: dict[str, object]) -> list[str]:
         shown.append(f"{t('rcard.detail.caller')}: {details['caller_name']}（{relation}）")
     answered = details.get("answered")
     if isinstance(answered, list):
-        labels = [t(f"rcard.question.{item}") for item in answered]
+        # In the order the questions are asked, whatever order they were stored in.
+        labels = [t(f"rcard.question.{q}") for q in LOSS_QUESTIONS if q in answered]
         shown.append(f"{t('rcard.detail.answered')}: {t.join(labels)}")
     if details.get("note"):
         shown.append(f"{t('rcard.detail.note')}: {details['note']}")
