@@ -4,10 +4,7 @@ report by phone, and the cards page shows the card suspended (一時停止 / Sus
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,14 +15,7 @@ import pytest
 
 from jukinet.domain.clock import JST
 from jukinet.network.hsm import DEFAULT_MODULE, softhsm_environment
-from tests.e2e.conftest import (
-    ENV_DATABASE_URL,
-    ENV_SECRET_KEY,
-    ROOT,
-    _free_port,
-    _settings,
-    _wait_until_up,
-)
+from tests.e2e.conftest import _settings, serving, sign_in_with_card
 
 SCREENSHOT = "/tmp/jukinet-resident-card.png"
 PASSWORD = "e2e-password-long-enough"  # throw-away test accounts
@@ -88,46 +78,8 @@ def card_counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardCount
     secret_key = "e2e-cards-secret-key-that-is-long-enough-0123"
     record_ref = _prepare(database_url, secret_key)
     hsm = softhsm_environment(directory / "cards")
-    port = _free_port()
-    env = {
-        **os.environ,
-        **hsm,
-        ENV_DATABASE_URL: database_url,
-        ENV_SECRET_KEY: secret_key,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    log_path = directory / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tests.e2e.conftest:app_from_env",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://localhost:{port}"  # WebAuthn: localhost, never 127.0.0.1
-        try:
-            _wait_until_up(base_url, process, log_path)
-            yield CardCounter(base_url, record_ref, directory / "cards" / "tokens")
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with serving(directory, database_url, secret_key, **hsm) as base_url:
+        yield CardCounter(base_url, record_ref, directory / "cards" / "tokens")
 
 
 def _expect() -> Any:
@@ -137,33 +89,13 @@ def _expect() -> Any:
 
 
 def _desk(browser: Any, counter: CardCounter, username: str) -> Any:
-    """A browser context signed in as ``username``, its own virtual authenticator enrolled as
-    the operator's card on first sign-in (as the demo allows)."""
+    """A browser context of its own (own cookies, own virtual authenticator), signed in."""
     context = browser.new_context(
         base_url=counter.base_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "usb",
-                "hasResidentKey": False,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    page.get_by_role("button", name="ログイン").click()
-    page.locator("#card-form[data-ready='true']").wait_for()
-    page.get_by_role("button", name="カードで確認する").click()
+    sign_in_with_card(page, username, PASSWORD)
     _expect()(page.get_by_role("heading", name="住民検索")).to_be_visible()
     return page
 

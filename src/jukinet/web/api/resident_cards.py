@@ -20,7 +20,6 @@ from pydantic import BaseModel
 
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.operators import Actor
-from jukinet.services import idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import counter
 from jukinet.services.resident_card.counter import CardView
@@ -42,15 +41,11 @@ from jukinet.web.api.card_schemas import (
     PinResetRequest,
     ResumptionRequest,
 )
-from jukinet.web.api.events import IdempotencyKey
+from jukinet.web.api.idempotent import IdempotencyKey, answer_once
 from jukinet.web.auth import ApiActor, NodeDep
 from jukinet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(tags=["resident cards"], responses=ERROR_RESPONSES)
-
-
-def _render(view: CardView) -> bytes:
-    return CardOut.of(view).model_dump_json().encode()
 
 
 def _answer(
@@ -61,24 +56,9 @@ def _answer(
     body: BaseModel,
     status_code: int,
     run: Callable[[], CardView],
-) -> CardOut | Response:
+) -> BaseModel | Response:
     """Do the card work once per idempotency key; a repeated key gets the first answer."""
-    if key is None:
-        return CardOut.of(run())
-    scope = f"operator:{actor.operator_id}"
-    checked = idempotency.check_key(key)
-    asked = idempotency.fingerprint("POST", operation, body.model_dump_json().encode())
-    stored = idempotency.replay(node, scope=scope, key=checked, fingerprint=asked)
-    if stored is not None:
-        return Response(
-            stored.body,
-            status_code=stored.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    request = idempotency.IdempotentRequest(scope, checked, asked, status_code, _render)
-    with idempotency.requested(request):
-        return CardOut.of(run())
+    return answer_once(node, actor, key, operation, body, status_code, run, CardOut.of)
 
 
 def _photo(text: str | None) -> bytes | None:
