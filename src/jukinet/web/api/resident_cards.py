@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from jukinet.domain.errors import ValidationError
-from jukinet.domain.operators import Actor
-from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import counter
-from jukinet.services.resident_card.counter import CardView
 from jukinet.services.resident_card.inputs import (
     CardIssue,
     LossReport,
@@ -48,17 +43,8 @@ from jukinet.web.errors import ERROR_RESPONSES
 router = APIRouter(tags=["resident cards"], responses=ERROR_RESPONSES)
 
 
-def _answer(
-    node: ServiceContext,
-    actor: Actor,
-    key: str | None,
-    operation: str,
-    body: BaseModel,
-    status_code: int,
-    run: Callable[[], CardView],
-) -> BaseModel | Response:
-    """Do the card work once per idempotency key; a repeated key gets the first answer."""
-    return answer_once(node, actor, key, operation, body, status_code, run, CardOut.of)
+#: Do the card work once per idempotency key; a repeated key gets the first answer.
+_answer = partial(answer_once, out=CardOut.of)
 
 
 def _photo(text: str | None) -> bytes | None:
