@@ -149,6 +149,7 @@ def node(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Servi
         audit_key_path=tmp_path / "audit-key" / "audit-signing-key.pem",
         # TestClient's pages are served from http://testserver.
         webauthn_rp_id="testserver",
+        card_photo_dir=tmp_path / "card-photos",
     )
     built = build_node(settings, clock=clock)
     audit.create_log_key(built)

@@ -247,6 +247,9 @@ class Settings(BaseSettings):
     #: The node's terminal CA and the operator port's server certificate (``jukinet terminal
     #: init``); default: ``terminals`` next to the PKI folder, else under the data folder.
     terminal_dir: Path | None = None
+    #: Residents' card photos (写真付き住基カード), one private file each (0600 in a 0700 folder);
+    #: default: ``card-photos`` under the data folder.
+    card_photo_dir: Path | None = None
     #: dev/test/demo only: the counter is open around the clock (the demo and end-to-end tests
     #: run on the real clock, at any hour).
     always_open: bool = False
@@ -298,6 +301,11 @@ class Settings(BaseSettings):
         if self.pki_dir is not None:
             return self.pki_dir.parent / "terminals"
         return DEFAULT_DATA_DIR / "terminals"
+
+    @property
+    def card_photo_folder(self) -> Path:
+        """Where residents' card photos are kept (see ``card_photo_dir``)."""
+        return self.card_photo_dir or DEFAULT_DATA_DIR / "card-photos"
 
     @model_validator(mode="after")
     def _refuse_demo_shortcuts_in_production(self) -> Settings:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,16 +104,14 @@ class CounterServer:
     password: str
 
 
-@pytest.fixture(scope="session")
-def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CounterServer]:
-    """Start uvicorn on a free port with a fresh database; stop it at the end."""
-    directory = tmp_path_factory.mktemp("e2e")
-    database_url = f"sqlite:///{directory / 'jukinet.sqlite3'}"
-    secret_key = "e2e-secret-key-that-is-long-enough-0123456789"
-    _prepare_database(database_url, secret_key)
+@contextmanager
+def serving(directory: Path, database_url: str, secret_key: str, **env: str) -> Iterator[str]:
+    """Run uvicorn on a free port (``env`` added to its environment) until the block ends;
+    the base URL, on ``localhost``."""
     port = _free_port()
-    env = {
+    environment = {
         **os.environ,
+        **env,
         ENV_DATABASE_URL: database_url,
         ENV_SECRET_KEY: secret_key,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -133,7 +132,7 @@ def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -141,7 +140,7 @@ def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter
     base_url = f"http://localhost:{port}"
     try:
         _wait_until_up(base_url, process, directory / "server.log")
-        yield CounterServer(base_url=base_url, username=E2E_USERNAME, password=E2E_PASSWORD)
+        yield base_url
     finally:
         process.terminate()
         try:
@@ -150,6 +149,17 @@ def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def counter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CounterServer]:
+    """Start uvicorn on a free port with a fresh database; stop it at the end."""
+    directory = tmp_path_factory.mktemp("e2e")
+    database_url = f"sqlite:///{directory / 'jukinet.sqlite3'}"
+    secret_key = "e2e-secret-key-that-is-long-enough-0123456789"
+    _prepare_database(database_url, secret_key)
+    with serving(directory, database_url, secret_key) as base_url:
+        yield CounterServer(base_url=base_url, username=E2E_USERNAME, password=E2E_PASSWORD)
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -194,3 +204,28 @@ def page(chromium_browser: Any, counter_server: CounterServer) -> Iterator[Any]:
         yield new_page
     finally:
         context.close()
+
+
+def sign_in_with_card(page: Any, username: str, password: str) -> None:
+    """Sign in on the counter pages: the password, then the operator card — Chromium's virtual
+    authenticator with its PIN verified, enrolled by the first sign-in as the demo allows."""
+    page.goto("/login")
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(password)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    page.get_by_role("button", name="ログイン").click()
+    page.locator("#card-form[data-ready='true']").wait_for()
+    page.get_by_role("button", name="カードで確認する").click()

@@ -12,7 +12,7 @@ import pytest
 from jukinet.domain.clock import JST
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.wareki import format_wareki
-from tests.e2e.conftest import CounterServer
+from tests.e2e.conftest import CounterServer, sign_in_with_card
 
 SCREENSHOT = "/tmp/jukinet-counter.png"
 SCREENSHOT_EN = "/tmp/jukinet-counter-en.png"
@@ -36,27 +36,8 @@ def test_counter_scenario(page: Any, counter_server: CounterServer) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    page.get_by_label("ユーザー名").fill(counter_server.username)
-    page.get_by_label("パスワード").fill(counter_server.password)
-    # The operator's card: Chromium's virtual authenticator with its PIN verified, enrolled by
-    # the first sign-in as the demo allows.
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "usb",
-                "hasResidentKey": False,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    page.get_by_role("button", name="ログイン").click()
-    page.locator("#card-form[data-ready='true']").wait_for()
-    page.get_by_role("button", name="カードで確認する").click()
+    # The operator's card: Chromium's virtual authenticator, enrolled by the first sign-in.
+    sign_in_with_card(page, counter_server.username, counter_server.password)
     expect(page.get_by_role("heading", name="住民検索")).to_be_visible()
     expect(page.get_by_test_id("operator")).to_contain_text("窓口担当")
 

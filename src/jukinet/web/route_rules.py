@@ -105,6 +105,23 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/card-services/enrolments/withdraw"): P.ENROL_CARD_SERVICES,
     ("POST", "/api/v1/card-services/{code}/challenge"): PUBLIC,
     ("POST", "/api/v1/card-services/{code}/authenticate"): PUBLIC,
+    # Resident cards (住基カード): card issuers do the counter's card work; any operator who
+    # may take a loss report (by phone) suspends a card; reading needs READ_RESIDENTS.
+    ("GET", "/records/{ref}/cards"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/residents/{resident_code}/cards"): P.READ_RESIDENTS,
+    ("GET", "/api/v1/cards/{serial}/history"): P.READ_RESIDENTS,
+    **{
+        ("POST", f"/api/v1/cards/{action}"): P.ISSUE_RESIDENT_CARDS
+        for action in ("applications", "issue", "pin-reset", "pin-change", "resumptions", "returns")
+    },
+    ("POST", "/api/v1/cards/loss-reports"): P.REPORT_CARD_LOSS,
+    **{
+        (method, f"/records/{{ref}}/cards/{procedure}"): P.ISSUE_RESIDENT_CARDS
+        for procedure in ("apply", "issue", "pin-reset", "resume", "return")
+        for method in ("GET", "POST")
+    },
+    ("GET", "/records/{ref}/cards/loss"): P.REPORT_CARD_LOSS,
+    ("POST", "/records/{ref}/cards/loss"): P.REPORT_CARD_LOSS,
     # The network's delivery ledger
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,

@@ -3,8 +3,9 @@ resumption and return (domain.md §5).
 
 Each use case checks the actor's permission, validates its input, then writes the card row, its
 event, the access-log entry and — when the status the network sees changes — the status notice,
-in one transaction. Issuance and PIN reset also write the chip (the card writer on this node);
-the chip is written only after every check has passed, so a refusal writes nothing anywhere.
+in one transaction, with the API's answer when it came with an idempotency key. Issuance and PIN
+reset also write the chip (the card writer on this node); the chip is written only after every
+check has passed, so a refusal writes nothing anywhere.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jukinet.domain.errors import Conflict, DomainError, FieldErrors, Validation
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.resident_card import CardForm, CardState, InvalidReason, ResidentCard
 from jukinet.network import resident_card_token as chip
+from jukinet.services import idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import records
 from jukinet.services.resident_card.inputs import (
@@ -170,6 +172,7 @@ def apply_for_card(node: ServiceContext, *, actor: Actor, application: CardAppli
         work.event(card_row, "applied", {"form": form.value})
         work.logged(card_row, action=Action.WRITE, reason="card:applied")
         view = view_of(card_row, today=work.today)
+        idempotency.remember(node, uow.session, view)
         uow.commit()
     return view
 
@@ -204,6 +207,7 @@ def issue_card(node: ServiceContext, *, actor: Actor, issue: CardIssue) -> CardV
         work.logged(row, action=Action.WRITE, reason="card:issued")
         work.notify(row, issued)
         view = view_of(row, today=work.today)
+        idempotency.remember(node, uow.session, view)
         uow.commit()
     return view
 
@@ -228,6 +232,7 @@ def reset_pin(node: ServiceContext, *, actor: Actor, reset: PinReset) -> CardVie
         )
         work.logged(row, action=Action.WRITE, reason="card:pin_reset")
         view = view_of(row, today=work.today)
+        idempotency.remember(node, uow.session, view)
         uow.commit()
     return view
 
@@ -251,6 +256,7 @@ def change_pin(
         work.event(row, "pin_changed")
         work.logged(row, action=Action.WRITE, reason="card:pin_changed")
         view = view_of(row, today=work.today)
+        idempotency.remember(node, uow.session, view)
         uow.commit()
     return view
 
@@ -359,6 +365,7 @@ def _transition(
         if after.network_status(work.today) is not before.network_status(work.today):
             work.notify(row, after)
         view = view_of(row, today=work.today)
+        idempotency.remember(node, uow.session, view)
         uow.commit()
     return view
 

@@ -10,6 +10,7 @@ from jukinet.web.api import (
     events,
     lookups,
     network,
+    resident_cards,
     transparency,
 )
 from jukinet.web.auth import api_rule
@@ -24,3 +25,4 @@ router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
+router.include_router(resident_cards.router)

@@ -8,16 +8,17 @@ nothing; the same key with a different request is refused (JUKI-IDEM-002).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from jukinet.domain.operators import Actor
-from jukinet.services import idempotency, register
+from jukinet.services import register
 from jukinet.services.context import ServiceContext
 from jukinet.services.register import ChangeResult, HouseholdChange
+from jukinet.web.api.idempotent import IdempotencyKey, answer_once
 from jukinet.web.api.schemas import (
     BirthRequest,
     ChangeOut,
@@ -37,15 +38,6 @@ from jukinet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(tags=["counter"], responses=ERROR_RESPONSES)
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Any unique string (e.g. a UUID) per intended write; a retry with the same "
-        "key returns the first answer instead of filing again. Kept 24 hours.",
-    ),
-]
-
 LATE_NOTICE_JA = "届出期間（14日）を過ぎた届出です。受理しましたが、届出遅延として記録しました。"
 
 
@@ -58,10 +50,6 @@ def _out(result: ChangeResult) -> ChangeOut:
     )
 
 
-def _render(result: ChangeResult) -> bytes:
-    return _out(result).model_dump_json().encode()
-
-
 def _answer(
     node: ServiceContext,
     actor: Actor,
@@ -70,24 +58,9 @@ def _answer(
     body: BaseModel,
     status_code: int,
     file: Callable[[], ChangeResult],
-) -> ChangeOut | Response:
+) -> BaseModel | Response:
     """File the change once per idempotency key; a repeated key gets the first answer."""
-    if key is None:
-        return _out(file())
-    scope = f"operator:{actor.operator_id}"
-    checked = idempotency.check_key(key)
-    asked = idempotency.fingerprint("POST", operation, body.model_dump_json().encode())
-    stored = idempotency.replay(node, scope=scope, key=checked, fingerprint=asked)
-    if stored is not None:
-        return Response(
-            stored.body,
-            status_code=stored.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    request = idempotency.IdempotentRequest(scope, checked, asked, status_code, _render)
-    with idempotency.requested(request):
-        return _out(file())
+    return answer_once(node, actor, key, operation, body, status_code, file, _out)
 
 
 @router.post("/events/birth", status_code=201, response_model=ChangeOut)

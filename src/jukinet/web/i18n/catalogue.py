@@ -22,6 +22,7 @@ from jukinet.web.i18n import (
     filings,
     network,
     register,
+    resident_cards,
     security,
     transparency,
 )
@@ -41,6 +42,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "alerts": alerts.TEXTS,
     "security": security.TEXTS,
     "card_services": card_services.TEXTS,
+    "resident_cards": resident_cards.TEXTS,
 }
 
 

@@ -14,6 +14,7 @@ from jukinet.web.ui import (
     events,
     network,
     pages,
+    resident_cards,
     security,
     signin,
     transparency,
@@ -30,5 +31,6 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(security.router)
 router.include_router(card_services.router)
+router.include_router(resident_cards.router)
 
 __all__ = ["router"]
