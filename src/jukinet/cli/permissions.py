@@ -120,6 +120,11 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "card list": Permission.READ_RESIDENTS,
     "card history": Permission.READ_RESIDENTS,
     "card status": Permission.READ_RESIDENTS,
+    # Certificates: issued at the counter; checked by anyone holding one.
+    "certificate issue": Permission.ISSUE_CERTIFICATES,
+    "certificate verify": CommandRule.open(
+        "anyone holding a certificate may check it; the answer shows only what it prints"
+    ),
     # Terminals: the terminal CA (system administrators), the register (security officers).
     "terminal init": _ADMIN,
     "terminal enroll": _TERMINALS,

@@ -122,6 +122,12 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     },
     ("GET", "/records/{ref}/cards/loss"): P.REPORT_CARD_LOSS,
     ("POST", "/records/{ref}/cards/loss"): P.REPORT_CARD_LOSS,
+    # Certificates: issued at the counter; checked by anyone holding one (public by design:
+    # the page shows only what the certificate itself prints).
+    ("GET", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
+    ("POST", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
+    ("GET", "/certificates/verify"): PUBLIC,
+    ("POST", "/certificates/verify"): PUBLIC,
     # The network's delivery ledger
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,

@@ -17,6 +17,7 @@ from jukinet.web.i18n import (
     access_log,
     alerts,
     card_services,
+    certificates,
     counter,
     disclosure,
     filings,
@@ -42,6 +43,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "alerts": alerts.TEXTS,
     "security": security.TEXTS,
     "card_services": card_services.TEXTS,
+    "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
 }
 

@@ -10,6 +10,7 @@ from jukinet.web.auth import page_rule
 from jukinet.web.ui import (
     alerts,
     card_services,
+    certificates,
     disclosure,
     events,
     network,
@@ -31,6 +32,7 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(security.router)
 router.include_router(card_services.router)
+router.include_router(certificates.router)
 router.include_router(resident_cards.router)
 
 __all__ = ["router"]
