@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -20,10 +20,11 @@ from jukinet.services import reading
 from jukinet.services.certificates.issue import CertificateRequest, issue_certificate
 from jukinet.services.certificates.verify import CertificateCheck, verify_code, verify_pdf
 from jukinet.services.context import ServiceContext
-from jukinet.web.auth import NodeDep, session_actor
+from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import (
     PAGE_HEADERS,
     FormState,
+    OptionalActor,
     PageActor,
     PostedForm,
     csrf_ok,
@@ -35,7 +36,6 @@ from jukinet.web.ui.i18n import Translator, request_lang
 
 router = APIRouter(include_in_schema=False)
 RefPath = Annotated[str, Path(max_length=64)]
-OptionalActor = Annotated[Actor | None, Depends(session_actor)]
 _MAX_UPLOAD: Final = 5 * 1024 * 1024 + 1
 _OPTIONS = ("with_relationship", "with_code", "with_domicile")
 

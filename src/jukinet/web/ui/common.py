@@ -170,6 +170,8 @@ def require_actor(
 
 
 PageActor = Annotated[Actor, Depends(require_actor)]
+#: The signed-in operator on a public page, or ``None`` for anyone else.
+OptionalActor = Annotated[Actor | None, Depends(session_actor)]
 
 
 async def posted_form(request: Request) -> FormData:

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Final, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from jukinet.domain.clock import JST
-from jukinet.domain.operators import Actor
 from jukinet.services.card_services.figures import card_service_figures
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
@@ -35,8 +34,8 @@ from jukinet.services.transparency import (
     to_csv,
     to_json,
 )
-from jukinet.web.auth import NodeDep, session_actor
-from jukinet.web.ui.common import render
+from jukinet.web.auth import NodeDep
+from jukinet.web.ui.common import OptionalActor, render
 from jukinet.web.ui.i18n import Translator, request_lang
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +45,6 @@ Months = Annotated[
     int, Query(ge=1, le=MAX_MONTHS, description=f"Calendar months to cover (1 to {MAX_MONTHS})")
 ]
 #: The operator signed in, if any: the page is public but keeps the header of a signed-in clerk.
-OptionalActor = Annotated[Actor | None, Depends(session_actor)]
 
 #: Periods offered by the page's selector.
 MONTH_CHOICES: Final = (3, 6, 12, 24, 36, 60, 84, 120)
