@@ -47,9 +47,10 @@ def fresh_database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
-def bench_node(url: str) -> ServiceContext:
+def bench_node(url: str, **overrides: object) -> ServiceContext:
     """A municipality node for benchmarks (cheap argon2: sign-in is not what is measured)."""
     settings = load_settings(
+        **overrides,
         environment="test",
         database_url=url,
         municipality_code="132292",
