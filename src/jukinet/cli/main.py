@@ -18,6 +18,7 @@ from jukinet.cli import (
     cards,
     codes,
     db,
+    jpki,
     network,
     operators,
     provision,
@@ -74,6 +75,7 @@ def main(
 app.add_typer(db.app, name="db")
 app.add_typer(operators.app, name="operator")
 app.add_typer(cards.app, name="card")
+app.add_typer(jpki.app, name="jpki")
 app.add_typer(terminals.app, name="terminal")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")
