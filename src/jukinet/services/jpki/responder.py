@@ -9,11 +9,14 @@ CRL is signed by the CA and rebuilt only when a revocation happened or half its 
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import func, select
+from sqlalchemy import Engine, Row, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
 
 from jukinet.domain.clock import aware_utc
 from jukinet.domain.errors import NotFound, ValidationError
@@ -28,6 +31,7 @@ from jukinet.network.jpki_ca import (
 )
 from jukinet.services.context import ServiceContext
 from jukinet.services.jpki.authority import serial_hex
+from jukinet.storage.database import READ_ONLY, make_engine
 from jukinet.storage.jpki_tables import JpkiCertificateRow
 
 
@@ -58,14 +62,42 @@ def ca_certificate_der(node: ServiceContext, prefecture: str) -> bytes:
 # --- OCSP -------------------------------------------------------------------------------------
 
 
+_STATUS_QUERY: Final = select(
+    JpkiCertificateRow.status, JpkiCertificateRow.revoked_at, JpkiCertificateRow.reason
+).where(JpkiCertificateRow.serial == bindparam("serial"))
+_READ_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_engine(node: ServiceContext) -> Engine:
+    # One reader per node: an ORM session per OCSP request costs more than the signature.
+    # SQLite reads a WAL snapshot without taking the write lock; PostgreSQL reads in
+    # autocommit on connections of its own, without the pool's ping (a dropped connection is
+    # retried once, below) — a single round trip per answer.
+    engine = _READ_ENGINES.get(node.engine)
+    if engine is None:
+        if node.engine.dialect.name == "postgresql":
+            engine = make_engine(
+                node.settings.database_url, isolation_level="AUTOCOMMIT", pool_pre_ping=False
+            )
+        else:
+            engine = node.engine.execution_options(**{READ_ONLY: True})
+        _READ_ENGINES[node.engine] = engine
+    return engine
+
+
+def _read_status(node: ServiceContext, serial: int) -> Row[str, datetime | None, str | None] | None:
+    with _read_engine(node).connect() as connection:
+        return connection.execute(_STATUS_QUERY, {"serial": serial_hex(serial)}).first()
+
+
 def held_status(node: ServiceContext, serial: int) -> HeldStatus | None:
     """What the register says of one certificate serial (``None``: never issued here)."""
-    with node.read_session() as session:
-        row = session.execute(
-            select(
-                JpkiCertificateRow.status, JpkiCertificateRow.revoked_at, JpkiCertificateRow.reason
-            ).where(JpkiCertificateRow.serial == serial_hex(serial))
-        ).first()
+    try:
+        row = _read_status(node, serial)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        row = _read_status(node, serial)  # the server dropped the pooled connection: once more
     if row is None:
         return None
     status = CertificateStatus(row.status)
