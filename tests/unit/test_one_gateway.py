@@ -31,8 +31,13 @@ ALLOWED = {
         "services/certificates/verify.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
-    # notices, reconciliation digests, and the demo's count of what arrived.
+    # notices, reconciliation digests, and the demo's count of what arrived; the prefectural
+    # CA comparing a certificate request's four items with the held ones (logged as
+    # ``jpki:issue``, written or refused) and the revocation hook locking the held row inside
+    # the identity store's own transaction (it reads nothing personal itself).
     "IdentityRecordRow": {
+        "services/jpki/authority.py",
+        "services/jpki/revocation.py",
         "services/provision.py",
         "services/identity_store.py",
         "runtime/demo.py",

@@ -20,6 +20,7 @@ from jukinet.cli import (
     certificates,
     codes,
     db,
+    jpki,
     network,
     operators,
     provision,
@@ -79,6 +80,7 @@ app.add_typer(operators.app, name="operator")
 app.add_typer(cards.app, name="operator-card")
 app.add_typer(resident_cards.app, name="card")
 app.add_typer(certificates.app, name="certificate")
+app.add_typer(jpki.app, name="jpki")
 app.add_typer(terminals.app, name="terminal")
 app.add_typer(card_services.app, name="card-service")
 app.add_typer(codes.app, name="codes")

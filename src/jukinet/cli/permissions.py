@@ -125,6 +125,14 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "certificate verify": CommandRule.open(
         "anyone holding a certificate may check it; the answer shows only what it prints"
     ),
+    # Signature certificates on resident cards (公的個人認証).
+    "jpki issue": Permission.ISSUE_RESIDENT_CARDS,
+    "jpki sign": CommandRule.open(
+        "the resident's own tool: the card and its PIN sign; no operator, no node"
+    ),
+    "jpki verify": CommandRule.open(
+        "a relying party's tool: public certificates and OCSP; no personal data is read"
+    ),
     # Terminals: the terminal CA (system administrators), the register (security officers).
     "terminal init": _ADMIN,
     "terminal enroll": _TERMINALS,

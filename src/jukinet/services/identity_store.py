@@ -30,6 +30,7 @@ from jukinet.network.context import NetworkContext
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.network.node import NetworkNode
 from jukinet.services import holders
+from jukinet.services.jpki import revocation as jpki_revocation
 from jukinet.storage import identity_records
 from jukinet.storage.identity_records import SNAPSHOT_REASON
 
@@ -118,6 +119,9 @@ def receive_identity_message(
             problem = _check_origin(here, sender, municipality_code)
             if problem:
                 return Outcome(REFUSED, problem)
+            jpki_revocation.on_withdrawal(
+                session, code, municipality_code=municipality_code, now=now
+            )
             identity_records.remove(session, code, municipality_code=municipality_code)
         else:
             return Outcome(QUARANTINED, f"unknown kind {kind!r}")
@@ -142,6 +146,8 @@ def apply_notice(
 ) -> None:
     """Apply a validated notice to the store, keeping the version before it in history."""
     body = notice.as_body()
+    # Signature certificates whose subject this notice makes untrue are revoked in this commit.
+    jpki_revocation.on_notice(session, notice, now=now)
     if notice.reason is ChangeReason.CODE_CHANGE and notice.before is not None:
         identity_records.retire_code(
             session,
@@ -173,6 +179,9 @@ def apply_snapshot(
     now: datetime,
 ) -> None:
     """Set a resident's current state from a snapshot (initial load, reconciliation)."""
+    jpki_revocation.on_identity(
+        session, info, municipality_code=municipality_code, deleted=deleted, now=now
+    )
     identity_records.write(
         session,
         info,
