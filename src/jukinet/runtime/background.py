@@ -115,6 +115,22 @@ def handshake_recorder(
     return _Loop("tls-refusals", step, interval)
 
 
+def participation_watcher(
+    node: ServiceContext, on_change: Callable[[], None], *, interval: float = 2.0
+) -> _Loop:
+    """Reads the municipality's participation state again, so a change made by the command
+    line (another process) takes effect in the running node; ``on_change`` wakes delivery."""
+
+    def step() -> bool:
+        before = node.participation
+        if node.refresh_participation() != before:
+            log.info("participation: %s → %s", before, node.participation)
+            on_change()
+        return False
+
+    return _Loop("participation", step, interval)
+
+
 #: While the list is expiring or expired, the alert is logged again this often.
 CRL_ALERT_REPEAT_SECONDS = 3600.0
 
