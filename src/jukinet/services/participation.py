@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from jukinet.domain.errors import Conflict
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.operator_events import OperatorEvent
@@ -29,10 +27,10 @@ from jukinet.domain.participation import (
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.events import log_event
 from jukinet.services.register.notices import initial_load
-from jukinet.storage import bulk
+from jukinet.storage import bulk, identity_records
 from jukinet.storage import participation as store
 from jukinet.storage.participation_tables import ParticipationChangeRow
-from jukinet.storage.tables import OutboxRow, ResidentRow, table_of
+from jukinet.storage.tables import OutboxRow, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +153,7 @@ def change_participation(
 def _withdraw_opted_out(node: ServiceContext) -> int:
     """Withdrawals for residents who opted out while the municipality was disconnected."""
     with node.session_factory() as session, session.begin():
-        codes = list(
-            session.scalars(
-                select(ResidentRow.resident_code).where(ResidentRow.upstream_opt_out.is_(True))
-            )
-        )
+        codes = identity_records.opted_out_codes(session)
         now = node.now()
         bulk.insert_rows(
             session,

@@ -26,7 +26,8 @@ WITHDRAWAL_REASON: Final = "withdrawal"
 #: What a received identity message writes (the six items, or their deletion).
 RECEIPT_ITEMS: Final = ("identity",)
 
-_TEMPLATE_CACHE = "jukinet.receipt_templates"
+_TEMPLATES: Final = "jukinet.receipt_templates"
+_MOMENT: Final = "jukinet.receipt_moment"
 
 
 def _reason(kind: MessageKind, body: dict[str, Any]) -> str:
@@ -52,18 +53,17 @@ def log_receipt(
     if subject is None:
         return
     reason = _reason(kind, body)
-    # One validated template per (sender, reason, moment) and batch; each entry then checks
-    # only its subject (AccessEntry.variant), as the batch jobs do.
-    templates: dict[tuple[str, str, datetime], AccessEntry] = session.info.setdefault(
-        _TEMPLATE_CACHE, {}
-    )
-    key = (sender, reason, now)
+    # The inbox applies a batch in one transaction (one session): its entries share the
+    # batch's moment and one validated template per (sender, reason); each entry then checks
+    # only its subject (AccessEntry.variant), as the batch jobs do, and the log converts one
+    # timestamp for the whole batch.
+    templates: dict[tuple[str, str], AccessEntry] = session.info.setdefault(_TEMPLATES, {})
+    moment: datetime = session.info.setdefault(_MOMENT, now)
+    key = (sender, reason)
     template = templates.get(key)
     if template is None:
-        if len(templates) > 64:
-            templates.clear()
         template = templates[key] = AccessEntry(
-            recorded_at=now,
+            recorded_at=moment,
             node=here,
             action=Action.WRITE,
             channel=Channel.NETWORK,

@@ -276,3 +276,12 @@ def _add_history(session: Session, info: IdentityInfo, *, version: int, history:
             "received_at": history.now,
         },
     )
+
+
+def opted_out_codes(session: Session) -> list[str]:
+    """Resident codes of this municipality's residents who opted out of upstream notification."""
+    return list(
+        session.scalars(
+            select(ResidentRow.resident_code).where(ResidentRow.upstream_opt_out.is_(True))
+        )
+    )

@@ -191,8 +191,9 @@ def set_upstream_opt_out(
             )
         after = dataclasses.replace(before, upstream_opt_out=request.opt_out)
         filing = rules.Filing(event_date=request.requested_on, filed_on=change.today, late=False)
-        kind = "opt_out" if request.opt_out else "opt_in"
-        event_id = change.event(kind, filing, note=f"申出番号 {number}")
+        event_id = change.event(
+            "opt_out" if request.opt_out else "opt_in", filing, note=f"申出番号 {number}"
+        )
         change.save(row, after, event_id=event_id)
         if node.connected:
             _queue_choice(node, uow, after, now=change.now)

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter, Depends
 
-from jukinet.web.api import alerts, auth, disclosure, events, lookups, network, transparency
+from jukinet.web.api import (
+    alerts,
+    auth,
+    disclosure,
+    events,
+    lookups,
+    network,
+    participation,
+    transparency,
+)
 from jukinet.web.auth import api_rule
 
 # Every route's permission rule (web/route_rules.py) is checked before the route runs.
@@ -11,6 +20,7 @@ router.include_router(auth.router)
 router.include_router(lookups.router)
 router.include_router(events.router)
 router.include_router(network.router)
+router.include_router(participation.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)
