@@ -55,6 +55,31 @@ class ParticipationStatus:
     changes: list[ParticipationView]
 
 
+@dataclass(frozen=True, slots=True)
+class ParticipationFigures:
+    """What the public transparency page says about participation (counts only)."""
+
+    #: ``None`` at a prefecture or the centre (they have no register).
+    state: str | None
+    opt_out_allowed: bool
+    residents: int
+    opted_out: int
+
+
+def participation_figures(node: ServiceContext) -> ParticipationFigures:
+    """The municipality's state and how many residents opted out (public: no actor needed)."""
+    if node.settings.role != "municipality":
+        return ParticipationFigures(None, False, 0, 0)
+    with node.read_session() as session:
+        residents, opted_out = identity_records.opt_out_counts(session)
+    return ParticipationFigures(
+        state=node.participation,
+        opt_out_allowed=node.settings.allow_opt_out,
+        residents=residents,
+        opted_out=opted_out,
+    )
+
+
 def _view(row: ParticipationChangeRow) -> ParticipationView:
     return ParticipationView(
         state=row.state,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.identity import IdentityInfo, identity_digest
@@ -285,3 +285,16 @@ def opted_out_codes(session: Session) -> list[str]:
             select(ResidentRow.resident_code).where(ResidentRow.upstream_opt_out.is_(True))
         )
     )
+
+
+def opt_out_counts(session: Session) -> tuple[int, int]:
+    """``(residents, opted out)``: active records, and those of them that opted out (counts
+    only — what the public transparency report shows)."""
+    active = ResidentRow.status == RecordStatus.ACTIVE.value
+    residents = session.scalar(select(func.count()).select_from(ResidentRow).where(active))
+    opted_out = session.scalar(
+        select(func.count())
+        .select_from(ResidentRow)
+        .where(active, ResidentRow.upstream_opt_out.is_(True))
+    )
+    return int(residents or 0), int(opted_out or 0)

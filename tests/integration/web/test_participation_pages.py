@@ -4,6 +4,7 @@ every refusal leaves storage unchanged."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from sqlalchemy import select
 
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.operators import Role
+from jukinet.domain.participation import OptOutRequest
 from jukinet.services.context import ServiceContext
 from jukinet.services.reading import read_resident
+from jukinet.services.register.notices import set_upstream_opt_out
 from jukinet.storage.tables import OutboxRow
 from tests.support.factories import (
     api_headers,
@@ -231,3 +234,24 @@ def test_participation_over_the_api(node: ServiceContext, client: TestClient) ->
     )
     assert again.status_code == 409
     assert table_digests(node, exclude=_SESSION_TABLES) == before
+
+
+def test_the_transparency_page_counts_opted_out_residents(
+    node: ServiceContext, client: TestClient
+) -> None:
+    node.settings.allow_opt_out = True
+    code, _ref = _resident(node)
+    _resident(node)
+    clerk = make_actor(node)
+    set_upstream_opt_out(
+        node,
+        actor=clerk,
+        request=OptOutRequest(
+            resident_code=code, opt_out=True, requested_on=date(2026, 11, 25), request_number="1"
+        ),
+    )
+    page = client.get("/transparency")
+    assert page.status_code == 200
+    count = re.search(r'data-testid="opted-out-count">([^<]+)<', page.text)
+    assert count is not None
+    assert count[1].strip() == "1 / 2"

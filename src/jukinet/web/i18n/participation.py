@@ -32,6 +32,18 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "participation.queued": ("初期送信件数", "Snapshots queued"),
     "participation.none": ("変更はまだありません。", "No changes yet."),
     "participation.done": ("接続状態を変更しました。", "The participation state was changed."),
+    "participation.public_title": ("住基ネットへの参加と通知の選択", "Participation and opt-out"),
+    "participation.public_opt_out": ("住民による通知の選択", "Residents may opt out"),
+    "participation.public_allowed": ("採用（横浜市方式）", "Yes (as Yokohama, 2002–2006)"),
+    "participation.public_not_allowed": ("採用していません", "No"),
+    "participation.public_opted_out": (
+        "通知を停止した住民 / 住民総数",
+        "Residents who opted out / all residents",
+    ),
+    "participation.public_help": (
+        "通知を停止した住民の本人確認情報は、都道府県と全国センターから削除されています。",
+        "The prefecture and the national centre hold nothing about residents who opted out.",
+    ),
     "opt_out.title": ("本人確認情報の通知の選択", "Upstream notification (opt-out)"),
     "opt_out.hint": (
         "住民の申出により、都道府県・全国センターへの本人確認情報の通知を停止（既に保有する"
