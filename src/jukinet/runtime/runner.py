@@ -29,6 +29,7 @@ from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthori
 from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
 from jukinet.runtime.background import (
     batch_worker,
+    code_pool_keeper,
     crl_keeper,
     handshake_recorder,
     participation_watcher,
@@ -257,6 +258,8 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         keeper,
         participation_watcher(node, lambda: wake_workers(None)),
     ]
+    if node.node_id.role is NodeRole.MUNICIPALITY:
+        background.append(code_pool_keeper(node))
 
     def wake_workers(_session: object) -> None:
         # Any commit may have queued something: wake the workers instead of waiting for their

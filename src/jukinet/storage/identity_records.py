@@ -8,7 +8,7 @@ column list from here, and every write to the upper tiers' store goes through he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
@@ -298,3 +298,16 @@ def opt_out_counts(session: Session) -> tuple[int, int]:
         .where(active, ResidentRow.upstream_opt_out.is_(True))
     )
     return int(residents or 0), int(opted_out or 0)
+
+
+def codes_held(session: Session, codes: Sequence[str]) -> set[str]:
+    """Which of ``codes`` the store holds a record under (the centre allots none of them)."""
+    if not codes:
+        return set()
+    return set(
+        session.scalars(
+            select(IdentityRecordRow.resident_code).where(
+                IdentityRecordRow.resident_code.in_(codes)
+            )
+        )
+    )
