@@ -158,7 +158,6 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "register name-change": Permission.FILE_EVENTS,
     "register code-change": Permission.FILE_EVENTS,
     "register opt-out": Permission.FILE_EVENTS,
-    "register opt-in": Permission.FILE_EVENTS,
     "register household-change": Permission.FILE_EVENTS,
     # A recipient's client (no operator of this node).
     "agency affairs": _AGENCY,

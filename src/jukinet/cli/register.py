@@ -445,35 +445,34 @@ def code_change_command(
     _report(result, title="住民票コード変更 / code change")
 
 
-RequestNumberOption = Annotated[
-    str,
-    typer.Option("--request-number", help="The municipality's number of the request (申出番号)."),
-]
-RequestedOnOption = Annotated[
-    str | None,
-    typer.Option("--requested-on", help="Date of the resident's request (default: today)."),
-]
-
-
-def _opt_out_choice(
+@app.command("opt-out")
+@cli_command
+def opt_out_command(
     ctx: typer.Context,
-    *,
-    code: str,
-    opt_out: bool,
-    requested_on: str | None,
-    request_number: str,
-    expected_version: int | None,
-    operator: str | None,
+    code: Annotated[str, typer.Argument(help="The resident code.")],
+    request_number: Annotated[
+        str, typer.Option("--request-number", help="The municipality's number of the request.")
+    ],
+    requested_on: Annotated[
+        str | None,
+        typer.Option("--requested-on", help="Date of the resident's request (default: today)."),
+    ] = None,
+    back_in: Annotated[
+        bool, typer.Option("--back-in", help="Resume notification (a fresh copy goes upstream).")
+    ] = False,
+    expected_version: VersionOption = None,
+    operator: OperatorOption = None,
 ) -> None:
+    """本人確認情報の通知停止 (Yokohama's choice): upstream deletes what it holds; with
+    --back-in the resident opts back in."""
     node = node_of(ctx)
-    command = "register opt-out" if opt_out else "register opt-in"
-    actor = act_as(node, operator, command=command)
+    actor = act_as(node, operator, command="register opt-out")
     result = register.set_upstream_opt_out(
         node,
         actor=actor,
         request=OptOutRequest(
             resident_code=code,
-            opt_out=opt_out,
+            opt_out=not back_in,
             requested_on=parse_date_option(
                 requested_on, field="requested_on", default=node.today()
             ),
@@ -481,52 +480,7 @@ def _opt_out_choice(
             expected_version=expected_version,
         ),
     )
-    title = "通知の停止 / opt-out" if opt_out else "通知の再開 / opt back in"
-    _report(result, title=title)
-
-
-@app.command("opt-out")
-@cli_command
-def opt_out_command(
-    ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="The resident code.")],
-    request_number: RequestNumberOption,
-    requested_on: RequestedOnOption = None,
-    expected_version: VersionOption = None,
-    operator: OperatorOption = None,
-) -> None:
-    """本人確認情報の通知停止 (Yokohama's choice): upstream deletes what it holds."""
-    _opt_out_choice(
-        ctx,
-        code=code,
-        opt_out=True,
-        requested_on=requested_on,
-        request_number=request_number,
-        expected_version=expected_version,
-        operator=operator,
-    )
-
-
-@app.command("opt-in")
-@cli_command
-def opt_in_command(
-    ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="The resident code.")],
-    request_number: RequestNumberOption,
-    requested_on: RequestedOnOption = None,
-    expected_version: VersionOption = None,
-    operator: OperatorOption = None,
-) -> None:
-    """通知の再開: the resident opts back in; a fresh snapshot goes upstream."""
-    _opt_out_choice(
-        ctx,
-        code=code,
-        opt_out=False,
-        requested_on=requested_on,
-        request_number=request_number,
-        expected_version=expected_version,
-        operator=operator,
-    )
+    _report(result, title="通知の再開 / opt back in" if back_in else "通知の停止 / opt-out")
 
 
 def _household_change(spec: str) -> HouseholdChange:
