@@ -203,9 +203,11 @@ class Settings(BaseSettings):
     #: national centre); a municipality's code is ``municipality_code``.
     role: Literal["municipality", "prefecture", "national"] = "municipality"
     node_code: str | None = None
-    #: A municipality may be disconnected from the network (as Kunitachi was, 2002–2012): the
-    #: counter works, nothing is sent; connecting later sends an initial load.
-    participation: Literal["connected", "disconnected"] = "connected"
+    #: A municipality may be disconnected from the network (as Kunitachi was, 2002–2012) or
+    #: never connected (Yamatsuri until 2015): the counter works, nothing is sent; connecting
+    #: later sends an initial load. This is the state until an operator changes it
+    #: (``jukinet node participation``); the changes are kept in the database.
+    participation: Literal["connected", "disconnected", "never_connected"] = "connected"
     #: Whether residents may opt out of upstream notification (the Yokohama method, 2002–2006).
     allow_opt_out: bool = False
     #: Certificates (住民票の写し …): the mayor's name printed as issuer, the fee (yen), and the

@@ -39,6 +39,7 @@ def test_demo_network_settles(tmp_path: Path, database_url: str) -> None:
         for username in ("madoguchi", "kanri", "anzen"):
             assert username in result.output
         assert "西東京市 → 横浜市" in result.output
+        assert "opted out of upstream notification" in result.output  # Yokohama's choice
         assert "JUKI-AFF-001" in result.output  # the demo's refused agency query
         assert "/transparency" in result.output
     finally:

@@ -10,6 +10,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from jukinet.cli.common import OperatorOption, act_as, cli_command, console, node_of
+from jukinet.services.code_blocks import MAX_BLOCK, request_code_block
+from jukinet.services.codes import refuse_own_allotment_on_the_network
 from jukinet.services.population import allot_codes_in_bulk
 from jukinet.storage.tables import ResidentCodeRow
 
@@ -35,11 +37,32 @@ def allot_command(
     administrators)."""
     node = node_of(ctx)
     act_as(node, operator, command="codes allot")
+    refuse_own_allotment_on_the_network(node)
     rng = random.Random(seed) if seed is not None else None  # noqa: S311 - explicit demo seed
     size = allot_codes_in_bulk(node, count=count, rng=rng)
     console.print(
         f"[green]{count:,} 件を割り当てました / allotted {count:,} codes[/]; "
         f"未使用 / available: [bold]{size:,}[/]"
+    )
+
+
+@app.command("request")
+@cli_command
+def request_command(
+    ctx: typer.Context,
+    count: Annotated[
+        int, typer.Option("--count", help=f"Codes to ask for (1 to {MAX_BLOCK:,}).")
+    ] = 10_000,
+    operator: OperatorOption = None,
+) -> None:
+    """Ask the national centre, through the prefecture, for a block of codes (system
+    administrators of a municipality on the network)."""
+    node = node_of(ctx)
+    actor = act_as(node, operator, command="codes request")
+    block = request_code_block(node, actor=actor, count=count)
+    console.print(
+        f"[green]ブロック {block.block_id} を受領 / block received: {block.size:,} codes[/]; "
+        f"未使用 / available: [bold]{block.pool_size:,}[/]"
     )
 
 

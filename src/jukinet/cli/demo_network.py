@@ -21,6 +21,7 @@ from jukinet.runtime.demo import (
     sample_codes,
     wait_until_delivered,
 )
+from jukinet.runtime.demo_participation import opt_out_one
 from jukinet.runtime.demo_provision import (
     PENSION_AFFAIR,
     PENSION_AGENCY,
@@ -101,6 +102,7 @@ def demo_command(
         console.print("ノードを起動しています / starting the nodes …")
         demo.cluster.start()
         make_moves(demo, say=_say)
+        opt_out_one(demo, say=_say)
         settled = wait_until_delivered(demo, say=_say)
         agency = run_agency_queries(demo.cluster, sample_codes(demo), say=_say)
         _print_summary(demo, settled=settled)

@@ -18,6 +18,7 @@ from jukinet.cli.common import OperatorOption, act_as, cli_command, console
 from jukinet.cli.provision import target_node
 from jukinet.config import CA_PIN_VARIABLE
 from jukinet.domain.network import NodeId
+from jukinet.domain.participation import ParticipationChange
 from jukinet.network.ca import CA_KEY_FILE, TOKEN_FILE, CaSignerUnavailable, ca_signer_of
 from jukinet.network.hsm import DEFAULT_MODULE, Pkcs11CaSigner
 from jukinet.network.pki import CaSigner, FileCaSigner, NetworkPki
@@ -25,6 +26,7 @@ from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import CONFIG_FILE, NodeConfig, run_node
 from jukinet.services import ledger
 from jukinet.services.context import ServiceContext
+from jukinet.services.participation import change_participation, participation_status
 from jukinet.services.reconcile import reconcile
 from jukinet.services.register.notices import initial_load
 from jukinet.storage.migrate import upgrade
@@ -321,6 +323,41 @@ def _node(ctx: typer.Context, folder: Path) -> ServiceContext:
     node = build_node(NodeConfig.load(folder).settings())
     ctx.call_on_close(node.engine.dispose)
     return node
+
+
+@node_app.command("participation")
+@cli_command
+def node_participation(
+    ctx: typer.Context,
+    folder: DirOption,
+    state: Annotated[
+        str | None,
+        typer.Argument(help="connected or disconnected; omit to show the state and its history."),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="The decision (who decided, its reference).")
+    ] = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Connect or disconnect this municipality (system administrators); joining queues the
+    initial load. The running node follows within seconds."""
+    node = _node(ctx, folder)
+    actor = act_as(node, operator, command="node participation")
+    if state is not None:
+        view = change_participation(
+            node, actor=actor, change=ParticipationChange(state=state, reason=reason or "")
+        )
+        console.print(f"[green]{view.previous_state} → {view.state}[/]")
+        if view.snapshots_queued is not None:
+            console.print(f"初期送信 / initial load: {view.snapshots_queued} snapshot(s) queued")
+        return
+    status = participation_status(node, actor=actor)
+    console.print(f"{status.node}: [bold]{status.state}[/] (configured: {status.configured})")
+    for change in status.changes:
+        console.print(
+            f"  {change.changed_at.isoformat(timespec='seconds')} {change.previous_state} → "
+            f"{change.state} by {escape(change.operator)}: {escape(change.reason)}"
+        )
 
 
 @network_app.command("status")

@@ -151,6 +151,8 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "pki crl": _ADMIN,
     "network status": Permission.READ_OUTBOX,
     "network initial-load": _ADMIN,
+    "node participation": _ADMIN,
+    "codes request": _ADMIN,
     # Recipients and their statutory affairs (supervisors).
     "recipient add": _RECIPIENTS,
     "recipient grant": _RECIPIENTS,
@@ -178,6 +180,7 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "register death": Permission.FILE_EVENTS,
     "register name-change": Permission.FILE_EVENTS,
     "register code-change": Permission.FILE_EVENTS,
+    "register opt-out": Permission.FILE_EVENTS,
     "register household-change": Permission.FILE_EVENTS,
     # A recipient's client (no operator of this node).
     "agency affairs": _AGENCY,

@@ -24,6 +24,7 @@ from jukinet.cli.common import (
 )
 from jukinet.cli.views import records_table
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.participation import OptOutRequest
 from jukinet.domain.register import Insurance, Relationship, Sex
 from jukinet.services import register
 from jukinet.services.register import ChangeResult, HouseholdChange, MoveIn, PersonInput
@@ -442,6 +443,44 @@ def code_change_command(
         node, actor=actor, resident_code=code, filed_on=filed, expected_version=expected_version
     )
     _report(result, title="住民票コード変更 / code change")
+
+
+@app.command("opt-out")
+@cli_command
+def opt_out_command(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The resident code.")],
+    request_number: Annotated[
+        str, typer.Option("--request-number", help="The municipality's number of the request.")
+    ],
+    requested_on: Annotated[
+        str | None,
+        typer.Option("--requested-on", help="Date of the resident's request (default: today)."),
+    ] = None,
+    back_in: Annotated[
+        bool, typer.Option("--back-in", help="Resume notification (a fresh copy goes upstream).")
+    ] = False,
+    expected_version: VersionOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """本人確認情報の通知停止 (Yokohama's choice): upstream deletes what it holds; with
+    --back-in the resident opts back in."""
+    node = node_of(ctx)
+    actor = act_as(node, operator, command="register opt-out")
+    result = register.set_upstream_opt_out(
+        node,
+        actor=actor,
+        request=OptOutRequest(
+            resident_code=code,
+            opt_out=not back_in,
+            requested_on=parse_date_option(
+                requested_on, field="requested_on", default=node.today()
+            ),
+            request_number=request_number,
+            expected_version=expected_version,
+        ),
+    )
+    _report(result, title="通知の再開 / opt back in" if back_in else "通知の停止 / opt-out")
 
 
 def _household_change(spec: str) -> HouseholdChange:

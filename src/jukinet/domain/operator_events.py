@@ -43,6 +43,8 @@ class OperatorEvent(StrEnum):
     PERMIT_APPROVED = "operator:permit:approved"
     PERMIT_ENDED = "operator:permit:ended"
     HOURS_CHANGED = "operator:hours:changed"
+    #: The municipality was connected to or disconnected from the network.
+    PARTICIPATION_CHANGED = "node:participation:changed"
 
     def reason(self, text: str = "") -> str:
         """The log's reason: the tag, then what a reader needs (never personal data)."""

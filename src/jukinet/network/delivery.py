@@ -197,7 +197,13 @@ class LinkSender:
         self.client = client or httpx.Client(verify=net.client_ssl_context(), timeout=30.0)
 
     def deliver_once(self) -> DeliveryReport:
-        """Send one batch and record the acknowledgement; raises on transport faults."""
+        """Send one batch and record the acknowledgement; raises on transport faults.
+
+        A municipality that is not connected sends nothing: its outbox waits for the day it
+        connects (an operator's decision, :mod:`jukinet.services.participation`).
+        """
+        if not self.node.connected:
+            return DeliveryReport(sent=0, acknowledged=0)
         batch = prepare_batch(
             self.node, self.net, self.peer, limit=self.node.settings.delivery_batch
         )

@@ -17,6 +17,7 @@ from jukinet.config import Settings
 from jukinet.domain.clock import japan_date
 from jukinet.domain.network import NATIONAL, NodeId, NodeRole, parent_of
 from jukinet.network.context import NetworkContext
+from jukinet.storage import participation as participation_store
 
 
 def system_clock() -> datetime:
@@ -34,6 +35,10 @@ class NetworkNode:
     clock: Callable[[], datetime] = field(default=system_clock)
     #: Keys, trust and neighbours; ``None`` for a node that is not on the network.
     network: NetworkContext | None = None
+    #: The participation state last read from the database (``None``: none recorded, the
+    #: configuration rules). Read at build, after each change and by the running node's
+    #: watcher — never on demand, so hot paths and open transactions never wait on it.
+    recorded_participation: str | None = field(default=None, repr=False)
 
     @property
     def node_id(self) -> NodeId:
@@ -51,9 +56,22 @@ class NetworkNode:
         return self.settings.municipality_code
 
     @property
+    def participation(self) -> str:
+        """``connected``, ``disconnected`` or ``never_connected`` (upper tiers: connected)."""
+        if self.settings.role != "municipality":
+            return "connected"
+        return self.recorded_participation or self.settings.participation
+
+    @property
     def connected(self) -> bool:
         """Whether this node takes part in the network (a municipality may not)."""
-        return self.settings.participation == "connected"
+        return self.participation == "connected"
+
+    def refresh_participation(self) -> str:
+        """Read the recorded participation state again (outside any transaction); returns it."""
+        if self.settings.role == "municipality":
+            self.recorded_participation = participation_store.read_state(self.engine)
+        return self.participation
 
     @property
     def upstream(self) -> str:

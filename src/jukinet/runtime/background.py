@@ -20,7 +20,7 @@ from jukinet.network.context import NetworkContext
 from jukinet.network.crl import CrlCheck, check_crl
 from jukinet.network.inbox import record_handshake_refusals
 from jukinet.network.pki import CaSigner
-from jukinet.services import audit, batch, batch_results, idempotency
+from jukinet.services import audit, batch, batch_results, code_blocks, codes, idempotency
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
@@ -113,6 +113,42 @@ def handshake_recorder(
         return False
 
     return _Loop("tls-refusals", step, interval)
+
+
+def participation_watcher(
+    node: ServiceContext, on_change: Callable[[], None], *, interval: float = 2.0
+) -> _Loop:
+    """Reads the municipality's participation state again, so a change made by the command
+    line (another process) takes effect in the running node; ``on_change`` wakes delivery."""
+
+    def step() -> bool:
+        before = node.participation
+        if node.refresh_participation() != before:
+            log.info("participation: %s → %s", before, node.participation)
+            on_change()
+        return False
+
+    return _Loop("participation", step, interval)
+
+
+#: A municipality on the network asks the centre for a block when fewer codes than this are left.
+CODE_POOL_LOW_WATER = 1_000
+#: The size of the block it asks for.
+CODE_BLOCK_SIZE = 10_000
+
+
+def code_pool_keeper(node: ServiceContext, *, interval: float = 60.0) -> _Loop:
+    """Asks the national centre (through the prefecture) for a block of resident codes
+    whenever a connected municipality's pool runs low."""
+
+    def step() -> bool:
+        if not node.connected or codes.pool_size(node) >= CODE_POOL_LOW_WATER:
+            return False
+        block = code_blocks.fetch_block(node, count=CODE_BLOCK_SIZE)
+        log.info("code pool: block %s of %d codes received", block.block_id, block.size)
+        return False
+
+    return _Loop("code-pool", step, interval)
 
 
 #: While the list is expiring or expired, the alert is logged again this often.

@@ -38,6 +38,7 @@ def build_node(
     )
     if settings.pki_dir is not None:
         node.network = NetworkContext.load(node.node_id, settings.pki_dir, settings.peers)
+    node.refresh_participation()
     return node
 
 

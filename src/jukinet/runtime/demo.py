@@ -150,7 +150,8 @@ def sample_codes(demo: DemoNetwork, *, count: int = 200) -> list[str]:
     return demo.moves + [code for code in held if code not in demo.moves]
 
 
-def _clerk(node: ServiceContext, password: str) -> Actor:
+def demo_clerk(node: ServiceContext, password: str) -> Actor:
+    """The demo's clerk at ``node``, checked by the password the demo made."""
     # The demo's setup files its moves as the demo clerk, checked by the password; the clerk's
     # card is enrolled by their own first sign-in in a browser.
     operator_id = verify_password(node, username="madoguchi", password=password)
@@ -169,10 +170,10 @@ def make_moves(demo: DemoNetwork, *, count: int = 3, say: Say = print) -> list[s
     new = demo.cluster.handle("municipality:141003")
     moved: list[str] = []
     try:
-        clerk = _clerk(new, demo.passwords["madoguchi"])
+        clerk = demo_clerk(new, demo.passwords["madoguchi"])
         # The old municipality's clerk looks the residents up through the read gateway, as a
         # counter would: a kana search, then the heads of household among the candidates.
-        old_clerk = _clerk(old, demo.passwords["madoguchi"])
+        old_clerk = demo_clerk(old, demo.passwords["madoguchi"])
         candidates = reading.search_residents(
             old, actor=old_clerk, query=reading.SearchQuery(name="サ", limit=100)
         )

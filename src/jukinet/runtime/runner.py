@@ -29,8 +29,10 @@ from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthori
 from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
 from jukinet.runtime.background import (
     batch_worker,
+    code_pool_keeper,
     crl_keeper,
     handshake_recorder,
+    participation_watcher,
     retention_keeper,
     tree_head_publisher,
 )
@@ -170,8 +172,12 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def delivery_peers(node: ServiceContext) -> list[str]:
-    """The neighbours this node sends to: its parent, and any child it routes messages down to."""
-    if not node.connected or node.network is None:
+    """The neighbours this node sends to: its parent, and any child it routes messages down to.
+
+    A municipality that is not connected gets its workers too: they send nothing until an
+    operator connects it, which the running node notices without a restart.
+    """
+    if node.network is None:
         return []
     peers = set(node.network.peers)
     parent = parent_of(node.node_id)
@@ -250,7 +256,10 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         retention_keeper(node),
         handshake_recorder(node, net),
         keeper,
+        participation_watcher(node, lambda: wake_workers(None)),
     ]
+    if node.node_id.role is NodeRole.MUNICIPALITY:
+        background.append(code_pool_keeper(node))
 
     def wake_workers(_session: object) -> None:
         # Any commit may have queued something: wake the workers instead of waiting for their

@@ -10,9 +10,13 @@ from __future__ import annotations
 import random
 import secrets
 
+from sqlalchemy import select
+
 from jukinet.domain.codes import random_resident_codes
-from jukinet.domain.errors import ValidationError
+from jukinet.domain.errors import Conflict, ValidationError
 from jukinet.services.context import ServiceContext
+from jukinet.storage.participation_tables import CodeBlockRow
+from jukinet.storage.tables import LinkRow
 
 MAX_ALLOTMENT = 1_000_000
 
@@ -41,6 +45,33 @@ def allot_codes(node: ServiceContext, *, count: int, rng: random.Random | None =
         uow.commit()
         with node.uow() as read:
             return read.codes.available_count(node.municipality_code)
+
+
+def refuse_own_allotment_on_the_network(node: ServiceContext) -> None:
+    """A municipality on the network takes its codes from the centre only (JUKI-CODE-013).
+
+    Standalone nodes (no network credentials) still allot their own pool, standing in for the
+    centre; so does a municipality that is not connected.
+    """
+    if node.settings.role != "municipality" or not node.connected:
+        return
+    if node.network is None:
+        # Without credentials at hand (a command run with only the database URL) the database
+        # says whether this node has been on the network: links or blocks from the centre.
+        with node.uow() as uow:
+            linked = uow.session.scalar(select(LinkRow.peer).limit(1)) or uow.session.scalar(
+                select(CodeBlockRow.id).limit(1)
+            )
+        if linked is None:
+            return
+    raise Conflict(
+        "JUKI-CODE-013",
+        ja="住基ネットに接続した市区町村は自ら住民票コードを割り当てられません。"
+        "全国センターに割当てを依頼してください（jukinet codes request）。",
+        en="A municipality on the network cannot allot its own resident codes: ask the "
+        "national centre for a block (jukinet codes request).",
+        field="count",
+    )
 
 
 def pool_size(node: ServiceContext) -> int:

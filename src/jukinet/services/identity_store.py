@@ -31,6 +31,7 @@ from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Ha
 from jukinet.network.node import NetworkNode
 from jukinet.services import holders
 from jukinet.services.jpki import revocation as jpki_revocation
+from jukinet.services.receipts import log_receipt
 from jukinet.storage import identity_records
 from jukinet.storage.identity_records import SNAPSHOT_REASON
 
@@ -54,7 +55,7 @@ def identity_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
 
     def handle(delivery: Delivery) -> Outcome:
         now = node.now()
-        return receive_identity_message(
+        outcome = receive_identity_message(
             delivery.session,
             here=node.node_id,
             sender=delivery.envelope.sender,
@@ -65,6 +66,18 @@ def identity_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
             today=japan_date(now),
             net=node.network,
         )
+        if outcome.status == APPLIED:
+            sender = delivery.envelope.sender
+            here = str(node.node_id)
+            log_receipt(
+                delivery.session,
+                here=here,
+                sender=sender,
+                kind=delivery.kind,
+                body=delivery.body,
+                now=now,
+            )
+        return outcome
 
     return {
         MessageKind.IDENTITY_NOTICE: handle,

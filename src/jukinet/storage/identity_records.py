@@ -8,11 +8,11 @@ column list from here, and every write to the upper tiers' store goes through he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.identity import IdentityInfo, identity_digest
@@ -275,4 +275,39 @@ def _add_history(session: Session, info: IdentityInfo, *, version: int, history:
             "source_envelope": history.envelope_id,
             "received_at": history.now,
         },
+    )
+
+
+def opted_out_codes(session: Session) -> list[str]:
+    """Resident codes of this municipality's residents who opted out of upstream notification."""
+    return list(
+        session.scalars(
+            select(ResidentRow.resident_code).where(ResidentRow.upstream_opt_out.is_(True))
+        )
+    )
+
+
+def opt_out_counts(session: Session) -> tuple[int, int]:
+    """``(residents, opted out)``: active records, and those of them that opted out (counts
+    only — what the public transparency report shows)."""
+    active = ResidentRow.status == RecordStatus.ACTIVE.value
+    residents = session.scalar(select(func.count()).select_from(ResidentRow).where(active))
+    opted_out = session.scalar(
+        select(func.count())
+        .select_from(ResidentRow)
+        .where(active, ResidentRow.upstream_opt_out.is_(True))
+    )
+    return int(residents or 0), int(opted_out or 0)
+
+
+def codes_held(session: Session, codes: Sequence[str]) -> set[str]:
+    """Which of ``codes`` the store holds a record under (the centre allots none of them)."""
+    if not codes:
+        return set()
+    return set(
+        session.scalars(
+            select(IdentityRecordRow.resident_code).where(
+                IdentityRecordRow.resident_code.in_(codes)
+            )
+        )
     )

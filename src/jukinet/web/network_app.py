@@ -19,6 +19,7 @@ from jukinet.storage.registry import RegistryCache
 from jukinet.web.bodies import BodyTooLarge, read_limited
 from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_cards import router as cards_router
+from jukinet.web.network_codes import router as codes_router
 from jukinet.web.network_jpki import router as jpki_router
 from jukinet.web.network_reconcile import router as reconcile_router
 from jukinet.web.provision_api import router as provision_router
@@ -50,6 +51,7 @@ def create_network_app(
     app.include_router(reconcile_router)
     app.include_router(cards_router)
     app.include_router(jpki_router)
+    app.include_router(codes_router)
     app.include_router(provision_router)
 
     @app.post("/network/v1/inbox")

@@ -2,7 +2,7 @@
 jpki.authority`): a prefecture answers its own municipalities.
 
 The request is handled exactly as a reconciliation question is (body limit, caller from the TLS
-client certificate, refusals as ``{"error": …}``), so it reuses that router's answer helper.
+client certificate, refusals as ``{"error": …}``), so it uses the network app's one answer helper.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from jukinet.services.jpki.authority import ISSUE_PATH, answer_issuance
-from jukinet.web.network_reconcile import _answer as answer_signed
+from jukinet.web.network_answers import signed_answer
 
 router = APIRouter()
 
@@ -19,4 +19,4 @@ router = APIRouter()
 @router.post(ISSUE_PATH)
 async def issue(request: Request) -> JSONResponse:
     """A signed signature certificate for a card, or a signed refusal."""
-    return await answer_signed(request, answer_issuance)
+    return await signed_answer(request, answer_issuance)

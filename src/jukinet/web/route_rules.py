@@ -132,6 +132,14 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,
     ("GET", "/network"): P.READ_OUTBOX,
+    # Participation (system administrators) and residents' opt-out (the counter)
+    ("GET", "/api/v1/network/participation"): P.ADMINISTER_SYSTEM,
+    ("POST", "/api/v1/network/participation"): P.ADMINISTER_SYSTEM,
+    ("GET", "/network/participation"): P.ADMINISTER_SYSTEM,
+    ("POST", "/network/participation"): P.ADMINISTER_SYSTEM,
+    ("POST", "/api/v1/events/opt-out"): P.FILE_EVENTS,
+    ("GET", "/events/opt-out"): P.FILE_EVENTS,
+    ("POST", "/events/opt-out"): P.FILE_EVENTS,
     # Transparency (public by law) and the access log's alerts
     ("GET", "/api/v1/transparency/stats"): PUBLIC,
     ("GET", "/transparency"): PUBLIC,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from jukinet.domain.errors import Conflict
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.operators import Role
+from jukinet.domain.participation import OptOutRequest
 from jukinet.domain.register import RecordStatus
 from jukinet.services import reading, register
 from jukinet.services.context import ServiceContext
@@ -26,6 +27,12 @@ TOKYO = "prefecture:13"
 KANAGAWA = "prefecture:14"
 CENTRE = "national:jlis"
 Build = Callable[..., dict[str, ServiceContext]]
+
+
+def _opt_out(code: str) -> OptOutRequest:
+    return OptOutRequest(
+        resident_code=code, opt_out=True, requested_on=date(2026, 11, 26), request_number="R-1"
+    )
 
 
 def _record(node: ServiceContext, code: str) -> IdentityRecordRow | None:
@@ -103,7 +110,7 @@ def test_opted_out_resident_is_not_held_upstream(network: Build) -> None:
     code = move_in_household(town, clerk, person()).records[0].record.resident_code
     drain(nodes)
     assert _record(nodes[CENTRE], code) is not None
-    set_upstream_opt_out(town, actor=clerk, resident_code=code, opt_out=True)
+    set_upstream_opt_out(town, actor=clerk, request=_opt_out(code))
     register.file_name_change(
         town,
         actor=clerk,
@@ -128,7 +135,7 @@ def test_opt_out_needs_the_municipality_to_allow_it(network: Build) -> None:
     clerk = make_actor(town, Role.CLERK)
     code = move_in_household(town, clerk, person()).records[0].record.resident_code
     with pytest.raises(Conflict) as error:
-        set_upstream_opt_out(town, actor=clerk, resident_code=code, opt_out=True)
+        set_upstream_opt_out(town, actor=clerk, request=_opt_out(code))
     assert error.value.code == "JUKI-NET-021"
 
 

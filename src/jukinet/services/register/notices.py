@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from jukinet.domain.identity import ChangeReason, snapshot_body
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import NodeId, municipality
 from jukinet.domain.operators import Actor, Permission, Role
+from jukinet.domain.participation import OptOutRequest, check_opt_out_request
 from jukinet.domain.resident_card import InvalidReason
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.services.context import ServiceContext
@@ -156,9 +157,14 @@ def initial_load(node: ServiceContext, *, chunk: int = INITIAL_LOAD_CHUNK) -> in
 
 
 def set_upstream_opt_out(
-    node: ServiceContext, *, actor: Actor, resident_code: str, opt_out: bool
+    node: ServiceContext, *, actor: Actor, request: OptOutRequest
 ) -> ChangeResult:
-    """Record a resident's choice about upstream notification; upstream follows it."""
+    """Record a resident's request about upstream notification; upstream follows it.
+
+    Opting out queues a withdrawal (the prefecture and the centre delete what they hold about
+    the resident); opting back in queues a fresh snapshot. A municipality that is not connected
+    queues nothing: joining sends what is due (:mod:`jukinet.services.participation`).
+    """
     actor.require(Permission.FILE_EVENTS)
     if not node.settings.allow_opt_out:
         raise Conflict(
@@ -169,35 +175,50 @@ def set_upstream_opt_out(
         )
     with node.uow() as uow:
         change = Change(node, uow, actor)
-        row, before = change.load(resident_code)
-        if before.upstream_opt_out == opt_out:
+        number = check_opt_out_request(request, today=change.today)
+        row, before = change.load(request.resident_code)
+        rules.ensure_expected_version(current=row.version, expected=request.expected_version)
+        if not before.is_active:
+            raise Conflict(
+                "JUKI-NET-048",
+                ja="除票の方の通知の選択は変更できません。",
+                en="The record is removed (除票): there is no notification to choose.",
+                field="resident_code",
+            )
+        if before.upstream_opt_out == request.opt_out:
             raise Conflict(
                 "JUKI-NET-022", ja="既にその設定です。", en="Nothing to change.", field="opt_out"
             )
-        after = dataclasses.replace(before, upstream_opt_out=opt_out)
-        filing = rules.Filing(event_date=change.today, filed_on=change.today, late=False)
-        event_id = change.event("opt_out" if opt_out else "opt_in", filing)
+        after = dataclasses.replace(before, upstream_opt_out=request.opt_out)
+        filing = rules.Filing(event_date=request.requested_on, filed_on=change.today, late=False)
+        event_id = change.event(
+            "opt_out" if request.opt_out else "opt_in", filing, note=f"申出番号 {number}"
+        )
         change.save(row, after, event_id=event_id)
         if node.connected:
-            if opt_out:
-                uow.outbox.add(
-                    kind=MessageKind.IDENTITY_WITHDRAWAL.value,
-                    recipient=node.upstream,
-                    subject=before.resident_code,
-                    body={
-                        "resident_code": before.resident_code,
-                        "municipality_code": node.municipality_code,
-                    },
-                    now=change.now,
-                )
-            else:
-                uow.outbox.add(
-                    kind=MessageKind.IDENTITY_SNAPSHOT.value,
-                    recipient=node.upstream,
-                    subject=after.resident_code,
-                    body=snapshot_body(
-                        node.municipality_code, after.identity(), deleted=not after.is_active
-                    ),
-                    now=change.now,
-                )
+            _queue_choice(node, uow, after, now=change.now)
         return change.finish(event_id, late=False, rows=[row])
+
+
+def _queue_choice(
+    node: ServiceContext, uow: UnitOfWork, record: rules.ResidentRecord, *, now: datetime
+) -> None:
+    if record.upstream_opt_out:
+        uow.outbox.add(
+            kind=MessageKind.IDENTITY_WITHDRAWAL.value,
+            recipient=node.upstream,
+            subject=record.resident_code,
+            body={
+                "resident_code": record.resident_code,
+                "municipality_code": node.municipality_code,
+            },
+            now=now,
+        )
+    else:
+        uow.outbox.add(
+            kind=MessageKind.IDENTITY_SNAPSHOT.value,
+            recipient=node.upstream,
+            subject=record.resident_code,
+            body=snapshot_body(node.municipality_code, record.identity(), deleted=False),
+            now=now,
+        )

@@ -10,6 +10,7 @@ from jukinet.web.api import (
     events,
     lookups,
     network,
+    participation,
     resident_cards,
     transparency,
 )
@@ -21,6 +22,7 @@ router.include_router(auth.router)
 router.include_router(lookups.router)
 router.include_router(events.router)
 router.include_router(network.router)
+router.include_router(participation.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)

@@ -50,7 +50,7 @@ def _out(result: ChangeResult) -> ChangeOut:
     )
 
 
-def _answer(
+def answer_change(
     node: ServiceContext,
     actor: Actor,
     key: str | None,
@@ -66,7 +66,7 @@ def _answer(
 @router.post("/events/birth", status_code=201, response_model=ChangeOut)
 def birth(body: BirthRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """出生届: a newborn joins a household and gets a code from the pool."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -86,7 +86,7 @@ def birth(body: BirthRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKe
 @router.post("/events/move-in", status_code=201, response_model=ChangeOut)
 def move_in(body: MoveInRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """転入届: people arrive from another municipality or from abroad."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -106,7 +106,7 @@ def move_within(
     body: MoveWithinRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """転居届: a household moves inside the municipality."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -129,7 +129,7 @@ def move_out(
     body: MoveOutRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """転出届: people leave; their records become 除票."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -150,7 +150,7 @@ def move_out(
 @router.post("/events/death", response_model=ChangeOut)
 def death(body: DeathRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None) -> Any:
     """死亡届."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -174,7 +174,7 @@ def name_change(
     body: NameChangeRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """氏名変更."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -202,7 +202,7 @@ def household_change(
 ) -> Any:
     """世帯変更: new head, joining another household at the same address, or a split."""
     changes = [HouseholdChange(**c.model_dump()) for c in body.changes]
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -220,7 +220,7 @@ def code_change(
     body: CodeChangeRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """住民票コード変更 on the resident's request."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -242,7 +242,7 @@ def ex_officio_entry(
     body: MoveInRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """職権記載 (supervisors): the municipality enters people on its own authority."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -263,7 +263,7 @@ def correction(
 ) -> Any:
     """職権修正 (supervisors): correct recorded items, on a 除票 too."""
     items: dict[str, Any] = body.items.model_dump(exclude_unset=True)
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,
@@ -286,7 +286,7 @@ def deletion(
     body: DeletionRequest, node: NodeDep, actor: ApiActor, key: IdempotencyKey = None
 ) -> Any:
     """職権消除 (supervisors)."""
-    return _answer(
+    return answer_change(
         node,
         actor,
         key,

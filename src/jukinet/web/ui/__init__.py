@@ -15,6 +15,7 @@ from jukinet.web.ui import (
     events,
     network,
     pages,
+    participation,
     resident_cards,
     security,
     signin,
@@ -27,6 +28,7 @@ router.include_router(signin.router)
 router.include_router(pages.router)
 router.include_router(events.router)
 router.include_router(network.router)
+router.include_router(participation.router)
 router.include_router(transparency.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)

@@ -28,7 +28,7 @@ def network_page(request: Request, node: NodeDep, actor: PageActor) -> HTMLRespo
             "links": links,
             "held": held,
             "node_name": str(node.node_id),
-            "participation": node.settings.participation,
+            "participation": node.participation,
         },
         actor=actor,
     )

@@ -226,6 +226,7 @@ def _record_response(
             "done": t(done_key) if done_key and t(done_key) != done_key else None,
             "late": late,
             "form": form,
+            "allow_opt_out": node.settings.allow_opt_out,
         },
         status=status,
         actor=actor,

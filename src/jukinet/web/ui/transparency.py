@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from jukinet.domain.clock import JST
 from jukinet.services.card_services.figures import card_service_figures
+from jukinet.services.participation import participation_figures
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -440,6 +441,8 @@ def transparency_page(
                 "transparency.period_value", start=tx.day(stats.period_start), end=tx.day(last_day)
             ),
             "generated_text": stats.generated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST"),
+            # Participation and opt-out counts (a block of their own on the page).
+            "participation": participation_figures(node),
         },
         actor=actor,
     )
