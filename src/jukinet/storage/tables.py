@@ -587,3 +587,4 @@ class BatchChunkRow(Base):
 # The card tables share this metadata; importing them here makes every table known to whoever
 # imports the metadata (migrations, the schema check, test clean-up).
 from jukinet.storage import card_tables as _card_tables  # noqa: E402, F401
+from jukinet.storage import trust_tables as _trust_tables  # noqa: E402, F401
