@@ -26,6 +26,22 @@ def raise_alert(session: Session, *, kind: str, about: str, reason: str, now: da
     log.error("security alert %s about %s: %s", kind, about, reason[:200])
 
 
+def raise_alert_once(
+    session: Session, *, kind: str, about: str, reason: str, now: datetime
+) -> None:
+    """:func:`raise_alert` unless the same alert is already on record (a check that fails the
+    same way on every retry raises it once)."""
+    known = session.scalar(
+        select(SecurityAlertRow.id).where(
+            SecurityAlertRow.kind == kind,
+            SecurityAlertRow.about == about[:60],
+            SecurityAlertRow.reason == reason[:400],
+        )
+    )
+    if known is None:
+        raise_alert(session, kind=kind, about=about, reason=reason, now=now)
+
+
 def recent_alerts(session: Session, *, limit: int = 100) -> list[SecurityAlertRow]:
     """The latest alerts, newest first."""
     return list(

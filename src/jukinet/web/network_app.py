@@ -20,6 +20,7 @@ from jukinet.web.bodies import BodyTooLarge, read_limited
 from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_cards import router as cards_router
 from jukinet.web.network_reconcile import router as reconcile_router
+from jukinet.web.network_witness import router as witness_router
 from jukinet.web.provision_api import router as provision_router
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -49,6 +50,7 @@ def create_network_app(
     app.include_router(reconcile_router)
     app.include_router(cards_router)
     app.include_router(provision_router)
+    app.include_router(witness_router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

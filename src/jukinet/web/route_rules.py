@@ -97,6 +97,7 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     # The network's delivery ledger
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,
+    ("GET", "/api/v1/network/witnessed-heads"): P.READ_OUTBOX,
     ("GET", "/network"): P.READ_OUTBOX,
     # Transparency (public by law) and the access log's alerts
     ("GET", "/api/v1/transparency/stats"): PUBLIC,
