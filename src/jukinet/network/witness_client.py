@@ -17,8 +17,7 @@ import httpx
 from jukinet.network.context import NetworkContext, Rejected
 
 WITNESS_PATH: Final = "/network/v1/witness"
-#: Bounds of a publication's body (a head and a few dozen hashes) and of the HTTP wait.
-MAX_PUBLICATION_BYTES: Final = 64 * 1024
+#: How long a publisher waits for its witness.
 HTTP_TIMEOUT_SECONDS: Final = 30.0
 
 
@@ -26,7 +25,11 @@ class StaleProof(Rejected):
     """The witness holds another head than the proof starts from; ``held_size`` is its size."""
 
     def __init__(self, held_size: int) -> None:
-        super().__init__(f"the witness holds a head of {held_size} entries", status=409)
+        super().__init__(
+            f"the witness holds a head of {held_size} entries",
+            status=409,
+            details={"held_size": held_size},
+        )
         self.held_size = held_size
 
 

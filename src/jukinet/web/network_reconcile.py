@@ -30,16 +30,18 @@ Answer = Callable[..., dict[str, Any]]
 @router.post(BUCKETS_PATH)
 async def buckets(request: Request) -> JSONResponse:
     """Signed bucket digests of what this node holds for the caller's municipality."""
-    return await _answer(request, answer_buckets)
+    return await answer_signed(request, answer_buckets)
 
 
 @router.post(RECORDS_PATH)
 async def records(request: Request) -> JSONResponse:
     """Signed resident code → record hash for the buckets asked for."""
-    return await _answer(request, answer_records)
+    return await answer_signed(request, answer_records)
 
 
-async def _answer(request: Request, answer: Answer) -> JSONResponse:
+async def answer_signed(request: Request, answer: Answer) -> JSONResponse:
+    """Read a small JSON request from a TLS peer and ``answer`` it (in a worker thread); a
+    :class:`Rejected` becomes ``{"error": …}`` (and its details) with its status."""
     node: ServiceContext = request.app.state.node
     net: NetworkContext = request.app.state.net
     try:
@@ -59,4 +61,6 @@ async def _answer(request: Request, answer: Answer) -> JSONResponse:
 
 
 def _refusal(rejection: Rejected) -> JSONResponse:
-    return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+    return JSONResponse(
+        {"error": rejection.reason, **rejection.details}, status_code=rejection.status
+    )

@@ -59,6 +59,22 @@ def _rewrite_relayed(tokyo: ServiceContext, body: dict[str, Any]) -> None:
         row.body = body
 
 
+def _unsealed(body: dict[str, Any]) -> dict[str, Any]:
+    """A sealed notice body without its seal."""
+    return {k: v for k, v in body.items() if k in ("municipality_code", "identity", "change")}
+
+
+def _relay_and_refuse(
+    nodes: dict[str, ServiceContext], body: dict[str, Any], resident: IdentityInfo
+) -> InboxRow:
+    """Tokyo relays ``body`` instead of the genuine notice; the centre's one refusal."""
+    _rewrite_relayed(nodes[TOKYO], body)
+    drain(nodes)
+    assert _held_at_centre(nodes[CENTRE], resident.resident_code) is None
+    (refused,) = _refused_at_centre(nodes[CENTRE])
+    return refused
+
+
 def _held_at_centre(centre: ServiceContext, code: str) -> IdentityRecordRow | None:
     with centre.session_factory() as session:
         return session.get(IdentityRecordRow, code)
@@ -102,12 +118,9 @@ def test_a_prefecture_that_alters_a_relayed_notice_is_caught_at_the_centre(
     altered = genuine | {
         "identity": genuine["identity"] | {"address": "東京都千代田区千代田1番1号"}
     }
-    _rewrite_relayed(tokyo, altered)
-    drain(nodes)
-    centre = nodes[CENTRE]
     # Refused, kept as evidence, nothing stored, and the security console has the alert.
-    assert _held_at_centre(centre, resident.resident_code) is None
-    (refused,) = _refused_at_centre(centre)
+    refused = _relay_and_refuse(nodes, altered, resident)
+    centre = nodes[CENTRE]
     assert refused.reason == (
         f"origin signature refused: the origin signature is not {NISHITOKYO}'s"
     )
@@ -129,7 +142,7 @@ def test_a_prefecture_that_re_signs_or_strips_the_seal_is_caught(network: Build)
     tokyo = nodes[TOKYO]
     assert tokyo.network is not None
     genuine = _relayed(tokyo).body
-    bare = {k: v for k, v in genuine.items() if k in ("municipality_code", "identity", "change")}
+    bare = _unsealed(genuine)
     altered = bare | {"identity": bare["identity"] | {"address": "東京都千代田区千代田1番1号"}}
     # Sealed again with the prefecture's own genuine key: not a municipality's seal.
     resealed = seal_identity(
@@ -152,7 +165,7 @@ def test_an_unsealed_notice_is_refused_at_the_prefecture(network: Build) -> None
     town = nodes[NISHITOKYO]
     with nodes[TOKYO].session_factory() as session:
         genuine = session.scalars(select(OutboxRow.body)).one()
-    bare = {k: v for k, v in genuine.items() if k in ("municipality_code", "identity", "change")}
+    bare = _unsealed(genuine)
     with town.session_factory() as session:
         last = session.scalar(select(func.max(OutboundEnvelopeRow.sequence))) or 0
     result = _post_raw(town, TOKYO, MessageKind.IDENTITY_NOTICE, bare, sequence=last + 1)
@@ -175,15 +188,12 @@ def test_another_towns_genuine_seal_passed_off_as_this_towns_is_refused(network:
     tokyo, hachioji = nodes[TOKYO], nodes[HACHIOJI]
     assert hachioji.network is not None
     genuine = _relayed(tokyo).body
-    bare = {k: v for k, v in genuine.items() if k in ("municipality_code", "identity", "change")}
+    bare = _unsealed(genuine)
     forged = seal_identity(
         MessageKind.IDENTITY_NOTICE.value, bare, net=hachioji.network, now=hachioji.now()
     )
-    _rewrite_relayed(tokyo, forged)
-    drain(nodes)
+    refused = _relay_and_refuse(nodes, forged, resident)
     centre = nodes[CENTRE]
-    assert _held_at_centre(centre, resident.resident_code) is None
-    (refused,) = _refused_at_centre(centre)
     assert refused.reason == (
         f"origin signature refused: signed by {HACHIOJI}, not by the municipality it names"
     )
