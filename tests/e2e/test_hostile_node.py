@@ -22,7 +22,7 @@ from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.register import RecordStatus
 from jukinet.network.envelope import new_envelope
-from jukinet.network.origin import seal
+from jukinet.network.origin import seal, seal_identity
 from jukinet.runtime.cluster import Cluster
 from jukinet.services import reading
 from jukinet.services.context import ServiceContext
@@ -141,6 +141,11 @@ def test_forged_notices_from_a_town_with_real_keys_change_nobody(cluster: Cluste
         reason=ChangeReason.NAME_CHANGE,
         before=resident,
     ).as_body()
+    # Sealed with Hachiōji's own genuine key, as its counter would (an unsealed one is refused
+    # at the seal, before its right to the resident is looked at).
+    forged = seal_identity(
+        MessageKind.IDENTITY_NOTICE.value, forged, net=attacker.net, now=attacker.node.now()
+    )
     refused = attacker.post(MessageKind.IDENTITY_NOTICE, forged)
     assert refused["status"] == "refused"
     assert "held for another municipality" in refused["reason"]

@@ -330,11 +330,22 @@ _REQUEST = st.one_of(
     st.fixed_dictionaries({"envelopes": st.lists(_ENVELOPE, min_size=1, max_size=3)}),
     st.fixed_dictionaries({"envelopes": st.lists(_ENVELOPE | _JSON, max_size=3)}),
     st.fixed_dictionaries({"municipality_code": st.text(max_size=8) | _JSON, "buckets": _JSON}),
+    # A tree-head publication to the witness endpoint (issue 12, item 7).
+    st.fixed_dictionaries(
+        {
+            "witness": st.sampled_from(["national:jlis", "prefecture:13", "x"]),
+            "head": _JSON,
+            "from_size": st.integers(min_value=-1, max_value=2**70) | _JSON,
+            "proof": st.lists(st.text(max_size=64), max_size=3) | _JSON,
+        }
+    ),
 )
 _NODE_PATHS = [
     "/network/v1/inbox",
     "/network/v1/reconcile/buckets",
     "/network/v1/reconcile/records",
+    "/network/v1/cards/status",
+    "/network/v1/witness",
 ]
 
 

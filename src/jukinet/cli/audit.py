@@ -21,7 +21,7 @@ from jukinet.cli.common import (
     parse_date_option,
 )
 from jukinet.cli.provision import NodeDirOption, target_node
-from jukinet.services import audit, security_signals
+from jukinet.services import audit, head_publication, security_signals, witness
 
 audit_app = typer.Typer(
     help="The access log: verify, tree heads, disclosure with proofs, retention.",
@@ -88,6 +88,55 @@ def audit_head(
     sys.stdout.write(json.dumps(head.to_dict(), indent=2) + "\n")
 
 
+@audit_app.command("publish")
+@cli_command
+def audit_publish(
+    ctx: typer.Context, folder: NodeDirOption = None, operator: OperatorOption = None
+) -> None:
+    """Sign a tree head and publish it to this node's witnesses, which countersign it if it
+    extends the head they hold (auditors). Exits 1 if a witness refused or was unreachable."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="audit publish")
+    results = head_publication.publish(node)
+    if not results:
+        console.print("このノードには立会人がいません / this node has no witnesses")
+    for result in results:
+        if result.witnessed:
+            console.print(
+                f"[green]{result.witness}: 副署されました / countersigned[/] "
+                f"(head of {result.tree_size} entries)"
+            )
+        else:
+            err_console.print(
+                f"[bold red]{result.witness}: 副署されません / not countersigned[/]: "
+                f"{escape(result.problem or '')}"
+            )
+    if any(not r.witnessed for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("witnessed")
+@cli_command
+def audit_witnessed(
+    ctx: typer.Context,
+    of: Annotated[str | None, typer.Option("--of", help="Only this node's heads.")] = None,
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """The tree heads of other nodes this node (their witness) countersigned, newest first."""
+    node = target_node(ctx, folder)
+    actor = act_as(node, operator, command="audit witnessed")
+    heads = witness.witnessed_heads(node, actor=actor, of=of)
+    if not heads:
+        console.print("副署したツリーヘッドはありません / no witnessed heads")
+    for head in heads:
+        console.print(
+            f"{head.node:<22} #{head.sequence} size {head.tree_size:<8} "
+            f"root {head.root_hash[:16]}… signed {head.signed_at} "
+            f"witnessed {head.witnessed_at.isoformat(timespec='seconds')}"
+        )
+
+
 @audit_app.command("consistency")
 @cli_command
 def audit_consistency(
@@ -116,7 +165,9 @@ def audit_disclose(
     """本人確認情報の提供状況の開示: every entry about one resident, each with its proof."""
     node = target_node(ctx, folder)
     actor = act_as(node, operator, command="audit disclose")
-    document = audit.disclose(node, actor=actor, request=audit.DisclosureRequest(resident_code))
+    document = head_publication.witnessed_disclosure(
+        node, actor=actor, request=audit.DisclosureRequest(resident_code)
+    )
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -155,6 +206,10 @@ def audit_check_proof(
             f"[bold green]OK[/]: {result.entries} entries are in the log whose signed head "
             f"covers {result.tree_size} entries / {result.entries}件すべて検証されました"
         )
+        if result.witnesses:
+            console.print(
+                "立会人の副署 / witnessed by: " + ", ".join(escape(w) for w in result.witnesses)
+            )
         return
     err_console.print("[bold red]検証できません / does not verify[/]")
     for problem in result.problems:

@@ -89,6 +89,8 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "audit check-proof": CommandRule.open("checks a disclosure's proofs against public keys"),
     "audit init-key": _ADMIN,
     "audit head": Permission.AUDIT,
+    "audit publish": Permission.AUDIT,
+    "audit witnessed": Permission.READ_OUTBOX,
     "audit retention": _ADMIN,
     "audit alerts": Permission.AUDIT,
     "audit disclose": Permission.READ_RESIDENTS,

@@ -24,10 +24,14 @@ _VERIFIED_LIMIT = 10_000
 class Rejected(Exception):
     """An envelope or request refused before anything was applied; ``reason`` says why."""
 
-    def __init__(self, reason: str, *, status: int = 403) -> None:
+    def __init__(
+        self, reason: str, *, status: int = 403, details: dict[str, int] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        #: Machine-readable items the refusal's JSON carries beside ``error``.
+        self.details = details or {}
 
 
 @dataclass

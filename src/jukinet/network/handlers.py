@@ -50,7 +50,8 @@ class Delivery:
     kind: MessageKind
     #: What the handler acts on: the envelope's body, or for a routed message its payload.
     body: dict[str, Any]
-    #: For a routed message, the municipality that signed it (checked by the inbox).
+    #: The municipality that signed a routed or identity message (its seal checked by the
+    #: inbox; an identity message's ``body`` is then the statement without the seal).
     origin: NodeId | None = None
 
 

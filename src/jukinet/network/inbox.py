@@ -31,8 +31,15 @@ from jukinet.network.handlers import (
     subject_of,
 )
 from jukinet.network.node import NetworkNode
-from jukinet.network.origin import MESSAGE_ID, verify_sealed
+from jukinet.network.origin import (
+    MESSAGE_ID,
+    ORIGIN_REFUSED,
+    SEALED_KINDS,
+    open_identity,
+    verify_sealed,
+)
 from jukinet.storage import bulk
+from jukinet.storage.security_alerts import ORIGIN_SIGNATURE, raise_alert
 from jukinet.storage.tables import (
     InboxRow,
     LinkRow,
@@ -308,7 +315,23 @@ def _dispatch(
     if subject is not None and subject in held:
         # Later messages for a resident wait behind a quarantined one; others keep flowing.
         return Outcome(HELD, "held behind an earlier quarantined notice for this resident"), subject
-    outcome = handler(Delivery(session, envelope, kind, envelope.body))
+    body, origin = envelope.body, None
+    if kind in SEALED_KINDS:
+        # The originating municipality's seal, checked at every tier: a relay that altered,
+        # stripped or re-signed the body is caught here, whoever handed it over.
+        try:
+            origin, body = open_identity(kind.value, envelope.body, net=net, now=node.now())
+        except Rejected as rejection:
+            reason = f"{ORIGIN_REFUSED}: {rejection.reason}"[:200]
+            raise_alert(
+                session,
+                kind=ORIGIN_SIGNATURE,
+                about=envelope.sender,
+                reason=f"{kind.value} {envelope.id} handed over by {envelope.sender}: {reason}",
+                now=node.now(),
+            )
+            return Outcome(REFUSED, reason), subject
+    outcome = handler(Delivery(session, envelope, kind, body, origin=origin))
     if subject is not None and outcome.status == QUARANTINED:
         held.add(subject)
     parent = node.parent

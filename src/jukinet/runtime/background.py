@@ -20,7 +20,15 @@ from jukinet.network.context import NetworkContext
 from jukinet.network.crl import CrlCheck, check_crl
 from jukinet.network.inbox import record_handshake_refusals
 from jukinet.network.pki import CaSigner
-from jukinet.services import audit, batch, batch_results, code_blocks, codes, idempotency
+from jukinet.services import (
+    audit,
+    batch,
+    batch_results,
+    code_blocks,
+    codes,
+    head_publication,
+    idempotency,
+)
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
@@ -73,10 +81,11 @@ def batch_worker(node: ServiceContext, cache: RegistryCache, *, interval: float 
 
 
 def tree_head_publisher(node: ServiceContext, *, interval: float = 60.0) -> _Loop:
-    """Signs a tree head whenever the log has grown, at most every ``interval`` seconds."""
+    """Signs a tree head whenever the log has grown, at most every ``interval`` seconds, and
+    (on the network) publishes it to the node's witnesses, which countersign it."""
 
     def step() -> bool:
-        audit.publish_tree_head(node)
+        head_publication.publish(node)
         return False
 
     return _Loop("tree-heads", step, interval)

@@ -41,6 +41,7 @@ from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import NotFound, ValidationError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.context import ServiceContext
+from jukinet.services.witness_check import check_countersignature
 from jukinet.storage import access_log as store
 from jukinet.storage import access_log_check as check
 from jukinet.storage.private_files import private_file, write_private
@@ -372,6 +373,8 @@ class ProofCheck:
     entries: int
     problems: tuple[str, ...]
     tree_size: int
+    #: Witnesses whose countersignature of the head verified (checked only with the CA).
+    witnesses: tuple[str, ...] = ()
 
 
 def _trusted_key(
@@ -407,7 +410,8 @@ def check_disclosure(
 ) -> ProofCheck:
     """Check a disclosure offline: the head's signature (by a key the caller trusts — the
     network CA or the node's published public key, never the key inside the document alone),
-    then every entry's leaf hash and inclusion proof against that head."""
+    then every entry's leaf hash and inclusion proof against that head; with the CA, also the
+    countersignatures of the witnesses that vouched for that head (``witnesses``)."""
     problems: list[str] = []
     try:
         head = SignedTreeHead.from_dict(document["tree_head"])
@@ -416,6 +420,15 @@ def check_disclosure(
     except (KeyError, TypeError, ValueError, InvalidSignature) as error:
         reason = "bad signature" if isinstance(error, InvalidSignature) else str(error)
         return ProofCheck(False, 0, (f"tree head: {reason}",), 0)
+    witnesses: list[str] = []
+    countersigned = document.get("witnesses", [])
+    for number, item in enumerate(countersigned if isinstance(countersigned, list) else [None]):
+        if ca_pem is None:
+            break  # a witness is trusted only through the network CA
+        try:
+            witnesses.append(check_countersignature(item, head=head, ca_pem=ca_pem))
+        except ValueError as error:
+            problems.append(f"witness {number}: {error}")
     items = document.get("entries")
     if not isinstance(items, list):
         return ProofCheck(False, 0, ("entries: missing",), head.tree_size)
@@ -429,7 +442,7 @@ def check_disclosure(
                 problems.append(f"entry {number}: about another resident")
         except (KeyError, TypeError, ValueError, ValidationError) as error:
             problems.append(f"entry {number}: {getattr(error, 'message_en', error)}")
-    return ProofCheck(not problems, len(items), tuple(problems), head.tree_size)
+    return ProofCheck(not problems, len(items), tuple(problems), head.tree_size, tuple(witnesses))
 
 
 # --------------------------------------------------------------------------------------------

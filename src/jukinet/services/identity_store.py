@@ -29,11 +29,13 @@ from jukinet.domain.network import NodeId, NodeRole, municipality, parent_of, pr
 from jukinet.network.context import NetworkContext
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.network.node import NetworkNode
+from jukinet.network.origin import ORIGIN_REFUSED
 from jukinet.services import holders
 from jukinet.services.jpki import revocation as jpki_revocation
 from jukinet.services.receipts import log_receipt
 from jukinet.storage import identity_records
 from jukinet.storage.identity_records import SNAPSHOT_REASON
+from jukinet.storage.security_alerts import ORIGIN_SIGNATURE, raise_alert
 
 
 def _expected_sender(here: NodeId, municipality_code: str) -> str:
@@ -42,11 +44,16 @@ def _expected_sender(here: NodeId, municipality_code: str) -> str:
     return str(prefecture(municipality_code[:2]))
 
 
-def _check_origin(here: NodeId, sender: str, municipality_code: str) -> str | None:
+def _check_origin(
+    here: NodeId, sender: str, municipality_code: str, origin: NodeId | None
+) -> str | None:
     if here.role is NodeRole.PREFECTURE and municipality_code[:2] != here.code:
         return "the municipality does not belong to this prefecture"
     if sender != _expected_sender(here, municipality_code):
         return "the sender may not report for this municipality"
+    if origin != municipality(municipality_code):
+        # The seal is genuine but another municipality's: a relay passed it off as this one's.
+        return f"{ORIGIN_REFUSED}: signed by {origin}, not by the municipality it names"
     return None
 
 
@@ -59,6 +66,7 @@ def identity_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
             delivery.session,
             here=node.node_id,
             sender=delivery.envelope.sender,
+            origin=delivery.origin,
             kind=delivery.kind,
             body=delivery.body,
             envelope_id=delivery.envelope.id,
@@ -67,14 +75,20 @@ def identity_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
             net=node.network,
         )
         if outcome.status == APPLIED:
-            sender = delivery.envelope.sender
-            here = str(node.node_id)
             log_receipt(
                 delivery.session,
-                here=here,
-                sender=sender,
+                here=str(node.node_id),
+                sender=delivery.envelope.sender,
                 kind=delivery.kind,
                 body=delivery.body,
+                now=now,
+            )
+        if outcome.status == REFUSED and (outcome.reason or "").startswith(ORIGIN_REFUSED):
+            raise_alert(
+                delivery.session,
+                kind=ORIGIN_SIGNATURE,
+                about=delivery.envelope.sender,
+                reason=f"{delivery.kind.value} {delivery.envelope.id}: {outcome.reason}",
                 now=now,
             )
         return outcome
@@ -91,6 +105,7 @@ def receive_identity_message(
     *,
     here: NodeId,
     sender: str,
+    origin: NodeId | None,
     kind: str,
     body: dict[str, Any],
     envelope_id: str,
@@ -100,20 +115,21 @@ def receive_identity_message(
 ) -> Outcome:
     """Validate and apply one identity message; its outcome says whether to forward it.
 
-    Besides the sender's right to speak for the municipality, a message may only change a
-    resident that municipality holds here (see :mod:`jukinet.services.holders`).
+    ``origin`` is the municipality whose seal the inbox verified (``None``: none). Besides the
+    sender's right to speak for the municipality, the municipality itself must have signed the
+    message, and it may only change a resident it holds here (:mod:`jukinet.services.holders`).
     """
     try:
         if kind == MessageKind.IDENTITY_NOTICE:
             notice = parse_notice_body(body, today=today)
-            problem = _check_origin(here, sender, notice.municipality_code)
+            problem = _check_origin(here, sender, notice.municipality_code, origin)
             problem = problem or holders.check_notice(session, notice, net=net, now=now)
             if problem:
                 return Outcome(REFUSED, problem)
             apply_notice(session, notice, envelope_id=envelope_id, now=now)
         elif kind == MessageKind.IDENTITY_SNAPSHOT:
             info, municipality_code, deleted = parse_snapshot_body(body, today=today)
-            problem = _check_origin(here, sender, municipality_code)
+            problem = _check_origin(here, sender, municipality_code, origin)
             problem = problem or holders.check_snapshot(
                 session, info.resident_code, municipality_code=municipality_code, deleted=deleted
             )
@@ -129,7 +145,7 @@ def receive_identity_message(
             )
         elif kind == MessageKind.IDENTITY_WITHDRAWAL:
             code, municipality_code = _parse_withdrawal(body)
-            problem = _check_origin(here, sender, municipality_code)
+            problem = _check_origin(here, sender, municipality_code, origin)
             if problem:
                 return Outcome(REFUSED, problem)
             jpki_revocation.on_withdrawal(

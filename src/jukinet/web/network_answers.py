@@ -43,5 +43,7 @@ async def signed_answer(request: Request, answer: Answer) -> JSONResponse:
 
 
 def refusal(rejection: Rejected) -> JSONResponse:
-    """A refused question: its reason, with its status."""
-    return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+    """A refused question: its reason (and its details), with its status."""
+    return JSONResponse(
+        {"error": rejection.reason, **rejection.details}, status_code=rejection.status
+    )

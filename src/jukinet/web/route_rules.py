@@ -131,6 +131,7 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     # The network's delivery ledger
     ("GET", "/api/v1/network/links"): P.READ_OUTBOX,
     ("GET", "/api/v1/network/quarantine"): P.READ_OUTBOX,
+    ("GET", "/api/v1/network/witnessed-heads"): P.READ_OUTBOX,
     ("GET", "/network"): P.READ_OUTBOX,
     # Participation (system administrators) and residents' opt-out (the counter)
     ("GET", "/api/v1/network/participation"): P.ADMINISTER_SYSTEM,

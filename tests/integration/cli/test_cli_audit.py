@@ -188,3 +188,15 @@ def test_a_recipient_registered_before_bodies_were_kept_gets_its_body_named(
     assert named.exit_code == 0, named.output
     granted = run(*grant, "--operator", "kanri2", url=url, **signed)
     assert granted.exit_code == 0, granted.output
+
+
+def test_publish_and_witnessed_on_a_node_off_the_network(node: ServiceContext) -> None:
+    """A stand-alone node has no witnesses: publishing signs its head and says so."""
+    url = node.settings.database_url
+    ensure(url, AUDITOR, ADMINISTRATOR)
+    published = run("audit", "publish", url=url, **_env(node, **as_(AUDITOR)))
+    assert published.exit_code == 0, published.output
+    assert "this node has no witnesses" in published.output
+    witnessed = run("audit", "witnessed", url=url, **_env(node, **as_(ADMINISTRATOR)))
+    assert witnessed.exit_code == 0, witnessed.output
+    assert "no witnessed heads" in witnessed.output

@@ -20,7 +20,7 @@ from jukinet.domain.identity import ChangeReason, IdentityInfo, IdentityNotice
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.register import RecordStatus
 from jukinet.network.envelope import new_envelope
-from jukinet.network.origin import ORIGIN, seal
+from jukinet.network.origin import ORIGIN, seal, seal_identity
 from jukinet.services import reading, register
 from jukinet.services.context import ServiceContext
 from jukinet.services.register import MoveIn
@@ -106,9 +106,9 @@ def _inbox(node: ServiceContext, status: str) -> list[InboxRow]:
 
 
 def _post_raw(
-    node: ServiceContext, peer: str, kind: MessageKind, body: dict[str, Any]
+    node: ServiceContext, peer: str, kind: MessageKind, body: dict[str, Any], *, sequence: int = 1
 ) -> dict[str, Any]:
-    """Post one envelope signed with ``node``'s real key, numbered after its link's last."""
+    """Post one envelope signed with ``node``'s real key, numbered ``sequence`` on its link."""
     net = node.network
     assert net is not None
     envelope = net.sign(
@@ -116,7 +116,7 @@ def _post_raw(
             sender=str(net.node),
             recipient=peer,
             kind=kind.value,
-            sequence=1,
+            sequence=sequence,
             now=node.now(),
             body=body,
         )
@@ -306,7 +306,8 @@ def test_a_move_in_without_the_signed_notice_takes_nobody(network: Build) -> Non
 
 def test_a_hand_over_signed_by_a_relay_is_refused(network: Build) -> None:
     """Kanagawa, with its genuine keys, claims Yokohama took a Nishitokyo resident, sealing the
-    hand-over itself: the centre wants Yokohama's signature and refuses."""
+    hand-over and the notice itself: the centre wants Yokohama's signature and refuses (now at
+    the notice's own seal, before the hand-over is even looked at)."""
     nodes = network(NISHITOKYO, TOKYO, KANAGAWA, CENTRE)
     resident = _resident(nodes)
     kanagawa = nodes[KANAGAWA]
@@ -322,9 +323,15 @@ def test_a_hand_over_signed_by_a_relay_is_refused(network: Build) -> None:
         net=kanagawa.network,
         now=kanagawa.now(),
     )
-    result = _post_raw(kanagawa, CENTRE, MessageKind.IDENTITY_NOTICE, body)
+    sealed = seal_identity(
+        MessageKind.IDENTITY_NOTICE.value, body, net=kanagawa.network, now=kanagawa.now()
+    )
+    result = _post_raw(kanagawa, CENTRE, MessageKind.IDENTITY_NOTICE, sealed)
     assert result["status"] == "refused"
-    assert "hand-over refused" in result["reason"]
+    assert result["reason"] == (
+        f"origin signature refused: {KANAGAWA} is not a municipality; "
+        "only a municipality originates one"
+    )
     assert _held(nodes[CENTRE], resident.resident_code).municipality_code == "132292"
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from jukinet.domain.access_log import Action, ActorKind, Channel
-from jukinet.services import audit
+from jukinet.services import audit, head_publication
 from jukinet.web.auth import ApiActor, NodeDep
 from jukinet.web.errors import ERROR_RESPONSES
 
@@ -81,6 +81,11 @@ class DisclosureOut(BaseModel):
     )
     signer_public_key: str = Field(description="The key that signed the head (PEM)")
     entries: list[ProvedEntryOut]
+    witnesses: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Countersignatures of the head by the node's witnesses (its prefecture, "
+        "the centre), each with the witness's certificate; checked with --ca",
+    )
 
 
 @router.get(
@@ -103,7 +108,7 @@ def disclosure(
 
     The request is recorded in the log first, so the answer includes it (with its own proof).
     """
-    document = audit.disclose(
+    document = head_publication.witnessed_disclosure(
         node, actor=actor, request=audit.DisclosureRequest(resident_code=resident_code)
     )
     return DisclosureOut.model_validate(document)

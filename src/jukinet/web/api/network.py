@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from jukinet.services import ledger
+from jukinet.services import ledger, witness
 from jukinet.web.auth import ApiActor, NodeDep
 from jukinet.web.errors import ERROR_RESPONSES
 
@@ -57,4 +58,28 @@ def quarantine(node: NodeDep, actor: ApiActor) -> list[QuarantinedOut]:
     return [
         QuarantinedOut.model_validate(m, from_attributes=True)
         for m in ledger.quarantined_messages(node, actor=actor)
+    ]
+
+
+class WitnessedHeadOut(BaseModel):
+    """A tree head of another node that this node, its witness, checked and countersigned."""
+
+    node: str
+    tree_size: int
+    root_hash: str
+    sequence: int | None
+    signed_at: str
+    witnessed_at: datetime
+
+
+@router.get("/network/witnessed-heads")
+def witnessed_heads(
+    node: NodeDep,
+    actor: ApiActor,
+    of: Annotated[str | None, Query(max_length=60, description="Only this node's heads")] = None,
+) -> list[WitnessedHeadOut]:
+    """The heads this node countersigned as a witness, newest first (``of``: one node's)."""
+    return [
+        WitnessedHeadOut.model_validate(h, from_attributes=True)
+        for h in witness.witnessed_heads(node, actor=actor, of=of)
     ]

@@ -34,7 +34,7 @@ from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.wareki import format_wareki
-from jukinet.services import audit
+from jukinet.services import audit, head_publication
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import (
@@ -251,7 +251,7 @@ def _disclose(
     if not form.ok:
         return form, None
     try:
-        document = audit.disclose(
+        document = head_publication.witnessed_disclosure(
             node, actor=actor, request=audit.DisclosureRequest(resident_code=code)
         )
     except DomainError as error:
