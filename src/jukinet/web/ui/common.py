@@ -25,6 +25,7 @@ from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import OUT_OF_HOURS_PATHS, get_node, session_actor
 from jukinet.web.ui.i18n import Translator, request_lang
+from jukinet.web.ui.navigation import may_open
 
 SESSION_CSRF: Final = "csrf_token"
 CSRF_FIELD: Final = "csrf_token"
@@ -113,6 +114,8 @@ def render(
         "csrf_token": csrf_token(request),
         "terminal": getattr(request.state, "terminal", None),
         "perm": Permission,
+        # The header shows a link only when its page opens for this operator here.
+        "may": lambda path: may_open(actor, node.settings.role, path),
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
         "sex_options": [(s.value, t.sex(s)) for s in Sex],
