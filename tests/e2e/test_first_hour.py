@@ -18,8 +18,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,6 +50,8 @@ class Demo:
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
+    #: The security key each operator enrolled at each node on first sign-in (node, username).
+    cards: dict[tuple[int, str], SoftAuthenticator] = field(default_factory=dict)
 
     @classmethod
     def start(cls, tmp_path: Path, *extra: str) -> Demo:
@@ -189,23 +193,41 @@ def _nav_links(html: str) -> list[str]:
     return re.findall(r'href="([^"]+)"', nav.group(0))
 
 
-def test_the_first_hour(tmp_path: Path, demo_cleanup: list[Demo]) -> None:
-    demo = Demo.start(tmp_path, "--residents", "200")
-    demo_cleanup.append(demo)
-    demo.wait_for("press Ctrl-C to stop", timeout=150)
-    output = demo.output
-    assert "╭" not in output and "│ jukinet" not in output  # no box around commands
+@pytest.fixture(scope="module")
+def running_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """One settled demo for the tests below; the last of them presses Ctrl-C."""
+    demo = Demo.start(tmp_path_factory.mktemp("first-hour"), "--residents", "200")
+    try:
+        demo.wait_for("press Ctrl-C to stop", timeout=150)
+        yield demo
+    finally:
+        demo.kill()
 
-    # Every printed command, exactly as printed, in a new shell (no venv, no JUKINET_*).
+
+@contextmanager
+def _signed_in(demo: Demo, index: int, username: str, password: str) -> Iterator[httpx.Client]:
+    """A client signed in on the pages; the first sign-in enrols a key as the demo does."""
+    card = demo.cards.setdefault((index, username), SoftAuthenticator())
+    with httpx.Client(base_url=f"http://localhost:{demo.base_port + index}", timeout=30) as client:
+        answer = page_sign_in(client, username, password, card)
+        assert answer.status_code == 303, (client.base_url, username, answer.text[:300])
+        yield client
+
+
+def test_the_demo_prints_commands_that_run_as_printed_in_a_new_shell(
+    running_demo: Demo, tmp_path: Path
+) -> None:
+    output = running_demo.output
+    assert "╭" not in output  # no box around commands
+    assert "│ jukinet" not in output
     commands = _commands(output)
     assert len(commands) == 4, output
     assert any(" audit disclose " in command for command in commands)
-    shell = tmp_path / "shell"
-    shell.mkdir()
+    assert any(" --public-key " in command for command in commands)
     for command in commands:
-        ran = subprocess.run(  # noqa: S603 - the demo's own printed command, the test's subject
+        ran = subprocess.run(
             ["/bin/bash", "-c", command],
-            cwd=shell,
+            cwd=tmp_path,
             env=clean_environment(tmp_path),
             capture_output=True,
             text=True,
@@ -214,22 +236,62 @@ def test_the_first_hour(tmp_path: Path, demo_cleanup: list[Demo]) -> None:
         )
         assert ran.returncode == 0, f"{command}\n{ran.stdout}\n{ran.stderr}"
 
-    # Every demo operator at every node: lands on a page, without an error, whose navigation
-    # offers only pages the operator may open.
-    passwords = _passwords(output)
+
+def test_every_demo_operator_lands_on_a_page_at_every_node(running_demo: Demo) -> None:
+    # ... without an error, and every link of its navigation opens for that operator.
     for index in range(NODES):
-        base = f"http://localhost:{demo.base_port + index}"
-        for username, password in passwords.items():
-            with httpx.Client(base_url=base, timeout=30) as client:
-                answer = page_sign_in(client, username, password, SoftAuthenticator())
-                assert answer.status_code == 303, (base, username, answer.text[:300])
+        for username, password in _passwords(running_demo.output).items():
+            with _signed_in(running_demo, index, username, password) as client:
                 landing = client.get("/", follow_redirects=True)
-                where = f"{base} {username} → {landing.url}"
+                where = f"{client.base_url} {username} → {landing.url}"
                 assert landing.status_code == 200, where
                 assert 'data-testid="error-message"' not in landing.text, where
                 for link in _nav_links(landing.text):
                     page = client.get(link, follow_redirects=True)
                     assert page.status_code == 200, f"{where}: nav {link} → {page.status_code}"
 
-    elapsed = demo.interrupt()
-    assert_stopped_cleanly(demo, elapsed)
+
+#: Counts each navigation link's line boxes: more than one means its words were broken.
+_WRAPPED_LINKS = """() => [...document.querySelectorAll('.site-header__nav a')].flatMap(a => {
+  const range = document.createRange();
+  range.selectNodeContents(a);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return lines.size > 1 ? [a.textContent.trim()] : [];
+})"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1366])
+def test_the_navigation_never_breaks_a_word(
+    running_demo: Demo, chromium_browser: Any, width: int, tmp_path: Path
+) -> None:
+    # The operators with the most links, at a municipality and at the centre, in both languages.
+    passwords = _passwords(running_demo.output)
+    for index, username in [(3, "anzen"), (3, "kanri"), (0, "anzen"), (0, "madoguchi")]:
+        with _signed_in(running_demo, index, username, passwords[username]) as client:
+            cookies = [
+                {"name": name, "value": value, "url": str(client.base_url)}
+                for name, value in client.cookies.items()
+            ]
+            context = chromium_browser.new_context(
+                base_url=str(client.base_url), viewport={"width": width, "height": 800}
+            )
+            try:
+                context.add_cookies(cookies)
+                page = context.new_page()
+                for lang in ("ja", "en"):
+                    page.goto(f"/lang/{lang}")
+                    page.goto("/")
+                    shot = tmp_path / f"nav-{width}-{index}-{username}-{lang}.png"
+                    page.screenshot(path=str(shot))
+                    wrapped = page.evaluate(_WRAPPED_LINKS)
+                    assert wrapped == [], f"{username}@{index} {lang} {width}px: {wrapped} ({shot})"
+            finally:
+                context.close()
+
+
+def test_ctrl_c_after_the_network_settled_stops_everything_within_3_s(
+    running_demo: Demo,
+) -> None:
+    elapsed = running_demo.interrupt()
+    assert_stopped_cleanly(running_demo, elapsed)
+    assert running_demo.process.returncode == 130
