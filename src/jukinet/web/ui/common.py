@@ -91,6 +91,22 @@ def _municipality_name(node: ServiceContext) -> str:
         return node.municipality_code
 
 
+def node_label(name: str, lang: str = "ja") -> str:
+    """A node as people call it (国立市, 東京都, 全国センター), for a node's name such as
+    ``municipality:132152``; the name itself when it is not a node's."""
+    role, _, code = name.partition(":")
+    if role == "national":
+        return "全国センター" if lang == "ja" else "National centre"
+    if role == "prefecture":
+        return prefecture_name(code) or name
+    if role == "municipality":
+        try:
+            return get_municipality(code).full_name
+        except DomainError:
+            return name
+    return name
+
+
 def render(
     request: Request,
     template: str,

@@ -45,6 +45,7 @@ from jukinet.web.ui.common import (
     csrf_ok,
     error_page,
     forbidden,
+    node_label,
     render,
 )
 from jukinet.web.ui.i18n import Translator, request_lang
@@ -80,6 +81,8 @@ class DisclosureRow:
     affair_code: str | None
     affair_name: str | None
     source: str
+    #: The source node as people call it (全国センター, 東京都).
+    source_name: str
     recipient_kind: str
     recipient: str
     case_number: str | None
@@ -160,6 +163,7 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 affair_code=affair_code,
                 affair_name=affair_name,
                 source=entry.node,
+                source_name=node_label(entry.node, lang),
                 recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
                 recipient=entry.actor,
                 case_number=(
