@@ -53,7 +53,7 @@ from jukinet.services.operators import verify_password
 
 #: Columns for output that is not a terminal (a pipe, a file, a test). Rich assumes 80 there and
 #: cuts table cells and option names with "…"; wide enough instead that nothing is cut.
-PIPE_WIDTH = 160
+PIPE_WIDTH = 200
 
 
 def output_width(stream: object = None) -> int | None:

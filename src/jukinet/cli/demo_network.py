@@ -35,7 +35,7 @@ from jukinet.runtime.demo_provision import (
 )
 
 #: How long the nodes have to stop after Ctrl-C before they are killed.
-STOP_SECONDS = 2.0
+STOP_SECONDS = 1.5
 #: The exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
 EXIT_INTERRUPTED = 130
 
