@@ -210,6 +210,18 @@ def published_key(node: ServiceContext) -> PublishedKey | None:
     )
 
 
+def require_published_key(node: ServiceContext) -> PublishedKey:
+    """:func:`published_key`, or :class:`NotFound` (JUKI-AUDIT-020) when there is none yet."""
+    key = published_key(node)
+    if key is None:
+        raise NotFound(
+            "JUKI-AUDIT-020",
+            ja="このノードにはアクセスログの署名鍵がまだありません。",
+            en="This node has no access-log signing key yet.",
+        )
+    return key
+
+
 def signer_certificate_pem(node: ServiceContext) -> str | None:
     """The network signing certificate of this node (what a resident's checker verifies)."""
     if node.network is None:

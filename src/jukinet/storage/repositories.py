@@ -528,7 +528,7 @@ class OperatorRepository:
         if not ids:
             return {}
         stmt = select(OperatorRow.id, OperatorRow.display_name).where(OperatorRow.id.in_(ids))
-        return {operator_id: name for operator_id, name in self.session.execute(stmt)}
+        return {row.id: row.display_name for row in self.session.execute(stmt)}
 
     def add(self, row: OperatorRow) -> OperatorRow:
         """Insert an account."""

@@ -51,7 +51,8 @@ def test_a_clerk_at_the_centre_or_a_prefecture_lands_on_disclosure() -> None:
 def test_each_header_link_opens_for_the_operator_it_is_shown_to(role: Role) -> None:
     actor = _actor(role)
     links = re.findall(r'may\("([^"]+)"\)', BASE.read_text(encoding="utf-8"))
-    assert "/network" in links and "/security/alerts" in links
+    assert "/network" in links
+    assert "/security/alerts" in links
     for node_role in NODE_ROLES:
         for path in links:
             if may_open(actor, node_role, path):

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from jukinet.domain.errors import NotFound
 from jukinet.services import audit
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
@@ -158,13 +157,7 @@ class LogKeyOut(BaseModel):
 def log_public_key(node: NodeDep) -> LogKeyOut:
     """The node's log-signing public key (also /log-public-key.pem and the transparency page);
     ``jukinet audit check-proof DOCUMENT --public-key log-public-key.pem`` checks with it."""
-    key = audit.published_key(node)
-    if key is None:
-        raise NotFound(
-            "JUKI-AUDIT-020",
-            ja="このノードにはアクセスログの署名鍵がまだありません。",
-            en="This node has no access-log signing key yet.",
-        )
+    key = audit.require_published_key(node)
     return LogKeyOut(
         signer=key.signer, public_key_pem=key.public_key_pem, fingerprint_sha256=key.fingerprint
     )

@@ -23,7 +23,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from jukinet.domain.clock import JST
-from jukinet.domain.errors import NotFound
 from jukinet.domain.operators import Actor
 from jukinet.domain.wareki import format_wareki
 from jukinet.services import audit
@@ -456,13 +455,7 @@ PUBLIC_KEY_FILE: Final = "log-public-key.pem"
 @router.get("/log-public-key.pem")
 def log_public_key(node: NodeDep) -> Response:
     """This node's log-signing public key (PEM), as ``audit check-proof --public-key`` takes it."""
-    key = audit.published_key(node)
-    if key is None:
-        raise NotFound(
-            "JUKI-AUDIT-020",
-            ja="このノードにはアクセスログの署名鍵がまだありません。",
-            en="This node has no access-log signing key yet.",
-        )
+    key = audit.require_published_key(node)
     return Response(
         key.public_key_pem,
         media_type="application/x-pem-file",
