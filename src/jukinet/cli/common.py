@@ -51,8 +51,22 @@ from jukinet.services.operator_security.signin import (
 from jukinet.services.operator_security.terminals import console_terminal
 from jukinet.services.operators import verify_password
 
-console = Console()
-err_console = Console(stderr=True)
+#: Columns for output that is not a terminal (a pipe, a file, a test). Rich assumes 80 there and
+#: cuts table cells and option names with "…"; wide enough instead that nothing is cut.
+PIPE_WIDTH = 200
+
+
+def output_width(stream: object = None) -> int | None:
+    """The width to print at: ``None`` (Rich measures) on a terminal or when ``COLUMNS`` says,
+    :data:`PIPE_WIDTH` otherwise."""
+    if os.environ.get("COLUMNS") or os.environ.get("TERMINAL_WIDTH"):
+        return None
+    isatty = getattr(stream if stream is not None else sys.stdout, "isatty", None)
+    return None if callable(isatty) and isatty() else PIPE_WIDTH
+
+
+console = Console(width=output_width())
+err_console = Console(stderr=True, width=output_width(sys.stderr))
 
 #: Exit status for an input the register refuses (a domain error), and for anything else wrong.
 EXIT_REFUSED = 2

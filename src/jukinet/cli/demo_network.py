@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+import shlex
+import shutil
 import signal
-import threading
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.panel import Panel
 from rich.table import Table
 
-from jukinet.cli.common import cli_command, console, state_of
+from jukinet.cli.common import PASSWORD_ENV, cli_command, console, state_of
 from jukinet.runtime.demo import (
     DEMO_OPERATORS,
+    PUBLIC_KEY_FILE,
     DemoNetwork,
     build_demo,
     make_moves,
@@ -30,6 +34,11 @@ from jukinet.runtime.demo_provision import (
     network_url,
     run_agency_queries,
 )
+
+#: How long the nodes have to stop after Ctrl-C before they are killed.
+STOP_SECONDS = 1.5
+#: The exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
 
 ROLE_NAMES = {
     "national:jlis": "全国センター / national centre",
@@ -87,38 +96,66 @@ def demo_command(
         raise typer.BadParameter(
             "the database URL must contain {node}", param_hint="--database-url"
         )
-    demo = build_demo(
-        data_dir,
-        residents=residents,
-        seed=seed,
-        database_url_template=template,
-        base_port=base_port,
-        say=_say,
-        fresh=fresh,
-    )
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # Ctrl-C (and SIGTERM) interrupt whatever phase is running; every node stops within
+    # STOP_SECONDS and the demo says "stopped" (the nodes run in their own sessions, so the
+    # terminal's Ctrl-C reaches only this process, which stops them).
+    # Set both explicitly: a process started in the background inherits SIGINT ignored.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    demo: DemoNetwork | None = None
+    interrupted = False
     try:
-        console.print("ノードを起動しています / starting the nodes …")
-        demo.cluster.start()
-        make_moves(demo, say=_say)
-        opt_out_one(demo, say=_say)
-        settled = wait_until_delivered(demo, say=_say)
-        agency = run_agency_queries(demo.cluster, sample_codes(demo), say=_say)
-        _print_summary(demo, settled=settled)
-        _print_agency(demo, agency)
-        if no_serve:
-            return
-        console.print("Ctrl-C で終了します / press Ctrl-C to stop")
-        while not stop.wait(1.0):
-            for name, node in demo.cluster.nodes.items():
-                if node.process is not None and node.process.poll() is not None:
-                    console.print(f"[red]{name} stopped; see {node.folder}/node.log[/]")
-                    stop.set()
+        demo = build_demo(
+            data_dir,
+            residents=residents,
+            seed=seed,
+            database_url_template=template,
+            base_port=base_port,
+            say=_say,
+            fresh=fresh,
+        )
+        _run(demo, serve=not no_serve)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        signal.signal(signal.SIGINT, previous)
-        console.print("ノードを停止しています / stopping the nodes …")
-        demo.cluster.stop()
+        # A second Ctrl-C must not cut the stopping short (it is bounded anyway).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if demo is not None:
+            console.print("ノードを停止しています / stopping the nodes …")
+            demo.cluster.stop(timeout=STOP_SECONDS)
+        console.print("停止しました / stopped")
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
+    # The seeded population leaves millions of objects: the interpreter's last garbage
+    # collection took 2–4 s after "stopped". Nothing here needs finalizers; skip that pass.
+    gc.freeze()
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(demo: DemoNetwork, *, serve: bool) -> None:
+    console.print("ノードを起動しています / starting the nodes …")
+    demo.cluster.start()
+    make_moves(demo, say=_say)
+    opt_out_one(demo, say=_say)
+    settled = wait_until_delivered(demo, say=_say)
+    agency = run_agency_queries(demo.cluster, sample_codes(demo), say=_say)
+    _print_summary(demo, settled=settled)
+    _print_agency(demo, agency)
+    _print_commands(demo_commands(demo, agency))
+    if not serve:
+        return
+    console.print("Ctrl-C で終了します / press Ctrl-C to stop")
+    while True:
+        time.sleep(0.5)
+        for name, node in demo.cluster.nodes.items():
+            if node.process is not None and node.process.poll() is not None:
+                console.print(f"[red]{name} stopped; see {node.folder}/node.log[/]")
+                return
 
 
 def _print_summary(demo: DemoNetwork, *, settled: bool) -> None:
@@ -144,35 +181,75 @@ def _print_summary(demo: DemoNetwork, *, settled: bool) -> None:
         if settled
         else "まだ配送中 / still delivering"
     )
-    console.print(
-        Panel(
-            f"西東京市 → 横浜市 の転入: {escape(moved)}\n{state}\n"
-            f"送受信台帳 / delivery ledger: {ledger_url}/network (kanri / anzen)",
-            title="jukinet demo",
-            expand=False,
-        )
-    )
+    console.print(f"西東京市 → 横浜市 の転入 / moves: {escape(moved)} — {state}")
+    console.print(f"送受信台帳 / delivery ledger: {ledger_url}/network (kanri / anzen)")
 
 
 def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:
+    centre = demo.cluster.nodes["national:jlis"]
+    console.print(
+        f"機関照会 / agency queries at the centre ({escape(PENSION_AGENCY)}): "
+        f"提供 / provided {len(run.looked_up)}, 拒否 / refused {escape(str(run.refused))}, "
+        f"一括 / batch {run.batch_found}/{run.batch_rows}"
+    )
+    console.print(f"提供状況の開示 / disclosure: {centre.operator_url}/disclosure (madoguchi)")
+    console.print(f"公表 / transparency: {centre.operator_url}/transparency")
+    console.print(f"不正利用の兆候 / alerts: {centre.operator_url}/security/alerts (anzen)")
+
+
+def jukinet_command() -> str:
+    """How a new shell runs this jukinet: the script beside this interpreter (the venv's
+    ``bin/jukinet``, no activation needed), or ``jukinet`` from PATH."""
+    script = shutil.which("jukinet", path=str(Path(sys.executable).parent))
+    return shlex.quote(str(Path(script).absolute())) if script else "jukinet"
+
+
+def demo_commands(demo: DemoNetwork, run: AgencyRun) -> list[tuple[str, str]]:
+    """(what it does, the command) for each command the demo prints, in the order to run
+    them: every path absolute and every argument quoted, so each runs as printed in a new
+    shell in any folder."""
     cluster = demo.cluster
     centre = cluster.nodes["national:jlis"]
-    certs = client_folder(cluster, PENSION_AGENCY)
-    subject = run.looked_up[0] if run.looked_up else "<住民票コード>"
+    jukinet = jukinet_command()
+    subject = run.looked_up[0] if run.looked_up else "00000000000"
+    folder = shlex.quote(str(centre.folder.absolute()))
+    document = shlex.quote(str((cluster.folder / "disclosure.json").absolute()))
+    public_key = shlex.quote(str((centre.folder / PUBLIC_KEY_FILE).absolute()))
+    lookup = [
+        "agency", "lookup", "--url", network_url(cluster, "national:jlis"),
+        "--cert-dir", str(client_folder(cluster, PENSION_AGENCY).absolute()),
+        "--ca", str(cluster.pki.ca_cert_path.absolute()),
+        "--affair", PENSION_AFFAIR, "--officer", "デモ", subject,
+    ]  # fmt: skip
+    password = shlex.quote(demo.passwords["madoguchi"])
+    return [
+        (
+            "機関として照会する / look a resident up as the pension agency",
+            f"{jukinet} {shlex.join(lookup)}",
+        ),
+        (
+            "本人への開示文書（全国センター、窓口担当）/ the resident's disclosure, with proofs",
+            f"{PASSWORD_ENV}={password} {jukinet} audit disclose {subject} "
+            f"--operator madoguchi --dir {folder} --out {document}",
+        ),
+        (
+            "開示文書を公表された公開鍵で検証する / check it with the centre's published key",
+            f"{jukinet} audit check-proof {document} --public-key {public_key}",
+        ),
+        (
+            "全国センターのアクセスログを検証する / verify the centre's access log",
+            f"{jukinet} audit verify --dir {folder}",
+        ),
+    ]
+
+
+def _print_commands(commands: list[tuple[str, str]]) -> None:
+    # Plain lines, never wrapped or boxed: each copies and pastes as it is (a "#" line is a
+    # shell comment, so the whole block pastes too).
     console.print(
-        Panel(
-            f"機関照会 / agency queries at the centre ({escape(PENSION_AGENCY)}):\n"
-            f"  提供 / provided {len(run.looked_up)}, 拒否 / refused {escape(str(run.refused))}, "
-            f"一括 / batch {run.batch_found}/{run.batch_rows}\n"
-            f"提供状況の開示 / disclosure: {centre.operator_url}/disclosure (madoguchi)\n"
-            f"公表 / transparency: {centre.operator_url}/transparency\n"
-            f"不正利用の兆候 / alerts: {centre.operator_url}/security/alerts (anzen)\n\n"
-            "jukinet agency lookup "
-            f"--url {network_url(cluster, 'national:jlis')} --cert-dir {escape(str(certs))} "
-            f"--ca {escape(str(cluster.pki.ca_cert_path))} --affair {PENSION_AFFAIR} "
-            f"--officer 'デモ' {escape(subject)}\n"
-            f"jukinet audit verify --dir {escape(str(centre.folder))}",
-            title="住基ネット 提供・アクセスログ / provision and access log",
-            expand=False,
-        )
+        "新しいシェルで実行できるコマンド / commands to run in a new shell "
+        "(jukinet is named by its path: no need to activate .venv):"
     )
+    for purpose, command in commands:
+        console.print(f"# {purpose}", markup=False, highlight=False, soft_wrap=True)
+        console.print(command, markup=False, highlight=False, soft_wrap=True)

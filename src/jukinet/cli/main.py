@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import typer.rich_utils
 
 from jukinet import __version__
 from jukinet.cli import (
@@ -29,12 +30,16 @@ from jukinet.cli import (
     residents,
     terminals,
 )
-from jukinet.cli.common import EXIT_REFUSED, print_settings_error, state_of
+from jukinet.cli.common import EXIT_REFUSED, output_width, print_settings_error, state_of
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
 from jukinet.cli.seed import seed_command
 from jukinet.cli.serve import serve_command
 from jukinet.config import SettingsError, check_environment
+
+# --help into a pipe or a file: Typer's Rich help would assume 80 columns and cut long option
+# names ("--previous-municipali…"); the same width as every other output instead.
+typer.rich_utils.MAX_WIDTH = typer.rich_utils.MAX_WIDTH or output_width()
 
 app = typer.Typer(
     name="jukinet",

@@ -92,7 +92,7 @@ def history_table(entries: list[HistoryEntry]) -> Table:
     table.add_column(bilingual("history.event"))
     table.add_column(bilingual("history.event_date"))
     table.add_column(bilingual("history.filed_on"))
-    table.add_column(bilingual("history.operator"), justify="right")
+    table.add_column(bilingual("history.operator"))
     table.add_column("記録 / recorded (JST)")
     table.add_column(bilingual("record.address"))
     for entry in entries:
@@ -104,7 +104,7 @@ def history_table(entries: list[HistoryEntry]) -> Table:
             event,
             _wareki_iso(entry.event_date),
             _wareki_iso(entry.filed_on),
-            str(entry.operator_id),
+            escape(entry.operator_name) or bilingual("history.system"),
             _in_jst(entry.recorded_at),
             escape(entry.record.address),
         )

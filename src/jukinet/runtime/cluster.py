@@ -238,16 +238,18 @@ class Cluster:
             node.process.wait(timeout=30)
         node.process = None
 
-    def stop(self) -> None:
-        """Stop every node cleanly (SIGTERM), killing any that hang."""
+    def stop(self, *, timeout: float = 15.0) -> None:
+        """Stop every node: SIGTERM to all at once, then SIGKILL to any still running
+        ``timeout`` seconds later (one deadline for the whole cluster, not one per node)."""
         for node in self.nodes.values():
             if node.process is not None and node.process.poll() is None:
                 node.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
         for node in self.nodes.values():
             if node.process is None:
                 continue
             try:
-                node.process.wait(timeout=15)
+                node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 node.process.kill()
                 node.process.wait(timeout=5)

@@ -22,7 +22,7 @@ from jukinet.domain.operators import Actor, Role
 from jukinet.runtime.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
 from jukinet.runtime.demo_provision import register_recipients
 from jukinet.seed import generate_households
-from jukinet.services import reading, register
+from jukinet.services import audit, reading, register
 from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator, verify_password
 from jukinet.services.population import allot_codes_in_bulk, load_population
@@ -37,6 +37,8 @@ DEMO_OPERATORS = (
 #: How the demo's residents are shared among the municipalities.
 SHARES = {"municipality:132292": 0.4, "municipality:132152": 0.2, "municipality:141003": 0.4}
 SPARE_CODES = 1_000
+#: Each node's published log-signing key, in its folder (``audit check-proof --public-key``).
+PUBLIC_KEY_FILE = "log-public-key.pem"
 
 Say = Callable[[str], None]
 
@@ -109,6 +111,9 @@ def build_demo(
         node = cluster.handle(name)
         try:
             _operators(node, passwords)
+            # What the node publishes (also on its transparency page and API), as a file.
+            public_key = cluster.nodes[name].folder / PUBLIC_KEY_FILE
+            public_key.write_text(audit.public_key_pem(node), encoding="ascii")
             if name in SHARES:
                 count = max(1, round(residents * SHARES[name]))
                 code = _municipality_code(name)

@@ -10,6 +10,7 @@ receipt, and verify a whole log.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,6 +179,48 @@ def public_key_pem(node: ServiceContext) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
     )
+
+
+def key_fingerprint(public_key_pem: str) -> str:
+    """SHA-256 over the key's DER SubjectPublicKeyInfo, as colon-separated hex pairs."""
+    key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.sha256(der).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedKey:
+    """What a node publishes so that anyone can check its signed tree heads and disclosures."""
+
+    signer: str
+    public_key_pem: str
+    fingerprint: str
+
+
+def published_key(node: ServiceContext) -> PublishedKey | None:
+    """This node's log-signing public key (``None`` on a node that has no signing key yet)."""
+    try:
+        pem = public_key_pem(node)
+    except (SettingsError, OSError, ValueError):
+        return None
+    return PublishedKey(
+        signer=str(node.node_id), public_key_pem=pem, fingerprint=key_fingerprint(pem)
+    )
+
+
+def require_published_key(node: ServiceContext) -> PublishedKey:
+    """:func:`published_key`, or :class:`NotFound` (JUKI-AUDIT-020) when there is none yet."""
+    key = published_key(node)
+    if key is None:
+        raise NotFound(
+            "JUKI-AUDIT-020",
+            ja="このノードにはアクセスログの署名鍵がまだありません。",
+            en="This node has no access-log signing key yet.",
+        )
+    return key
 
 
 def signer_certificate_pem(node: ServiceContext) -> str | None:

@@ -186,7 +186,11 @@ def read_history(
     code = validate_resident_code(resident_code)
     with node.uow() as uow:
         row = uow.residents.get_row(code)
-        history = [history_entry(v, e) for v, e in uow.residents.history(row)]
+        versions = uow.residents.history(row)
+        names = uow.operators.display_names({event.operator_id for _, event in versions})
+        history = [
+            history_entry(v, e, operator_name=names.get(e.operator_id, "")) for v, e in versions
+        ]
         _record_reads(
             node, uow, actor, [code], action=Action.READ, items=("history",), reason=reason
         )

@@ -35,6 +35,9 @@ class HistoryEntry:
     operator_id: int
     note: str | None
     recorded_at: datetime
+    #: Who filed it, as pages and the CLI show it (the operator's display name; empty for the
+    #: system's own work, such as a bulk load).
+    operator_name: str = ""
 
 
 def view_of(uow: UnitOfWork, row: ResidentRow) -> RecordView:
@@ -47,7 +50,9 @@ def view_of(uow: UnitOfWork, row: ResidentRow) -> RecordView:
     )
 
 
-def history_entry(version: ResidentVersionRow, event: RegisterEventRow) -> HistoryEntry:
+def history_entry(
+    version: ResidentVersionRow, event: RegisterEventRow, *, operator_name: str = ""
+) -> HistoryEntry:
     """A history entry from a stored version and its event."""
     return HistoryEntry(
         version=version.version,
@@ -59,4 +64,5 @@ def history_entry(version: ResidentVersionRow, event: RegisterEventRow) -> Histo
         operator_id=event.operator_id,
         note=event.note,
         recorded_at=version.recorded_at,
+        operator_name=operator_name,
     )

@@ -523,6 +523,13 @@ class OperatorRepository:
         """The account with this id, if any."""
         return self.session.get(OperatorRow, operator_id)
 
+    def display_names(self, ids: set[int]) -> dict[int, str]:
+        """The display names of the accounts with these ids (absent ids are left out)."""
+        if not ids:
+            return {}
+        stmt = select(OperatorRow.id, OperatorRow.display_name).where(OperatorRow.id.in_(ids))
+        return {row.id: row.display_name for row in self.session.execute(stmt)}
+
     def add(self, row: OperatorRow) -> OperatorRow:
         """Insert an account."""
         self.session.add(row)

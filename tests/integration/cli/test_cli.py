@@ -141,6 +141,7 @@ def test_seed_then_show_a_resident(node: ServiceContext, database_url: str) -> N
     assert format_wareki(row.birth_date) in shown.output  # 和暦, e.g. 昭和55年4月1日
     assert row.family_name in shown.output
     assert "職権記載" in shown.output  # the history names the bulk entry
+    assert "│ システム " in shown.output  # who filed it, by name (the server's own account)
     # The recording time in Japan time, like every date on the screen (stored in UTC).
     with node.uow() as uow:
         stored = uow.session.scalars(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -73,7 +75,7 @@ def test_ledger_api_and_page_need_the_right_role(tiers: Tiers) -> None:
         page = client.get("/network")
         assert page.status_code == 200
         assert "送受信台帳" in page.text
-        assert PREFECTURE in page.text
+        assert f"東京都 <code>{PREFECTURE}</code>" in page.text
 
 
 def test_upper_tiers_open_on_the_ledger(tiers: Tiers) -> None:
@@ -86,3 +88,9 @@ def test_upper_tiers_open_on_the_ledger(tiers: Tiers) -> None:
         page = client.get("/network")
         assert "東京都 都道府県サーバ" in page.text
         assert "住民検索" not in page.text
+        # Peers by name with their identifier beside (issue 17, item 10); a neighbour that
+        # never exchanged a message is marked as not connected.
+        peers = re.findall(r'<td data-testid="peer">(.*?)</td>', page.text, re.S)
+        (centre,) = [p for p in peers if "national:jlis" in p]
+        assert centre.startswith("全国センター <code>national:jlis</code>")
+        assert "未接続" in centre  # nothing has passed on this link yet

@@ -507,6 +507,13 @@ def test_agency_lookup_exits_non_zero_unless_every_code_is_found(world: World) -
     assert partly.exit_code == 3
     outcomes = [r["outcome"] for r in json.loads(partly.stdout)["results"]]
     assert outcomes == ["found", "invalid"]
+    refused = CliRunner().invoke(
+        app, [*[RADIO if part == PENSION else part for part in common], world.alive]
+    )
+    assert refused.exit_code == 2, refused.output  # the affair is not granted to this agency
+    unreachable = [*common, world.alive]
+    unreachable[unreachable.index("--url") + 1] = "https://127.0.0.1:9"
+    assert CliRunner().invoke(app, unreachable).exit_code == 1
 
 
 def test_a_job_left_unanswered_past_the_keeping_period_is_failed(

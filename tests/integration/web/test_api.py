@@ -323,3 +323,60 @@ def test_dates_in_wareki_or_iso_are_both_accepted(
     assert _error(refused)["code"] == "JUKI-DATE-002"
     assert "precedes" in _error(refused)["message_en"]
     assert table_digests(node) == before
+
+
+def test_the_token_endpoint_takes_an_oauth2_form_as_well_as_json(
+    node: ServiceContext, client: TestClient
+) -> None:
+    from tests.support.cards import b64url, lend_token_card, unb64url
+    from tests.support.factories import PASSWORD, make_actor
+
+    make_actor(node, username="formclerk")
+    card = lend_token_card(node, "formclerk")
+
+    def fields() -> dict[str, str]:
+        challenge = client.post("/api/v1/auth/challenge").json()
+        signature = card.sign(challenge["node"], unb64url(challenge["challenge"]))
+        return {
+            "username": "formclerk",
+            "password": PASSWORD,
+            "card_serial": card.serial,
+            "challenge_id": challenge["challenge_id"],
+            "signature": b64url(signature),
+        }
+
+    as_form = client.post("/api/v1/auth/token", data={"grant_type": "password", **fields()})
+    assert as_form.status_code == 200, as_form.text
+    assert as_form.json()["token_type"] == "bearer"
+    as_json = client.post("/api/v1/auth/token", json=fields())
+    assert as_json.status_code == 200, as_json.text
+    headers = {"Authorization": f"Bearer {as_form.json()['access_token']}"}
+    assert client.get("/api/v1/code-pool", headers=headers).status_code in (200, 403)
+
+    other_grant = client.post("/api/v1/auth/token", data={**fields(), "grant_type": "code"})
+    assert other_grant.status_code == 422
+    missing = client.post("/api/v1/auth/token", data={"username": "formclerk"})
+    assert missing.status_code == 422
+    assert {e["field"] for e in _error_list(missing)} >= {"password", "signature"}
+    not_json = client.post(
+        "/api/v1/auth/token", content=b"[1,", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 422
+
+    body = client.get("/openapi.json").json()["paths"]["/api/v1/auth/token"]["post"]
+    assert set(body["requestBody"]["content"]) == {
+        "application/json",
+        "application/x-www-form-urlencoded",
+    }
+
+
+def test_the_schema_says_dates_may_be_iso_or_wareki(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    birth = schemas["PersonBody"]["properties"]["birth_date"]
+    assert "和暦" in birth["description"]
+    assert "ISO 8601" in birth["description"]
+
+
+def _error_list(response: Any) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = response.json()["errors"]
+    return errors

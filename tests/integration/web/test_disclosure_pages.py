@@ -11,7 +11,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
+from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -337,3 +341,46 @@ def test_api_bad_codes_are_4xx(client: TestClient, clerk_headers: dict[str, str]
     assert too_long.status_code == 422
     anonymous = client.get("/api/v1/residents/12345678901/disclosure")
     assert anonymous.status_code == 401
+
+
+def test_the_pages_check_instructions_work_as_written(
+    node: ServiceContext, client: TestClient, resident: str, tmp_path: Path
+) -> None:
+    # Issue 17, item 12: the key the page names is published (page, file, API), and the
+    # command on the page, run as written beside the two downloaded files, checks the proof.
+    page = _post(client, "/disclosure", resident)
+    assert page.status_code == 200, page.text
+    command_match = re.search(r'data-testid="check-command">(.*?)</code>', page.text)
+    assert command_match
+    command = unescape(command_match[1])
+    link = re.search(r'href="([^"]+)" download="([^"]+)" data-testid="public-key-link"', page.text)
+    assert link
+    document = _post(client, "/disclosure.json", resident)
+    name = re.search(r'filename="([^"]+)"', document.headers["content-disposition"])
+    assert name
+    (tmp_path / name[1]).write_bytes(document.content)
+    key = client.get(link[1])
+    assert key.status_code == 200
+    assert key.headers["content-disposition"] == f'attachment; filename="{link[2]}"'
+    (tmp_path / link[2]).write_bytes(key.content)
+
+    ran = subprocess.run(
+        ["/bin/bash", "-c", command],
+        cwd=tmp_path,
+        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 0, f"{command}\n{ran.stdout}\n{ran.stderr}"
+    assert "OK" in ran.stdout
+
+    published = audit.published_key(node)
+    assert published is not None
+    assert key.text == published.public_key_pem
+    api = client.get("/api/v1/log-public-key").json()
+    assert api["public_key_pem"] == published.public_key_pem
+    assert api["fingerprint_sha256"] == published.fingerprint
+    assert published.fingerprint in client.get("/transparency").text
+    assert published.fingerprint in page.text  # the fingerprint the page asks to compare

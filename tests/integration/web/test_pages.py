@@ -459,6 +459,9 @@ def test_move_within_adds_a_version_with_what_changed(
     assert 'data-version="2"' in history
     assert "転居" in history
     assert "東京都西東京市田無町四丁目5番6号" in history
+    # The operator by display name, never as "#4" (issue 17, item 10).
+    assert clerk.display_name in history
+    assert not re.search(r"<td>#\d+</td>", history)
     assert len(read_history(node, actor=clerk, resident_code=code)) == 2
 
 

@@ -105,7 +105,12 @@ def test_the_page_is_public_with_charts_and_tables(
     assert '<title id="chart-provisions-title">月別の提供件数</title>' in html
     assert html.count("<figcaption>") == html.count("<figure ") == 6
     assert 'data-testid="table-provisions"' in html
-    assert '<tr><th scope="row">2026年11月</th><td>5</td></tr>' in html
+    # 和暦 as everywhere else (issue 17, item 11), and each chart's table folded under it.
+    assert '<tr><th scope="row">令和8年11月</th><td>5</td></tr>' in html
+    assert not re.search(r"\b20\d\d年", html)
+    for figure in re.findall(r"<figure .*?</figure>", html, re.S):
+        table = figure.index("<table")
+        assert figure.rfind('<details class="chart-data">', 0, table) > figure.index("<svg")
     assert 'data-testid="total-provisions">5件<' in html
     assert 'data-testid="total-refusals">1件<' in html
     assert RECIPIENT_NAME in html

@@ -382,6 +382,8 @@ class HistoryOut(BaseModel):
     filed_on: date
     late: bool
     operator_id: int
+    #: The operator's display name ("" for the system's own work, such as a bulk load).
+    operator_name: str
     note: str | None
     recorded_at: datetime
     record: ResidentOut
@@ -399,6 +401,7 @@ class HistoryOut(BaseModel):
             filed_on=date.fromisoformat(entry.filed_on),
             late=entry.late,
             operator_id=entry.operator_id,
+            operator_name=entry.operator_name,
             note=entry.note,
             recorded_at=entry.recorded_at,
             record=record,

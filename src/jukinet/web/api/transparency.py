@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from jukinet.services import audit
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -142,3 +143,21 @@ def stats(
     counter reads; operators' sign-ins, failed sign-ins, lockouts, out-of-hours permits and
     lookups per month. Public: no sign-in, and nothing in it identifies a person."""
     return TransparencyOut.model_validate(to_json(cached_transparency_stats(node, months=months)))
+
+
+class LogKeyOut(BaseModel):
+    """This node's published log-signing key: what checks its tree heads and disclosures."""
+
+    signer: str = Field(description="The node whose tree heads the key signs")
+    public_key_pem: str = Field(description="Ed25519 public key, PEM (SubjectPublicKeyInfo)")
+    fingerprint_sha256: str = Field(description="SHA-256 of the DER key, colon-separated hex")
+
+
+@router.get("/log-public-key", responses={404: ERROR_RESPONSES[404]})
+def log_public_key(node: NodeDep) -> LogKeyOut:
+    """The node's log-signing public key (also /log-public-key.pem and the transparency page);
+    ``jukinet audit check-proof DOCUMENT --public-key log-public-key.pem`` checks with it."""
+    key = audit.require_published_key(node)
+    return LogKeyOut(
+        signer=key.signer, public_key_pem=key.public_key_pem, fingerprint_sha256=key.fingerprint
+    )

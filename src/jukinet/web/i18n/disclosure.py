@@ -87,6 +87,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "The download is recorded as a disclosure too, so the file holds one more entry.",
     ),
     "disclosure.check": ("検証の方法", "How to check it"),
+    "disclosure.check_key": (
+        "このノードの公開鍵（公表ページにも掲載）:",
+        "This node's public key (also on the transparency page):",
+    ),
     "disclosure.check_text": (
         "本人は、このノードが公表している公開鍵（またはネットワークCA証明書）を使い、"
         "次のコマンドで各記録の包含証明と署名を検証できます。指紋が公表値と一致することも"

@@ -15,6 +15,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "network.links": ("回線ごとの状況", "Links"),
     "network.peer": ("接続先", "Peer"),
+    "network.not_connected": ("未接続", "Not connected"),
     "network.last_sent": ("最終送信番号", "Last sent"),
     "network.last_acked": ("最終受領確認番号", "Last acknowledged"),
     "network.last_received": ("最終受信番号", "Last received"),

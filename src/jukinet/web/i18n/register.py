@@ -77,6 +77,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "history.late": ("遅延", "Late"),
     "history.changes": ("変更内容", "What changed"),
     "history.operator": ("操作者", "Operator"),
+    "history.system": ("システム", "System"),
     "history.note": ("備考", "Note"),
     "history.initial": ("新規記載", "Entered"),
     "history.no_change": ("（記載事項の変更なし）", "(no recorded item changed)"),

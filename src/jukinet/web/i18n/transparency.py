@@ -100,6 +100,11 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Bar chart. The table below gives the same figures. The largest is {label}: {value}.",
     ),
     "transparency.caption": ("{title}（{period}）", "{title} ({period})"),
+    "transparency.show_table": ("表で見る", "Show as a table"),
+    "transparency.log_key": (
+        "アクセスログの署名公開鍵（開示の検証用）",
+        "Access-log signing key (to check a disclosure)",
+    ),
     "transparency.chart_empty": (
         "この期間の件数はありません。",
         "Nothing to show for this period.",

@@ -25,6 +25,7 @@ from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import OUT_OF_HOURS_PATHS, get_node, session_actor
 from jukinet.web.ui.i18n import Translator, request_lang
+from jukinet.web.ui.navigation import may_open
 
 SESSION_CSRF: Final = "csrf_token"
 CSRF_FIELD: Final = "csrf_token"
@@ -90,6 +91,22 @@ def _municipality_name(node: ServiceContext) -> str:
         return node.municipality_code
 
 
+def node_label(name: str, lang: str = "ja") -> str:
+    """A node as people call it (国立市, 東京都, 全国センター), for a node's name such as
+    ``municipality:132152``; the name itself when it is not a node's."""
+    role, _, code = name.partition(":")
+    if role == "national":
+        return "全国センター" if lang == "ja" else "National centre"
+    if role == "prefecture":
+        return prefecture_name(code) or name
+    if role == "municipality":
+        try:
+            return get_municipality(code).full_name
+        except DomainError:
+            return name
+    return name
+
+
 def render(
     request: Request,
     template: str,
@@ -113,6 +130,8 @@ def render(
         "csrf_token": csrf_token(request),
         "terminal": getattr(request.state, "terminal", None),
         "perm": Permission,
+        # The header shows a link only when its page opens for this operator here.
+        "may": lambda path: may_open(actor, node.settings.role, path),
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
         "sex_options": [(s.value, t.sex(s)) for s in Sex],

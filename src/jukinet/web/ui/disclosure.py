@@ -14,14 +14,12 @@ Security officers have no business reading residents and get the refusal page.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
@@ -45,6 +43,7 @@ from jukinet.web.ui.common import (
     csrf_ok,
     error_page,
     forbidden,
+    node_label,
     render,
 )
 from jukinet.web.ui.i18n import Translator, request_lang
@@ -80,6 +79,8 @@ class DisclosureRow:
     affair_code: str | None
     affair_name: str | None
     source: str
+    #: The source node as people call it (全国センター, 東京都).
+    source_name: str
     recipient_kind: str
     recipient: str
     case_number: str | None
@@ -160,6 +161,7 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 affair_code=affair_code,
                 affair_name=affair_name,
                 source=entry.node,
+                source_name=node_label(entry.node, lang),
                 recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
                 recipient=entry.actor,
                 case_number=(
@@ -169,16 +171,6 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
             )
         )
     return rows
-
-
-def key_fingerprint(public_key_pem: str) -> str:
-    """SHA-256 over the key's DER SubjectPublicKeyInfo, as colon-separated hex pairs."""
-    key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    digest = hashlib.sha256(der).hexdigest()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def download_name(code: str) -> str:
@@ -226,7 +218,7 @@ def _page(
                 "root": head["root_hash"],
                 "timestamp": moment(head["timestamp"], form.lang),
             },
-            "fingerprint": key_fingerprint(document["signer_public_key"]),
+            "fingerprint": audit.key_fingerprint(document["signer_public_key"]),
             "file_name": download_name(code),
         }
     return render(request, "disclosure.html", context, status=status, actor=actor)

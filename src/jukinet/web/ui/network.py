@@ -8,7 +8,8 @@ from fastapi.responses import HTMLResponse
 from jukinet.domain.errors import DomainError
 from jukinet.services import ledger
 from jukinet.web.auth import NodeDep
-from jukinet.web.ui.common import PageActor, error_page, render
+from jukinet.web.ui.common import PageActor, error_page, node_label, render
+from jukinet.web.ui.i18n import request_lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,6 +28,17 @@ def network_page(request: Request, node: NodeDep, actor: PageActor) -> HTMLRespo
         {
             "links": links,
             "held": held,
+            # 国立市 beside municipality:132152; a link that never carried a message either way
+            # is a neighbour not (yet) on the network, such as a disconnected town.
+            "peer_names": {
+                peer: node_label(peer, request_lang(request))
+                for peer in {link.peer for link in links} | {m.peer for m in held}
+            },
+            "never_connected": {
+                link.peer
+                for link in links
+                if link.last_sent == link.last_received == 0 and link.last_success_at is None
+            },
             "node_name": str(node.node_id),
             "participation": node.participation,
         },

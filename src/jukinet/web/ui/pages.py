@@ -27,6 +27,7 @@ from jukinet.web.ui.common import (
     render,
 )
 from jukinet.web.ui.i18n import LANG_COOKIE, LANGUAGES, Translator, request_lang
+from jukinet.web.ui.navigation import landing_page, may_open
 from jukinet.web.ui.records import display_items, history_rows, insurance_labels
 
 router = APIRouter()
@@ -70,9 +71,10 @@ def switch_language(request: Request, lang: Annotated[str, Path(max_length=5)]) 
 
 @router.get("/")
 def search_page(request: Request, node: NodeDep, actor: PageActor) -> Response:
-    """The search page (empty form); prefectures and the centre keep no register: ledger."""
-    if node.settings.role != "municipality":
-        return RedirectResponse("/network", status_code=303)
+    """The search page (empty form), for those who search a register; everyone else goes to
+    the first page their role may open (prefectures and the centre keep no register)."""
+    if not may_open(actor, node.settings.role, "/"):
+        return RedirectResponse(landing_page(actor, node.settings.role), status_code=303)
     return render(
         request,
         "search.html",

@@ -16,13 +16,15 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from jukinet.domain.clock import JST
+from jukinet.domain.wareki import format_wareki
+from jukinet.services import audit
 from jukinet.services.card_services.figures import card_service_figures
 from jukinet.services.participation import participation_figures
 from jukinet.services.transparency import (
@@ -71,15 +73,16 @@ class TransparencyText(Translator):
         return f"{value:,}"
 
     def month(self, label: str) -> str:
-        """``2026-11`` as 2026年11月 or Nov 2026."""
+        """``2026-11`` as 令和8年11月 (和暦, as every date in Japanese) or Nov 2026."""
         year, month = (int(part) for part in label.split("-"))
-        return f"{year}年{month}月" if self.lang == "ja" else f"{_MONTH_NAMES_EN[month - 1]} {year}"
+        if self.lang == "ja":
+            first = format_wareki(date(year, month, 1))
+            return first[: first.index("月") + 1]
+        return f"{_MONTH_NAMES_EN[month - 1]} {year}"
 
     def day(self, value: date) -> str:
-        """A date as 2026年11月26日 or 2026-11-26."""
-        if self.lang == "ja":
-            return f"{value.year}年{value.month}月{value.day}日"
-        return value.isoformat()
+        """A date as 令和8年11月26日 (和暦) or 2026-11-26."""
+        return format_wareki(value) if self.lang == "ja" else value.isoformat()
 
     def channel(self, value: str) -> str:
         """A channel's name (the code itself for a channel the catalogue does not name)."""
@@ -440,11 +443,35 @@ def transparency_page(
             "period_text": tx(
                 "transparency.period_value", start=tx.day(stats.period_start), end=tx.day(last_day)
             ),
-            "generated_text": stats.generated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST"),
+            "generated_text": _moment(stats.generated_at, tx),
+            "log_key": audit.published_key(node),
             # Participation and opt-out counts (a block of their own on the page).
             "participation": participation_figures(node),
         },
         actor=actor,
+    )
+
+
+def _moment(moment: datetime, tx: TransparencyText) -> str:
+    local = moment.astimezone(JST)
+    return f"{tx.day(local.date())} {local:%H:%M} JST"
+
+
+#: The file name the disclosure page's check command names (``--public-key``).
+PUBLIC_KEY_FILE: Final = "log-public-key.pem"
+
+
+@router.get("/log-public-key.pem")
+def log_public_key(node: NodeDep) -> Response:
+    """This node's log-signing public key (PEM), as ``audit check-proof --public-key`` takes it."""
+    key = audit.require_published_key(node)
+    return Response(
+        key.public_key_pem,
+        media_type="application/x-pem-file",
+        headers={
+            **_FILE_HEADERS,
+            "Content-Disposition": f'attachment; filename="{PUBLIC_KEY_FILE}"',
+        },
     )
 
 
