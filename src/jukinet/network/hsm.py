@@ -84,7 +84,8 @@ class Pkcs11CaSigner:
 
         self._pkcs11 = pkcs11
         self._lib = pkcs11.lib(module)
-        self._token = self._lib.get_token(token_label=token_label)
+        # A token initialised after the library was loaded is found after a re-scan.
+        self._token = find_token(token_label, module=module)
         self._pin = pin
         self._key_label = key_label
         self._throwaway = ec.generate_private_key(ec.SECP256R1())
