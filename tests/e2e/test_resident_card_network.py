@@ -1,24 +1,38 @@
 """Issue 13's end-to-end path on real node processes with SoftHSM cards.
 
-A card is issued at Nishitokyo, locks at the third wrong PIN, is reset in person, is suspended by a
-phone report and refused at a Yokohama terminal within seconds — the status travelling Nishitokyo →
-Tokyo → centre and the check Yokohama → Kanagawa → centre between node processes over mutual TLS.
+A card is issued at Nishitokyo and locks at the third wrong PIN (reset in person). Its signature
+certificate, issued by Tokyo's CA over the network, signs a file that `jukinet jpki verify`
+accepts against Tokyo's public OCSP responder — until the resident's address change reaches
+Tokyo and OCSP answers "revoked". An ordinance service at Nishitokyo receives its own identifier,
+never the resident code. A phone report suspends the card and a Yokohama terminal refuses it
+within seconds — the status travelling Nishitokyo → Tokyo → centre and the check Yokohama →
+Kanagawa → centre between node processes over mutual TLS.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
 
+from jukinet.cli.main import app as cli_app
 from jukinet.domain.errors import AuthenticationFailed, Conflict
-from jukinet.domain.operators import Role
+from jukinet.domain.operators import Actor, Role
 from jukinet.domain.resident_card import CardForm, NetworkStatus
 from jukinet.network import resident_card_token as chip
 from jukinet.runtime.cluster import Cluster
+from jukinet.services import register
+from jukinet.services.card_services.enrolment import enrol
+from jukinet.services.card_services.inputs import Enrolment, NewCardService
+from jukinet.services.card_services.registry import add_service
+from jukinet.services.card_services.terminal import use_service_with_pin
 from jukinet.services.context import ServiceContext
+from jukinet.services.jpki.issue import request_signature_certificate
 from jukinet.services.resident_card import counter, terminal
 from jukinet.services.resident_card.inputs import (
     CallerRelation,
@@ -29,6 +43,7 @@ from jukinet.services.resident_card.inputs import (
     PinReset,
 )
 from jukinet.services.resident_card.status import check_card_status
+from jukinet.storage.card_tables import ResidentCardRow
 from tests.support.databases import running_cluster
 from tests.support.factories import make_actor, move_in_household, person
 
@@ -77,8 +92,80 @@ def _sign(node: ServiceContext, serial: str, pin: str) -> tuple[str, bytes]:
         return challenge.challenge_id, card.authenticate(challenge.message)
 
 
+def _signature_revoked_by_an_address_change(
+    cluster: Cluster, town: ServiceContext, issuer: Actor, serial: str, folder: Path
+) -> None:
+    request_signature_certificate(town, actor=issuer, serial=serial, pin=PIN)
+    document = folder / "申請書.txt"
+    document.write_text("転出届（特例）\n", encoding="utf-8")
+    runner = CliRunner()
+    signed = runner.invoke(
+        cli_app, ["jpki", "sign", str(document), "--serial", serial, "--pin", PIN]
+    )
+    assert signed.exit_code == 0, signed.output
+    public = cluster.nodes[TOKYO].public_url
+    assert public is not None
+    verify = [
+        "jpki", "verify", str(document), str(folder / "申請書.txt.sig.json"),
+        "--ocsp", f"{public}/jpki/v1/13/ocsp",
+    ]  # fmt: skip
+    valid = runner.invoke(cli_app, verify)
+    assert valid.exit_code == 0, valid.output
+    with town.uow() as uow:
+        household = uow.residents.to_record(
+            uow.residents.get_row(_code_of(town, serial))
+        ).household_number
+    register.file_move_within(
+        town,
+        actor=make_actor(town),
+        household_number=household,
+        address="東京都西東京市田無町四丁目5番6号",
+        moved_on=town.today(),
+        filed_on=town.today(),
+    )
+    took = _wait(
+        lambda: runner.invoke(cli_app, verify).exit_code == 1,
+        timeout=60,
+        what="OCSP to answer revoked after the address change",
+    )
+    assert took < 60
+    revoked = runner.invoke(cli_app, verify)
+    assert "revoked at" in revoked.output, revoked.output
+
+
+def _code_of(town: ServiceContext, serial: str) -> str:
+    with town.session_factory() as session:
+        return str(
+            session.scalars(
+                select(ResidentCardRow.resident_code).where(ResidentCardRow.serial == serial)
+            ).one()
+        )
+
+
+def _ordinance_service_gets_its_own_identifier(
+    town: ServiceContext, serial: str, code: str
+) -> None:
+    supervisor = make_actor(town, Role.SUPERVISOR)
+    add_service(
+        town,
+        actor=supervisor,
+        service=NewCardService(
+            code="library",
+            name_ja="図書館",
+            name_en="Library",
+            ordinance_name="西東京市住民基本台帳カードの利用に関する条例",
+            enacted_on=date(2003, 3, 20),
+        ),
+    )
+    enrolled = enrol(town, actor=supervisor, enrolment=Enrolment(code, "library"))
+    used = use_service_with_pin(town, code="library", serial=serial, pin=PIN, place="lib-1")
+    assert used.service_identifier == enrolled.service_identifier
+    assert code not in used.service_identifier
+    assert code not in repr(used)
+
+
 def test_card_issued_locked_suspended_and_refused_elsewhere(
-    cluster: Cluster, card_reader: Path
+    cluster: Cluster, card_reader: Path, tmp_path: Path
 ) -> None:
     town = cluster.handle(NISHITOKYO)
     yokohama = cluster.handle(YOKOHAMA)
@@ -102,6 +189,9 @@ def test_card_issued_locked_suspended_and_refused_elsewhere(
         counter.reset_pin(
             town, actor=issuer, reset=PinReset(serial, PIN, PIN, IdDocument.DRIVERS_LICENCE)
         )
+
+        _signature_revoked_by_an_address_change(cluster, town, issuer, serial, tmp_path)
+        _ordinance_service_gets_its_own_identifier(town, serial, code)
 
         # The card's status reaches the centre; Yokohama's terminal accepts the card.
         _wait(

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from jukinet.config import Environment
-from jukinet.domain.network import NodeId, are_neighbours
+from jukinet.domain.network import NodeId, NodeRole, are_neighbours
 from jukinet.network.pki import FileCaSigner, NetworkPki
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
@@ -94,6 +94,12 @@ class ClusterNode:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def public_url(self) -> str | None:
+        """Where a prefecture's JPKI endpoints (CA, CRL, OCSP) are served; ``None`` elsewhere."""
+        port = self.config.public_port
+        return None if port is None else f"http://127.0.0.1:{port}"
+
+    @property
     def operator_url(self) -> str:
         """Where the node's pages and API are served."""
         # localhost, not 127.0.0.1: WebAuthn accepts the relying-party id "localhost" only.
@@ -140,9 +146,12 @@ class Cluster:
         signer.save(self.folder / "pki" / "ca.key")
         self.pki.init(signer, now=now)
         if base_port is None:
-            ports = {n: (free_port(), free_port()) for n in self.names}
+            ports = {n: (free_port(), free_port(), free_port()) for n in self.names}
         else:
-            ports = {n: (base_port + 100 + i, base_port + i) for i, n in enumerate(self.names)}
+            ports = {
+                n: (base_port + 100 + i, base_port + i, base_port + 200 + i)
+                for i, n in enumerate(self.names)
+            }
         ids = {n: NodeId.parse(n) for n in self.names}
         for name in self.names:
             self.pki.issue_node(signer, name, now=now)
@@ -175,6 +184,8 @@ class Cluster:
                 node=name,
                 network_port=ports[name][0],
                 operator_port=ports[name][1],
+                # A prefecture's certification authority answers relying parties (CRL, OCSP).
+                public_port=ports[name][2] if ids[name].role is NodeRole.PREFECTURE else None,
                 per_node=per_node,
             )
             config.save(folder)

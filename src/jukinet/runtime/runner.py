@@ -66,6 +66,9 @@ class NodeConfig(BaseModel):
     network_port: int
     #: The port of the operator pages and API.
     operator_port: int
+    #: A prefecture's public port (plain HTTP): its JPKI CA certificate, CRL and OCSP for
+    #: relying parties, and nothing else. ``None``: not served.
+    public_port: int | None = None
     host: str = "127.0.0.1"
     #: How often a signed tree head is published when the access log has grown.
     tree_head_interval_seconds: float = 60.0
@@ -223,6 +226,7 @@ def operator_port_options(node: ServiceContext, host: str) -> dict[str, Any]:
 async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     """Serve both listeners and deliver until SIGINT/SIGTERM."""
     from jukinet.web.app import create_app
+    from jukinet.web.jpki_public import create_public_app
 
     net = node.network
     if net is None:
@@ -249,6 +253,19 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
             **operator_port_options(node, config.host),
         )
     )
+    servers = [network_server, operator_server]
+    if config.public_port is not None and node.node_id.role is NodeRole.PREFECTURE:
+        servers.append(
+            SharedSignalServer(
+                uvicorn.Config(
+                    create_public_app(node),
+                    host=config.host,
+                    port=config.public_port,
+                    log_level="warning",
+                    lifespan="on",
+                )
+            )
+        )
     workers = [DeliveryWorker(LinkSender(node, net, peer)) for peer in delivery_peers(node)]
     background = [
         batch_worker(node, network_app.state.registry_cache),
@@ -275,14 +292,14 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         task.start()
 
     def stop(*_: object) -> None:
-        network_server.should_exit = True
-        operator_server.should_exit = True
+        for server in servers:
+            server.should_exit = True
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     try:
-        await asyncio.gather(network_server.serve(), operator_server.serve())
+        await asyncio.gather(*(server.serve() for server in servers))
     finally:
         for worker in workers:
             worker.stop()
