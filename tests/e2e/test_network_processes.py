@@ -227,5 +227,13 @@ def test_running_prefecture_refuses_tampering_and_revoked_certificates(cluster: 
         revoked = client.post(url, json={"envelopes": [envelope.as_dict()]})
     assert revoked.status_code == 401
     assert "revoked" in revoked.json()["error"]
-    assert _count(handles[TOKYO], NetworkRejectionRow) == 2
+    # Both refusals are on record (the running town's own background work — tree-head
+    # publication, the code-pool keeper — may add refusals of its revoked certificate).
+    with handles[TOKYO].session_factory() as session:
+        reasons = list(
+            session.scalars(select(NetworkRejectionRow.reason).order_by(NetworkRejectionRow.id))
+        )
+    assert reasons[0] == "bad signature", reasons
+    assert "revoked" in reasons[1], reasons
+    assert all("revoked" in r for r in reasons[1:]), reasons
     assert _count(handles[TOKYO], IdentityHistoryRow) == 0

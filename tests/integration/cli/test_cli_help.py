@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
+import typer.rich_utils
 from typer.testing import CliRunner
 
+from jukinet.cli.common import PIPE_WIDTH, output_width
 from jukinet.cli.main import app
 
 JUKINET = Path(sys.executable).parent / "jukinet"
@@ -25,7 +28,15 @@ def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...
         yield from _commands(command, (*path, name))
 
 
-def test_no_help_is_cut_when_it_is_not_shown_on_a_terminal() -> None:
+def test_no_help_is_cut_when_it_is_not_shown_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The width is fixed when the command line is imported; another test of this process may
+    # have imported it with COLUMNS set. Take it as a process started into a pipe would.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("TERMINAL_WIDTH", raising=False)
+    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", output_width())
+    assert typer.rich_utils.MAX_WIDTH == PIPE_WIDTH
     runner = CliRunner()
     paths = list(_commands(typer.main.get_command(app)))
     assert ("register", "move-in") in paths

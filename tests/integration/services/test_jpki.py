@@ -118,6 +118,8 @@ def _notice(node: ServiceContext, notice: IdentityNotice, sender: str = str(NISH
             session,
             here=node.node_id,
             sender=sender,
+            # The notice as the inbox hands it over: its municipality's seal already checked.
+            origin=NodeId.parse(sender),
             kind=MessageKind.IDENTITY_NOTICE,
             body=notice.as_body(),
             envelope_id=uuid.uuid4().hex,
@@ -351,6 +353,7 @@ def test_a_withdrawal_revokes(prefecture: ServiceContext) -> None:
             session,
             here=prefecture.node_id,
             sender=str(NISHITOKYO),
+            origin=NISHITOKYO,
             kind=MessageKind.IDENTITY_WITHDRAWAL,
             body={"resident_code": CODE, "municipality_code": "132292"},
             envelope_id="w1",

@@ -94,7 +94,7 @@ def test_usage_table_on_the_page_in_japanese_and_english_names_nobody(
     assert 'data-testid="table-operator-usage"' in html
     table = html.split('data-testid="table-operator-usage"', 1)[1].split("</table>", 1)[0]
     # The November row: 2 sign-ins, 5 failures, 1 lock, 1 permit, 3 lookups.
-    row = table.split("2026年11月", 1)[1].split("</tr>", 1)[0]
+    row = table.split("令和8年11月", 1)[1].split("</tr>", 1)[0]
     assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]] == ["2", "5", "1", "1", "3"]
     client.cookies.set("lang", "en")
     english = client.get("/transparency").text
