@@ -46,6 +46,7 @@ from jukinet.domain.insider_signals import (
     DailyCount,
     OffHoursRead,
     Signal,
+    SignalKind,
     SignalThresholds,
     SubjectReaders,
     all_signals,
@@ -285,6 +286,32 @@ def _operator_incidents(session: Session, day: date) -> list[OperatorIncident]:
     return incidents
 
 
+#: Days of access-log history a node needs before "new actor" volume means anything: on a node
+#: younger than this every actor is new, so its first days would be nothing but such alerts.
+BASELINE_DAYS: Final = 7
+
+
+def baseline_start(node: ServiceContext) -> date | None:
+    """The JST day from which new actors' volume is judged: ``BASELINE_DAYS`` after the
+    node's first log entry (``None`` when the log is empty)."""
+    with node.read_session() as session:
+        first = session.scalar(select(func.min(AccessLogRow.recorded_at)))
+    if first is None:
+        return None
+    moment: datetime = first if first.tzinfo is not None else first.replace(tzinfo=UTC)
+    start: date = moment.astimezone(JST).date() + timedelta(days=BASELINE_DAYS)
+    return start
+
+
+def _held(signal: Signal, judged: date, start: date | None) -> bool:
+    """A new actor's volume signal on a node still building its baseline."""
+    return (
+        signal.kind is SignalKind.VOLUME
+        and bool(signal.evidence.get("new_actor"))
+        and (start is None or judged < start)
+    )
+
+
 def alerts(
     node: ServiceContext,
     *,
@@ -298,7 +325,9 @@ def alerts(
     Requires :attr:`Permission.AUDIT` (``PermissionDenied`` otherwise, checked before anything
     is read). ``day`` must lie between :func:`earliest_alert_day` and today
     (:class:`AlertDayOutOfRange` otherwise). VOLUME and MANY_READERS judge ``day``; OFF_HOURS
-    reports ``day``'s reads outside ``hours``. Signals are sorted by
+    reports ``day``'s reads outside ``hours``. Until the node's log is :data:`BASELINE_DAYS`
+    old (:func:`baseline_start`), VOLUME signals about actors without history are held: every
+    actor is new then, and the list would say nothing. Signals are sorted by
     :func:`~jukinet.domain.insider_signals.signal_sort_key`; MANY_READERS signals carry the full
     resident code, so callers must mask it wherever it is shown.
     """
@@ -316,7 +345,7 @@ def alerts(
         )
         off_hours = _off_hours_reads(session, judged, hours)
         incidents = _operator_incidents(session, judged)
-    return all_signals(
+    signals = all_signals(
         day=judged,
         daily_counts=daily_counts,
         subjects=subjects,
@@ -325,6 +354,8 @@ def alerts(
         thresholds=thresholds,
         hours=hours,
     )
+    start = baseline_start(node)
+    return [signal for signal in signals if not _held(signal, judged, start)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,10 +26,12 @@ from jukinet.domain.insider_signals import (
 from jukinet.domain.operators import Actor, Role
 from jukinet.services.context import ServiceContext
 from jukinet.services.security_signals import (
+    BASELINE_DAYS,
     CSV_COLUMNS,
     AlertDayOutOfRange,
     alerts,
     alerts_csv,
+    baseline_start,
     masked_evidence,
 )
 from jukinet.storage.access_log import append_entries
@@ -130,10 +132,16 @@ def test_volume_fires_above_three_times_the_norm_and_not_at_the_limit(
     assert signal.evidence["peer_actors"] == 2
 
 
+def _established(days: int = 40) -> list[AccessEntry]:
+    """One read long ago: the node's log has its baseline (new actors' volume is judged)."""
+    return _many(_at(TODAY - timedelta(days=days), 10), "archive", 1)
+
+
 def test_volume_of_a_new_agency_fires_only_above_the_floor(
     node: ServiceContext, officer: Actor
 ) -> None:
     entries = [
+        *_established(),
         *_many(_at(TODAY, 9), "pension:nenkin", 51, kind=ActorKind.RECIPIENT),
         *_many(_at(TODAY, 9), "tax:kokuzei", 50, kind=ActorKind.RECIPIENT),
     ]
@@ -154,7 +162,7 @@ def test_volume_counts_by_japan_day_not_utc_day(node: ServiceContext, officer: A
     early = _many(_at(TODAY, 0), "early", 51)
     assert late[-1].recorded_at == datetime(2026, 11, 25, 14, 59, 59, 999_999, tzinfo=UTC)
     assert early[0].recorded_at == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-    entries = [*late, *early]
+    entries = [*_established(), *late, *early]
     _write(node, entries)
 
     today = _of(alerts(node, actor=officer, day=TODAY), SignalKind.VOLUME)
@@ -321,6 +329,7 @@ def test_day_defaults_to_today_in_japan_and_must_be_within_retention(
 
 def test_the_list_is_sorted_by_severity(node: ServiceContext, officer: Actor) -> None:
     entries = [
+        *_established(),
         *_many(_at(TODAY, 6), "dawn", 60),  # OFF_HOURS ALERT (≥ 50) and VOLUME NOTICE
         _read(_at(TODAY, 20), "evening"),  # OFF_HOURS NOTICE
     ]
@@ -376,3 +385,22 @@ def test_csv_masks_resident_codes_and_defuses_formulas() -> None:
     assert code in full
     assert masked_evidence(_many_readers_signal(code))["subject"] == mask_resident_code(code)
     assert alerts_csv([]) == ",".join(CSV_COLUMNS) + "\r\n"
+
+
+def test_new_actors_volume_is_held_while_the_node_builds_its_baseline(
+    node: ServiceContext, officer: Actor
+) -> None:
+    # A node whose log began two days ago: everyone is new, so new-actor volume says nothing.
+    entries = [
+        *_many(_at(TODAY - timedelta(days=2), 10), "first-day", 5),
+        *_many(_at(TODAY, 9), "pension:nenkin", 80, kind=ActorKind.RECIPIENT),
+    ]
+    _write(node, entries)
+    assert baseline_start(node) == TODAY - timedelta(days=2) + timedelta(days=BASELINE_DAYS)
+    assert _of(alerts(node, actor=officer, day=TODAY), SignalKind.VOLUME) == []
+    # Once the log is BASELINE_DAYS old, the same reads are judged.
+    later = TODAY + timedelta(days=BASELINE_DAYS)
+    _write(node, _many(_at(later, 9), "tax:kokuzei", 80, kind=ActorKind.RECIPIENT))
+    node.clock.advance(days=BASELINE_DAYS)  # type: ignore[attr-defined]
+    volume = _of(alerts(node, actor=officer, day=later), SignalKind.VOLUME)
+    assert [(s.actor, s.evidence["new_actor"]) for s in volume] == [("tax:kokuzei", True)]

@@ -187,3 +187,17 @@ def test_evidence_figures_are_shown_as_counts(value: float, shown: str) -> None:
     from jukinet.web.ui.alerts import _evidence_text
 
     assert _evidence_text("limit", value, Translator("ja")) == shown
+
+
+def test_a_young_node_says_it_is_building_its_baseline(
+    node: ServiceContext, client: TestClient, suspicious: None
+) -> None:
+    make_actor(node, Role.SECURITY_OFFICER, username="sec2")
+    assert _login(client, "sec2") == 303
+    page = client.get("/security/alerts")
+    assert page.status_code == 200
+    assert 'data-testid="baseline-notice"' in page.text
+    # Seven days after the first entry (22:00 on 令和8年11月25日): 令和8年12月2日.
+    assert "令和8年12月2日" in page.text
+    # Other signals are shown as usual.
+    assert 'data-kind="many_readers"' in page.text

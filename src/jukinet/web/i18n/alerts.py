@@ -8,6 +8,12 @@ from typing import Final
 #: key -> (Japanese, English)
 TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "alerts.title": ("不正利用の兆候", "Insider alerts"),
+    "alerts.baseline": (
+        "このノードはまだ基準となる利用実績を蓄積中です。{day}までは、過去の参照がない利用者の"
+        "参照件数の兆候（新規）を保留します（他の兆候は通常どおり表示します）。",
+        "This node is still building its baseline: until {day}, volume signals about actors "
+        "without history (new) are held; every other signal is shown as usual.",
+    ),
     "alerts.lead": (
         "アクセスログから、通常より多い参照、同じ住民への多数の職員による参照、"
         "業務時間外の参照を抽出します。兆候は不正の証明ではありません。"

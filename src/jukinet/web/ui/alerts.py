@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 from urllib.parse import urlencode
 
@@ -27,8 +27,9 @@ from jukinet.domain.insider_signals import (
     SignalThresholds,
 )
 from jukinet.domain.operators import Actor, Permission
-from jukinet.domain.wareki import parse_date
+from jukinet.domain.wareki import format_wareki, parse_date
 from jukinet.services import security_signals
+from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import PAGE_HEADERS, PageActor, error_page, render
 from jukinet.web.ui.i18n import Translator, request_lang
@@ -173,10 +174,21 @@ def alerts_page(
             ),
             "thresholds": thresholds,
             "hours": hours,
+            "baseline_until": _baseline_until(node, judged, text.lang),
         },
         status=422 if error else 200,
         actor=actor,
     )
+
+
+def _baseline_until(node: ServiceContext, judged: date | None, lang: str) -> str | None:
+    """The day new actors' volume starts to be judged, while the judged day is before it."""
+    start = security_signals.baseline_start(node)
+    if judged is None or (start is not None and judged >= start):
+        return None
+    if start is None:
+        start = node.today() + timedelta(days=security_signals.BASELINE_DAYS)
+    return format_wareki(start, lang=lang)
 
 
 @router.get("/security/alerts.csv", response_model=None)
