@@ -253,7 +253,14 @@ def test_node_json_wins_over_the_environment_which_fills_the_rest(
 
 
 def test_runtime_keys_and_settings_fields_do_not_overlap() -> None:
-    runtime = {"node", "network_port", "operator_port", "host", "tree_head_interval_seconds"}
+    runtime = {
+        "node",
+        "network_port",
+        "operator_port",
+        "public_port",
+        "host",
+        "tree_head_interval_seconds",
+    }
     identity = {"role", "municipality_code", "node_code"}
     assert set(RUNTIME_KEYS) == runtime
     assert RUNTIME_KEYS.isdisjoint(Settings.model_fields)

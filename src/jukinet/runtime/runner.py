@@ -95,7 +95,10 @@ class NodeConfig(BaseModel):
     def save(self, folder: Path) -> Path:
         """Write ``node.json`` into ``folder`` (mode 0600: it holds the session secret)."""
         path = private_file(folder / CONFIG_FILE)
-        data = self.model_dump(mode="json", exclude={"per_node"}) | _jsonable(self.per_node)
+        # A port left unset (``public_port`` of a municipality) is not written: node.json holds
+        # only what the node sets.
+        runtime = self.model_dump(mode="json", exclude={"per_node"}, exclude_none=True)
+        data = runtime | _jsonable(self.per_node)
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
