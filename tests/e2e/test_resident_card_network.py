@@ -190,9 +190,6 @@ def test_card_issued_locked_suspended_and_refused_elsewhere(
             town, actor=issuer, reset=PinReset(serial, PIN, PIN, IdDocument.DRIVERS_LICENCE)
         )
 
-        _signature_revoked_by_an_address_change(cluster, town, issuer, serial, tmp_path)
-        _ordinance_service_gets_its_own_identifier(town, serial, code)
-
         # The card's status reaches the centre; Yokohama's terminal accepts the card.
         _wait(
             lambda: _status_at(yokohama, serial) is NetworkStatus.VALID,
@@ -205,6 +202,11 @@ def test_card_issued_locked_suspended_and_refused_elsewhere(
         )
         assert accepted.municipality_code == "132292"
         assert accepted.resident_code is None
+
+        # The card's status followed the resident's move-in notice up the same ordered link:
+        # Tokyo now holds the identity its CA checks a certificate request against.
+        _signature_revoked_by_an_address_change(cluster, town, issuer, serial, tmp_path)
+        _ordinance_service_gets_its_own_identifier(town, serial, code)
 
         # A phone call at Nishitokyo; within seconds Yokohama refuses the card.
         counter.report_loss(
