@@ -55,7 +55,7 @@ class ReceivedBlock:
     pool_size: int
 
 
-def _check_count(count: int) -> int:
+def _check_count(count: object) -> int:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_BLOCK:
         raise ValidationError(
             "JUKI-CODE-020",
@@ -253,7 +253,7 @@ def _signed_request(
     if not isinstance(nonce, str) or not NONCE_RE.match(nonce):
         raise Rejected("nonce: up to 64 letters, digits, '-' or '_'", status=400)
     try:
-        count = _check_count(document.get("count"))  # type: ignore[arg-type]
+        count = _check_count(document.get("count"))
     except ValidationError as error:
         raise Rejected(f"count: 1 to {MAX_BLOCK}", status=400) from error
     return document, origin.code, count

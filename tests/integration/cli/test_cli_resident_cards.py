@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _runner(node: ServiceContext, hsm: dict[str, str]):  # type: ignore[no-untyped-def]
+def _runner(node: ServiceContext, hsm: dict[str, str]) -> Callable[..., tuple[int, str]]:
     env = child_environment(node.settings.database_url, hsm)
     env.update(
         {

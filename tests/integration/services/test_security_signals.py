@@ -35,6 +35,7 @@ from jukinet.services.security_signals import (
     masked_evidence,
 )
 from jukinet.storage.access_log import append_entries
+from tests.support.clock import FixedClock
 from tests.support.factories import make_actor
 
 #: The tests' "today" in Japan (TEST_NOW is 2026-11-26 12:00 JST, a Thursday).
@@ -388,7 +389,7 @@ def test_csv_masks_resident_codes_and_defuses_formulas() -> None:
 
 
 def test_new_actors_volume_is_held_while_the_node_builds_its_baseline(
-    node: ServiceContext, officer: Actor
+    node: ServiceContext, officer: Actor, clock: FixedClock
 ) -> None:
     # A node whose log began two days ago: everyone is new, so new-actor volume says nothing.
     entries = [
@@ -401,6 +402,6 @@ def test_new_actors_volume_is_held_while_the_node_builds_its_baseline(
     # Once the log is BASELINE_DAYS old, the same reads are judged.
     later = TODAY + timedelta(days=BASELINE_DAYS)
     _write(node, _many(_at(later, 9), "tax:kokuzei", 80, kind=ActorKind.RECIPIENT))
-    node.clock.advance(days=BASELINE_DAYS)  # type: ignore[attr-defined]
+    clock.advance(days=BASELINE_DAYS)
     volume = _of(alerts(node, actor=officer, day=later), SignalKind.VOLUME)
     assert [(s.actor, s.evidence["new_actor"]) for s in volume] == [("tax:kokuzei", True)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from jukinet.domain.operators import Role
 from jukinet.services.context import ServiceContext
@@ -29,7 +30,7 @@ def clerk(node: ServiceContext, client: TestClient) -> TestClient:
     return client
 
 
-def _issue(client: TestClient, ref: str, **fields: str):  # type: ignore[no-untyped-def]
+def _issue(client: TestClient, ref: str, **fields: str) -> Response:
     page = client.get(f"/records/{ref}/certificates")
     assert page.status_code == 200, page.text
     return client.post(
