@@ -143,7 +143,9 @@ def test_a_municipality_cannot_ask_for_a_block_on_behalf_of_another(network: Bui
     assert replayed.status_code == 403, replayed.text
     assert "only for itself" in replayed.text
     # 3. Going round the prefecture to the centre: only prefectures pass requests on.
-    hostile.network.peers[CENTRE] = nodes[TOKYO].network.peers[CENTRE]  # type: ignore[union-attr]
+    assert hostile.network is not None
+    assert nodes[TOKYO].network is not None
+    hostile.network.peers[CENTRE] = nodes[TOKYO].network.peers[CENTRE]
     direct = _post(hostile, CENTRE, {"request": _request(hostile, "131016")})
     assert direct.status_code == 403, direct.text
     assert table_digests(nodes[CENTRE], exclude={"network_rejections"}) == centre_before

@@ -230,7 +230,8 @@ def _post(town: Town, sender: str, body: dict[str, Any]) -> httpx.Response:
     """POST ``body`` to Tokyo over mutual TLS as ``sender`` (its genuine certificate)."""
     net = town.nodes[sender].network
     assert net is not None
-    url = town.town.network.peers[TOKYO]  # type: ignore[union-attr]
+    assert town.town.network is not None
+    url = town.town.network.peers[TOKYO]
     with httpx.Client(verify=net.client_ssl_context(), timeout=30) as client:
         return client.post(url + ISSUE_PATH, json=body)
 

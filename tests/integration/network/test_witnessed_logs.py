@@ -163,7 +163,8 @@ def test_a_witness_refuses_heads_it_may_not_countersign(network: Build) -> None:
     town, tokyo = nodes[NISHITOKYO], nodes[TOKYO]
     _work(town)
     head = audit.publish_tree_head(town).to_dict()
-    forged = head | {"signature": tokyo.network.signing_key.sign(b"x").hex()}  # type: ignore[union-attr]
+    assert tokyo.network is not None
+    forged = head | {"signature": tokyo.network.signing_key.sign(b"x").hex()}
     request = {"witness": CENTRE, "head": forged, "from_size": 0, "proof": []}
     answer = _post(tokyo, CENTRE, request)
     assert answer.status_code == 403
