@@ -100,7 +100,9 @@ def _signature_revoked_by_an_address_change(
     document.write_text("転出届（特例）\n", encoding="utf-8")
     runner = CliRunner()
     signed = runner.invoke(
-        cli_app, ["jpki", "sign", str(document), "--serial", serial, "--pin", PIN]
+        cli_app,
+        ["jpki", "sign", str(document), "--serial", serial, "--pin-from-stdin"],
+        input=PIN + "\n",
     )
     assert signed.exit_code == 0, signed.output
     public = cluster.nodes[TOKYO].public_url

@@ -43,9 +43,9 @@ PinFromStdin = Annotated[
 ]
 
 
-def _pin(pin: str | None, from_stdin: bool, serial: str) -> str:
-    if pin is not None:
-        return pin
+def _pin(from_stdin: bool, serial: str) -> str:
+    """The card's PIN from a hidden prompt or stdin, never from the command line (where it would
+    stay in the shell's history and the process list)."""
     if from_stdin:
         return read_stdin_secret()
     return read_secret(f"カード {serial} の暗証番号 / card PIN", confirm=False)
@@ -66,7 +66,7 @@ def issue_command(
     """Obtain the signature certificate for a card from the prefecture and write it in the chip."""
     node = node_of(ctx)
     actor = act_as(node, operator, command="jpki issue")
-    pin = _pin(None, pin_from_stdin, serial)
+    pin = _pin(pin_from_stdin, serial)
     issued = request_signature_certificate(node, actor=actor, serial=serial, pin=pin)
     console.print(
         f"[green]署名用電子証明書を発行しました / signature certificate issued:[/] "
@@ -80,9 +80,6 @@ def issue_command(
 def sign_command(
     file: Annotated[Path, typer.Argument(help="The file to sign.", exists=True, dir_okay=False)],
     serial: Annotated[str, typer.Option("--serial", help="The resident card's serial.")],
-    pin: Annotated[
-        str | None, typer.Option("--pin", help="The card's PIN (prompted when left out).")
-    ] = None,
     pin_from_stdin: PinFromStdin = False,
     output: Annotated[
         Path | None,
@@ -91,7 +88,7 @@ def sign_command(
 ) -> None:
     """Sign FILE with the card's signature key: a detached signature bundle (JSON)."""
     bundle = sign_file(
-        serial, _pin(pin, pin_from_stdin, serial), file.read_bytes(), now=datetime.now(UTC)
+        serial, _pin(pin_from_stdin, serial), file.read_bytes(), now=datetime.now(UTC)
     )
     target = output or file.with_name(file.name + ".sig.json")
     target.write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")

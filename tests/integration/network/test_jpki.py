@@ -305,7 +305,9 @@ def test_command_line_sign_and_verify(town: Town, clock: FixedClock, tmp_path: P
     document.write_text("住民票の写しの交付申請\n", encoding="utf-8")
     runner = CliRunner()
     signed = runner.invoke(
-        cli_app, ["jpki", "sign", str(document), "--serial", town.serial, "--pin", PIN]
+        cli_app,
+        ["jpki", "sign", str(document), "--serial", town.serial, "--pin-from-stdin"],
+        input=PIN + "\n",
     )
     assert signed.exit_code == 0, signed.output
     signature = tmp_path / "申請書.txt.sig.json"
@@ -354,3 +356,15 @@ def test_command_line_sign_and_verify(town: Town, clock: FixedClock, tmp_path: P
     )
     assert malformed.exit_code == 2
     assert "JUKI-JPKI-001" in malformed.output
+
+
+def test_command_line_sign_refuses_a_pin_on_the_command_line(tmp_path: Path) -> None:
+    # A PIN typed as an argument stays in shell history and the process list.
+    document = tmp_path / "申請書.txt"
+    document.write_text("申請\n", encoding="utf-8")
+    refused = CliRunner().invoke(
+        cli_app, ["jpki", "sign", str(document), "--serial", "X", "--pin", PIN]
+    )
+    assert refused.exit_code == 2
+    assert "--pin" in refused.output
+    assert not (tmp_path / "申請書.txt.sig.json").exists()
