@@ -57,6 +57,10 @@ class RevocationReason(StrEnum):
     WITHDRAWN = "withdrawn"
     #: A new certificate was issued for the same card.
     SUPERSEDED = "superseded"
+    #: The card was reported lost or stolen: its key may be in someone else's hands.
+    CARD_SUSPENDED = "card_suspended"
+    #: The card itself ended (returned, expired, death, emigration, a move without continuation).
+    CARD_ENDED = "card_ended"
 
     @property
     def crl_reason(self) -> str:
@@ -66,6 +70,8 @@ class RevocationReason(StrEnum):
             return "affiliation_changed"
         if self is RevocationReason.SUPERSEDED:
             return "superseded"
+        if self is RevocationReason.CARD_SUSPENDED:
+            return "key_compromise"
         return "cessation_of_operation"
 
     @property
@@ -91,6 +97,8 @@ _LABELS_JA: Final = {
     RevocationReason.CODE_CHANGED: "住民票コードの変更（カードの廃止）",
     RevocationReason.WITHDRAWN: "本人確認情報の通知の停止",
     RevocationReason.SUPERSEDED: "新しい証明書の発行",
+    RevocationReason.CARD_SUSPENDED: "カードの紛失等による一時停止",
+    RevocationReason.CARD_ENDED: "カードの廃止",
 }
 
 

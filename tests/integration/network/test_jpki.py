@@ -199,6 +199,36 @@ def test_a_suspended_card_gets_no_certificate(town: Town) -> None:
     assert town.certificates() == []
 
 
+def test_a_lost_card_revokes_its_certificate_at_the_prefecture(
+    town: Town, public: TestClient, clock: FixedClock
+) -> None:
+    request_signature_certificate(town.town, actor=town.issuer, serial=town.serial, pin=PIN)
+    data = "申請書".encode()
+    bundle = sign_file(town.serial, PIN, data, now=clock.current)
+    clock.advance(minutes=5)
+    counter.report_loss(
+        town.town,
+        actor=town.clerk,
+        report=LossReport(town.serial, "山田 太郎", CallerRelation.SELF, ("name",), ""),
+    )
+    drain(town.nodes)
+    [row] = town.certificates()
+    assert (row.status, row.reason) == ("revoked", "card_suspended")
+    clock.advance(minutes=1)
+    verdict = verify_file(
+        data, bundle, trust=_trust(public), ask_ocsp=_ask_ocsp(public), now=clock.current
+    )
+    assert verdict.verdict is Verdict.REVOKED
+
+
+def test_a_returned_card_revokes_its_certificate(town: Town) -> None:
+    request_signature_certificate(town.town, actor=town.issuer, serial=town.serial, pin=PIN)
+    counter.return_card(town.town, actor=town.issuer, serial=town.serial)
+    drain(town.nodes)
+    [row] = town.certificates()
+    assert (row.status, row.reason) == ("revoked", "card_ended")
+
+
 def _request(town: Town, *, signer: str, node: str, serial: str) -> dict[str, Any]:
     """A request for Nishitokyo's resident with the true items, signed by ``signer``'s key."""
     identity = town.identity

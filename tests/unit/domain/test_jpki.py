@@ -100,6 +100,10 @@ def test_deletion_and_code_change_always_revoke() -> None:
     )
     assert RevocationReason.RECORD_DELETED.crl_reason == "cessation_of_operation"
     assert RevocationReason.SUPERSEDED.crl_reason == "superseded"
+    # A lost card's key may be in a finder's hands; an ended card's key is simply retired.
+    assert RevocationReason.CARD_SUSPENDED.crl_reason == "key_compromise"
+    assert RevocationReason.CARD_ENDED.crl_reason == "cessation_of_operation"
+    assert all(reason.label_ja for reason in RevocationReason)
 
 
 def test_unchanged_items_or_nothing_held_do_not_revoke() -> None:

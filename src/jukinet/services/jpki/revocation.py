@@ -143,6 +143,29 @@ def revoke_resident(
     return count
 
 
+def on_card_status(session: Session, card_serial: str, status: str, *, now: datetime) -> int:
+    """Revoke the good certificates on a card that was suspended (lost) or ended.
+
+    A lost card's signature key may be in a finder's hands, so its certificate cannot wait for the
+    card to come back: resuming the card in person is followed by a new certificate.
+    """
+    if status == "suspended":
+        reason = RevocationReason.CARD_SUSPENDED
+    elif status == "invalid":
+        reason = RevocationReason.CARD_ENDED
+    else:
+        return 0
+    rows = session.scalars(
+        select(JpkiCertificateRow).where(
+            JpkiCertificateRow.card_serial == card_serial,
+            JpkiCertificateRow.status == CertificateStatus.GOOD.value,
+        )
+    ).all()
+    for row in rows:
+        revoke(row, reason=reason, now=now)
+    return len(rows)
+
+
 def revoke(row: JpkiCertificateRow, *, reason: RevocationReason, now: datetime) -> None:
     """Mark one certificate revoked now, for ``reason``."""
     row.status = CertificateStatus.REVOKED.value

@@ -37,6 +37,7 @@ from jukinet.network.inbox import record_rejection, sign_document, verify_docume
 from jukinet.network.node import NetworkNode
 from jukinet.network.reconcile_client import ask_national, open_client, post_question
 from jukinet.services.context import ServiceContext
+from jukinet.services.jpki import revocation as jpki_revocation
 from jukinet.services.resident_card import records
 from jukinet.storage.card_tables import CardStatusCheckRow, CardStatusRow, ResidentCardRow
 
@@ -136,6 +137,10 @@ def receive_card_status(
         row.auth_public_key = notice.auth_public_key
     row.changed_at = notice.changed_at
     row.received_at = now
+    if here.role is NodeRole.PREFECTURE:
+        # The prefecture is the signature certificates' CA: a lost or ended card revokes them
+        # in the same commit, so OCSP says "revoked" as soon as the status arrives.
+        jpki_revocation.on_card_status(session, notice.serial, notice.status.value, now=now)
     return Outcome(APPLIED, forward=forward)
 
 
