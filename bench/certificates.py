@@ -18,7 +18,6 @@ Usage: ``python -m bench.certificates [--backend sqlite|postgresql|both] [--coun
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -29,6 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench._common import BACKENDS, bench_node, fresh_database
+from bench._network import emit, machine
 from jukinet.domain.certificates import CertificateKind, Issuer, OptionalItems, printed_content
 from jukinet.domain.operators import Actor, Role
 from jukinet.domain.register import Relationship, Sex
@@ -40,7 +40,6 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.operators import add_operator
 from jukinet.services.register import MoveIn, PersonInput, file_move_in
 
-RESULTS = Path(__file__).resolve().parent / "results" / "certificates.jsonl"
 FONT = Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf")
 
 
@@ -150,12 +149,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     backends = BACKENDS if args.backend == "both" else [args.backend]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     for backend in backends:
         result = run(backend, args.count, args.rounds)
-        print(json.dumps(result, ensure_ascii=False))
-        with RESULTS.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        result["machine_facts"] = machine()
+        emit("certificates", result)
 
 
 if __name__ == "__main__":

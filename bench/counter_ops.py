@@ -11,7 +11,6 @@ Each figure is reported with its ratio to the baseline. Usage: ``python bench/co
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from bench._common import BACKENDS, bench_node, fresh_database
+from bench._network import emit, machine
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.names import name_search_key
 from jukinet.domain.operators import Role
@@ -182,7 +182,9 @@ def main() -> None:
     """Run the benchmark on every backend and print one JSON line per backend."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     for backend in BACKENDS:
-        print(json.dumps(_measure(backend, n), ensure_ascii=False))
+        report = _measure(backend, n)
+        report["machine"] = machine()
+        emit("counter_ops", report)
 
 
 if __name__ == "__main__":

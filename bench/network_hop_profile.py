@@ -44,6 +44,7 @@ from jukinet.network import inbox
 from jukinet.network.context import NetworkContext
 from jukinet.network.delivery import prepare_batch, record_ack
 from jukinet.network.envelope import Envelope
+from jukinet.runtime.bootstrap import handler_table
 from jukinet.seed import generate_population
 from jukinet.services.context import ServiceContext
 from jukinet.services.population import load_population
@@ -86,6 +87,7 @@ def _hop(
     send_net, receive_net = _network(sender), _network(receiver)
     peer = str(receive_net.node)
     der = _tls_der(sender)
+    handlers = handler_table(receiver)
     moved = 0
     while moved < limit:
         t0 = time.perf_counter()
@@ -96,7 +98,9 @@ def _hop(
         # What httpx (json=) and Starlette (request.json()) do to the request body.
         payload = json.loads(json.dumps({"envelopes": [e.as_dict() for e in envelopes]}))
         t2 = time.perf_counter()
-        signed_ack = inbox.receive(receiver, receive_net, tls_peer_der=der, payload=payload)
+        signed_ack = inbox.receive(
+            receiver, receive_net, handlers, tls_peer_der=der, payload=payload
+        )
         t3 = time.perf_counter()
         wire_ack = json.loads(json.dumps(signed_ack))
         ack = inbox.verify_document(wire_ack, signer=peer, net=send_net, node=sender)

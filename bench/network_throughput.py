@@ -240,7 +240,11 @@ def _measure(backend: str, n: int, *, profile: bool) -> dict[str, Any]:
             handle.engine.dispose()
     elapsed = done_at - start
     rate = loaded / elapsed
-    steady = 0.8 * loaded / (t90 - t10) if t10 is not None and t90 is not None else None
+    # A tiny run can pass 10 % and 90 % in the same sample: no steady rate then.
+    measured = t10 is not None and t90 is not None and t90 > t10
+    steady = (
+        0.8 * loaded / (t90 - t10) if measured and t10 is not None and t90 is not None else None
+    )
     baseline = loaded / raw_seconds
     by_process: dict[str, float] = cpu["ours_cpu_seconds_by_process"]
     node_cpu = sum(v for k, v in by_process.items() if k != "bench")

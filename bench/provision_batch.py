@@ -60,7 +60,7 @@ from bench._provision import (
 from jukinet.domain.access_log import Channel
 from jukinet.domain.batch_input import BatchFormat, BatchKind
 from jukinet.domain.names import name_search_key
-from jukinet.services import batch
+from jukinet.services import batch, batch_results
 from jukinet.services.context import ServiceContext
 from jukinet.services.provision import QueryContext
 from jukinet.storage.registry import RegistryCache
@@ -147,7 +147,10 @@ def run_job(
     answered = time.perf_counter()
     status = batch.status(node, recipient_id=AGENCY, job_id=job.job_id)
     result_bytes = sum(
-        len(block) for block in batch.results_jsonl(node, recipient_id=AGENCY, job_id=job.job_id)
+        len(block)
+        for block in batch_results.results_jsonl(
+            node, cache, recipient_id=AGENCY, job_id=job.job_id
+        )
     )
     read_back = time.perf_counter()
     rows = status.total_rows

@@ -71,6 +71,8 @@ OTHER_VARIABLES: Mapping[str, str] = {
     "JUKINET_CHROMIUM": "test suite: the Chromium binary for browser tests",
     "JUKINET_BENCH_BACKENDS": "benchmarks: the storage backends to measure",
     "JUKINET_BENCH_RESULTS": "benchmarks: where results are written",
+    "JUKINET_BENCH_QUICK": "benchmarks: a smoke run (python -m bench --quick) that does not wait "
+    "for a quiet machine",
 }
 
 
