@@ -20,12 +20,13 @@ _COLUMNS = ("family_name_mj", "given_name_mj")
 
 
 def upgrade() -> None:
+    # Plain ALTERs (ADD COLUMN NOT NULL with a default), never a batch table copy: on SQLite a
+    # copy drops the old table, which the foreign keys to residents forbid.
     for table in _TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for column in _COLUMNS:
-                batch_op.add_column(
-                    sa.Column(column, sa.String(400), server_default="", nullable=False)
-                )
+        for column in _COLUMNS:
+            op.add_column(
+                table, sa.Column(column, sa.String(400), server_default="", nullable=False)
+            )
     _fill_register()
 
 
@@ -70,6 +71,5 @@ def _fill_register() -> None:
 
 def downgrade() -> None:
     for table in _TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for column in reversed(_COLUMNS):
-                batch_op.drop_column(column)
+        for column in reversed(_COLUMNS):
+            op.drop_column(table, column)  # SQLite ≥ 3.35: a plain ALTER, no copy
