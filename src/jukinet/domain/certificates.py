@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from jukinet.domain.errors import Conflict, ValidationError
+from jukinet.domain.mj_names import parse_identifiers
 from jukinet.domain.register import RecordStatus, ResidentRecord
 from jukinet.domain.wareki import format_wareki
 
@@ -125,6 +126,14 @@ def _person(record: ResidentRecord, kind: CertificateKind, items: OptionalItems)
         "birth_date": format_wareki(record.birth_date),
         "sex": record.sex.label_ja,
     }
+    glyphs = [
+        *parse_identifiers(name.family_mj, field="family_name"),
+        *parse_identifiers(name.given_mj, field="given_name"),
+    ]
+    if glyphs:
+        # As municipal certificates note their 外字: each character outside JIS X 0213 with the
+        # MJ identifier of the glyph registered, so any reader can tell which glyph is meant.
+        person["name_mj"] = "、".join(f"{unit} {identifier}" for unit, identifier in glyphs)
     if kind is CertificateKind.ITEMS_STATEMENT:
         person["address"] = record.address
         return person

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import Any
 from jukinet.domain.addresses import validate_address
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.mj_names import check_carried
 from jukinet.domain.municipality import validate_municipality_code
 from jukinet.domain.names import validate_kana, validate_name
 from jukinet.domain.wareki import EARLIEST_DATE
@@ -90,10 +92,15 @@ class IdentityInfo:
     birth_date: date
     sex: str
     address: str
+    #: The MJ identifiers of the names' characters outside JIS X 0213 (part of the name item;
+    #: :mod:`jukinet.domain.mj_names`), empty when the name has none.
+    family_name_mj: str = ""
+    given_name_mj: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        """JSON-ready form; dates as ISO 8601."""
-        return {
+        """JSON-ready form; dates as ISO 8601. The MJ identifiers appear only when there are
+        some, so a name within JIS X 0213 travels (and is digested) exactly as before."""
+        items = {
             "resident_code": self.resident_code,
             "family_name": self.family_name,
             "given_name": self.given_name,
@@ -102,6 +109,18 @@ class IdentityInfo:
             "birth_date": self.birth_date.isoformat(),
             "sex": self.sex,
             "address": self.address,
+        }
+        if self.family_name_mj:
+            items["family_name_mj"] = self.family_name_mj
+        if self.given_name_mj:
+            items["given_name_mj"] = self.given_name_mj
+        return items
+
+    def all_items(self) -> dict[str, str]:
+        """:meth:`as_dict` with the MJ items always present (empty when there are none)."""
+        return self.as_dict() | {
+            "family_name_mj": self.family_name_mj,
+            "given_name_mj": self.given_name_mj,
         }
 
 
@@ -129,8 +148,9 @@ class IdentityNotice:
         before: dict[str, str] | None = None
         if self.before is not None:
             # Only the items that changed are "values before"; unchanged ones add nothing.
-            now = self.current.as_dict()
-            before = {k: v for k, v in self.before.as_dict().items() if now[k] != v}
+            # An MJ item absent on one side is compared (and sent) as empty text.
+            now = self.current.all_items()
+            before = {k: v for k, v in self.before.all_items().items() if now[k] != v}
         body: dict[str, Any] = {
             "municipality_code": self.municipality_code,
             "identity": self.current.as_dict(),
@@ -167,6 +187,8 @@ IDENTITY_KEYS = frozenset(
         "address",
     }
 )
+#: The identity items that travel only for a name with characters outside JIS X 0213.
+MJ_KEYS = frozenset({"family_name_mj", "given_name_mj"})
 CHANGE_KEYS = frozenset({"reason", "reason_label", "date", "before", "deleted"})
 
 
@@ -193,11 +215,14 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
     if HANDOVER_KEY in body and not isinstance(handover, dict):
         raise fault(HANDOVER_KEY, "must be a signed move-in notice")
     identity, change = body["identity"], body["change"]
-    if not isinstance(identity, dict) or set(identity) != IDENTITY_KEYS:
+    if (
+        not isinstance(identity, dict)
+        or not IDENTITY_KEYS <= set(identity) <= IDENTITY_KEYS | MJ_KEYS
+    ):
         raise fault("identity", "the identity items must be exactly the six items")
     if not isinstance(change, dict) or set(change) != CHANGE_KEYS:
         raise fault("change", "unexpected or missing change items")
-    if not all(isinstance(identity[k], str) for k in IDENTITY_KEYS):
+    if not all(isinstance(v, str) for v in identity.values()):
         raise fault("identity", "every identity item must be text")
     municipality = validate_municipality_code(str(body["municipality_code"]))
     try:
@@ -229,19 +254,23 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         birth_date=birth,
         sex=identity["sex"],
         address=address,
+        family_name_mj=_carried_mj(identity, "family_name", fault),
+        given_name_mj=_carried_mj(identity, "given_name", fault),
     )
     before_items = change["before"]
     before: IdentityInfo | None = None
     if before_items is not None:
-        if not isinstance(before_items, dict) or not set(before_items) <= IDENTITY_KEYS:
+        if not isinstance(before_items, dict) or not set(before_items) <= IDENTITY_KEYS | MJ_KEYS:
             raise fault("before", "unexpected items")
-        merged = current.as_dict() | {k: str(v) for k, v in before_items.items()}
+        merged = current.all_items() | {k: str(v) for k, v in before_items.items()}
         try:
             before = IdentityInfo(
                 **(merged | {"birth_date": date.fromisoformat(merged["birth_date"])})
             )
         except ValueError as error:
             raise fault("before", "a date is invalid") from error
+        for name_field in ("family_name", "given_name"):
+            _carried_mj(merged, name_field, fault)
     return IdentityNotice(
         municipality_code=municipality,
         current=current,
@@ -250,6 +279,18 @@ def parse_notice_body(body: Any, *, today: date) -> IdentityNotice:
         before=before,
         handover=handover,
     )
+
+
+def _carried_mj(
+    items: dict[str, Any], name_field: str, fault: Callable[[str, str], ValidationError]
+) -> str:
+    """The MJ identifiers carried with a name, checked against it (missing ones are a fault:
+    every tier must show the glyph the municipality registered)."""
+    key = f"{name_field}_mj"
+    try:
+        return check_carried(str(items[name_field]), str(items.get(key, "")), field=name_field)
+    except ValidationError as error:
+        raise fault(key, "missing, malformed or not matching the name") from error
 
 
 def identity_digest(info: IdentityInfo, *, deleted: bool) -> str:

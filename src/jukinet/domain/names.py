@@ -217,6 +217,10 @@ class PersonName:
     given: str
     family_kana: str
     given_kana: str
+    #: MJ identifiers of the characters outside JIS X 0213 (:mod:`jukinet.domain.mj_names`),
+    #: in their one-text form; empty when there are none.
+    family_mj: str = ""
+    given_mj: str = ""
 
     @classmethod
     def create(cls, *, family: str, given: str, family_kana: str, given_kana: str) -> PersonName:

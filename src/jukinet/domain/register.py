@@ -135,6 +135,8 @@ class ResidentRecord:
             birth_date=self.birth_date,
             sex=self.sex.value,
             address=self.address,
+            family_name_mj=self.name.family_mj,
+            given_name_mj=self.name.given_mj,
         )
 
 

@@ -21,6 +21,7 @@ import jaconv
 from japanese_personal_name_dataset import load_dataset
 from japanese_personal_name_dataset.core import FirstNameEntry
 
+from jukinet.data.mj_table import name_identifiers
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.names import validate_kana, validate_name
 from jukinet.domain.register import Sex
@@ -34,9 +35,11 @@ NamePart = tuple[str, str]
 def _valid(written: str, reading: str, *, family: bool) -> bool:
     suffix = "family" if family else "given"
     try:
+        # name_identifiers refuses a kanji with no MJ identifier, as the counter does.
         return (
             validate_name(written, field=f"{suffix}_name") == written
             and validate_kana(reading, field=f"{suffix}_name_kana") == reading
+            and name_identifiers(written, field=f"{suffix}_name") is not None
         )
     except ValidationError:
         return False

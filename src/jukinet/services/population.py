@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
+from jukinet.data.mj_table import identified
 from jukinet.domain import register as rules
 from jukinet.domain.addresses import validate_address
 from jukinet.domain.codes import random_resident_codes
@@ -224,11 +225,13 @@ class _Validator:
         records: list[ResidentRecord] = []
         for person in household.members:
             # What PersonName.create does, with each part's check remembered.
-            name = PersonName(
-                family=self.family(person.family_name),
-                given=self.given(person.given_name),
-                family_kana=self.family_kana(person.family_name_kana),
-                given_kana=self.given_kana(person.given_name_kana),
+            name = identified(
+                PersonName(
+                    family=self.family(person.family_name),
+                    given=self.given(person.given_name),
+                    family_kana=self.family_kana(person.family_name_kana),
+                    given_kana=self.given_kana(person.given_name_kana),
+                )
             )
             rules.validate_birth_date(person.birth_date, today=self.today)
             if not (
@@ -447,6 +450,8 @@ def _resident_row(
         "given_name": record.name.given,
         "family_name_kana": record.name.family_kana,
         "given_name_kana": record.name.given_kana,
+        "family_name_mj": record.name.family_mj,
+        "given_name_mj": record.name.given_mj,
         "name_key": name_key_of(record.name),
         "kana_key": kana_key_of(record.name),
         "birth_date": record.birth_date,

@@ -295,6 +295,11 @@ def _give_name(row: Any, out: dict[str, Any]) -> None:
         "family_kana": row.family_name_kana,
         "given_kana": row.given_name_kana,
     }
+    # The glyphs' MJ identifiers travel with a name that needs them (domain/mj_names.py).
+    if row.family_name_mj:
+        out["name"]["family_mj"] = row.family_name_mj
+    if row.given_name_mj:
+        out["name"]["given_mj"] = row.given_name_mj
 
 
 def _give_birth_date(row: Any, out: dict[str, Any]) -> None:
@@ -408,6 +413,8 @@ class ProvidedRow(NamedTuple):
     birth_date: date
     sex: str
     address: str
+    family_name_mj: str
+    given_name_mj: str
     municipality_code: str
     deleted: bool
     last_reason: str

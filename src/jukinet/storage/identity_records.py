@@ -31,6 +31,8 @@ HELD_ITEMS: Final = (
     IdentityRecordRow.birth_date,
     IdentityRecordRow.sex,
     IdentityRecordRow.address,
+    IdentityRecordRow.family_name_mj,
+    IdentityRecordRow.given_name_mj,
 )
 #: What an agency may be given of a held record: the items, where it is held, change info.
 HELD_RECORD: Final = (
@@ -50,6 +52,8 @@ REGISTER_ITEMS: Final = (
     ResidentRow.birth_date,
     ResidentRow.sex,
     ResidentRow.address,
+    ResidentRow.family_name_mj,
+    ResidentRow.given_name_mj,
 )
 _ITEM_COUNT: Final = len(REGISTER_ITEMS)
 #: History reason of a snapshot (initial load or reconciliation), not a change.
@@ -194,6 +198,8 @@ def write(
     row.given_name = info.given_name
     row.family_name_kana = info.family_name_kana
     row.given_name_kana = info.given_name_kana
+    row.family_name_mj = info.family_name_mj
+    row.given_name_mj = info.given_name_mj
     row.kana_key = kana_search_key(info.family_name_kana + info.given_name_kana)
     row.name_key = name_search_key(info.family_name + info.given_name)
     row.birth_date = info.birth_date

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from jukinet.data.mj_table import name_identifiers
 from jukinet.domain.errors import NotFound, ValidationError
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.names import PersonName, kana_search_key, name_search_key
@@ -43,6 +44,8 @@ def record_to_snapshot(record: ResidentRecord) -> dict[str, Any]:
         "given_name": record.name.given,
         "family_name_kana": record.name.family_kana,
         "given_name_kana": record.name.given_kana,
+        "family_name_mj": record.name.family_mj,
+        "given_name_mj": record.name.given_mj,
         "birth_date": record.birth_date.isoformat(),
         "sex": record.sex.value,
         "household_number": record.household_number,
@@ -83,6 +86,8 @@ def snapshot_to_record(data: dict[str, Any]) -> ResidentRecord:
             given=data["given_name"],
             family_kana=data["family_name_kana"],
             given_kana=data["given_name_kana"],
+            family_mj=data.get("family_name_mj", ""),
+            given_mj=data.get("given_name_mj", ""),
         ),
         birth_date=date.fromisoformat(data["birth_date"]),
         sex=Sex(data["sex"]),
@@ -167,6 +172,8 @@ class ResidentRepository:
                 given=row.given_name,
                 family_kana=row.family_name_kana,
                 given_kana=row.given_name_kana,
+                family_mj=row.family_name_mj,
+                given_mj=row.given_name_mj,
             ),
             birth_date=row.birth_date,
             sex=Sex(row.sex),
@@ -219,6 +226,14 @@ class ResidentRepository:
         row.given_name = record.name.given
         row.family_name_kana = record.name.family_kana
         row.given_name_kana = record.name.given_kana
+        # The identifiers the record carries, or (a flow that built the name without them)
+        # those of the shipped table: a stored name never lacks its glyphs' identifiers.
+        row.family_name_mj = record.name.family_mj or name_identifiers(
+            record.name.family, field="family_name"
+        )
+        row.given_name_mj = record.name.given_mj or name_identifiers(
+            record.name.given, field="given_name"
+        )
         row.name_key = name_key_of(record.name)
         row.kana_key = kana_key_of(record.name)
         row.birth_date = record.birth_date

@@ -209,6 +209,9 @@ class ResidentRow(Base):
     given_name: Mapped[str] = mapped_column(String(40))
     family_name_kana: Mapped[str] = mapped_column(String(60))
     given_name_kana: Mapped[str] = mapped_column(String(60))
+    #: MJ identifiers of the name's characters outside JIS X 0213 (jukinet.domain.mj_names).
+    family_name_mj: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    given_name_mj: Mapped[str] = mapped_column(String(400), default="", server_default="")
     name_key: Mapped[str] = mapped_column(String(80))
     kana_key: Mapped[str] = mapped_column(String(120))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -406,6 +409,9 @@ class IdentityRecordRow(Base):
     given_name: Mapped[str] = mapped_column(String(40))
     family_name_kana: Mapped[str] = mapped_column(String(60))
     given_name_kana: Mapped[str] = mapped_column(String(60))
+    #: MJ identifiers carried with the names (jukinet.domain.mj_names), as the notice said.
+    family_name_mj: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    given_name_mj: Mapped[str] = mapped_column(String(400), default="", server_default="")
     kana_key: Mapped[str] = mapped_column(String(120))
     #: Folded kanji key (variants folded), for queries by the four basic items in kanji.
     name_key: Mapped[str] = mapped_column(String(80), default="", server_default="")

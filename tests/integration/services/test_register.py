@@ -329,7 +329,12 @@ def test_name_change_notice_carries_the_old_name(node: ServiceContext) -> None:
     )
     notice = _notices(node)[-1]
     assert notice["identity"]["family_name"] == "髙橋"
-    assert notice["change"]["before"] == {"family_name": "山田", "family_name_kana": "ヤマダ"}
+    assert notice["identity"]["family_name_mj"] == "髙:MJ028902"  # 髙 is outside JIS X 0213
+    assert notice["change"]["before"] == {
+        "family_name": "山田",
+        "family_name_kana": "ヤマダ",
+        "family_name_mj": "",  # the old name had no character that needs one
+    }
     found = reading.search_residents(node, actor=clerk, query=reading.SearchQuery(name="高橋"))
     assert [f.record.resident_code for f in found] == [wife]
 

@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
+from jukinet.data.mj_table import identified
 from jukinet.domain import register as rules
 from jukinet.domain.addresses import validate_address
 from jukinet.domain.errors import Conflict, ValidationError
@@ -81,11 +82,13 @@ def file_name_change(
         filing = rules.check_filing(
             event_date=changed_on, filed_on=filed_on, today=change.today, field="changed_on"
         )
-        name = PersonName.create(
-            family=family_name,
-            given=given_name,
-            family_kana=family_name_kana,
-            given_kana=given_name_kana,
+        name = identified(
+            PersonName.create(
+                family=family_name,
+                given=given_name,
+                family_kana=family_name_kana,
+                given_kana=given_name_kana,
+            )
         )
         row, before = change.load(resident_code)
         rules.ensure_expected_version(current=row.version, expected=expected_version)
@@ -213,11 +216,13 @@ def _validated_items(items: dict[str, object], *, current: PersonName) -> dict[s
     clean: dict[str, object] = {}
     parts = {k: items[k] for k in NAME_PARTS if k in items and items[k] is not None}
     if parts:
-        clean["name"] = PersonName.create(
-            family=str(parts.get("family_name", current.family)),
-            given=str(parts.get("given_name", current.given)),
-            family_kana=str(parts.get("family_name_kana", current.family_kana)),
-            given_kana=str(parts.get("given_name_kana", current.given_kana)),
+        clean["name"] = identified(
+            PersonName.create(
+                family=str(parts.get("family_name", current.family)),
+                given=str(parts.get("given_name", current.given)),
+                family_kana=str(parts.get("family_name_kana", current.family_kana)),
+                given_kana=str(parts.get("given_name_kana", current.given_kana)),
+            )
         )
     for key, value in items.items():
         if key in NAME_PARTS:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from jukinet.data.catalog import get_municipality
+from jukinet.data.mj_table import identity_identified
 from jukinet.domain import register as rules
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.addresses import check_in_municipality, validate_address
@@ -177,12 +178,14 @@ class Change:
         # a resident who opted out is never reported upstream.
         if not self.node.connected or record.upstream_opt_out:
             return
+        # Names carry their glyphs' MJ identifiers; a record read from before they were kept
+        # gets those of the shipped table, so every notice is complete.
         notice = IdentityNotice(
             municipality_code=self.node.municipality_code,
-            current=record.identity(),
+            current=identity_identified(record.identity()),
             reason=reason,
             changed_on=changed_on,
-            before=before,
+            before=identity_identified(before) if before is not None else None,
             handover=handover,
         )
         self.uow.outbox.add(

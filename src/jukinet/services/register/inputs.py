@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
+from jukinet.data.mj_table import identified
 from jukinet.domain.names import PersonName
 from jukinet.domain.register import Insurance, Relationship, Sex
 
@@ -32,12 +33,14 @@ class PersonInput:
     insurance: Insurance = dataclasses.field(default_factory=Insurance)
 
     def name(self) -> PersonName:
-        """The validated name."""
-        return PersonName.create(
-            family=self.family_name,
-            given=self.given_name,
-            family_kana=self.family_name_kana,
-            given_kana=self.given_name_kana,
+        """The validated name, with the MJ identifiers of its characters outside JIS X 0213."""
+        return identified(
+            PersonName.create(
+                family=self.family_name,
+                given=self.given_name,
+                family_kana=self.family_name_kana,
+                given_kana=self.given_name_kana,
+            )
         )
 
 

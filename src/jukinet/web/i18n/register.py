@@ -34,6 +34,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "record.name": ("氏名", "Name"),
     "record.kana": ("フリガナ", "Reading (kana)"),
+    "record.mj": ("MJ文字図形名", "MJ glyph identifiers"),
     "record.birth_date": ("生年月日", "Date of birth"),
     "record.sex": ("性別", "Sex"),
     "record.head": ("世帯主", "Head of household"),
