@@ -46,17 +46,19 @@ class Console:
     def centre(self) -> ServiceContext:
         return self.tiers.national
 
-    def client(self, principal: str) -> httpx.Client:
+    def client(self, principal: str, url: str | None = None) -> httpx.Client:
         creds = self.tiers.pki.node(principal)
         context = ssl.create_default_context(cafile=str(self.tiers.pki.ca_cert_path))
         context.load_cert_chain(str(creds.tls_cert), str(creds.tls_key))
         return httpx.Client(
-            verify=context, timeout=60, base_url=self.tiers.urls[NATIONAL], headers=HTML
+            verify=context, timeout=60, base_url=url or self.tiers.urls[NATIONAL], headers=HTML
         )
 
     @contextmanager
-    def signed_in(self, principal: str, login: str) -> Iterator[httpx.Client]:
-        with self.client(principal) as client:
+    def signed_in(
+        self, principal: str, login: str, *, url: str | None = None
+    ) -> Iterator[httpx.Client]:
+        with self.client(principal, url) as client:
             answer = client.post("/agency/login", data={"login": login, "password": PASSWORD})
             assert answer.status_code == 303, answer.text
             yield client
@@ -272,3 +274,29 @@ def test_history_and_monthly_statistics_show_only_the_organisations_own(console:
     assert "pension.officer" in history.text
     assert "radio.officer" not in history.text
     assert console.resident not in history.text  # residents' codes are not listed
+
+
+def test_a_prefecture_offers_only_its_own_tables(console: Console) -> None:
+    prefecture = console.tiers.prefecture
+    recipients.seed(prefecture)
+    console.tiers.pki.issue_client(console.tiers.signer, "pref:13", now=TEST_NOW)
+    for principal, login in ((PENSION_AGENCY, "pension.officer"), ("pref:13", "ryoken.officer")):
+        agency_console.add_officer(
+            prefecture,
+            RegistryCache(),
+            recipient_id=principal,
+            login=login,
+            display_name="照会 担当",
+            password=PASSWORD,
+        )
+    url = console.tiers.urls[PREFECTURE]
+    with console.signed_in(PENSION_AGENCY, "pension.officer", url=url) as client:
+        # Table 1 is the centre's: the pension affair is not offered here.
+        assert 'data-testid="no-affairs"' in client.get("/agency").text
+        refused = client.get(f"/agency/affairs/{PENSION}")
+        assert refused.status_code == 403
+        assert "JUKI-PRV-001" in refused.text
+    with console.signed_in("pref:13", "ryoken.officer", url=url) as client:
+        options = re.findall(r'<option value="(T[0-9-]+)"', client.get("/agency").text)
+        assert options
+        assert all(code.startswith("T5-") for code in options)

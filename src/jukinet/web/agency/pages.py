@@ -18,6 +18,7 @@ from jukinet.domain.access_log import Channel
 from jukinet.domain.affairs import StatutoryAffair
 from jukinet.domain.errors import DomainError, ValidationError
 from jukinet.domain.four_items import FourItemsQuery
+from jukinet.domain.network import NodeRole
 from jukinet.services import agency_console, provision
 from jukinet.services.agency_console import Officer
 from jukinet.web.agency.common import (
@@ -65,7 +66,12 @@ def _affair_of(request: Request, code: str) -> StatutoryAffair | None:
 
 
 def _granted(request: Request, recipient_id: str) -> list[dict[str, Any]]:
-    return provision.affairs_for(node_of(request), cache_of(request), recipient_id)
+    """The affairs granted today that this node answers (a prefecture: not table 1's)."""
+    node = node_of(request)
+    affairs = provision.affairs_for(node, cache_of(request), recipient_id)
+    if node.node_id.role is NodeRole.PREFECTURE:
+        return [a for a in affairs if a["table"] != 1]
+    return affairs
 
 
 @router.get("/login")
