@@ -164,15 +164,20 @@ def terminal(chromium_browser: Any, centre: Centre) -> Iterator[Callable[[str], 
         context.close()
 
 
-def _axe(page: Any, name: str) -> None:
-    """axe-core's WCAG 2.1 A/AA rules on the page as shown: no violation."""
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as shown (rule, impact, first target)."""
     page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the CSP holds
-    result = page.evaluate(
+    found: list[dict[str, Any]] = page.evaluate(
         "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
         ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
         " target: v.nodes[0] && v.nodes[0].target}))",
         AXE_TAGS,
     )
+    return found
+
+
+def _axe(page: Any, name: str) -> None:
+    result = axe_violations(page)
     assert result == [], f"{name}: {json.dumps(result, ensure_ascii=False)}"
 
 
