@@ -300,3 +300,35 @@ def test_a_prefecture_offers_only_its_own_tables(console: Console) -> None:
         options = re.findall(r'<option value="(T[0-9-]+)"', client.get("/agency").text)
         assert options
         assert all(code.startswith("T5-") for code in options)
+
+
+def test_four_items_search_lists_candidates_with_how_they_matched(console: Console) -> None:
+    with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
+        page = client.get(f"/agency/affairs/{PENSION}")
+        answer = client.post(
+            f"/agency/affairs/{PENSION}/search",
+            data={
+                "csrf_token": _csrf(page.text),
+                "name_kana": "ヤマダタロウ",
+                "birth_date": "1980-04-01",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.text.count('data-testid="candidate"') == 1
+        assert console.resident in answer.text
+        assert 'data-testid="match"' in answer.text
+        bad = client.post(
+            f"/agency/affairs/{PENSION}/search",
+            data={"csrf_token": _csrf(page.text), "name_kana": "ヤマダ", "birth_date": "80/4/1"},
+        )
+        assert bad.status_code == 422
+        assert "JUKI-AGC-012" in bad.text
+
+
+def test_the_console_in_english(console: Console) -> None:
+    with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
+        switched = client.get("/agency/lang/en")
+        assert switched.status_code == 303
+        html = client.get("/agency").text
+    assert '<html lang="en">' in html
+    assert "Choose the affair" in html

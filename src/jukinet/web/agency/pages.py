@@ -265,24 +265,24 @@ async def search(request: Request, officer: MaybeOfficer, code: str) -> Response
     if refused is not None:
         return refused
 
-    def text(name: str, limit: int) -> str | None:
+    def field_text(name: str, limit: int) -> str | None:
         value = str(form.get(name) or "").strip()
         return value[:limit] or None
 
-    sex = text("sex", 10)
+    sex = field_text("sex", 10)
     try:
         query = FourItemsQuery(
-            name=text("name", 80),
-            name_kana=text("name_kana", 130),
-            birth_date=_date_or_none(text("birth_date", 10) or ""),
+            name=field_text("name", 80),
+            name_kana=field_text("name_kana", 130),
+            birth_date=_date_or_none(field_text("birth_date", 10) or ""),
             sex=sex if sex in ("male", "female") else None,
-            address=text("address", 200),
+            address=field_text("address", 200),
         )
         ctx = provision.QueryContext(
             recipient_id=officer.recipient_id,
             affair_code=code,
             officer=officer.query_name,
-            case_number=text("case_number", 80),
+            case_number=field_text("case_number", 80),
         )
         answers = await run_in_threadpool(
             provision.search_four_items, node_of(request), cache_of(request), ctx, query
