@@ -291,6 +291,24 @@ def recipient_officer_add(
     console.print(f"[green]officer {escape(login)} of {escape(recipient_id)} registered[/]")
 
 
+@recipient_app.command("officer-unlock")
+@cli_command
+def recipient_officer_unlock(
+    ctx: typer.Context,
+    recipient_id: Annotated[str, typer.Argument(help="The officer's organisation.")],
+    login: Annotated[str, typer.Argument(help="The officer's ID.")],
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Unlock an agency console officer locked after wrong passwords (supervisors)."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="recipient officer-unlock")
+    if not agency_console.unlock_officer(node, recipient_id=recipient_id, login=login):
+        err_console.print(f"[red]no officer {escape(login)} of {escape(recipient_id)}[/]")
+        raise typer.Exit(EXIT_FAILED)
+    console.print(f"[green]officer {escape(login)} unlocked[/]")
+
+
 # --------------------------------------------------------------------------------------------
 # jukinet agency … (the client side)
 # --------------------------------------------------------------------------------------------

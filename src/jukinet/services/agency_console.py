@@ -159,6 +159,7 @@ def add_officer(
             password_hash=password_hasher(node).hash(secret),
             active=True,
             created_at=node.now(),
+            failed_signins=0,
         )
         uow.session.add(row)
         uow.session.flush()
@@ -187,8 +188,15 @@ def sign_in(node: ServiceContext, *, recipient_id: str, login: str, password: st
             ok = hasher.verify(row.password_hash if row else _DUMMY[key], password[:256])
         except (VerificationError, InvalidHashError):
             ok = False
-        if row is None or not ok or not row.active:
+        if row is not None and not ok and row.locked_at is None:
+            # Counted (and committed) even though the answer is a refusal: guessing must end.
+            row.failed_signins += 1
+            if row.failed_signins >= node.settings.signin_lockout_after:
+                row.locked_at = node.now()
+            uow.commit()
+        if row is None or not ok or not row.active or row.locked_at is not None:
             raise SignInRefused()
+        row.failed_signins = 0
         secret = secrets.token_urlsafe(32)
         now = node.now()
         uow.session.add(
@@ -227,7 +235,10 @@ def resolve(node: ServiceContext, secret: str | None, *, recipient_id: str) -> O
             uow.session.delete(session)
             uow.commit()
             raise NotSignedIn()
-        session.last_seen_at = now
+        # Written at most once a minute: the progress bar polls every second.
+        refresh = now - aware_utc(session.last_seen_at) > timedelta(minutes=1)
+        if refresh:
+            session.last_seen_at = now
         found = Officer(
             officer_id=officer.id,
             recipient_id=recipient_id,
@@ -235,8 +246,24 @@ def resolve(node: ServiceContext, secret: str | None, *, recipient_id: str) -> O
             display_name=officer.display_name,
             csrf_token=session.csrf_token,
         )
-        uow.commit()
+        if refresh:
+            uow.commit()
     return found
+
+
+def unlock_officer(node: ServiceContext, *, recipient_id: str, login: str) -> bool:
+    """Unlock an officer locked by wrong passwords; ``False`` if there is no such officer."""
+    with node.uow() as uow:
+        row = uow.session.scalar(
+            select(AgencyOfficerRow).where(
+                AgencyOfficerRow.recipient_id == recipient_id, AgencyOfficerRow.login == login
+            )
+        )
+        if row is None:
+            return False
+        row.failed_signins, row.locked_at = 0, None
+        uow.commit()
+    return True
 
 
 def sign_out(node: ServiceContext, secret: str | None) -> None:

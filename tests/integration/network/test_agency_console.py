@@ -332,3 +332,32 @@ def test_the_console_in_english(console: Console) -> None:
         html = client.get("/agency").text
     assert '<html lang="en">' in html
     assert "Choose the affair" in html
+
+
+def test_a_node_certificate_is_not_an_organisation(console: Console) -> None:
+    with console.client(MUNICIPALITY) as client:
+        assert client.get("/agency/login").status_code == 403
+        answer = client.post("/agency/login", data={"login": "x", "password": PASSWORD})
+        assert answer.status_code == 403
+        assert "JUKI-PRV-010" in answer.text
+
+
+def test_wrong_passwords_lock_the_officer_until_unlocked(console: Console) -> None:
+    limit = console.centre.settings.signin_lockout_after
+    with console.client(PENSION_AGENCY) as client:
+        for _ in range(limit):
+            wrong = client.post(
+                "/agency/login", data={"login": "pension.officer", "password": "w" * 20}
+            )
+            assert wrong.status_code == 401
+        right = client.post(
+            "/agency/login", data={"login": "pension.officer", "password": PASSWORD}
+        )
+        assert right.status_code == 401  # locked: the right password no longer opens it
+        assert agency_console.unlock_officer(
+            console.centre, recipient_id=PENSION_AGENCY, login="pension.officer"
+        )
+        again = client.post(
+            "/agency/login", data={"login": "pension.officer", "password": PASSWORD}
+        )
+        assert again.status_code == 303

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from jukinet.domain.errors import DomainError
-from jukinet.services import agency_console
+from jukinet.services import agency_console, provision
 from jukinet.services.agency_console import Officer
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
@@ -57,11 +57,21 @@ def cache_of(request: Request) -> RegistryCache:
 Organisation = Annotated[str, Depends(principal)]
 
 
+def require_recipient(request: Request, organisation: str) -> None:
+    """Refuse a certificate that names no registered recipient (a node's, say): 403."""
+    with node_of(request).read_session() as session:
+        registry = cache_of(request).get(session)
+    if organisation not in registry.recipients:
+        raise provision.NotARecipient()
+
+
 def current_officer(request: Request, organisation: Organisation) -> Officer | None:
     """The signed-in officer of the certificate's organisation, or ``None`` (not signed in).
 
-    A session opened with another organisation's certificate is ended and refused (401).
+    A certificate of no recipient is refused (403); a session opened with another
+    organisation's certificate is ended and refused (401).
     """
+    require_recipient(request, organisation)
     secret = request.cookies.get(COOKIE)
     try:
         return agency_console.resolve(node_of(request), secret, recipient_id=organisation)

@@ -32,6 +32,7 @@ from jukinet.web.agency.common import (
     node_of,
     redirect,
     render,
+    require_recipient,
     set_lang_cookie,
     to_sign_in,
 )
@@ -90,6 +91,7 @@ async def login(
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     """Check the officer's password for this organisation; open a session."""
+    await run_in_threadpool(require_recipient, request, organisation)
     try:
         secret = await run_in_threadpool(
             agency_console.sign_in,

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", _WHEN, nullable=False),
+        sa.Column("failed_signins", sa.Integer(), nullable=False),
+        sa.Column("locked_at", _WHEN, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_agency_officers"),
     )
     op.create_index(
