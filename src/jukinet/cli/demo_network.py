@@ -27,6 +27,8 @@ from jukinet.runtime.demo import (
 )
 from jukinet.runtime.demo_participation import opt_out_one
 from jukinet.runtime.demo_provision import (
+    BROWSER_CERTIFICATE,
+    CONSOLE_OFFICERS,
     PENSION_AFFAIR,
     PENSION_AGENCY,
     AgencyRun,
@@ -192,6 +194,14 @@ def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:
         f"提供 / provided {len(run.looked_up)}, 拒否 / refused {escape(str(run.refused))}, "
         f"一括 / batch {run.batch_found}/{run.batch_rows}"
     )
+    console_url = f"https://127.0.0.1:{centre.config.network_port}/agency"
+    for login, principal, _name in CONSOLE_OFFICERS:
+        p12 = demo.cluster.pki.node(principal).folder / BROWSER_CERTIFICATE
+        console.print(
+            f"機関照会画面 / agency console: {console_url} — officer {login} "
+            f"{escape(demo.passwords[login])} (browser certificate {escape(str(p12))}, "
+            "same password)"
+        )
     console.print(f"提供状況の開示 / disclosure: {centre.operator_url}/disclosure (madoguchi)")
     console.print(f"公表 / transparency: {centre.operator_url}/transparency")
     console.print(f"不正利用の兆候 / alerts: {centre.operator_url}/security/alerts (anzen)")

@@ -162,6 +162,8 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "recipient list": _RECIPIENTS,
     "recipient history": _RECIPIENTS,
     "recipient seed": _ADMIN,
+    "recipient officer-add": _RECIPIENTS,
+    "recipient officer-unlock": _RECIPIENTS,
     # Card services by ordinance (条例利用): the registry (supervisors), enrolment (counter).
     "card-service add": Permission.MANAGE_CARD_SERVICES,
     "card-service deactivate": Permission.MANAGE_CARD_SERVICES,

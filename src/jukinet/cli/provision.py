@@ -25,13 +25,16 @@ from jukinet.cli.common import (
     err_console,
     node_of,
     parse_date_option,
+    read_secret,
+    read_stdin_secret,
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
-from jukinet.services import recipients
+from jukinet.services import agency_console, recipients
 from jukinet.services.context import ServiceContext
+from jukinet.storage.registry import RegistryCache
 
 recipient_app = typer.Typer(
     help="Recipients and the affairs they may use (the versioned affair registry).",
@@ -250,6 +253,60 @@ def recipient_seed(
     act_as(node, operator, command="recipient seed")
     made = recipients.seed(node)
     console.print(f"[green]{made} grant(s) recorded[/]")
+
+
+@recipient_app.command("officer-add")
+@cli_command
+def recipient_officer_add(
+    ctx: typer.Context,
+    recipient_id: Annotated[str, typer.Argument(help="The officer's organisation.")],
+    login: Annotated[str, typer.Argument(help="The officer's ID (a-z, 0-9, . _ -).")],
+    name: Annotated[str, typer.Option(help="The officer's name as the log records it.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from the first line of standard input."
+        ),
+    ] = False,
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Register an officer of a recipient for the agency console (supervisors); the officer
+    signs in on a terminal holding the recipient's client certificate (docs/agency-console.md)."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="recipient officer-add")
+    password = (
+        read_stdin_secret()
+        if password_stdin
+        else read_secret("パスワード / password", confirm=True)
+    )
+    agency_console.add_officer(
+        node,
+        RegistryCache(),
+        recipient_id=recipient_id,
+        login=login,
+        display_name=name,
+        password=password,
+    )
+    console.print(f"[green]officer {escape(login)} of {escape(recipient_id)} registered[/]")
+
+
+@recipient_app.command("officer-unlock")
+@cli_command
+def recipient_officer_unlock(
+    ctx: typer.Context,
+    recipient_id: Annotated[str, typer.Argument(help="The officer's organisation.")],
+    login: Annotated[str, typer.Argument(help="The officer's ID.")],
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Unlock an agency console officer locked after wrong passwords (supervisors)."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="recipient officer-unlock")
+    if not agency_console.unlock_officer(node, recipient_id=recipient_id, login=login):
+        err_console.print(f"[red]no officer {escape(login)} of {escape(recipient_id)}[/]")
+        raise typer.Exit(EXIT_FAILED)
+    console.print(f"[green]officer {escape(login)} unlocked[/]")
 
 
 # --------------------------------------------------------------------------------------------

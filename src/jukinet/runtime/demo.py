@@ -20,7 +20,11 @@ from sqlalchemy import func, select
 
 from jukinet.domain.operators import Actor, Role
 from jukinet.runtime.cluster import DEMO_NODES, DEMO_SETTINGS, Cluster
-from jukinet.runtime.demo_provision import register_recipients
+from jukinet.runtime.demo_provision import (
+    CONSOLE_OFFICERS,
+    add_console_officers,
+    register_recipients,
+)
 from jukinet.seed import generate_households
 from jukinet.services import audit, reading, register
 from jukinet.services.context import ServiceContext
@@ -131,6 +135,8 @@ def build_demo(
         finally:
             node.engine.dispose()
     register_recipients(cluster)
+    passwords |= {login: secrets.token_urlsafe(12) for login, _, _ in CONSOLE_OFFICERS}
+    add_console_officers(cluster, passwords)
     say(
         "受領者（恩給・電波・旅券…）を登録し、クライアント証明書を発行しました / "
         "recipients registered and issued client certificates"

@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from jukinet.data.affairs import SEED_RECIPIENTS
 from jukinet.network.pki import FileCaSigner
 from jukinet.runtime.cluster import Cluster
-from jukinet.services import recipients
+from jukinet.services import agency_console, recipients
+from jukinet.storage.registry import RegistryCache
 
 Say = Callable[[str], None]
 
@@ -45,6 +50,48 @@ def register_recipients(cluster: Cluster, *, now: dt.datetime | None = None) -> 
         cluster.pki.issue_client(signer, seed.recipient.id, now=now or dt.datetime.now(dt.UTC))
         issued.append(seed.recipient.id)
     return issued
+
+
+#: The agency console's demo officers: (login, recipient, name) at the centre.
+CONSOLE_OFFICERS = (
+    ("onkyu", PENSION_AGENCY, "恩給 担当"),
+    ("denpa", "agency:soumu-denpa", "電波 担当"),
+)
+#: The file a browser imports as the agency terminal's certificate (PKCS#12).
+BROWSER_CERTIFICATE = "agency.p12"
+
+
+def add_console_officers(cluster: Cluster, passwords: dict[str, str]) -> None:
+    """Give the demo's pension and radio agencies an officer for the console at the centre
+    (password in ``passwords`` under the login) and write each agency's client certificate as
+    a PKCS#12 file, protected by the same password, for importing into a browser."""
+    node = cluster.handle("national:jlis")
+    try:
+        for login, principal, name in CONSOLE_OFFICERS:
+            agency_console.add_officer(
+                node,
+                RegistryCache(),
+                recipient_id=principal,
+                login=login,
+                display_name=name,
+                password=passwords[login],
+            )
+            creds = cluster.pki.node(principal)
+            key = serialization.load_pem_private_key(creds.tls_key.read_bytes(), None)
+            if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+                continue  # the network CA issues EC or Ed25519 keys
+            bundle = pkcs12.serialize_key_and_certificates(
+                principal.encode(),
+                key,
+                x509.load_pem_x509_certificate(creds.tls_cert.read_bytes()),
+                None,
+                serialization.BestAvailableEncryption(passwords[login].encode()),
+            )
+            target = creds.folder / BROWSER_CERTIFICATE
+            target.write_bytes(bundle)
+            target.chmod(0o600)
+    finally:
+        node.engine.dispose()
 
 
 def agency_client(cluster: Cluster, principal: str) -> httpx.Client:

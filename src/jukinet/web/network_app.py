@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from jukinet import __version__
 from jukinet.network import inbox
@@ -16,6 +18,9 @@ from jukinet.network.handlers import HandlerTable
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
+from jukinet.web.agency import batches as agency_batches
+from jukinet.web.agency import pages as agency_pages
+from jukinet.web.agency.common import page_for_error
 from jukinet.web.bodies import BodyTooLarge, read_limited
 from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_cards import router as cards_router
@@ -48,13 +53,17 @@ def create_network_app(
     app.state.node = node
     app.state.net = net
     app.state.registry_cache = RegistryCache()
-    install_error_handlers(app)
+    install_error_handlers(app, page=page_for_error)
     app.include_router(reconcile_router)
     app.include_router(cards_router)
     app.include_router(jpki_router)
     app.include_router(codes_router)
     app.include_router(provision_router)
     app.include_router(witness_router)
+    # The agency console (pages for the recipients' officers; see docs/agency-console.md).
+    app.include_router(agency_pages.router)
+    app.include_router(agency_batches.router)
+    app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

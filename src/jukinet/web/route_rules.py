@@ -146,6 +146,7 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/transparency"): PUBLIC,
     ("GET", "/transparency/stats.json"): PUBLIC,
     ("GET", "/transparency/stats.csv"): PUBLIC,
+    ("GET", "/transparency/figures/{figure}.csv"): PUBLIC,
     # The log-signing public key: published, so that anyone can check a disclosure
     ("GET", "/log-public-key.pem"): PUBLIC,
     ("GET", "/api/v1/log-public-key"): PUBLIC,

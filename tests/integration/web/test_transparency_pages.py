@@ -100,10 +100,10 @@ def test_the_page_is_public_with_charts_and_tables(
     assert "<h1>本人確認情報の提供状況</h1>" in html
     # Charts: inline SVG, labelled, inside a figure with its caption and a table of the figures.
     svgs = re.findall(r"<svg [^>]*>", html)
-    assert len(svgs) == 6
+    assert len(svgs) == 9  # six report charts, disconnects, opt-outs, card services
     assert all('role="img"' in svg and "aria-labelledby=" in svg for svg in svgs)
     assert '<title id="chart-provisions-title">月別の提供件数</title>' in html
-    assert html.count("<figcaption>") == html.count("<figure ") == 6
+    assert html.count("<figcaption>") == html.count("<figure ") == 9
     assert 'data-testid="table-provisions"' in html
     # 和暦 as everywhere else (issue 17, item 11), and each chart's table folded under it.
     assert '<tr><th scope="row">令和8年11月</th><td>5</td></tr>' in html

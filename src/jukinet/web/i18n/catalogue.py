@@ -15,6 +15,7 @@ from typing import Final
 
 from jukinet.web.i18n import (
     access_log,
+    agency,
     alerts,
     card_services,
     certificates,
@@ -47,6 +48,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "card_services": card_services.TEXTS,
     "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
+    "agency": agency.TEXTS,
 }
 
 

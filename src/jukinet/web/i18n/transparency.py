@@ -136,4 +136,34 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "transparency.bucket.100-9999": ("100〜9,999行", "100–9,999 rows"),
     "transparency.bucket.10000-999999": ("10,000〜999,999行", "10,000–999,999 rows"),
     "transparency.bucket.1000000+": ("1,000,000行以上", "1,000,000 rows or more"),
+    "transparency.figure_csv": ("この図表の数値（CSV）", "This chart's numbers (CSV)"),
+    "transparency.disconnects_title": ("月別の切断", "Disconnects by month"),
+    "transparency.disconnects_help": (
+        "住基ネットから切断した回数（接続状態の変更）。",
+        "Times a node was disconnected from the network (participation changes).",
+    ),
+    "transparency.opt_outs_title": ("月別の不参加の申出", "Opt-outs by month"),
+    "transparency.opt_outs_help": (
+        "上位のサーバへの通知を望まない住民の申出と、その取り下げの件数。",
+        "Residents' requests not to be notified upstream, and their withdrawals.",
+    ),
+    "transparency.col.opt_outs": ("不参加の申出", "Opt-outs"),
+    "transparency.col.opt_ins": ("取り下げ", "Opted back in"),
+    "transparency.card_uses_title": ("月別のカード利用（条例利用）", "Card services' use by month"),
+    "transparency.card_uses_help": (
+        "条例で定めたサービスの端末が住民カードを受け付けた回数（全サービスの合計）。",
+        "Times the terminals of the card services by ordinance accepted a card (all services).",
+    ),
+    "transparency.heads_title": ("公表した署名付きツリーヘッド", "Published signed tree heads"),
+    "transparency.heads_help": (
+        "このノードのアクセス記録の最新のツリーヘッドと、その証人（副署したノード）、"
+        "およびこのノードが証人として副署した各ノードの最新のツリーヘッド。",
+        "This node's latest access-log tree head with its witnesses (who countersigned it), "
+        "and the latest head of every node this node countersigned as a witness.",
+    ),
+    "transparency.col.node": ("ノード", "Node"),
+    "transparency.col.tree_size": ("記録数", "Tree size"),
+    "transparency.col.root_hash": ("ルートハッシュ", "Root hash"),
+    "transparency.col.signed_at": ("署名日時", "Signed at"),
+    "transparency.col.witnesses": ("証人", "Witnesses"),
 }

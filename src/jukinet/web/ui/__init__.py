@@ -20,6 +20,7 @@ from jukinet.web.ui import (
     security,
     signin,
     transparency,
+    transparency_figures,
 )
 
 # Every page's permission rule (web/route_rules.py) is checked before the page runs.
@@ -30,6 +31,7 @@ router.include_router(events.router)
 router.include_router(network.router)
 router.include_router(participation.router)
 router.include_router(transparency.router)
+router.include_router(transparency_figures.router)
 router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(security.router)

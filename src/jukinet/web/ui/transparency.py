@@ -25,7 +25,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jukinet.domain.clock import JST
 from jukinet.domain.wareki import format_wareki
 from jukinet.services import audit
-from jukinet.services.card_services.figures import card_service_figures
+from jukinet.services.card_services.figures import CardServiceFigures, card_service_figures
+from jukinet.services.context import ServiceContext
 from jukinet.services.participation import participation_figures
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
@@ -36,6 +37,13 @@ from jukinet.services.transparency import (
     cached_transparency_stats,
     to_csv,
     to_json,
+)
+from jukinet.services.transparency.published import (
+    OptOutCount,
+    card_uses_by_month,
+    disconnects_by_month,
+    opt_outs_by_month,
+    published_heads,
 )
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import OptionalActor, render
@@ -414,6 +422,54 @@ def _charts(stats: TransparencyStats, tx: TransparencyText) -> dict[str, Chart]:
     }
 
 
+# The figures added to the report (services/transparency/published.py).
+_AMBER: Final = "#8a5a00"
+_PURPLE: Final = "#5b3f8c"
+_TEAL: Final = "#00676b"
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """The report's further figures for one period."""
+
+    disconnects: list[tuple[str, int]]
+    opt_outs: list[OptOutCount]
+    card_services: list[CardServiceFigures]
+    card_uses: list[tuple[str, int]]
+
+
+def extras(node: ServiceContext, stats: TransparencyStats) -> Extras:
+    """Disconnects, opt-outs and card services' use over the report's period."""
+    services = card_service_figures(
+        node, month_labels=stats.month_labels, start=stats.period_start, end=stats.period_end
+    )
+    return Extras(
+        disconnects=disconnects_by_month(node, stats),
+        opt_outs=opt_outs_by_month(node, stats),
+        card_services=services,
+        card_uses=card_uses_by_month(services, stats.month_labels),
+    )
+
+
+def extra_charts(figures: Extras, tx: TransparencyText) -> dict[str, Chart]:
+    """The added charts, drawn like the others (server-side SVG)."""
+    return {
+        "disconnects": _monthly(
+            "disconnects", tx("transparency.disconnects_title"), figures.disconnects, _AMBER, tx
+        ),
+        "opt_outs": _monthly(
+            "opt-outs",
+            tx("transparency.opt_outs_title"),
+            [(c.month, c.opt_outs) for c in figures.opt_outs],
+            _PURPLE,
+            tx,
+        ),
+        "card_uses": _monthly(
+            "card-services", tx("transparency.card_uses_title"), figures.card_uses, _TEAL, tx
+        ),
+    }
+
+
 @router.get("/transparency")
 def transparency_page(
     request: Request, node: NodeDep, actor: OptionalActor, months: Months = DEFAULT_MONTHS
@@ -421,6 +477,8 @@ def transparency_page(
     """The public report: summary, charts with their tables, and links to the files."""
     stats = cached_transparency_stats(node, months=months)
     tx = TransparencyText(request_lang(request))
+    # Not cached with the report: a handful of rows, and a use should show at once.
+    figures = extras(node, stats)
     last_day = stats.period_end - timedelta(days=1)
     return render(
         request,
@@ -430,14 +488,10 @@ def transparency_page(
             "stats": stats,
             "months": months,
             "month_choices": sorted({*MONTH_CHOICES, months}),
-            "charts": _charts(stats, tx),
-            # Not cached with the report: a handful of rows, and a use should show at once.
-            "card_services": card_service_figures(
-                node,
-                month_labels=stats.month_labels,
-                start=stats.period_start,
-                end=stats.period_end,
-            ),
+            "charts": _charts(stats, tx) | extra_charts(figures, tx),
+            "card_services": figures.card_services,
+            "extras": figures,
+            "heads": published_heads(node),
             "ranking_limit": RANKING_LIMIT,
             "detail_limit": DETAIL_LIMIT,
             "period_text": tx(

@@ -1,0 +1,287 @@
+"""The agency console in Debian's Chromium (issue 15, items 2 and 4).
+
+A municipality, its prefecture and the national centre run on loopback with mutual TLS; the
+centre serves the console on its mutual-TLS port, and the browser presents each agency's client
+certificate there (Playwright's ``client_certificates``) as the agency's terminal would. The
+pension service's officer signs in, uploads a 10,000-row batch, watches the progress bar move
+(htmx polling) and downloads the results and the rows in error; the radio-licence officer is
+not offered the pension affair and, asking for it anyway, is refused with its statute. Every
+page passes axe-core's WCAG 2.1 A/AA rules (tests/support/axe.min.js, vendored by
+scripts/vendor-axe.sh), and a screenshot of each is kept under docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jukinet.domain.codes import random_resident_codes
+from jukinet.domain.operators import Role
+from jukinet.services import agency_console, batch, recipients
+from jukinet.services.context import ServiceContext
+from jukinet.storage.registry import RegistryCache
+from tests.conftest import TEST_NOW
+from tests.support.clock import FixedClock
+from tests.support.factories import make_actor, move_in_household, person, with_pool
+from tests.support.network import drain, free_port, make_node, make_pki, serving
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "tests" / "support" / "axe.min.js"
+MUNICIPALITY, PREFECTURE, NATIONAL = "municipality:132292", "prefecture:13", "national:jlis"
+PENSION_AGENCY, RADIO_AGENCY = "agency:soumu-onkyu", "agency:soumu-denpa"
+PENSION, RADIO = "T1-16", "T1-26"
+PASSWORD = "officer-password-long"  # a throw-away test account
+ROWS = 10_000
+#: WCAG 2.1 A and AA (the portal's and console's target).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@dataclass
+class Centre:
+    node: ServiceContext
+    url: str
+    certificates: dict[str, tuple[Path, Path]]
+    residents: list[str]
+    release_worker: threading.Event
+
+
+def _worker(node: ServiceContext, release: threading.Event, stop: threading.Event) -> None:
+    """The centre's batch worker, held until the test has seen the queued job, then one chunk
+    every 1.5 s so the progress bar has something to show between 0 and 100 %."""
+    cache = RegistryCache()
+    release.wait()
+    while not stop.is_set():
+        if batch.run_pending(node, cache, max_chunks=1) == 0:
+            stop.wait(0.2)
+        else:
+            stop.wait(1.5)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The browser test runs on SQLite (the console's storage is tested on both backends in
+    tests/integration/network/test_agency_console.py)."""
+    import shutil
+
+    template: Path = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "jukinet.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def centre(
+    tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock
+) -> Iterator[Centre]:
+    pki, signer = make_pki(tmp_path / "pki", [MUNICIPALITY, PREFECTURE, NATIONAL], TEST_NOW)
+    urls = {name: f"https://127.0.0.1:{free_port()}" for name in (PREFECTURE, NATIONAL)}
+    municipality = make_node(
+        MUNICIPALITY,
+        database_url=new_database("m"),
+        pki=pki,
+        peers={PREFECTURE: urls[PREFECTURE]},
+        clock=clock,
+    )
+    prefecture = make_node(
+        PREFECTURE,
+        database_url=new_database("p"),
+        pki=pki,
+        peers={NATIONAL: urls[NATIONAL]},
+        clock=clock,
+    )
+    national = make_node(NATIONAL, database_url=new_database("n"), pki=pki, peers={}, clock=clock)
+    release, stop = threading.Event(), threading.Event()
+    worker = threading.Thread(target=_worker, args=(national, release, stop), daemon=True)
+    with (
+        serving(prefecture, int(urls[PREFECTURE].rsplit(":", 1)[1])),
+        serving(national, int(urls[NATIONAL].rsplit(":", 1)[1])),
+    ):
+        with_pool(municipality, count=30)
+        clerk = make_actor(municipality, Role.SUPERVISOR, username="clerk")
+        residents = []
+        for given in ("一郎", "二郎", "三郎", "四郎", "五郎", "花子", "春子", "夏子"):
+            moved = move_in_household(municipality, clerk, person(given=given))
+            residents.append(moved.records[0].record.resident_code)
+        drain({MUNICIPALITY: municipality, PREFECTURE: prefecture, NATIONAL: national})
+        recipients.seed(national)
+        certificates = {}
+        for principal, login in ((PENSION_AGENCY, "onkyu.tanaka"), (RADIO_AGENCY, "denpa.sato")):
+            pki.issue_client(signer, principal, now=TEST_NOW)
+            creds = pki.node(principal)
+            certificates[principal] = (creds.tls_cert, creds.tls_key)
+            agency_console.add_officer(
+                national,
+                RegistryCache(),
+                recipient_id=principal,
+                login=login,
+                display_name="田中 恩給" if principal == PENSION_AGENCY else "佐藤 電波",
+                password=PASSWORD,
+            )
+        worker.start()
+        try:
+            yield Centre(national, urls[NATIONAL], certificates, residents, release)
+        finally:
+            release.set()
+            stop.set()
+            worker.join(timeout=30)
+    for node in (municipality, prefecture, national):
+        node.engine.dispose()
+
+
+@pytest.fixture
+def terminal(chromium_browser: Any, centre: Centre) -> Iterator[Callable[[str], Any]]:
+    """A browser page on an agency's terminal: its client certificate presented to the centre."""
+    contexts = []
+
+    def open_terminal(principal: str) -> Any:
+        cert, key = centre.certificates[principal]
+        context = chromium_browser.new_context(
+            base_url=centre.url,
+            locale="ja-JP",
+            viewport={"width": 1280, "height": 900},
+            ignore_https_errors=True,  # the network CA is private; the handshake is mutual
+            accept_downloads=True,
+            client_certificates=[{"origin": centre.url, "certPath": cert, "keyPath": key}],
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_terminal
+    for context in contexts:
+        context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as shown (rule, impact, first target)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the CSP holds
+    found: list[dict[str, Any]] = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+        " target: v.nodes[0] && v.nodes[0].target}))",
+        AXE_TAGS,
+    )
+    return found
+
+
+def _axe(page: Any, name: str) -> None:
+    result = axe_violations(page)
+    assert result == [], f"{name}: {json.dumps(result, ensure_ascii=False)}"
+
+
+def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"agency-{name}.png"), full_page=full_page)
+
+
+def _sign_in(page: Any, login: str) -> None:
+    page.goto("/agency")
+    page.get_by_label("職員ID").fill(login)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_test_id("affairs-table").wait_for()
+
+
+def _batch_file(centre: Centre) -> bytes:
+    codes = random_resident_codes(random.Random(15), ROWS)
+    lines = ["resident_code,ref"]
+    for n in range(ROWS):
+        code = centre.residents[n] if n < len(centre.residents) else codes[n]
+        lines.append(f"{code},ref-{n}")
+    lines[5000] = "too,many,fields"  # a broken line: that row's error, not the file's
+    lines[7000] = "12345,short-code"
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_pension_officer_uploads_a_batch_watches_progress_and_downloads(
+    terminal: Callable[[str], Any], centre: Centre, tmp_path: Path
+) -> None:
+    page = terminal(PENSION_AGENCY)
+    page.goto("/agency/login")
+    page.get_by_test_id("login-organisation").wait_for()
+    assert PENSION_AGENCY in page.get_by_test_id("login-organisation").inner_text()
+    _axe(page, "login")
+    _shot(page, "login")
+
+    _sign_in(page, "onkyu.tanaka")
+    assert "田中 恩給" in page.get_by_test_id("officer").inner_text()
+    options = page.get_by_test_id("affair-select").locator("option").all_inner_texts()
+    assert any(text.startswith(PENSION) for text in options)
+    assert not any(text.startswith(RADIO) for text in options)
+    _axe(page, "affairs")
+    _shot(page, "affairs")
+
+    page.get_by_role("button", name="この事務で照会する").click()
+    page.get_by_test_id("batch-form").wait_for()
+    # One online look-up first: the result is shown and logged.
+    page.get_by_label("住民票コード（1行に1件、100件まで）").fill(centre.residents[0])
+    page.get_by_role("button", name="照会する", exact=True).click()
+    page.get_by_test_id("lookup-results").wait_for()
+    assert centre.residents[0] in page.get_by_test_id("lookup-results").inner_text()
+    _axe(page, "affair")
+    _shot(page, "affair")
+
+    upload = tmp_path / "pension-batch.csv"
+    upload.write_bytes(_batch_file(centre))
+    page.get_by_label("照会ファイル").set_input_files(str(upload))
+    page.get_by_role("button", name="送信する").click()
+    page.get_by_test_id("progress").wait_for()
+    assert page.get_by_test_id("progress").get_attribute("data-status") == "queued"
+    assert page.get_by_test_id("progress-bar").get_attribute("max") == str(ROWS)
+    _axe(page, "progress")
+    _shot(page, "progress")
+
+    centre.release_worker.set()
+    # htmx swaps the fragment in place: half-way first (one chunk of 5,000 rows), then done.
+    page.locator("#progress[data-status='running']").wait_for(timeout=30_000)
+    assert page.get_by_test_id("progress-bar").get_attribute("value") == "5000"
+    page.locator("#progress[data-status='done']").wait_for(timeout=60_000)
+    assert page.get_by_test_id("progress-bar").get_attribute("value") == str(ROWS)
+    assert page.get_by_test_id("error-rows").inner_text() == "2"
+    _axe(page, "done")
+    _shot(page, "done")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("download-csv").click()
+    results = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert len(results) == ROWS + 1  # the header, then one line per row asked
+    found = [row for row in results[1:] if row[2] == "found"]
+    assert {row[5] for row in found} == set(centre.residents)
+    with page.expect_download() as download:
+        page.get_by_test_id("download-errors").click()
+    errors = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert [row[0] for row in errors[1:]] == ["5000", "7000"]
+
+    page.get_by_role("link", name="照会履歴・月別統計").click()
+    page.get_by_test_id("monthly").wait_for()
+    assert PENSION in page.get_by_test_id("monthly").inner_text()
+    _axe(page, "history")
+    _shot(page, "history", full_page=False)  # the list is long: its top is the picture
+
+
+def test_radio_officer_cannot_select_the_pension_affair(
+    terminal: Callable[[str], Any], centre: Centre
+) -> None:
+    page = terminal(RADIO_AGENCY)
+    _sign_in(page, "denpa.sato")
+    options = page.get_by_test_id("affair-select").locator("option").all()
+    assert [option.get_attribute("value") for option in options] == [RADIO]
+    page.goto(f"/agency/affairs/{PENSION}")
+    page.get_by_test_id("statute").wait_for()
+    assert page.get_by_test_id("error-code").inner_text() == "JUKI-AFF-001"
+    assert "別表第一の十六の項" in page.get_by_test_id("legal-basis").inner_text()
+    _axe(page, "refused")
+    _shot(page, "refused")
+    del centre
