@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_agency_console"
-down_revision = "0018"
+down_revision = "0022_mj_names"
 branch_labels = None
 depends_on = None
 
