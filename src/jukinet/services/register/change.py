@@ -193,7 +193,7 @@ class Change:
             now=self.now,
         )
 
-    def end_card(self, row: ResidentRow, reason: InvalidReason) -> None:
+    def end_card(self, row: ResidentRow, reason: InvalidReason, *, notify: bool = True) -> None:
         """End the resident's live card (住基カード), if any, in this same transaction."""
         end_card(
             self.node,
@@ -202,6 +202,7 @@ class Change:
             resident_id=row.id,
             reason=reason,
             requested_by=self.requested_by,
+            notify=notify,
         )
 
     def new_code(self) -> str:

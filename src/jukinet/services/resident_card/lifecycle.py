@@ -25,8 +25,13 @@ def end_card(
     resident_id: int,
     reason: InvalidReason,
     requested_by: str | None = None,
+    notify: bool = True,
 ) -> str | None:
-    """End the resident's live card, if any, for ``reason``; the serial ended, or ``None``."""
+    """End the resident's live card, if any, for ``reason``; the serial ended, or ``None``.
+
+    Without ``notify`` no status notice goes upward: a card that moved with its holder is the
+    new municipality's to report from then on.
+    """
     row = records.live_card_of(uow.session, resident_id)
     if row is None:
         return None
@@ -43,6 +48,6 @@ def end_card(
     records.copy_onto(after, row, now=work.now, by=actor.operator_id)
     work.event(row, "invalidated", {"reason": reason.value})
     work.logged(row, action=Action.WRITE, reason=f"card:invalidated {reason.value}")
-    if before.state is not rules.CardState.APPLIED:
+    if notify and before.state is not rules.CardState.APPLIED:
         work.notify(row, after)
     return row.serial

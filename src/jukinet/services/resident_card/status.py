@@ -73,10 +73,12 @@ class _Notice:
     expires_on: date | None
     changed_at: datetime
     auth_public_key: bytes | None
+    #: The municipality that held the card before a card move (転入転出の特例).
+    continued_from: str | None = None
 
 
 def _parse_notice(body: dict[str, Any]) -> _Notice:
-    if not _BODY_KEYS <= set(body) <= _BODY_KEYS | {"auth_public_key"}:
+    if not _BODY_KEYS <= set(body) <= _BODY_KEYS | {"auth_public_key", "continued_from"}:
         raise ValidationError(
             "JUKI-CARD-040",
             ja="カード状態通知の形式が不正です。",
@@ -94,6 +96,11 @@ def _parse_notice(body: dict[str, Any]) -> _Notice:
         expires_on=date.fromisoformat(body["expires_on"]) if body["expires_on"] else None,
         changed_at=datetime.fromisoformat(str(body["changed_at"])),
         auth_public_key=base64.b64decode(key, validate=True) if key else None,
+        continued_from=(
+            validate_municipality_code(str(body["continued_from"]))
+            if body.get("continued_from")
+            else None
+        ),
     )
 
 
@@ -119,7 +126,10 @@ def receive_card_status(
         return Outcome(REFUSED, "the sender may not report cards for this municipality")
     row = session.get(CardStatusRow, notice.serial)
     holder = row.municipality_code if row is not None else None
-    if issuer_of(notice.serial) != code and holder != code:
+    # A card continued after a card move is reported by its new holder, naming the one it
+    # took it over from: a tier that knew the card knew it held by that one.
+    continued = notice.continued_from is not None and holder in (None, notice.continued_from)
+    if issuer_of(notice.serial) != code and holder != code and not continued:
         return Outcome(REFUSED, "a municipality may report only the cards it issued or holds")
     # Notices from one municipality arrive in order, exactly once: an equal time is a later
     # change made within the same clock tick, so only a strictly older notice is stale.
@@ -307,7 +317,9 @@ def check_card_status(
         own = session.scalars(
             select(ResidentCardRow).where(ResidentCardRow.serial == serial)
         ).one_or_none()
-        if own is not None or issuer_of(serial) == node.municipality_code:
+        if own is not None and records.moved_away(own):
+            own = None  # the card moved with its holder: the network knows who holds it now
+        elif own is not None or issuer_of(serial) == node.municipality_code:
             answer = _own_answer(node, own, serial, today=today)
             _record_check(session, serial, asked_by=asked_by, at=now, answer=_label(answer))
             return answer

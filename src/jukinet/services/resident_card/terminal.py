@@ -20,7 +20,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jukinet.domain import resident_card as rules
@@ -76,16 +75,12 @@ def _work(node: ServiceContext, session: Session, place: str) -> CardWork:
 
 
 def _own_row(session: Session, serial: str) -> ResidentCardRow | None:
-    return session.scalars(
-        select(ResidentCardRow).where(ResidentCardRow.serial == serial)
-    ).one_or_none()
+    return records.held_here(session, serial)
 
 
 def record_pin_result(node: ServiceContext, *, serial: str, ok: bool, place: str) -> None:
     """Count a right or wrong PIN entered on one of this municipality's cards (own commit)."""
     validate_serial(serial)
-    if issuer_of(serial) != node.municipality_code:
-        return
     with node.uow() as uow:
         row = _own_row(uow.session, serial)
         if row is None:
@@ -237,7 +232,9 @@ def authenticate_card(
     """
     validate_serial(serial)
     message = _take_challenge(node, challenge_id)
-    if issuer_of(serial) == node.municipality_code:
+    with node.session_factory() as session:
+        held = _own_row(session, serial) is not None
+    if held or issuer_of(serial) == node.municipality_code:
         return _authenticate_own(
             node, serial=serial, message=message, signature=signature, place=place
         )
