@@ -107,7 +107,7 @@ def file_card_move_in(
                 change,
                 _move_in(info, request, old_code=old_code),
                 notice_extra={"card_move": request.serial},
-                event_kind="card_move_in",
+                card_move=True,
             )
             holder = arrival.rows[0]
             arriving = ArrivingCardRow(

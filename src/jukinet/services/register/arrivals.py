@@ -129,12 +129,12 @@ def enter_arrivals(
     move_in: MoveIn,
     *,
     notice_extra: dict[str, object] | None = None,
-    event_kind: str | None = None,
+    card_move: bool = False,
 ) -> Arrival:
     """Enter a move-in inside ``change``'s unit of work (the caller commits).
 
     ``notice_extra`` is added to each move-in notice (転入通知) to the old municipality (the
-    card move names its card there); ``event_kind`` overrides the event's kind.
+    card move names its card there); ``card_move`` records the event as a card move-in.
     """
     uow = change.uow
     without_notice = move_in.from_abroad or move_in.ex_officio
@@ -165,7 +165,8 @@ def enter_arrivals(
         else ChangeReason.MOVE_IN
     )
     event_id = change.event(
-        event_kind or ("ex_officio_entry" if move_in.ex_officio else "move_in"), filing
+        "card_move_in" if card_move else "ex_officio_entry" if move_in.ex_officio else "move_in",
+        filing,
     )
     rows: list[ResidentRow] = []
     seen_codes: set[str] = set()

@@ -104,15 +104,16 @@ def handle_move_in_notice(
     event_id = change.event(
         "move_out_by_notice", filing, note=f"転入通知: {new_municipality.full_name}"
     )
-    after = rules.move_out(record, destination=new_municipality.full_name, planned_on=moved_on)
-    change.save(row, after, event_id=event_id)
-    change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=moved_on, before=None)
     planned = take_card_move(
         uow,
         serial=payload.get("card_move"),
         resident_code=code,
         new_municipality_code=new_municipality.code,
     )
+    destination = new_municipality.full_name if planned is None else planned.destination
+    after = rules.move_out(record, destination=destination, planned_on=moved_on)
+    change.save(row, after, event_id=event_id)
+    change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=moved_on, before=None)
     if planned is None:
         change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
     else:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from jukinet.web.api import (
     alerts,
     auth,
+    card_move,
     card_services,
     disclosure,
     events,
@@ -28,3 +29,4 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
+router.include_router(card_move.router)

@@ -16,6 +16,7 @@ from typing import Final
 from jukinet.web.i18n import (
     access_log,
     alerts,
+    card_move,
     card_services,
     certificates,
     counter,
@@ -47,6 +48,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "card_services": card_services.TEXTS,
     "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
+    "card_move": card_move.TEXTS,
 }
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from jukinet.web.auth import page_rule
 from jukinet.web.ui import (
     alerts,
+    card_move,
     card_services,
     certificates,
     disclosure,
@@ -36,5 +37,6 @@ router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
 router.include_router(resident_cards.router)
+router.include_router(card_move.router)
 
 __all__ = ["router"]
