@@ -29,6 +29,9 @@ ALLOWED = {
         # Certificates: each person printed, and each check of a printed copy, is logged.
         "services/certificates/issue.py",
         "services/certificates/verify.py",
+        # 広域交付 at the home municipality: each person answered (or refused) is logged with
+        # the affair 広域交付 in the answer's own transaction.
+        "services/certificates/wide_area_answer.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived; the prefectural

@@ -22,6 +22,7 @@ from jukinet.web.network_cards import router as cards_router
 from jukinet.web.network_codes import router as codes_router
 from jukinet.web.network_jpki import router as jpki_router
 from jukinet.web.network_reconcile import router as reconcile_router
+from jukinet.web.network_relay import router as relay_router
 from jukinet.web.network_witness import router as witness_router
 from jukinet.web.provision_api import router as provision_router
 
@@ -55,6 +56,7 @@ def create_network_app(
     app.include_router(codes_router)
     app.include_router(provision_router)
     app.include_router(witness_router)
+    app.include_router(relay_router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

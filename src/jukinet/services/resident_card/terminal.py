@@ -139,9 +139,12 @@ def new_challenge(node: ServiceContext) -> CardChallenge:
 
 def challenge_message(node: str, challenge_id: str, nonce: bytes) -> bytes:
     """The exact bytes a card signs: a fixed label, the node, the challenge id and its nonce."""
-    return (
-        b"jukinet-card-auth\x00" + node.encode() + b"\x00" + challenge_id.encode() + b"\x00" + nonce
-    )
+    return challenge_prefix(node) + challenge_id.encode() + b"\x00" + nonce
+
+
+def challenge_prefix(node: str) -> bytes:
+    """How every challenge of ``node`` begins (another node can tell whose challenge it is)."""
+    return b"jukinet-card-auth\x00" + node.encode() + b"\x00"
 
 
 def _refused(code: str, ja: str, en: str) -> AuthenticationFailed:
@@ -167,6 +170,11 @@ def _take_challenge(node: ServiceContext, challenge_id: str) -> bytes:
                 en="The challenge has expired: start again.",
             )
         return challenge_message(str(node.node_id), challenge_id, bytes(row.challenge))
+
+
+def verify_card_signature(public_key_der: bytes | None, message: bytes, signature: bytes) -> bool:
+    """Whether a card's authentication key (DER) made ``signature`` (raw r‖s) of ``message``."""
+    return _verify(public_key_der, message, signature)
 
 
 def _verify(public_key_der: bytes | None, message: bytes, signature: bytes) -> bool:
