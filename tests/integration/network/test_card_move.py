@@ -240,6 +240,18 @@ def test_the_holder_and_a_child_without_a_card_move_and_the_card_is_continued(
     assert proved.resident_code == family.holder
     answer = check_card_status(town, serial=family.serial, asked_by="kiosk-n1")
     assert answer.municipality_code == "141003"
+    # Tokyo forgot the card handed to a Kanagawa town; Kanagawa knows it as Yokohama's.
+    with nodes[TOKYO].session_factory() as session:
+        assert session.get(CardStatusRow, family.serial) is None
+    with nodes[KANAGAWA].session_factory() as session:
+        kanagawa = session.get(CardStatusRow, family.serial)
+        assert kanagawa is not None
+        assert kanagawa.municipality_code == "141003"
+    # Every relay logged the pull under the card move's affair, and stored nothing else.
+    for relay in (KANAGAWA, CENTRE, TOKYO):
+        with nodes[relay].session_factory() as session:
+            affairs = set(session.scalars(select(AccessLogRow.affair_code)))
+        assert "転入転出の特例" in affairs, relay
     # Both ends logged the access: the old one its answer to Yokohama, the new one its writes.
     with town.session_factory() as session:
         answered = set(

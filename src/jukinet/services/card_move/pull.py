@@ -12,15 +12,17 @@ from __future__ import annotations
 from typing import Any, Final
 
 from jukinet.domain.errors import Conflict, DomainError
+from jukinet.network.relay import RelayRequest
 from jukinet.services.card_move.move_out import move_out_information
 from jukinet.services.context import ServiceContext
+from jukinet.services.relay import ask_municipality
 
 #: The relay purpose of the card move, and the affair every node logs it under.
 PURPOSE: Final = "card_move"
 AFFAIR: Final = "転入転出の特例"
 
 
-def answer_card_move(node: ServiceContext, request: Any) -> dict[str, Any]:
+def answer_card_move(node: ServiceContext, request: RelayRequest) -> dict[str, Any]:
     """At the old municipality: the move-out information for the asking one, or a refusal."""
     serial = request.body.get("serial")
     try:
@@ -45,8 +47,6 @@ def pull_move_out(node: ServiceContext, old_code: str, serial: str) -> dict[str,
     Raises the relay's failure (JUKI-RELAY-…) when the old municipality cannot be asked, and
     the old municipality's own refusal (its code and message) when it answers no.
     """
-    from jukinet.services.relay import ask_municipality  # TEMPORARY until branch wide merges
-
     _request, answer = ask_municipality(
         node, destination=old_code, purpose=PURPOSE, body={"serial": serial}
     )

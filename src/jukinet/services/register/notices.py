@@ -118,7 +118,7 @@ def handle_move_in_notice(
         change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
     else:
         # The card moved with its holder (転入転出の特例): the new municipality reports it now.
-        change.end_card(row, InvalidReason.CONTINUED_ELSEWHERE, notify=False)
+        change.end_card(row, InvalidReason.CONTINUED_ELSEWHERE, handed_to=new_municipality.code)
         planned.state = PlannedMoveState.COMPLETED.value
         planned.completed_at = change.now
     members = [

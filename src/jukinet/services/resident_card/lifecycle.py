@@ -25,12 +25,12 @@ def end_card(
     resident_id: int,
     reason: InvalidReason,
     requested_by: str | None = None,
-    notify: bool = True,
+    handed_to: str | None = None,
 ) -> str | None:
     """End the resident's live card, if any, for ``reason``; the serial ended, or ``None``.
 
-    Without ``notify`` no status notice goes upward: a card that moved with its holder is the
-    new municipality's to report from then on.
+    With ``handed_to`` (a card that moved with its holder) the notice only hands the card over:
+    the new municipality reports it from then on.
     """
     row = records.live_card_of(uow.session, resident_id)
     if row is None:
@@ -48,6 +48,9 @@ def end_card(
     records.copy_onto(after, row, now=work.now, by=actor.operator_id)
     work.event(row, "invalidated", {"reason": reason.value})
     work.logged(row, action=Action.WRITE, reason=f"card:invalidated {reason.value}")
-    if notify and before.state is not rules.CardState.APPLIED:
+    if handed_to is not None:
+        # The network keeps the card's status as it was; only its holder changes.
+        work.notify(row, before, handed_to=handed_to)
+    elif before.state is not rules.CardState.APPLIED:
         work.notify(row, after)
     return row.serial

@@ -183,11 +183,17 @@ class CardWork:
         )
 
     def notify(
-        self, row: ResidentCardRow, card: ResidentCard, *, continued_from: str | None = None
+        self,
+        row: ResidentCardRow,
+        card: ResidentCard,
+        *,
+        continued_from: str | None = None,
+        handed_to: str | None = None,
     ) -> None:
         """Queue the card's status for upstream (a disconnected municipality sends nothing).
 
-        ``continued_from`` names the municipality that held the card before a card move.
+        ``continued_from`` names the municipality that held the card before a card move;
+        ``handed_to`` the one the old municipality hands it to.
         """
         if not self.node.connected:
             return
@@ -204,7 +210,8 @@ class CardWork:
                     today=self.today,
                 )
                 | _key_of(row)
-                | ({"continued_from": continued_from} if continued_from else {}),
+                | ({"continued_from": continued_from} if continued_from else {})
+                | ({"handed_to": handed_to} if handed_to else {}),
                 created_at=self.now,
             )
         )
