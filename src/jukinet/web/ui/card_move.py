@@ -201,7 +201,7 @@ def card_move_in(request: Request, node: NodeDep, actor: PageActor, posted: Post
 @router.get("/card-moves/continue")
 def card_continue_form(request: Request, node: NodeDep, actor: PageActor) -> HTMLResponse:
     """継続利用: the card and its PIN again."""
-    return page(request, actor, "card_move_continue.html", new_form(request, node))
+    return page(request, actor, "card_move_continue.html", new_form(request, node), continued=False)
 
 
 @router.post("/card-moves/continue")
@@ -216,10 +216,12 @@ def card_continue(
     serial = form.text("serial", required=True)
     pin = form.text("pin", required=True)
     if not form.ok:
-        return page(request, actor, "card_move_continue.html", form, status=422)
+        return page(request, actor, "card_move_continue.html", form, status=422, continued=False)
     try:
         continue_card(node, actor=actor, request=CardContinuation(serial=serial, pin=pin))
     except DomainError as error:
         form.add(error)
-        return page(request, actor, "card_move_continue.html", form, status=form.status)
+        return page(
+            request, actor, "card_move_continue.html", form, status=form.status, continued=False
+        )
     return page(request, actor, "card_move_continue.html", FormState(form.lang), continued=True)
