@@ -96,6 +96,8 @@ def file_card_move_in(
     """
     actor.require(Permission.FILE_EVENTS)
     place = actor.terminal_id or str(node.node_id)
+    card_rules.validate_serial(request.serial)
+    card_rules.validate_pin(request.pin)
     try:
         old_code = _authenticated(node, serial=request.serial, pin=request.pin, place=place)
         info = pull(node, old_code, request.serial)
