@@ -26,8 +26,8 @@ from jukinet.domain.resident_card import CardState, InvalidReason
 from jukinet.network import resident_card_token as chip
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.services import reading
-from jukinet.services.card_move.inputs import CardMoveIn, CardMoveOut
-from jukinet.services.card_move.move_in import file_card_move_in
+from jukinet.services.card_move.inputs import CardContinuation, CardMoveIn, CardMoveOut
+from jukinet.services.card_move.move_in import continue_card, file_card_move_in
 from jukinet.services.card_move.move_out import (
     file_card_move_out,
     file_card_move_out_online,
@@ -132,7 +132,12 @@ def _move_out(
 
 
 def _move_in(
-    node: ServiceContext, serial: str, *, pin: str = PIN, moved_in_on: date | None = None
+    node: ServiceContext,
+    serial: str,
+    *,
+    pin: str = PIN,
+    moved_in_on: date | None = None,
+    continue_card: bool = True,
 ) -> ChangeResult:
     return file_card_move_in(
         node,
@@ -143,6 +148,7 @@ def _move_in(
             address=NEW_ADDRESS,
             moved_in_on=moved_in_on or node.today(),
             filed_on=node.today(),
+            continue_card=continue_card,
         ),
         pull=pull_move_out,
     )
@@ -401,3 +407,82 @@ def test_an_online_filing_is_accepted_only_with_the_cards_signature(
     with town.session_factory() as session:
         channel = session.scalars(select(PlannedCardMoveRow.channel)).one()
     assert channel == "online"
+
+
+def _arriving_state(node: ServiceContext) -> list[str]:
+    with node.session_factory() as session:
+        return list(session.scalars(select(ArrivingCardRow.state)))
+
+
+def _centre_status(nodes: dict[str, ServiceContext], serial: str) -> tuple[str, str, str | None]:
+    with nodes[CENTRE].session_factory() as session:
+        row = session.get(CardStatusRow, serial)
+        assert row is not None
+        return row.municipality_code, row.status, row.reason
+
+
+def test_the_card_is_continued_later_within_ninety_days(
+    network: Build, card_reader: Path, clock: FixedClock
+) -> None:
+    nodes = network(*NODES)
+    town, yokohama = nodes[NISHITOKYO], nodes[YOKOHAMA]
+    family = _family(town)
+    _move_out(town, family)
+    drain(nodes)
+    _move_in(yokohama, family.serial, continue_card=False)
+    drain(nodes)
+    assert _arriving_state(yokohama) == ["awaiting"]
+    assert _count(yokohama, ResidentCardRow) == 0
+    # Handed over on the move-in notice: the centre names Yokohama, the card still valid.
+    assert _centre_status(nodes, family.serial) == ("141003", "valid", None)
+    clock.advance(days=60)
+    with pytest.raises(AuthenticationFailed):
+        continue_card(
+            yokohama,
+            actor=make_actor(yokohama),
+            request=CardContinuation(serial=family.serial, pin="9999"),
+        )
+    assert (
+        continue_card(
+            yokohama,
+            actor=make_actor(yokohama),
+            request=CardContinuation(serial=family.serial, pin=PIN),
+        )
+        == family.serial
+    )
+    assert _arriving_state(yokohama) == ["continued"]
+    with yokohama.session_factory() as session:
+        card = session.scalars(select(ResidentCardRow)).one()
+        assert (card.serial, card.state, card.resident_code) == (
+            family.serial,
+            "valid",
+            family.holder,
+        )
+
+
+def test_a_card_not_continued_within_ninety_days_lapses(
+    network: Build, card_reader: Path, clock: FixedClock
+) -> None:
+    nodes = network(*NODES)
+    town, yokohama = nodes[NISHITOKYO], nodes[YOKOHAMA]
+    family = _family(town)
+    _move_out(town, family)
+    drain(nodes)
+    _move_in(yokohama, family.serial, continue_card=False)
+    drain(nodes)
+    clock.advance(days=91)
+    with pytest.raises(Conflict) as lapsed:
+        continue_card(
+            yokohama,
+            actor=make_actor(yokohama),
+            request=CardContinuation(serial=family.serial, pin=PIN),
+        )
+    assert lapsed.value.code == "JUKI-MOVE-003"
+    assert _arriving_state(yokohama) == ["lapsed"]
+    assert _count(yokohama, ResidentCardRow) == 0
+    drain(nodes)
+    assert _centre_status(nodes, family.serial) == (
+        "141003",
+        "invalid",
+        InvalidReason.MOVED_WITHOUT_CONTINUATION.value,
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -24,9 +25,10 @@ from jukinet.domain import resident_card as card_rules
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.card_move import ArrivalCardState
 from jukinet.domain.errors import AuthenticationFailed, Conflict, DomainError, NotFound
+from jukinet.domain.messages import MessageKind
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.register import Insurance, Relationship, Sex
-from jukinet.domain.resident_card import CardForm, CardState, ResidentCard
+from jukinet.domain.resident_card import CardForm, CardState, InvalidReason, ResidentCard
 from jukinet.network import resident_card_token as chip
 from jukinet.services.card_move.inputs import CardContinuation, CardMoveIn
 from jukinet.services.card_move.move_out import verify_card_signature
@@ -35,7 +37,7 @@ from jukinet.services.register.arrivals import enter_arrivals
 from jukinet.services.register.change import Change, ChangeResult
 from jukinet.services.register.inputs import MoveIn, PersonInput
 from jukinet.services.resident_card import terminal
-from jukinet.services.resident_card.records import CardWork
+from jukinet.services.resident_card.records import CardWork, status_body
 from jukinet.storage import access_log
 from jukinet.storage.card_move_tables import ArrivingCardRow
 from jukinet.storage.card_tables import ResidentCardRow
@@ -231,7 +233,7 @@ def _continue(
     try:
         move_rules.check_continuation(moved_in_on=arriving.moved_in_on, today=today)
     except Conflict:
-        arriving.state = ArrivalCardState.LAPSED.value
+        _lapse(node, uow, arriving, resident_code=resident_code)
         uow.commit()
         raise
     card = _card_of(arriving, resident_code)
@@ -271,6 +273,33 @@ def _continue(
     work.logged(row, action=Action.WRITE, reason="card:continued")
     work.notify(row, card, continued_from=arriving.old_municipality_code)
     return row
+
+
+def _lapse(
+    node: ServiceContext, uow: UnitOfWork, arriving: ArrivingCardRow, *, resident_code: str
+) -> None:
+    """The card was not continued within 90 days: it lapses, and the network is told."""
+    if arriving.state == ArrivalCardState.LAPSED.value:
+        return
+    arriving.state = ArrivalCardState.LAPSED.value
+    if not node.connected:
+        return
+    now = node.now()
+    lapsed = replace(
+        _card_of(arriving, resident_code),
+        state=CardState.INVALID,
+        invalid_reason=InvalidReason.MOVED_WITHOUT_CONTINUATION,
+    )
+    uow.outbox.add(
+        kind=MessageKind.CARD_STATUS_NOTICE.value,
+        recipient=node.upstream,
+        subject=None,
+        body=status_body(
+            arriving.serial, node.municipality_code, lapsed, now=now, today=node.today()
+        )
+        | {"continued_from": arriving.old_municipality_code},
+        now=now,
+    )
 
 
 def continue_card(node: ServiceContext, *, actor: Actor, request: CardContinuation) -> str:
