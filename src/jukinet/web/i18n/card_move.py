@@ -47,6 +47,14 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "住基カードを継続利用する（90日以内）",
         "Continue the card here (within 90 days)",
     ),
+    "card_move.in_link": (
+        "住基カードをお持ちの方の転入（転入転出の特例）はこちら",
+        "A card holder moving in with the card (card move)",
+    ),
+    "card_move.continue_link": (
+        "転入済みの方のカードの継続利用はこちら",
+        "Continue the card of a resident who has moved in",
+    ),
     "card_move.in_submit": ("転入届を受け付ける", "Accept the move-in"),
     "card_move.continue_title": ("住基カードの継続利用", "Continue a card that moved in"),
     "card_move.continue_submit": ("継続利用の手続きをする", "Continue the card"),
