@@ -13,6 +13,7 @@ from jukinet.web.api import (
     participation,
     resident_cards,
     transparency,
+    wide_area,
 )
 from jukinet.web.auth import api_rule
 
@@ -28,3 +29,4 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
+router.include_router(wide_area.router)
