@@ -124,6 +124,7 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "card status": Permission.READ_RESIDENTS,
     # Certificates: issued at the counter; checked by anyone holding one.
     "certificate issue": Permission.ISSUE_CERTIFICATES,
+    "certificate wide-area": Permission.ISSUE_CERTIFICATES,
     "certificate verify": CommandRule.open(
         "anyone holding a certificate may check it; the answer shows only what it prints"
     ),

@@ -30,6 +30,8 @@ access, with the purpose's affair — is the use case's business (:mod:`jukinet.
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -57,6 +59,9 @@ FAILURE_CODES: Final = frozenset({"unreachable", "not_participating", "refused",
 _PURPOSE_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 #: Seconds a hop waits for the next (the whole route is at most four hops).
 HOP_TIMEOUT_SECONDS: Final = 30.0
+#: Idle seconds a kept connection to a neighbour lives: below the server's keep-alive (5 s),
+#: so a connection is never reused just as the neighbour closes it.
+KEEPALIVE_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,20 +213,54 @@ def failure_document(
     return sign_document(document | {"reason": reason[:200]}, net)
 
 
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _drop_client(key: int) -> None:
+    with _clients_lock:
+        client = _clients.pop(key, None)
+    if client is not None:
+        client.close()
+
+
+def hop_client(net: NetworkContext) -> httpx.Client:
+    """This node's kept mutual-TLS client for relay hops (one per network context).
+
+    Its TLS context is one of the node's own, so a newly published CRL reaches it; it is
+    dropped when a request through it fails, and closed with the context.
+    """
+    key = id(net)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = httpx.Client(
+                verify=net.client_ssl_context(),
+                timeout=HOP_TIMEOUT_SECONDS,
+                limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+            )
+            _clients[key] = client
+            weakref.finalize(net, _drop_client, key)
+        return client
+
+
 def post_hop(
     net: NetworkContext, url: str, signed_hop: dict[str, Any], *, http: httpx.Client | None = None
 ) -> tuple[int, Any]:
     """POST a hop document to the next node; its HTTP status and JSON (or ``None``).
 
-    Transport faults propagate as ``httpx.HTTPError`` / ``OSError`` for the caller to turn into
-    an ``unreachable`` failure.
+    Uses ``http`` when given, else this node's kept hop client. Transport faults propagate as
+    ``httpx.HTTPError`` / ``OSError`` for the caller to turn into an ``unreachable`` failure.
     """
     target = url.rstrip("/") + RELAY_PATH
     if http is not None:
         response = http.post(target, json=signed_hop)
     else:
-        with httpx.Client(verify=net.client_ssl_context(), timeout=HOP_TIMEOUT_SECONDS) as client:
-            response = client.post(target, json=signed_hop)
+        try:
+            response = hop_client(net).post(target, json=signed_hop)
+        except (httpx.HTTPError, OSError):
+            _drop_client(id(net))
+            raise
     try:
         return response.status_code, response.json()
     except ValueError:

@@ -135,6 +135,9 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     # the page shows only what the certificate itself prints).
     ("GET", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
     ("POST", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
+    ("GET", "/certificates/wide-area"): P.ISSUE_CERTIFICATES,
+    ("POST", "/certificates/wide-area"): P.ISSUE_CERTIFICATES,
+    ("POST", "/api/v1/certificates/wide-area"): P.ISSUE_CERTIFICATES,
     ("GET", "/certificates/verify"): PUBLIC,
     ("POST", "/certificates/verify"): PUBLIC,
     # The network's delivery ledger

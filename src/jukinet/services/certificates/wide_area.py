@@ -20,7 +20,7 @@ from typing import Any
 from jukinet.data.catalog import get_municipality
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.certificates import OptionalItems, canonical_bytes
-from jukinet.domain.errors import DomainError, FieldErrors, ValidationError
+from jukinet.domain.errors import Conflict, DomainError, FieldErrors, ValidationError
 from jukinet.domain.municipality import validate_municipality_code
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.resident_card import validate_pin, validate_serial
@@ -228,6 +228,12 @@ def issue_wide_area(
     refusal (JUKI-WIDE-010…013) or the font's (JUKI-CERT-010).
     """
     actor.require(Permission.ISSUE_CERTIFICATES)
+    if node.settings.role != "municipality":
+        raise Conflict(
+            "JUKI-WIDE-007",
+            ja="広域交付は市区町村の窓口で行います。",
+            en="Wide-area copies are issued at a municipality's counter.",
+        )
     validate_request(request)
     home: str | None = None
     relayed: RelayRequest | None = None

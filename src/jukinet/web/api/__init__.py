@@ -14,6 +14,7 @@ from jukinet.web.api import (
     participation,
     resident_cards,
     transparency,
+    wide_area,
 )
 from jukinet.web.auth import api_rule
 
@@ -30,3 +31,4 @@ router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
 router.include_router(card_move.router)
+router.include_router(wide_area.router)

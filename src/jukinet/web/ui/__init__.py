@@ -21,6 +21,7 @@ from jukinet.web.ui import (
     security,
     signin,
     transparency,
+    wide_area,
 )
 
 # Every page's permission rule (web/route_rules.py) is checked before the page runs.
@@ -36,6 +37,7 @@ router.include_router(disclosure.router)
 router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
+router.include_router(wide_area.router)
 router.include_router(resident_cards.router)
 router.include_router(card_move.router)
 
