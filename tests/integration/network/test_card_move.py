@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 from jukinet.domain.access_log import Action
 from jukinet.domain.card_move import FilingChannel
 from jukinet.domain.errors import AuthenticationFailed, Conflict, DomainError, FieldErrors
+from jukinet.domain.network import municipality
 from jukinet.domain.operators import Role
 from jukinet.domain.register import RecordStatus, Relationship, Sex
 from jukinet.domain.resident_card import CardState, InvalidReason
 from jukinet.network import resident_card_token as chip
+from jukinet.network.handlers import APPLIED
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.services import reading
 from jukinet.services.card_move.inputs import CardContinuation, CardMoveIn, CardMoveOut
@@ -36,6 +38,7 @@ from jukinet.services.card_move.move_out import (
 from jukinet.services.card_move.pull import pull_move_out
 from jukinet.services.context import ServiceContext
 from jukinet.services.register import ChangeResult
+from jukinet.services.register.notices import handle_move_in_notice
 from jukinet.services.resident_card import counter, terminal
 from jukinet.services.resident_card.inputs import (
     CallerRelation,
@@ -258,6 +261,31 @@ def test_the_holder_and_a_child_without_a_card_move_and_the_card_is_continued(
         with nodes[relay].session_factory() as session:
             affairs = set(session.scalars(select(AccessLogRow.affair_code)))
         assert "転入転出の特例" in affairs, relay
+    # A move-in notice delivered again (a retry) only confirms: nothing changes at the old end.
+    with town.session_factory() as session, session.begin():
+        again = handle_move_in_notice(
+            town,
+            session,
+            {
+                "resident_code": family.holder,
+                "birth_date": "1980-04-01",
+                "moved_on": town.today().isoformat(),
+                "new_municipality_code": "141003",
+                "card_move": family.serial,
+            },
+            origin=municipality("141003"),
+        )
+    assert again.status == APPLIED
+    assert _planned_state(town) == ["completed"]
+    with town.session_factory() as session:
+        assert (
+            session.scalars(
+                select(ResidentCardRow.invalid_reason).where(
+                    ResidentCardRow.serial == family.serial
+                )
+            ).one()
+            == InvalidReason.CONTINUED_ELSEWHERE.value
+        )
     # Both ends logged the access: the old one its answer to Yokohama, the new one its writes.
     with town.session_factory() as session:
         answered = set(
