@@ -29,7 +29,11 @@ from jukinet.network.handlers import APPLIED
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.services import reading
 from jukinet.services.card_move.inputs import CardContinuation, CardMoveIn, CardMoveOut
-from jukinet.services.card_move.move_in import continue_card, file_card_move_in
+from jukinet.services.card_move.move_in import (
+    continue_card,
+    file_card_move_in,
+    lapse_overdue_cards,
+)
 from jukinet.services.card_move.move_out import (
     file_card_move_out,
     file_card_move_out_online,
@@ -498,7 +502,11 @@ def test_a_card_not_continued_within_ninety_days_lapses(
     drain(nodes)
     _move_in(yokohama, family.serial, continue_card=False)
     drain(nodes)
-    clock.advance(days=91)
+    clock.advance(days=90)
+    assert lapse_overdue_cards(yokohama) == 0  # the 90th day: still in time
+    clock.advance(days=1)
+    assert lapse_overdue_cards(yokohama) == 1
+    assert lapse_overdue_cards(yokohama) == 0
     with pytest.raises(Conflict) as lapsed:
         continue_card(
             yokohama,

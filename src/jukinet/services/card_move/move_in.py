@@ -333,3 +333,22 @@ def continue_card(node: ServiceContext, *, actor: Actor, request: CardContinuati
         _continue(node, uow, actor, arriving, resident_code=resident.resident_code)
         uow.commit()
     return request.serial
+
+
+def lapse_overdue_cards(node: ServiceContext) -> int:
+    """Every card that moved in here and was not continued within 90 days lapses now (the
+    network told); answers how many. Run by the node's housekeeping loop."""
+    oldest_allowed = node.today() - move_rules.CONTINUATION_WINDOW
+    with node.uow() as uow:
+        overdue = uow.session.scalars(
+            select(ArrivingCardRow).where(
+                ArrivingCardRow.state == ArrivalCardState.AWAITING.value,
+                ArrivingCardRow.moved_in_on < oldest_allowed,
+            )
+        ).all()
+        for arriving in overdue:
+            resident = uow.session.get(ResidentRow, arriving.resident_id)
+            assert resident is not None  # the foreign key guarantees it
+            _lapse(node, uow, arriving, resident_code=resident.resident_code)
+        uow.commit()
+    return len(overdue)
