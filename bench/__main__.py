@@ -63,6 +63,7 @@ BENCHMARKS: Final = (
         ),
     ),
     Benchmark("initial_load", ("500", "--max-seconds", "60")),
+    Benchmark("wide_area", ("--count", "5")),
 )  # fmt: skip
 
 

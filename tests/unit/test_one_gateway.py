@@ -29,6 +29,14 @@ ALLOWED = {
         # Certificates: each person printed, and each check of a printed copy, is logged.
         "services/certificates/issue.py",
         "services/certificates/verify.py",
+        # 広域交付 at the home municipality: each person answered (or refused) is logged with
+        # the affair 広域交付 in the answer's own transaction.
+        "services/certificates/wide_area_answer.py",
+        # The card move: the move-out in advance (each person written is logged), the move-out
+        # information answered to the new municipality (each person read is logged, reason
+        # ``card_move:move_out_info``) and the continuation (logged as ``card:continued``).
+        "services/card_move/move_out.py",
+        "services/card_move/move_in.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived; the prefectural

@@ -7,6 +7,7 @@ the certificate prints.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -23,8 +24,11 @@ from jukinet.cli.common import (
 )
 from jukinet.domain.certificates import CertificateKind, OptionalItems
 from jukinet.domain.errors import ValidationError
+from jukinet.domain.wide_area import Identification
 from jukinet.services.certificates.issue import CertificateRequest, issue_certificate
 from jukinet.services.certificates.verify import verify_code, verify_pdf
+from jukinet.services.certificates.wide_area import WideAreaRequest, issue_wide_area
+from jukinet.services.resident_card.inputs import IdDocument
 
 app = typer.Typer(
     help="証明書 / Certificates: 住民票の写し, 除票の写し, 記載事項証明書 as signed PDFs.",
@@ -85,6 +89,80 @@ def issue_command(
     console.print(
         f"[green]交付しました / issued:[/] [bold]{escape(issued.serial)}[/] "
         f"{escape(str(issued.content['title']))} → {escape(str(out))} "
+        f"(手数料 / fee {issued.fee_yen}円)"
+    )
+
+
+@app.command("wide-area")
+@cli_command
+def wide_area_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the PDF.")],
+    identification: Annotated[
+        Identification,
+        typer.Option("--identification", help="card (resident card + PIN) or photo_id."),
+    ],
+    household: Annotated[
+        bool, typer.Option("--household", help="The whole household (its current members).")
+    ] = False,
+    with_items: Annotated[
+        str,
+        typer.Option("--with", help="Optional items asked for: relationship,code (no domicile)."),
+    ] = "",
+    card_serial: Annotated[str, typer.Option("--card-serial", help="The card's serial.")] = "",
+    pin: Annotated[
+        str,
+        typer.Option("--pin", help="The PIN the resident enters on the card (asked if omitted)."),
+    ] = "",
+    home_municipality_code: Annotated[
+        str,
+        typer.Option("--home-municipality-code", help="Photo ID: the home municipality's code."),
+    ] = "",
+    id_document: Annotated[
+        IdDocument | None, typer.Option("--id-document", help="Photo ID: which document.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Photo ID: the name on it.")] = "",
+    birth_date: Annotated[
+        str, typer.Option("--birth-date", help="Photo ID: the birth date on it (YYYY-MM-DD).")
+    ] = "",
+    address: Annotated[str, typer.Option("--address", help="Photo ID: the address on it.")] = "",
+    operator: OperatorOption = None,
+) -> None:
+    """住民票の写しの広域交付: ask the home municipality through the network, print here."""
+    node = node_of(ctx)
+    actor = act_as(node, operator, command="certificate wide-area")
+    if identification is Identification.CARD and not pin:
+        pin = typer.prompt("暗証番号 / PIN", hide_input=True)
+    try:
+        born = date.fromisoformat(birth_date) if birth_date else None
+    except ValueError:
+        raise ValidationError(
+            "JUKI-WIDE-005",
+            ja="生年月日は YYYY-MM-DD で指定してください。",
+            en="Give the birth date as YYYY-MM-DD.",
+            field="birth_date",
+        ) from None
+    items = _items(with_items)
+    issued = issue_wide_area(
+        node,
+        actor=actor,
+        request=WideAreaRequest(
+            identification=identification,
+            household=household,
+            items=items,
+            card_serial=card_serial,
+            pin=pin,
+            home_municipality_code=home_municipality_code,
+            id_document=id_document,
+            name=name,
+            birth_date=born,
+            address=address,
+        ),
+    )
+    out.write_bytes(issued.pdf)
+    console.print(
+        f"[green]広域交付しました / issued:[/] [bold]{escape(issued.serial)}[/] "
+        f"{escape(str(issued.content['wide_area']))} → {escape(str(out))} "
         f"(手数料 / fee {issued.fee_yen}円)"
     )
 

@@ -16,6 +16,7 @@ import typer.rich_utils
 from jukinet import __version__
 from jukinet.cli import (
     audit,
+    card_move,
     card_services,
     cards,
     certificates,
@@ -90,6 +91,7 @@ app.add_typer(terminals.app, name="terminal")
 app.add_typer(card_services.app, name="card-service")
 app.add_typer(codes.app, name="codes")
 app.add_typer(residents.app, name="resident")
+card_move.add_commands(register.app)
 app.add_typer(register.app, name="register")
 app.add_typer(network.pki_app, name="pki")
 app.add_typer(network.node_app, name="node")

@@ -124,6 +124,7 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "card status": Permission.READ_RESIDENTS,
     # Certificates: issued at the counter; checked by anyone holding one.
     "certificate issue": Permission.ISSUE_CERTIFICATES,
+    "certificate wide-area": Permission.ISSUE_CERTIFICATES,
     "certificate verify": CommandRule.open(
         "anyone holding a certificate may check it; the answer shows only what it prints"
     ),
@@ -181,6 +182,9 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "register birth": Permission.FILE_EVENTS,
     "register move-within": Permission.FILE_EVENTS,
     "register move-out": Permission.FILE_EVENTS,
+    "register card-move-out": Permission.FILE_EVENTS,
+    "register card-move-in": Permission.FILE_EVENTS,
+    "register card-continue": Permission.FILE_EVENTS,
     "register death": Permission.FILE_EVENTS,
     "register name-change": Permission.FILE_EVENTS,
     "register code-change": Permission.FILE_EVENTS,

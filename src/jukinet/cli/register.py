@@ -61,7 +61,8 @@ Domicile = Annotated[str | None, typer.Option("--domicile", help="本籍.")]
 DomicileHead = Annotated[str | None, typer.Option("--domicile-head", help="筆頭者.")]
 
 
-def _report(result: ChangeResult, *, title: str) -> None:
+def report_change(result: ChangeResult, *, title: str) -> None:
+    """Print what a filing did: accepted, late or not, and the records as written."""
     console.print(f"[green]{escape(title)}: 受付しました / filed[/] (event {result.event_id})")
     if result.late:
         console.print("[yellow]届出期間（14日）を過ぎています / filed after the 14-day window[/]")
@@ -260,7 +261,7 @@ def move_in_command(
             previous_municipality_code=previous_municipality_code,
         ),
     )
-    _report(result, title="転入 / move-in")
+    report_change(result, title="転入 / move-in")
 
 
 @app.command("birth")
@@ -303,7 +304,7 @@ def birth_command(
         person=person,
         filed_on=parse_date_option(filed_on, field="filed_on", default=node.today()),
     )
-    _report(result, title="出生 / birth")
+    report_change(result, title="出生 / birth")
 
 
 @app.command("move-within")
@@ -329,7 +330,7 @@ def move_within_command(
         moved_on=moved,
         filed_on=filed,
     )
-    _report(result, title="転居 / move within")
+    report_change(result, title="転居 / move within")
 
 
 @app.command("move-out")
@@ -355,7 +356,7 @@ def move_out_command(
         planned_on=planned,
         filed_on=filed,
     )
-    _report(result, title="転出 / move-out")
+    report_change(result, title="転出 / move-out")
 
 
 @app.command("death")
@@ -385,7 +386,7 @@ def death_command(
         new_head_code=new_head,
         expected_version=expected_version,
     )
-    _report(result, title="死亡 / death")
+    report_change(result, title="死亡 / death")
 
 
 @app.command("name-change")
@@ -423,7 +424,7 @@ def name_change_command(
         filed_on=filed,
         expected_version=expected_version,
     )
-    _report(result, title="氏名変更 / name change")
+    report_change(result, title="氏名変更 / name change")
 
 
 @app.command("code-change")
@@ -442,7 +443,7 @@ def code_change_command(
     result = register.change_resident_code(
         node, actor=actor, resident_code=code, filed_on=filed, expected_version=expected_version
     )
-    _report(result, title="住民票コード変更 / code change")
+    report_change(result, title="住民票コード変更 / code change")
 
 
 @app.command("opt-out")
@@ -480,7 +481,7 @@ def opt_out_command(
             expected_version=expected_version,
         ),
     )
-    _report(result, title="通知の再開 / opt back in" if back_in else "通知の停止 / opt-out")
+    report_change(result, title="通知の再開 / opt back in" if back_in else "通知の停止 / opt-out")
 
 
 def _household_change(spec: str) -> HouseholdChange:
@@ -525,4 +526,4 @@ def household_change_command(
     result = register.file_household_change(
         node, actor=actor, changes=changes, changed_on=changed, filed_on=filed
     )
-    _report(result, title="世帯変更 / household change")
+    report_change(result, title="世帯変更 / household change")

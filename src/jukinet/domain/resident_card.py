@@ -78,6 +78,8 @@ class InvalidReason(StrEnum):
     WITHDRAWN = "withdrawn"
     #: The municipality removed the record (職権消除).
     DELETED_EX_OFFICIO = "deleted_ex_officio"
+    #: The holder moved with the card (転入転出の特例): the new municipality holds it now.
+    CONTINUED_ELSEWHERE = "continued_elsewhere"
 
     @property
     def label_ja(self) -> str:
@@ -95,6 +97,7 @@ _REASON_LABELS_JA = {
     "replaced": "再交付",
     "withdrawn": "申請取下げ",
     "deleted_ex_officio": "職権消除",
+    "continued_elsewhere": "転出（転入先で継続利用）",
 }
 
 

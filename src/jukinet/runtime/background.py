@@ -29,6 +29,7 @@ from jukinet.services import (
     head_publication,
     idempotency,
 )
+from jukinet.services.card_move.move_in import lapse_overdue_cards
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
@@ -93,10 +94,14 @@ def tree_head_publisher(node: ServiceContext, *, interval: float = 60.0) -> _Loo
 
 def retention_keeper(node: ServiceContext, *, interval: float = 6 * 3600.0) -> _Loop:
     """Deletes access-log content past the 7-year retention, with a signed receipt, and the
-    answers kept for idempotency keys past their day."""
+    answers kept for idempotency keys past their day; lapses the cards that moved in and were
+    not continued within 90 days (転入転出の特例)."""
 
     def step() -> bool:
         idempotency.forget_expired(node)
+        lapsed = lapse_overdue_cards(node)
+        if lapsed:
+            log.info("card move: %d card(s) not continued within 90 days lapsed", lapsed)
         started = time.monotonic()
         result = audit.apply_retention(node)
         if result.count:

@@ -593,6 +593,7 @@ class BatchChunkRow(Base):
 # The card tables share this metadata; importing them here makes every table known to whoever
 # imports the metadata (migrations, the schema check, test clean-up).
 from jukinet.storage import agency_tables as _agency_tables  # noqa: E402, F401
+from jukinet.storage import card_move_tables as _card_move_tables  # noqa: E402, F401
 from jukinet.storage import card_service_tables as _card_service_tables  # noqa: E402, F401
 from jukinet.storage import card_tables as _card_tables  # noqa: E402, F401
 from jukinet.storage import certificate_tables as _certificate_tables  # noqa: E402, F401

@@ -27,6 +27,7 @@ from jukinet.web.network_cards import router as cards_router
 from jukinet.web.network_codes import router as codes_router
 from jukinet.web.network_jpki import router as jpki_router
 from jukinet.web.network_reconcile import router as reconcile_router
+from jukinet.web.network_relay import router as relay_router
 from jukinet.web.network_witness import router as witness_router
 from jukinet.web.provision_api import router as provision_router
 
@@ -64,6 +65,7 @@ def create_network_app(
     app.include_router(agency_pages.router)
     app.include_router(agency_batches.router)
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
+    app.include_router(relay_router)
 
     @app.post("/network/v1/inbox")
     async def receive(request: Request) -> JSONResponse:

@@ -75,6 +75,15 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/api/v1/events/name-change"): P.FILE_EVENTS,
     ("POST", "/api/v1/events/household-change"): P.FILE_EVENTS,
     ("POST", "/api/v1/events/code-change"): P.FILE_EVENTS,
+    # The card move (転入転出の特例): counter work on both ends.
+    ("POST", "/api/v1/card-moves/move-out"): P.FILE_EVENTS,
+    ("POST", "/api/v1/card-moves/move-in"): P.FILE_EVENTS,
+    ("POST", "/api/v1/card-moves/continue"): P.FILE_EVENTS,
+    **{
+        (method, f"/card-moves/{page}"): P.FILE_EVENTS
+        for page in ("move-out", "move-in", "continue")
+        for method in ("GET", "POST")
+    },
     ("POST", "/api/v1/ex-officio/entries"): P.EX_OFFICIO,
     ("POST", "/api/v1/ex-officio/corrections"): P.EX_OFFICIO,
     ("POST", "/api/v1/ex-officio/deletions"): P.EX_OFFICIO,
@@ -126,6 +135,9 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     # the page shows only what the certificate itself prints).
     ("GET", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
     ("POST", "/records/{ref}/certificates"): P.ISSUE_CERTIFICATES,
+    ("GET", "/certificates/wide-area"): P.ISSUE_CERTIFICATES,
+    ("POST", "/certificates/wide-area"): P.ISSUE_CERTIFICATES,
+    ("POST", "/api/v1/certificates/wide-area"): P.ISSUE_CERTIFICATES,
     ("GET", "/certificates/verify"): PUBLIC,
     ("POST", "/certificates/verify"): PUBLIC,
     # The network's delivery ledger

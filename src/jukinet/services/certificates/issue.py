@@ -76,7 +76,8 @@ def _head_first(records: list[ResidentRecord]) -> list[ResidentRecord]:
     return sorted(records, key=lambda r: not r.is_head)
 
 
-def _next_serial(uow: UnitOfWork, municipality_code: str, year: int) -> str:
+def next_serial(uow: UnitOfWork, municipality_code: str, year: int) -> str:
+    """The next free serial of ``municipality_code`` in ``year`` (unique: a race retries)."""
     prefix = f"{municipality_code}-{year:04d}-"
     count = uow.session.scalar(
         select(func.count())
@@ -86,7 +87,8 @@ def _next_serial(uow: UnitOfWork, municipality_code: str, year: int) -> str:
     return serial_for(municipality_code, year, int(count or 0) + 1)
 
 
-def _issuer(node: ServiceContext, serial: str) -> Issuer:
+def issuer_of_node(node: ServiceContext, serial: str) -> Issuer:
+    """This municipality as the issuer of certificate ``serial`` today (its mayor, its fee)."""
     town = get_municipality(node.municipality_code)
     return Issuer(
         municipality_code=node.municipality_code,
@@ -126,8 +128,10 @@ def _issue_once(
         records = _head_first([uow.residents.to_record(r) for r in rows])
         by_code = {r.resident_code: r for r in rows}
         now = node.now()
-        serial = _next_serial(uow, node.municipality_code, node.today().year)
-        content = printed_content(request.kind, records, request.items, _issuer(node, serial))
+        serial = next_serial(uow, node.municipality_code, node.today().year)
+        content = printed_content(
+            request.kind, records, request.items, issuer_of_node(node, serial)
+        )
         check_printable(content, node.settings.certificate_font)
         signature = key.sign(canonical_bytes(content))
         pdf = render_pdf(content, signature, font=node.settings.certificate_font)

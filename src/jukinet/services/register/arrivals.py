@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -106,90 +107,122 @@ def file_move_in(node: ServiceContext, *, actor: Actor, move_in: MoveIn) -> Chan
             en="Enter at least one person.",
             field="persons",
         )
-    without_notice = move_in.from_abroad or move_in.ex_officio
     with node.uow() as uow:
         change = Change(node, uow, actor)
-        filing, previous, old_municipality = _check_move_in(node, change, move_in)
-        if move_in.household_number is None:
-            household: HouseholdRow = uow.households.create(
-                municipality_code=node.municipality_code, now=change.now
-            )
-            new_address = change.local_address(move_in.address)
-        else:
-            household = uow.households.get(move_in.household_number)
-            existing = [
-                m for m in uow.residents.household_members(household.id) if m.status == "active"
-            ]
-            if not existing:
-                raise Conflict(
-                    "JUKI-REG-024",
-                    ja="この世帯には記載中の住民がいません。",
-                    en="This household has no resident on the register.",
-                    field="household_number",
-                )
-            new_address = existing[0].address
-        reason = (
-            ChangeReason.EX_OFFICIO_ENTRY
-            if move_in.ex_officio
-            else ChangeReason.MOVE_IN_FROM_ABROAD
-            if move_in.from_abroad
-            else ChangeReason.MOVE_IN
+        arrival = enter_arrivals(node, change, move_in)
+        return change.finish(arrival.event_id, late=arrival.late, rows=arrival.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What :func:`enter_arrivals` wrote: the event, whether late, the rows entered."""
+
+    event_id: int
+    late: bool
+    rows: list[ResidentRow]
+    household: HouseholdRow
+
+
+def enter_arrivals(
+    node: ServiceContext,
+    change: Change,
+    move_in: MoveIn,
+    *,
+    notice_extra: dict[str, object] | None = None,
+    card_move: bool = False,
+) -> Arrival:
+    """Enter a move-in inside ``change``'s unit of work (the caller commits).
+
+    ``notice_extra`` is added to each move-in notice (転入通知) to the old municipality (the
+    card move names its card there); ``card_move`` records the event as a card move-in.
+    """
+    uow = change.uow
+    without_notice = move_in.from_abroad or move_in.ex_officio
+    filing, previous, old_municipality = _check_move_in(node, change, move_in)
+    if move_in.household_number is None:
+        household: HouseholdRow = uow.households.create(
+            municipality_code=node.municipality_code, now=change.now
         )
-        event_id = change.event("ex_officio_entry" if move_in.ex_officio else "move_in", filing)
-        rows: list[ResidentRow] = []
-        seen_codes: set[str] = set()
-        for index, person in enumerate(move_in.persons):
-            domicile, domicile_head = rules.validate_domicile(person.domicile, person.domicile_head)
-            code = _arriving_code(change, person, from_abroad=without_notice, index=index)
-            if code in seen_codes:
-                raise ValidationError(
-                    "JUKI-REG-027",
-                    ja="同じ住民票コードが重複しています。",
-                    en="The same resident code was given twice.",
-                    field=f"persons[{index}].resident_code",
-                )
-            seen_codes.add(code)
-            record = ResidentRecord(
-                resident_code=code,
-                municipality_code=node.municipality_code,
-                name=person.name(),
-                birth_date=person.birth_date,
-                sex=person.sex,
-                household_number=household.household_number,
-                relationship=person.relationship,
-                address=new_address,
-                previous_address=previous,
-                became_resident_on=move_in.moved_on,
-                address_since=move_in.moved_on,
-                domicile=domicile,
-                domicile_head=domicile_head,
-                insurance=person.insurance,
+        new_address = change.local_address(move_in.address)
+    else:
+        household = uow.households.get(move_in.household_number)
+        existing = [
+            m for m in uow.residents.household_members(household.id) if m.status == "active"
+        ]
+        if not existing:
+            raise Conflict(
+                "JUKI-REG-024",
+                ja="この世帯には記載中の住民がいません。",
+                en="This household has no resident on the register.",
+                field="household_number",
             )
-            rows.append(change.insert(record, household_id=household.id, event_id=event_id))
-            before = dataclasses.replace(record.identity(), address=previous)
-            notice = None
-            if old_municipality is not None:
-                notice = routed_statement(
-                    old_municipality,
-                    kind=MessageKind.MOVE_IN_NOTICE,
-                    payload={
-                        "resident_code": code,
-                        "birth_date": person.birth_date.isoformat(),
-                        "moved_on": move_in.moved_on.isoformat(),
-                        "new_municipality_code": node.municipality_code,
-                    },
-                )
-            change.notify(
-                record,
-                reason=reason,
-                changed_on=move_in.moved_on,
-                before=None if without_notice else before,
-                handover=notice,
+        new_address = existing[0].address
+    reason = (
+        ChangeReason.EX_OFFICIO_ENTRY
+        if move_in.ex_officio
+        else ChangeReason.MOVE_IN_FROM_ABROAD
+        if move_in.from_abroad
+        else ChangeReason.MOVE_IN
+    )
+    event_id = change.event(
+        "card_move_in" if card_move else "ex_officio_entry" if move_in.ex_officio else "move_in",
+        filing,
+    )
+    rows: list[ResidentRow] = []
+    seen_codes: set[str] = set()
+    for index, person in enumerate(move_in.persons):
+        domicile, domicile_head = rules.validate_domicile(person.domicile, person.domicile_head)
+        code = _arriving_code(change, person, from_abroad=without_notice, index=index)
+        if code in seen_codes:
+            raise ValidationError(
+                "JUKI-REG-027",
+                ja="同じ住民票コードが重複しています。",
+                en="The same resident code was given twice.",
+                field=f"persons[{index}].resident_code",
             )
-            if notice is not None:
-                change.route(statement=notice)
-        change.check_households({household.id})
-        return change.finish(event_id, late=filing.late, rows=rows)
+        seen_codes.add(code)
+        record = ResidentRecord(
+            resident_code=code,
+            municipality_code=node.municipality_code,
+            name=person.name(),
+            birth_date=person.birth_date,
+            sex=person.sex,
+            household_number=household.household_number,
+            relationship=person.relationship,
+            address=new_address,
+            previous_address=previous,
+            became_resident_on=move_in.moved_on,
+            address_since=move_in.moved_on,
+            domicile=domicile,
+            domicile_head=domicile_head,
+            insurance=person.insurance,
+        )
+        rows.append(change.insert(record, household_id=household.id, event_id=event_id))
+        before = dataclasses.replace(record.identity(), address=previous)
+        notice = None
+        if old_municipality is not None:
+            notice = routed_statement(
+                old_municipality,
+                kind=MessageKind.MOVE_IN_NOTICE,
+                payload={
+                    "resident_code": code,
+                    "birth_date": person.birth_date.isoformat(),
+                    "moved_on": move_in.moved_on.isoformat(),
+                    "new_municipality_code": node.municipality_code,
+                }
+                | (notice_extra or {}),
+            )
+        change.notify(
+            record,
+            reason=reason,
+            changed_on=move_in.moved_on,
+            before=None if without_notice else before,
+            handover=notice,
+        )
+        if notice is not None:
+            change.route(statement=notice)
+    change.check_households({household.id})
+    return Arrival(event_id=event_id, late=filing.late, rows=rows, household=household)
 
 
 def _check_move_in(

@@ -196,7 +196,9 @@ class Change:
             now=self.now,
         )
 
-    def end_card(self, row: ResidentRow, reason: InvalidReason) -> None:
+    def end_card(
+        self, row: ResidentRow, reason: InvalidReason, *, handed_to: str | None = None
+    ) -> None:
         """End the resident's live card (住基カード), if any, in this same transaction."""
         end_card(
             self.node,
@@ -205,6 +207,7 @@ class Change:
             resident_id=row.id,
             reason=reason,
             requested_by=self.requested_by,
+            handed_to=handed_to,
         )
 
     def new_code(self) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from jukinet.data.catalog import get_municipality
 from jukinet.domain import register as rules
+from jukinet.domain.card_move import PlannedMoveState
 from jukinet.domain.errors import Conflict, DomainError
 from jukinet.domain.identity import ChangeReason, snapshot_body
 from jukinet.domain.messages import MessageKind
@@ -26,6 +27,7 @@ from jukinet.domain.operators import Actor, Permission, Role
 from jukinet.domain.participation import OptOutRequest, check_opt_out_request
 from jukinet.domain.resident_card import InvalidReason
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
+from jukinet.services.card_move.planned import take_card_move
 from jukinet.services.context import ServiceContext
 from jukinet.services.register.change import Change, ChangeResult
 from jukinet.storage import bulk, identity_records
@@ -102,10 +104,23 @@ def handle_move_in_notice(
     event_id = change.event(
         "move_out_by_notice", filing, note=f"転入通知: {new_municipality.full_name}"
     )
-    after = rules.move_out(record, destination=new_municipality.full_name, planned_on=moved_on)
+    planned = take_card_move(
+        uow,
+        serial=payload.get("card_move"),
+        resident_code=code,
+        new_municipality_code=new_municipality.code,
+    )
+    destination = new_municipality.full_name if planned is None else planned.destination
+    after = rules.move_out(record, destination=destination, planned_on=moved_on)
     change.save(row, after, event_id=event_id)
     change.notify(after, reason=ChangeReason.MOVE_OUT, changed_on=moved_on, before=None)
-    change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
+    if planned is None:
+        change.end_card(row, InvalidReason.MOVED_WITHOUT_CONTINUATION)
+    else:
+        # The card moved with its holder (転入転出の特例): the new municipality reports it now.
+        change.end_card(row, InvalidReason.CONTINUED_ELSEWHERE, handed_to=new_municipality.code)
+        planned.state = PlannedMoveState.COMPLETED.value
+        planned.completed_at = change.now
     members = [
         uow.residents.to_record(m) for m in uow.residents.household_members(row.household_id)
     ]

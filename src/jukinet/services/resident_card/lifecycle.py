@@ -25,8 +25,13 @@ def end_card(
     resident_id: int,
     reason: InvalidReason,
     requested_by: str | None = None,
+    handed_to: str | None = None,
 ) -> str | None:
-    """End the resident's live card, if any, for ``reason``; the serial ended, or ``None``."""
+    """End the resident's live card, if any, for ``reason``; the serial ended, or ``None``.
+
+    With ``handed_to`` (a card that moved with its holder) the notice only hands the card over:
+    the new municipality reports it from then on.
+    """
     row = records.live_card_of(uow.session, resident_id)
     if row is None:
         return None
@@ -43,6 +48,9 @@ def end_card(
     records.copy_onto(after, row, now=work.now, by=actor.operator_id)
     work.event(row, "invalidated", {"reason": reason.value})
     work.logged(row, action=Action.WRITE, reason=f"card:invalidated {reason.value}")
-    if before.state is not rules.CardState.APPLIED:
+    if handed_to is not None:
+        # The network keeps the card's status as it was; only its holder changes.
+        work.notify(row, before, handed_to=handed_to)
+    elif before.state is not rules.CardState.APPLIED:
         work.notify(row, after)
     return row.serial

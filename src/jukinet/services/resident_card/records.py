@@ -82,16 +82,30 @@ def unknown_card(field: str = "serial") -> NotFound:
 def load(
     session: Session, municipality_code: str, serial: str, *, field: str = "serial"
 ) -> ResidentCardRow:
-    """This municipality's card with ``serial``; refuses another town's card and unknown ones."""
+    """The card with ``serial`` this municipality holds; refuses another town's card and unknown
+    ones (a card continued here after a card move is held here)."""
     validate_serial(serial, field=field)
-    if issuer_of(serial) != municipality_code:
-        raise not_ours(field)
     row = session.scalars(
         select(ResidentCardRow).where(ResidentCardRow.serial == serial)
     ).one_or_none()
-    if row is None:
+    if row is None or moved_away(row):
+        if issuer_of(serial) != municipality_code or row is not None:
+            raise not_ours(field)
         raise unknown_card(field)
     return row
+
+
+def moved_away(row: ResidentCardRow) -> bool:
+    """Whether the card moved with its holder to another municipality, which holds it now."""
+    return row.invalid_reason == InvalidReason.CONTINUED_ELSEWHERE.value
+
+
+def held_here(session: Session, serial: str) -> ResidentCardRow | None:
+    """This municipality's row of the card it holds (issued or continued here), if any."""
+    row = session.scalars(
+        select(ResidentCardRow).where(ResidentCardRow.serial == serial)
+    ).one_or_none()
+    return None if row is None or moved_away(row) else row
 
 
 def live_card_of(session: Session, resident_id: int) -> ResidentCardRow | None:
@@ -168,8 +182,19 @@ class CardWork:
             ],
         )
 
-    def notify(self, row: ResidentCardRow, card: ResidentCard) -> None:
-        """Queue the card's status for upstream (a disconnected municipality sends nothing)."""
+    def notify(
+        self,
+        row: ResidentCardRow,
+        card: ResidentCard,
+        *,
+        continued_from: str | None = None,
+        handed_to: str | None = None,
+    ) -> None:
+        """Queue the card's status for upstream (a disconnected municipality sends nothing).
+
+        ``continued_from`` names the municipality that held the card before a card move;
+        ``handed_to`` the one the old municipality hands it to.
+        """
         if not self.node.connected:
             return
         self.session.add(
@@ -184,7 +209,9 @@ class CardWork:
                     now=self.now,
                     today=self.today,
                 )
-                | _key_of(row),
+                | _key_of(row)
+                | ({"continued_from": continued_from} if continued_from else {})
+                | ({"handed_to": handed_to} if handed_to else {}),
                 created_at=self.now,
             )
         )

@@ -44,6 +44,7 @@ from jukinet.storage.card_tables import CardStatusCheckRow, CardStatusRow, Resid
 STATUS_PATH: Final = "/network/v1/cards/status"
 STATUS_KIND: Final = "card_status"
 _BODY_KEYS = {"serial", "municipality_code", "status", "reason", "expires_on", "changed_at"}
+_OPTIONAL_KEYS = {"auth_public_key", "continued_from", "handed_to"}
 
 
 # --- notices upward -------------------------------------------------------------------------
@@ -74,10 +75,14 @@ class _Notice:
     expires_on: date | None
     changed_at: datetime
     auth_public_key: bytes | None
+    #: The municipality that held the card before a card move (転入転出の特例).
+    continued_from: str | None = None
+    #: The municipality the holder moved to with the card (sent by the old municipality).
+    handed_to: str | None = None
 
 
 def _parse_notice(body: dict[str, Any]) -> _Notice:
-    if not _BODY_KEYS <= set(body) <= _BODY_KEYS | {"auth_public_key"}:
+    if not _BODY_KEYS <= set(body) <= _BODY_KEYS | _OPTIONAL_KEYS:
         raise ValidationError(
             "JUKI-CARD-040",
             ja="カード状態通知の形式が不正です。",
@@ -95,6 +100,14 @@ def _parse_notice(body: dict[str, Any]) -> _Notice:
         expires_on=date.fromisoformat(body["expires_on"]) if body["expires_on"] else None,
         changed_at=datetime.fromisoformat(str(body["changed_at"])),
         auth_public_key=base64.b64decode(key, validate=True) if key else None,
+        continued_from=(
+            validate_municipality_code(str(body["continued_from"]))
+            if body.get("continued_from")
+            else None
+        ),
+        handed_to=(
+            validate_municipality_code(str(body["handed_to"])) if body.get("handed_to") else None
+        ),
     )
 
 
@@ -120,8 +133,16 @@ def receive_card_status(
         return Outcome(REFUSED, "the sender may not report cards for this municipality")
     row = session.get(CardStatusRow, notice.serial)
     holder = row.municipality_code if row is not None else None
-    if issuer_of(notice.serial) != code and holder != code:
+    if notice.handed_to is not None and holder == notice.handed_to:
+        return Outcome(APPLIED, "already held by the new municipality", forward=forward)
+    # A card continued after a card move is reported by its new holder, naming the one it
+    # took it over from: a tier that knew the card knew it held by that one.
+    continued = notice.continued_from is not None and holder in (None, notice.continued_from)
+    allowed = holder == code if holder is not None else issuer_of(notice.serial) == code
+    if not (allowed or continued):
         return Outcome(REFUSED, "a municipality may report only the cards it issued or holds")
+    if notice.handed_to is not None:
+        return _hand_over(session, row, here, notice.handed_to, forward=forward)
     # Notices from one municipality arrive in order, exactly once: an equal time is a later
     # change made within the same clock tick, so only a strictly older notice is stale.
     if row is not None and aware(row.changed_at) > notice.changed_at:
@@ -141,6 +162,23 @@ def receive_card_status(
         # The prefecture is the signature certificates' CA: a lost or ended card revokes them
         # in the same commit, so OCSP says "revoked" as soon as the status arrives.
         jpki_revocation.on_card_status(session, notice.serial, notice.status.value, now=now)
+    return Outcome(APPLIED, forward=forward)
+
+
+def _hand_over(
+    session: Session, row: CardStatusRow | None, here: NodeId, to: str, *, forward: bool
+) -> Outcome:
+    """The old municipality hands a card over after a card move (転入転出の特例).
+
+    Only the holder changes (the new holder reports the status from now on, and its notice
+    may be older than this one). A prefecture keeps only its own municipalities' cards: it
+    forgets a card handed to another prefecture's town, whose checks then go to the centre.
+    """
+    if row is not None:
+        if here.role is NodeRole.PREFECTURE and to[:2] != here.code:
+            session.delete(row)
+        else:
+            row.municipality_code = to
     return Outcome(APPLIED, forward=forward)
 
 
@@ -312,7 +350,9 @@ def check_card_status(
         own = session.scalars(
             select(ResidentCardRow).where(ResidentCardRow.serial == serial)
         ).one_or_none()
-        if own is not None or issuer_of(serial) == node.municipality_code:
+        if own is not None and records.moved_away(own):
+            own = None  # the card moved with its holder: the network knows who holds it now
+        elif own is not None or issuer_of(serial) == node.municipality_code:
             answer = _own_answer(node, own, serial, today=today)
             _record_check(session, serial, asked_by=asked_by, at=now, answer=_label(answer))
             return answer

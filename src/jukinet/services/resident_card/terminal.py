@@ -20,7 +20,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jukinet.domain import resident_card as rules
@@ -76,16 +75,12 @@ def _work(node: ServiceContext, session: Session, place: str) -> CardWork:
 
 
 def _own_row(session: Session, serial: str) -> ResidentCardRow | None:
-    return session.scalars(
-        select(ResidentCardRow).where(ResidentCardRow.serial == serial)
-    ).one_or_none()
+    return records.held_here(session, serial)
 
 
 def record_pin_result(node: ServiceContext, *, serial: str, ok: bool, place: str) -> None:
     """Count a right or wrong PIN entered on one of this municipality's cards (own commit)."""
     validate_serial(serial)
-    if issuer_of(serial) != node.municipality_code:
-        return
     with node.uow() as uow:
         row = _own_row(uow.session, serial)
         if row is None:
@@ -144,9 +139,12 @@ def new_challenge(node: ServiceContext) -> CardChallenge:
 
 def challenge_message(node: str, challenge_id: str, nonce: bytes) -> bytes:
     """The exact bytes a card signs: a fixed label, the node, the challenge id and its nonce."""
-    return (
-        b"jukinet-card-auth\x00" + node.encode() + b"\x00" + challenge_id.encode() + b"\x00" + nonce
-    )
+    return challenge_prefix(node) + challenge_id.encode() + b"\x00" + nonce
+
+
+def challenge_prefix(node: str) -> bytes:
+    """How every challenge of ``node`` begins (another node can tell whose challenge it is)."""
+    return b"jukinet-card-auth\x00" + node.encode() + b"\x00"
 
 
 def _refused(code: str, ja: str, en: str) -> AuthenticationFailed:
@@ -172,6 +170,11 @@ def _take_challenge(node: ServiceContext, challenge_id: str) -> bytes:
                 en="The challenge has expired: start again.",
             )
         return challenge_message(str(node.node_id), challenge_id, bytes(row.challenge))
+
+
+def verify_card_signature(public_key_der: bytes | None, message: bytes, signature: bytes) -> bool:
+    """Whether a card's authentication key (DER) made ``signature`` (raw r‖s) of ``message``."""
+    return _verify(public_key_der, message, signature)
 
 
 def _verify(public_key_der: bytes | None, message: bytes, signature: bytes) -> bool:
@@ -237,7 +240,9 @@ def authenticate_card(
     """
     validate_serial(serial)
     message = _take_challenge(node, challenge_id)
-    if issuer_of(serial) == node.municipality_code:
+    with node.session_factory() as session:
+        held = _own_row(session, serial) is not None
+    if held or issuer_of(serial) == node.municipality_code:
         return _authenticate_own(
             node, serial=serial, message=message, signature=signature, place=place
         )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from jukinet.web.api import (
     alerts,
     auth,
+    card_move,
     card_services,
     disclosure,
     events,
@@ -13,6 +14,7 @@ from jukinet.web.api import (
     participation,
     resident_cards,
     transparency,
+    wide_area,
 )
 from jukinet.web.auth import api_rule
 
@@ -28,3 +30,5 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
+router.include_router(card_move.router)
+router.include_router(wide_area.router)

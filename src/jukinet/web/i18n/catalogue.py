@@ -17,6 +17,7 @@ from jukinet.web.i18n import (
     access_log,
     agency,
     alerts,
+    card_move,
     card_services,
     certificates,
     counter,
@@ -49,6 +50,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
     "agency": agency.TEXTS,
+    "card_move": card_move.TEXTS,
 }
 
 

@@ -53,4 +53,31 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "PDFを選ぶか、二次元コードの内容を入力してください。",
         "Choose a PDF or enter the QR code's text.",
     ),
+    "wide_area.title": ("住民票の写しの広域交付", "Wide-area copy of a resident record"),
+    "wide_area.lead": (
+        "他の市区町村に住所のある方の住民票の写しを、住所地の市区町村に照会して交付します。"
+        "住民基本台帳カード（暗証番号をカードに入力）または写真付き本人確認書類で本人を確認して"
+        "ください。本籍は記載できません。",
+        "Issue a copy of the record of someone registered in another municipality, asked of the "
+        "home municipality over the network. Identify the resident by their resident card (PIN "
+        "entered on the card) or a photo ID. The domicile is never printed.",
+    ),
+    "wide_area.identification": ("本人確認の方法", "Identified by"),
+    "wide_area.identification.card": (
+        "住民基本台帳カード（暗証番号）",
+        "Resident card (PIN)",
+    ),
+    "wide_area.identification.photo_id": ("写真付き本人確認書類", "Photo ID"),
+    "wide_area.card_serial": ("カード番号", "Card serial"),
+    "wide_area.pin": ("暗証番号（本人がPINパッドで入力）", "PIN (entered by the resident)"),
+    "wide_area.home_municipality_code": (
+        "住所地の市区町村コード（6桁）",
+        "Home municipality code (6 digits)",
+    ),
+    "wide_area.id_document": ("本人確認書類", "Photo ID shown"),
+    "wide_area.name": ("書類の氏名", "Name on the ID"),
+    "wide_area.birth_date": ("書類の生年月日", "Birth date on the ID"),
+    "wide_area.address": ("書類の住所", "Address on the ID"),
+    "wide_area.submit": ("住所地に照会して交付", "Ask the home municipality and issue"),
+    "wide_area.link": ("広域交付", "Wide-area copy"),
 }

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from jukinet.web.auth import page_rule
 from jukinet.web.ui import (
     alerts,
+    card_move,
     card_services,
     certificates,
     disclosure,
@@ -21,6 +22,7 @@ from jukinet.web.ui import (
     signin,
     transparency,
     transparency_figures,
+    wide_area,
 )
 
 # Every page's permission rule (web/route_rules.py) is checked before the page runs.
@@ -37,6 +39,8 @@ router.include_router(disclosure.router)
 router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
+router.include_router(wide_area.router)
 router.include_router(resident_cards.router)
+router.include_router(card_move.router)
 
 __all__ = ["router"]
