@@ -224,6 +224,15 @@ def _drop_client(key: int) -> None:
         client.close()
 
 
+def close_hop_clients() -> None:
+    """Close every kept hop client (before a node's servers stop: nothing waits on them)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
 def hop_client(net: NetworkContext) -> httpx.Client:
     """This node's kept mutual-TLS client for relay hops (one per network context).
 
