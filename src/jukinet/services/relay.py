@@ -66,9 +66,11 @@ class RelayPurpose:
 
 
 class RelayFailed(Conflict):
-    """The other municipality could not be asked, or gave no answer to trust."""
+    """The other municipality could not be asked, or gave no answer to trust.
 
-    status = 502
+    A conflict with the network's state (409, like a card status that cannot be checked now):
+    the counter's request was sound, and nothing was done.
+    """
 
     def __init__(self, code: str, *, ja: str, en: str, failure: str, signer: str) -> None:
         super().__init__(code, ja=ja, en=en)
