@@ -45,6 +45,7 @@ from jukinet.services.resident_card.inputs import (
 )
 from jukinet.storage.certificate_tables import IssuedCertificateRow
 from jukinet.storage.tables import AccessLogRow, NetworkRejectionRow
+from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain
 
@@ -248,6 +249,26 @@ def _post_hop(node: ServiceContext, peer: str, hop: dict[str, Any]) -> httpx.Res
 def _rejections(node: ServiceContext) -> list[str]:
     with node.session_factory() as session:
         return list(session.scalars(select(NetworkRejectionRow.reason)))
+
+
+def test_a_request_cannot_be_replayed_later(network: Build, clock: FixedClock) -> None:
+    nodes = network(NISHITOKYO, HACHIOJI, TOKYO)
+    _household(nodes[NISHITOKYO])
+    hostile = nodes[HACHIOJI]
+    net = hostile.network
+    assert net is not None
+    body = {"identification": "photo_id", "name": "髙橋太郎", "birth_date": "1980-04-01",
+            "address": ADDRESS}  # fmt: skip
+    request = make_request(
+        net, destination=NodeId.parse(NISHITOKYO), purpose=PURPOSE, body=body, now=hostile.now()
+    )
+    hop = sign_document({"kind": "relay_hop", "node": HACHIOJI, "to": TOKYO,
+                         "request": request.sealed}, net)  # fmt: skip
+    assert _post_hop(hostile, TOKYO, hop).status_code == 200
+    clock.advance(minutes=6)
+    replayed = _post_hop(hostile, TOKYO, hop)
+    assert replayed.status_code == 403
+    assert "stale" in replayed.json()["error"]
 
 
 def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build) -> None:
