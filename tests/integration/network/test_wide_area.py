@@ -218,6 +218,17 @@ def test_refusals_are_clear_logged_and_print_nothing(network: Build, card_reader
     )
     drain(nodes)
     assert _refused(yokohama, card).code == "JUKI-CARD-011"
+    # A resident who moved out: the home town holds only a 除票, and answers nothing.
+    register.file_move_out(
+        town,
+        actor=make_actor(town),
+        resident_codes=[head],
+        destination="大阪府大阪市北区梅田一丁目1番1号",
+        planned_on=date(2026, 12, 10),
+        filed_on=date(2026, 11, 26),
+    )
+    assert _refused(yokohama, _photo()).code == "JUKI-WIDE-010"
+    assert ("refused", head) in _affair_entries(town)
 
 
 def test_home_not_participating_or_unreachable(network: Build) -> None:
