@@ -323,6 +323,9 @@ def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build)
     # 4. A genuine answer, altered after the home town signed it, fails at the asker.
     relayed, answer = ask_municipality(hostile, destination="132292", purpose=PURPOSE, body=body)
     assert "copy" in answer
+    # Within one prefecture the request went Hachioji → Tokyo → Nishitokyo: no centre.
+    assert _affair_entries(nodes[TOKYO]) == [("read", None)]
+    assert _affair_entries(nodes[CENTRE]) == []
     assert town.network is not None
     signed = sign_document(
         {
