@@ -244,6 +244,7 @@ def test_home_not_participating_or_unreachable(network: Build) -> None:
     refusal = _refused(nodes[YOKOHAMA], _photo())
     assert refusal.code == "JUKI-RELAY-003"
     assert "参加していない" in refusal.message_ja
+    assert "西東京市" in refusal.message_ja
     # Osaka has no node on this network: the centre cannot reach its prefecture.
     refusal = _refused(nodes[YOKOHAMA], _photo(home_municipality_code="271004"))
     assert refusal.code == "JUKI-RELAY-002"
