@@ -349,3 +349,40 @@ def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build)
     relay_signed = sign_document(dict(signed["document"]) | {"node": TOKYO}, net)
     with pytest.raises(Rejected):
         read_reply(relay_signed, relayed, net=net, node=hostile)
+
+
+def test_a_relay_altering_the_answer_in_transit_is_caught(network: Build) -> None:
+    """Kanagawa's real key re-signs an answer it altered on its way back: Yokohama refuses it."""
+    nodes = network(NISHITOKYO, TOKYO, CENTRE, KANAGAWA, YOKOHAMA)
+    _household(nodes[NISHITOKYO])
+    yokohama, kanagawa = nodes[YOKOHAMA], nodes[KANAGAWA]
+    net, hostile_net = yokohama.network, kanagawa.network
+    assert net is not None
+    assert hostile_net is not None
+    honest = httpx.Client(verify=net.client_ssl_context(), timeout=30.0)
+
+    def tamper(claimed: str) -> Callable[[httpx.Request], httpx.Response]:
+        def handle(request: httpx.Request) -> httpx.Response:
+            answer = honest.post(str(request.url), content=request.content).json()
+            document = copy.deepcopy(answer["document"])
+            document["answer"]["copy"]["persons"][0]["domicile"] = "東京都千代田区千代田1番"
+            document["node"] = claimed
+            return httpx.Response(200, json=sign_document(document, hostile_net))
+
+        return handle
+
+    body = {"identification": "photo_id", "name": "髙橋太郎", "birth_date": "1980-04-01",
+            "address": ADDRESS}  # fmt: skip
+    try:
+        for claimed in (NISHITOKYO, KANAGAWA):
+            with (
+                httpx.Client(transport=httpx.MockTransport(tamper(claimed))) as hostile,
+                pytest.raises(DomainError) as refused,
+            ):
+                ask_municipality(
+                    yokohama, destination="132292", purpose=PURPOSE, body=body, http=hostile
+                )
+            assert refused.value.code == "JUKI-RELAY-005", claimed
+            assert "nothing is printed" in refused.value.message_en
+    finally:
+        honest.close()
