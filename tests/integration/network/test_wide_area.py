@@ -386,3 +386,17 @@ def test_a_relay_altering_the_answer_in_transit_is_caught(network: Build) -> Non
             assert "nothing is printed" in refused.value.message_en
     finally:
         honest.close()
+
+
+def test_a_name_the_font_cannot_print_is_refused_by_name(network: Build) -> None:
+    from jukinet.services.certificates.font import font_coverage
+
+    nodes = network(NISHITOKYO, TOKYO, CENTRE, KANAGAWA, YOKOHAMA)
+    covered, _ = font_coverage(FONT)
+    missing = next(chr(p) for p in range(0x2A6D6, 0x2A6DF) if p not in covered)
+    town = nodes[NISHITOKYO]
+    with_pool(town)
+    move_in_household(town, make_actor(town), person(family="山" + missing), address=ADDRESS)
+    refusal = _refused(nodes[YOKOHAMA], _photo(name=f"山{missing} 太郎"))
+    assert refusal.code == "JUKI-CERT-010"
+    assert f"U+{ord(missing):04X}" in refusal.message_en
