@@ -348,6 +348,7 @@ _NODE_PATHS = [
     "/network/v1/witness",
     "/network/v1/codes/block",
     "/network/v1/jpki/issue",
+    "/network/v1/relay",
 ]
 
 

@@ -15,6 +15,7 @@ from jukinet.domain.network import NodeId, NodeRole
 from jukinet.network.context import NetworkContext
 from jukinet.network.delivery import LinkSender
 from jukinet.network.pki import FileCaSigner, NetworkPki
+from jukinet.network.relay import close_hop_clients
 from jukinet.network.transport import make_server
 from jukinet.runtime.bootstrap import build_node, handler_table
 from jukinet.services.context import ServiceContext
@@ -100,6 +101,7 @@ def serving(node: ServiceContext, port: int) -> Iterator[str]:
     try:
         yield f"https://127.0.0.1:{port}"
     finally:
+        close_hop_clients()  # kept relay connections would hold the server open
         server.should_exit = True
         thread.join(timeout=10)
 

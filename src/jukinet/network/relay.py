@@ -33,7 +33,7 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
@@ -44,7 +44,7 @@ from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import canonical_json
 from jukinet.network.inbox import sign_document, verify_document
 from jukinet.network.node import NetworkNode
-from jukinet.network.origin import MESSAGE_ID, seal, verify_sealed
+from jukinet.network.origin import MESSAGE_ID, SEALED_AT, seal, verify_sealed
 
 RELAY_PATH: Final = "/network/v1/relay"
 REQUEST_KIND: Final = "relay_request"
@@ -59,6 +59,9 @@ FAILURE_CODES: Final = frozenset({"unreachable", "not_participating", "refused",
 _PURPOSE_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 #: Seconds a hop waits for the next (the whole route is at most four hops).
 HOP_TIMEOUT_SECONDS: Final = 30.0
+#: How old (or how far ahead of this node's clock) a sealed request may be at any hop: a relay
+#: cannot replay a request it saw to learn the resident's data again later.
+MAX_REQUEST_AGE: Final = timedelta(minutes=5)
 #: Idle seconds a kept connection to a neighbour lives: below the server's keep-alive (5 s),
 #: so a connection is never reused just as the neighbour closes it.
 KEEPALIVE_SECONDS: Final = 2.0
@@ -138,6 +141,9 @@ def open_request(sealed: Any, *, net: NetworkContext, now: datetime) -> RelayReq
     """The request of a sealed statement, its origin being its signer; :class:`Rejected` if not."""
     origin, statement = verify_sealed(sealed, net=net, now=now)
     try:
+        sealed_at = datetime.fromisoformat(str(sealed[SEALED_AT]))
+        if sealed_at.tzinfo is None or abs(now - sealed_at) > MAX_REQUEST_AGE:
+            raise Rejected("the request is stale or from the future (a replay?)")
         destination = NodeId.parse(str(statement["destination"]))
         purpose = validate_purpose(str(statement["purpose"]))
         body = statement["body"]
@@ -221,6 +227,15 @@ def _drop_client(key: int) -> None:
     with _clients_lock:
         client = _clients.pop(key, None)
     if client is not None:
+        client.close()
+
+
+def close_hop_clients() -> None:
+    """Close every kept hop client (before a node's servers stop: nothing waits on them)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
         client.close()
 
 

@@ -25,6 +25,7 @@ from jukinet.config import Settings, SettingsError, SettingsProblem, load_settin
 from jukinet.domain.errors import DomainError
 from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
+from jukinet.network.relay import close_hop_clients
 from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthority
 from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
 from jukinet.runtime.background import (
@@ -295,6 +296,8 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         task.start()
 
     def stop(*_: object) -> None:
+        # Kept relay connections to neighbours would hold their servers in a TLS shutdown.
+        close_hop_clients()
         for server in servers:
             server.should_exit = True
 

@@ -31,8 +31,9 @@ from typing import Any, Final
 
 import httpx
 
+from jukinet.data.catalog import get_municipality
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
-from jukinet.domain.errors import Conflict
+from jukinet.domain.errors import Conflict, DomainError
 from jukinet.domain.network import NodeId, next_hop
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.inbox import record_rejection
@@ -66,9 +67,11 @@ class RelayPurpose:
 
 
 class RelayFailed(Conflict):
-    """The other municipality could not be asked, or gave no answer to trust."""
+    """The other municipality could not be asked, or gave no answer to trust.
 
-    status = 502
+    A conflict with the network's state (409, like a card status that cannot be checked now):
+    the counter's request was sound, and nothing was done.
+    """
 
     def __init__(self, code: str, *, ja: str, en: str, failure: str, signer: str) -> None:
         super().__init__(code, ja=ja, en=en)
@@ -114,13 +117,25 @@ def relay_failed(failure: str, *, who: str, why: str = "") -> RelayFailed:
     """The :class:`RelayFailed` for ``failure`` (a failure code), naming the node and reason."""
     code, ja, en = _FAILURES[failure]
     why = why[:160] or "-"
+    named = _named(who)
     return RelayFailed(
         code,
-        ja=ja.format(who=who, why=why),
-        en=en.format(who=who, why=why),
+        ja=ja.format(who=named, why=why),
+        en=en.format(who=named, why=why),
         failure=failure,
         signer=who,
     )
+
+
+def _named(node: str) -> str:
+    """A municipality's node with its name (西東京市 municipality:132292), others as they are."""
+    role, _, code = node.partition(":")
+    if role != "municipality":
+        return node
+    try:
+        return f"{get_municipality(code).name} {node}"
+    except DomainError:
+        return node
 
 
 def relay_entry(

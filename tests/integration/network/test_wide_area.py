@@ -45,6 +45,7 @@ from jukinet.services.resident_card.inputs import (
 )
 from jukinet.storage.certificate_tables import IssuedCertificateRow
 from jukinet.storage.tables import AccessLogRow, NetworkRejectionRow
+from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain
 
@@ -217,6 +218,17 @@ def test_refusals_are_clear_logged_and_print_nothing(network: Build, card_reader
     )
     drain(nodes)
     assert _refused(yokohama, card).code == "JUKI-CARD-011"
+    # A resident who moved out: the home town holds only a 除票, and answers nothing.
+    register.file_move_out(
+        town,
+        actor=make_actor(town),
+        resident_codes=[head],
+        destination="大阪府大阪市北区梅田一丁目1番1号",
+        planned_on=date(2026, 12, 10),
+        filed_on=date(2026, 11, 26),
+    )
+    assert _refused(yokohama, _photo()).code == "JUKI-WIDE-010"
+    assert ("refused", head) in _affair_entries(town)
 
 
 def test_home_not_participating_or_unreachable(network: Build) -> None:
@@ -232,6 +244,7 @@ def test_home_not_participating_or_unreachable(network: Build) -> None:
     refusal = _refused(nodes[YOKOHAMA], _photo())
     assert refusal.code == "JUKI-RELAY-003"
     assert "参加していない" in refusal.message_ja
+    assert "西東京市" in refusal.message_ja
     # Osaka has no node on this network: the centre cannot reach its prefecture.
     refusal = _refused(nodes[YOKOHAMA], _photo(home_municipality_code="271004"))
     assert refusal.code == "JUKI-RELAY-002"
@@ -248,6 +261,26 @@ def _post_hop(node: ServiceContext, peer: str, hop: dict[str, Any]) -> httpx.Res
 def _rejections(node: ServiceContext) -> list[str]:
     with node.session_factory() as session:
         return list(session.scalars(select(NetworkRejectionRow.reason)))
+
+
+def test_a_request_cannot_be_replayed_later(network: Build, clock: FixedClock) -> None:
+    nodes = network(NISHITOKYO, HACHIOJI, TOKYO)
+    _household(nodes[NISHITOKYO])
+    hostile = nodes[HACHIOJI]
+    net = hostile.network
+    assert net is not None
+    body = {"identification": "photo_id", "name": "髙橋太郎", "birth_date": "1980-04-01",
+            "address": ADDRESS}  # fmt: skip
+    request = make_request(
+        net, destination=NodeId.parse(NISHITOKYO), purpose=PURPOSE, body=body, now=hostile.now()
+    )
+    hop = sign_document({"kind": "relay_hop", "node": HACHIOJI, "to": TOKYO,
+                         "request": request.sealed}, net)  # fmt: skip
+    assert _post_hop(hostile, TOKYO, hop).status_code == 200
+    clock.advance(minutes=6)
+    replayed = _post_hop(hostile, TOKYO, hop)
+    assert replayed.status_code == 403
+    assert "stale" in replayed.json()["error"]
 
 
 def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build) -> None:
@@ -291,6 +324,9 @@ def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build)
     # 4. A genuine answer, altered after the home town signed it, fails at the asker.
     relayed, answer = ask_municipality(hostile, destination="132292", purpose=PURPOSE, body=body)
     assert "copy" in answer
+    # Within one prefecture the request went Hachioji → Tokyo → Nishitokyo: no centre.
+    assert _affair_entries(nodes[TOKYO]) == [("read", None)]
+    assert _affair_entries(nodes[CENTRE]) == []
     assert town.network is not None
     signed = sign_document(
         {
@@ -313,3 +349,54 @@ def test_a_hostile_town_cannot_forge_the_requester_or_the_answer(network: Build)
     relay_signed = sign_document(dict(signed["document"]) | {"node": TOKYO}, net)
     with pytest.raises(Rejected):
         read_reply(relay_signed, relayed, net=net, node=hostile)
+
+
+def test_a_relay_altering_the_answer_in_transit_is_caught(network: Build) -> None:
+    """Kanagawa's real key re-signs an answer it altered on its way back: Yokohama refuses it."""
+    nodes = network(NISHITOKYO, TOKYO, CENTRE, KANAGAWA, YOKOHAMA)
+    _household(nodes[NISHITOKYO])
+    yokohama, kanagawa = nodes[YOKOHAMA], nodes[KANAGAWA]
+    net, hostile_net = yokohama.network, kanagawa.network
+    assert net is not None
+    assert hostile_net is not None
+    honest = httpx.Client(verify=net.client_ssl_context(), timeout=30.0)
+
+    def tamper(claimed: str) -> Callable[[httpx.Request], httpx.Response]:
+        def handle(request: httpx.Request) -> httpx.Response:
+            answer = honest.post(str(request.url), content=request.content).json()
+            document = copy.deepcopy(answer["document"])
+            document["answer"]["copy"]["persons"][0]["domicile"] = "東京都千代田区千代田1番"
+            document["node"] = claimed
+            return httpx.Response(200, json=sign_document(document, hostile_net))
+
+        return handle
+
+    body = {"identification": "photo_id", "name": "髙橋太郎", "birth_date": "1980-04-01",
+            "address": ADDRESS}  # fmt: skip
+    try:
+        for claimed in (NISHITOKYO, KANAGAWA):
+            with (
+                httpx.Client(transport=httpx.MockTransport(tamper(claimed))) as hostile,
+                pytest.raises(DomainError) as refused,
+            ):
+                ask_municipality(
+                    yokohama, destination="132292", purpose=PURPOSE, body=body, http=hostile
+                )
+            assert refused.value.code == "JUKI-RELAY-005", claimed
+            assert "nothing is printed" in refused.value.message_en
+    finally:
+        honest.close()
+
+
+def test_a_name_the_font_cannot_print_is_refused_by_name(network: Build) -> None:
+    from jukinet.services.certificates.font import font_coverage
+
+    nodes = network(NISHITOKYO, TOKYO, CENTRE, KANAGAWA, YOKOHAMA)
+    covered, _ = font_coverage(FONT)
+    missing = next(chr(p) for p in range(0x2A6D6, 0x2A6DF) if p not in covered)
+    town = nodes[NISHITOKYO]
+    with_pool(town)
+    move_in_household(town, make_actor(town), person(family="山" + missing), address=ADDRESS)
+    refusal = _refused(nodes[YOKOHAMA], _photo(name=f"山{missing} 太郎"))
+    assert refusal.code == "JUKI-CERT-010"
+    assert f"U+{ord(missing):04X}" in refusal.message_en

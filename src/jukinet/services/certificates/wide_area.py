@@ -235,6 +235,11 @@ def issue_wide_area(
             en="Wide-area copies are issued at a municipality's counter.",
         )
     validate_request(request)
+    if node.network is None or not node.connected:
+        # Before the card is touched: an offline counter costs the resident no PIN try.
+        error = relay_failed("not_connected", who=str(node.node_id))
+        _log_refusal(node, actor, error, home=None, request=request)
+        raise error
     home: str | None = None
     relayed: RelayRequest | None = None
     try:

@@ -51,11 +51,14 @@ class WideAreaBody(Strict):
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {}}, "description": "The certificate's PDF"},
-        502: {"description": "The home municipality could not be asked (JUKI-RELAY-0xx)"},
     },
 )
 def wide_area_copy(body: WideAreaBody, node: NodeDep, actor: ApiActor) -> Response:
-    """住民票の写しの広域交付: ask the home municipality, print the copy here (PDF)."""
+    """住民票の写しの広域交付: ask the home municipality, print the copy here (PDF).
+
+    409 with JUKI-RELAY-0xx when the home municipality cannot be asked (and why), or with its
+    refusal (JUKI-WIDE-010…013); nothing is printed then.
+    """
     request = WideAreaRequest(
         **(body.model_dump(exclude={"items"}) | {"items": OptionalItems(**body.items.model_dump())})
     )

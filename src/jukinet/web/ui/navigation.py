@@ -14,7 +14,9 @@ from jukinet.domain.operators import Actor, Permission
 from jukinet.web.route_rules import ROUTE_RULES, Access
 
 #: Pages that exist only where a register is kept (a municipality).
-MUNICIPAL_PAGES: Final = frozenset({"/", "/events/move-in", "/corrections", "/card-services"})
+MUNICIPAL_PAGES: Final = frozenset(
+    {"/", "/events/move-in", "/corrections", "/card-services", "/certificates/wide-area"}
+)
 #: Pages whose route is open to every signed-in operator but whose use needs more: the
 #: search page is the landing route for all, yet only those who read residents may search.
 NEEDS: Final[dict[str, Permission]] = {"/": Permission.READ_RESIDENTS}
