@@ -12,6 +12,7 @@ from jukinet.web.api import (
     network,
     participation,
     resident_cards,
+    security_console,
     transparency,
 )
 from jukinet.web.auth import api_rule
@@ -28,3 +29,4 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
+router.include_router(security_console.router)

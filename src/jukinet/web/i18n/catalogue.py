@@ -18,6 +18,7 @@ from jukinet.web.i18n import (
     alerts,
     card_services,
     certificates,
+    console,
     counter,
     disclosure,
     filings,
@@ -47,6 +48,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "card_services": card_services.TEXTS,
     "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
+    "console": console.TEXTS,
 }
 
 

@@ -18,6 +18,7 @@ from jukinet.web.ui import (
     participation,
     resident_cards,
     security,
+    security_console,
     signin,
     transparency,
 )
@@ -36,5 +37,6 @@ router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
 router.include_router(resident_cards.router)
+router.include_router(security_console.router)
 
 __all__ = ["router"]

@@ -22,6 +22,7 @@ NEEDS: Final[dict[str, Permission]] = {"/": Permission.READ_RESIDENTS}
 LANDING_ORDER: Final = (
     "/",
     "/network",
+    "/security/console",
     "/security/alerts",
     "/disclosure",
     "/security/accounts",
