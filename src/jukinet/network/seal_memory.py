@@ -21,7 +21,6 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from jukinet.domain.deadlines import CLOCK_SKEW
 from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
 from jukinet.network.origin import MESSAGE_ID, SEALED_AT, SEALED_KINDS
@@ -83,8 +82,6 @@ def check_and_note(
             f"{REPLAY_REFUSED}: sealed {(now - sealed_at).days} days ago, before this node's "
             f"memory of seals ({SEAL_MEMORY.days} days) begins"
         )
-    if sealed_at > now + CLOCK_SKEW:
-        return f"{REPLAY_REFUSED}: sealed in the future ({sealed_at.isoformat()})"
     seen.add(key)
     bulk.add_row(
         session,
@@ -101,8 +98,13 @@ def check_and_note(
 
 
 def forget_old(session: Session, *, now: datetime) -> int:
-    """Delete seals received before the memory begins (a replay of one is refused as old:
-    a seal is never dated more than the clock skew after it was received)."""
-    horizon = now - SEAL_MEMORY - CLOCK_SKEW
-    result = session.execute(delete(SealReceiptRow).where(SealReceiptRow.received_at < horizon))
+    """Delete seals both received and dated before the memory begins (a replay of one is
+    refused as old; a seal from a municipality whose clock runs ahead is kept until its own
+    date leaves the memory, so it cannot come back as new)."""
+    horizon = now - SEAL_MEMORY
+    result = session.execute(
+        delete(SealReceiptRow).where(
+            SealReceiptRow.received_at < horizon, SealReceiptRow.sealed_at < horizon
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -164,7 +164,7 @@ def network_map(node: ServiceContext, *, actor: Actor) -> NetworkMap:
             state = SILENT
         if state == REVOKED or (link is not None and link.quarantined_inbound):
             health = TROUBLE
-        elif out:
+        elif out or arrived_late:
             health = OVERDUE
         elif state in (ACTIVE, THIS_NODE):
             health = HEALTHY
