@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
-from jukinet.network.origin import MESSAGE_ID, SEALED_AT, SEALED_KINDS
+from jukinet.network.origin import MESSAGE_ID, ORIGIN, SEALED_AT, SEALED_KINDS
 from jukinet.storage import bulk
 from jukinet.storage.delivery_tables import SealReceiptRow
 
@@ -41,12 +41,18 @@ def _key(body: dict[str, Any]) -> str | None:
 
 def prefetch(session: Session, envelopes: Iterable[Envelope]) -> None:
     """Load, in one query, which of these envelopes' seals this node has seen already."""
-    ids = {k for e in envelopes if e.kind in SEALED_KINDS and (k := _key(e.body)) is not None}
+    keys = {
+        (str(e.body.get(ORIGIN))[:40], k)
+        for e in envelopes
+        if e.kind in SEALED_KINDS and (k := _key(e.body)) is not None
+    }
     seen: set[tuple[str, str]] = set()
-    if ids:
+    if keys:
+        # Both columns of the key, so the primary key's index answers (not a scan).
         rows = session.execute(
             select(SealReceiptRow.origin, SealReceiptRow.message_id).where(
-                SealReceiptRow.message_id.in_(ids)
+                SealReceiptRow.origin.in_({origin for origin, _ in keys}),
+                SealReceiptRow.message_id.in_({message_id for _, message_id in keys}),
             )
         )
         seen = {(origin, message_id) for origin, message_id in rows}

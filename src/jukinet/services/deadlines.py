@@ -23,7 +23,7 @@ from jukinet.network import seal_memory
 from jukinet.services.context import ServiceContext
 from jukinet.storage.delivery_tables import INBOUND, OUTBOUND, OverdueDeliveryRow
 from jukinet.storage.security_alerts import DELIVERY_OVERDUE, raise_alert
-from jukinet.storage.tables import OutboxRow
+from jukinet.storage.tables import LinkRow, OutboxRow
 
 #: How far back the ledger and the console show closed episodes.
 SHOWN_FOR = timedelta(days=7)
@@ -63,24 +63,34 @@ class OverdueDelivery:
 
 
 def _overdue_now(
-    session: Session, table: dict[str, timedelta], now: datetime
+    session: Session, peers: set[str], table: dict[str, timedelta], now: datetime
 ) -> dict[tuple[str, str], tuple[int, datetime, timedelta]]:
-    """(peer, kind) → (count, oldest queued, deadline) of unacknowledged messages past due."""
+    """(peer, kind) → (count, oldest queued, deadline) of unacknowledged messages past due.
+
+    Per peer, so the outbox's pending index (recipient, delivered_at) answers: the age of the
+    oldest pending message of each kind first, and a count only where one is overdue.
+    """
+    longest = max(table.values())
     found: dict[tuple[str, str], tuple[int, datetime, timedelta]] = {}
-    for kind, deadline in table.items():
-        rows = session.execute(
-            select(OutboxRow.recipient, func.count(), func.min(OutboxRow.created_at))
-            .where(
-                OutboxRow.delivered_at.is_(None),
-                OutboxRow.kind == kind,
-                OutboxRow.created_at < now - deadline,
-            )
-            .group_by(OutboxRow.recipient)
+    for peer in sorted(peers):
+        pending = OutboxRow.recipient == peer, OutboxRow.delivered_at.is_(None)
+        oldest_by_kind = session.execute(
+            select(OutboxRow.kind, func.min(OutboxRow.created_at))
+            .where(*pending)
+            .group_by(OutboxRow.kind)
         ).all()
-        for peer, count, oldest in rows:
+        for kind, oldest in oldest_by_kind:
             if oldest.tzinfo is None:
                 oldest = oldest.replace(tzinfo=now.tzinfo)
-            found[(peer, kind)] = (int(count), oldest, deadline)
+            deadline = table.get(kind, longest)
+            if oldest >= now - deadline:
+                continue
+            count = session.scalar(
+                select(func.count()).where(
+                    *pending, OutboxRow.kind == kind, OutboxRow.created_at < now - deadline
+                )
+            )
+            found[(peer, kind)] = (int(count or 0), oldest, deadline)
     return found
 
 
@@ -95,7 +105,10 @@ def check_deadlines(node: ServiceContext) -> list[OverdueDelivery]:
     with node.uow() as uow:
         session = uow.session
         seal_memory.forget_old(session, now=now)
-        overdue = _overdue_now(session, table, now)
+        peers = set(session.scalars(select(LinkRow.peer)))
+        peers |= set(node.network.peers) if node.network is not None else set()
+        peers |= set(node.settings.peers)
+        overdue = _overdue_now(session, peers, table, now)
         episodes = {
             (row.peer, row.kind): row
             for row in session.scalars(
