@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.deadlines import CLOCK_SKEW, deadline_of, deadlines
@@ -24,6 +25,9 @@ from jukinet.network.envelope import Envelope
 from jukinet.network.origin import SEALED_AT
 from jukinet.storage.delivery_tables import INBOUND, OverdueDeliveryRow
 from jukinet.storage.security_alerts import DELIVERY_OVERDUE, raise_alert
+
+#: Late arrivals on a link within this long of the last ones belong to the same episode.
+MERGE_WITHIN = timedelta(hours=1)
 
 
 def sent_at(envelope: Envelope) -> datetime | None:
@@ -63,9 +67,26 @@ class LateArrivals:
         self._late[envelope.kind] = (count + 1, min(oldest, started), deadline)
 
     def record(self, session: Session) -> None:
-        """One ledger episode and one alert per kind with late messages (in the request's
-        transaction; no personal data: kinds, counts and times)."""
+        """Per kind with late messages: add them to the link's late episode of the last
+        :data:`MERGE_WITHIN` (a long outage drains in many requests: one episode, one alert),
+        or open a new one and raise one alert (in the request's transaction; no personal
+        data: kinds, counts and times)."""
         for kind, (count, oldest, deadline) in sorted(self._late.items()):
+            recent = session.scalars(
+                select(OverdueDeliveryRow)
+                .where(
+                    OverdueDeliveryRow.direction == INBOUND,
+                    OverdueDeliveryRow.peer == self.peer,
+                    OverdueDeliveryRow.kind == kind,
+                    OverdueDeliveryRow.resolved_at >= self.now - MERGE_WITHIN,
+                )
+                .order_by(OverdueDeliveryRow.id.desc())
+                .limit(1)
+            ).first()
+            if recent is not None:
+                recent.count += count
+                recent.resolved_at = self.now
+                continue
             session.add(
                 OverdueDeliveryRow(
                     direction=INBOUND,

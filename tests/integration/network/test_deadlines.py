@@ -131,3 +131,19 @@ def test_every_kind_has_a_deadline_and_bad_settings_are_refused() -> None:
     assert short.value.code == "JUKI-DLV-002"
     with pytest.raises(ValueError, match="delivery deadline"):
         Settings(environment="test", delivery_deadlines={"identity_notice": 1})
+
+
+def test_a_backlog_arriving_late_in_many_requests_is_one_episode(
+    network: Build, clock: FixedClock
+) -> None:
+    """After an outage the queue drains in many requests: one late episode, one alert."""
+    nodes = network(NISHITOKYO, TOKYO, **{NISHITOKYO: {"delivery_batch": 1}})
+    town, tokyo = nodes[NISHITOKYO], nodes[TOKYO]
+    clerk = make_actor(town)
+    for _ in range(3):
+        move_in_household(town, clerk, person())
+    clock.advance(minutes=70)
+    drain(nodes)
+    (episode,) = _episodes(tokyo)
+    assert (episode.direction, episode.count) == ("inbound", 3)
+    assert [a[:2] for a in _alerts(tokyo)] == [("delivery_overdue", NISHITOKYO)]
