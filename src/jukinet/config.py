@@ -28,6 +28,7 @@ import pydantic
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jukinet.domain.deadlines import deadlines
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.municipality import validate_municipality_code
 
@@ -228,6 +229,9 @@ class Settings(BaseSettings):
     #: Delivery tuning: envelopes per request and the longest back-off between retries.
     delivery_batch: int = 2000
     delivery_max_backoff_seconds: float = 30.0
+    #: Delivery deadlines that differ from the defaults (:mod:`jukinet.domain.deadlines`):
+    #: a notice kind's wire name → seconds, e.g. {"identity_notice": 1800}.
+    delivery_deadlines: dict[str, float] = {}
     #: Lifetime of API bearer tokens, in seconds (short on purpose).
     token_ttl_seconds: int = 900
     #: Lifetime of a page session without activity, in seconds.
@@ -282,6 +286,15 @@ class Settings(BaseSettings):
         try:
             validate_municipality_code(self.municipality_code, field=variable)
         except ValidationError as error:
+            raise SettingsError.one(variable, ja=error.message_ja, en=error.message_en) from None
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unknown_deadlines(self) -> Settings:
+        try:
+            deadlines(self.delivery_deadlines)
+        except ValidationError as error:
+            variable = variable_of("delivery_deadlines")
             raise SettingsError.one(variable, ja=error.message_ja, en=error.message_en) from None
         return self
 

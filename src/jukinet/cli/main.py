@@ -32,6 +32,7 @@ from jukinet.cli import (
     terminals,
 )
 from jukinet.cli.common import EXIT_REFUSED, output_width, print_settings_error, state_of
+from jukinet.cli.deadlines import deadlines_command
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
 from jukinet.cli.seed import seed_command
@@ -95,6 +96,7 @@ card_move.add_commands(register.app)
 app.add_typer(register.app, name="register")
 app.add_typer(network.pki_app, name="pki")
 app.add_typer(network.node_app, name="node")
+network.network_app.command("deadlines")(deadlines_command)
 app.add_typer(network.network_app, name="network")
 app.add_typer(provision.recipient_app, name="recipient")
 app.add_typer(provision.agency_app, name="agency")

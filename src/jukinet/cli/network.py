@@ -374,6 +374,7 @@ def network_status(ctx: typer.Context, folder: DirOption, operator: OperatorOpti
         "received",
         "queued",
         "oldest (s)",
+        "overdue out/late in",
         "quarantined out/in",
         "last error",
     ):
@@ -387,6 +388,7 @@ def network_status(ctx: typer.Context, folder: DirOption, operator: OperatorOpti
             str(link.last_received),
             str(link.queued),
             "—" if oldest is None else f"{oldest:.1f}",
+            f"{link.overdue}/{link.arrived_late}",
             f"{link.quarantined_outbound}/{link.quarantined_inbound}",
             link.last_error or "—",
         )

@@ -153,6 +153,7 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "pki revoke": _ADMIN,
     "pki crl": _ADMIN,
     "network status": Permission.READ_OUTBOX,
+    "network deadlines": Permission.READ_OUTBOX,
     "network initial-load": _ADMIN,
     "node participation": _ADMIN,
     "codes request": _ADMIN,

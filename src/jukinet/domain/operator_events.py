@@ -43,6 +43,8 @@ class OperatorEvent(StrEnum):
     PERMIT_APPROVED = "operator:permit:approved"
     PERMIT_ENDED = "operator:permit:ended"
     HOURS_CHANGED = "operator:hours:changed"
+    #: A security officer opened the security console or the network map (page, API).
+    SECURITY_CONSOLE_VIEWED = "security:console:viewed"
     #: The municipality was connected to or disconnected from the network.
     PARTICIPATION_CHANGED = "node:participation:changed"
 

@@ -86,6 +86,9 @@ class Permission(StrEnum):
     MANAGE_RECIPIENTS = "manage_recipients"
     #: Nodes, PKI, schema, code pools, synthetic data: the machine, never a resident.
     ADMINISTER_SYSTEM = "administer_system"
+    #: The security console (alerts, overdue deliveries, links, incidents) and, at the
+    #: centre, the network map: the security officer's watch, never a resident.
+    WATCH_SECURITY = "watch_security"
 
 
 #: The one permission table: a test generated from it walks every route and command.
@@ -141,6 +144,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REQUEST_PERMITS,
             Permission.READ_OUTBOX,
             Permission.AUDIT,
+            Permission.WATCH_SECURITY,
         }
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT, Permission.REQUEST_PERMITS}),

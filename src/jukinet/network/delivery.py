@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -83,7 +84,7 @@ def prepare_batch(
             .exists()
         )
         fresh = session.execute(
-            select(OutboxRow.id, OutboxRow.kind, OutboxRow.body)
+            select(OutboxRow.id, OutboxRow.kind, OutboxRow.body, OutboxRow.created_at)
             .where(
                 OutboxRow.recipient == peer,
                 OutboxRow.delivered_at.is_(None),
@@ -94,8 +95,11 @@ def prepare_batch(
         ).all()
         now = node.now()
         rows = []
-        for outbox_id, kind, body in fresh:
+        for outbox_id, kind, body, queued_at in fresh:
             link.last_sent += 1
+            # Sealed as of when the change was committed, so the receiving end can tell how
+            # long it took (delivery deadlines), however long the link was down before.
+            made_at = queued_at if queued_at.tzinfo else queued_at.replace(tzinfo=UTC)
             envelope = net.sign(
                 new_envelope(
                     sender=str(net.node),
@@ -103,7 +107,7 @@ def prepare_batch(
                     kind=kind,
                     sequence=link.last_sent,
                     now=now,
-                    body=seal_outgoing(kind, body, net=net, now=now),
+                    body=seal_outgoing(kind, body, net=net, now=min(made_at, now)),
                 )
             )
             rows.append(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import NodeId, NodeRole, are_neighbours, next_hop
+from jukinet.network import late_arrivals, seal_memory
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import Envelope, canonical_json
 from jukinet.network.handlers import (
@@ -39,7 +40,7 @@ from jukinet.network.origin import (
     verify_sealed,
 )
 from jukinet.storage import bulk
-from jukinet.storage.security_alerts import ORIGIN_SIGNATURE, raise_alert
+from jukinet.storage.security_alerts import ORIGIN_REPLAY, ORIGIN_SIGNATURE, raise_alert
 from jukinet.storage.tables import (
     InboxRow,
     LinkRow,
@@ -220,6 +221,8 @@ def _apply(
         held = _held_subjects(session, subjects)
         if handlers.prepare is not None:
             handlers.prepare(session, subjects)
+        seal_memory.prefetch(session, ordered)
+        late = late_arrivals.LateArrivals(peer, node.settings.delivery_deadlines, node.now())
         bulk.start_buffering(session)
         inbox_rows = bulk.buffer_for(session, InboxRow)
         assert inbox_rows is not None
@@ -254,7 +257,10 @@ def _apply(
                 }
             )
             link.last_received = envelope.sequence
+            if outcome.status != REFUSED:  # a refusal is evidence, not a late delivery
+                late.note(envelope)
             results.append(Result(envelope.sequence, envelope.id, outcome.status, outcome.reason))
+        late.record(session)
         bulk.flush_buffers(session)
         acked_through = link.last_received
     if any(r.status == "gap" for r in results):
@@ -331,6 +337,18 @@ def _dispatch(
                 now=node.now(),
             )
             return Outcome(REFUSED, reason), subject
+        replayed = seal_memory.check_and_note(
+            session, origin=origin, sealed=envelope.body, kind=kind.value, now=node.now()
+        )
+        if replayed is not None:
+            raise_alert(
+                session,
+                kind=ORIGIN_REPLAY,
+                about=envelope.sender,
+                reason=f"{kind.value} {envelope.id} handed over by {envelope.sender}: {replayed}",
+                now=node.now(),
+            )
+            return Outcome(REFUSED, replayed), subject
     outcome = handler(Delivery(session, envelope, kind, body, origin=origin))
     if subject is not None and outcome.status == QUARANTINED:
         held.add(subject)

@@ -12,7 +12,9 @@ itself it proves only who relayed a message. Three things must prove who *made* 
 - every identity message (notice, snapshot, withdrawal): the municipality seals its body when it
   first puts it on its link, the prefecture forwards the sealed body unchanged, and the
   prefecture and the centre each check the seal against the municipality's certificate — so
-  the centre detects a prefecture that altered a notice in transit, not only the last hop.
+  the centre detects a prefecture that altered a notice in transit, not only the last hop;
+- every card status notice (a card valid, suspended or invalid): sealed and checked the same
+  way, so no relay can suspend or revive another municipality's cards.
 
 A sealed statement is the statement plus ``origin`` (the signer's node name), ``sealed_at``,
 ``message_id`` (so the destination can refuse a replay) and ``origin_signature``: Ed25519 over
@@ -46,7 +48,7 @@ SEALED_KIND: Final = "sealed_kind"
 #: How a refusal of an identity message for its originating municipality's seal begins.
 ORIGIN_REFUSED: Final = "origin signature refused"
 #: Kinds whose body the originating municipality seals (checked at every tier).
-SEALED_KINDS: Final = IDENTITY_KINDS
+SEALED_KINDS: Final = IDENTITY_KINDS | {MessageKind.CARD_STATUS_NOTICE}
 
 
 def is_sealed(statement: Any) -> bool:
@@ -94,7 +96,7 @@ def verify_sealed(
 def seal_identity(
     kind: str, body: dict[str, Any], *, net: NetworkContext, now: datetime
 ) -> dict[str, Any]:
-    """An identity message's body sealed by this municipality for envelopes of ``kind``."""
+    """An identity or card status message's body sealed here for envelopes of ``kind``."""
     return seal(body | {SEALED_KIND: kind}, net=net, now=now)
 
 

@@ -26,6 +26,7 @@ from jukinet.services import (
     batch_results,
     code_blocks,
     codes,
+    deadlines,
     head_publication,
     idempotency,
 )
@@ -143,6 +144,23 @@ def participation_watcher(
         return False
 
     return _Loop("participation", step, interval)
+
+
+def deadline_watcher(node: ServiceContext, *, interval: float = 60.0) -> _Loop:
+    """Checks the delivery deadlines: unacknowledged notices past theirs open an episode on
+    the delivery ledger and an alert on the security console (issue 12, item 5)."""
+
+    def step() -> bool:
+        overdue = deadlines.check_deadlines(node)
+        if overdue:
+            log.warning(
+                "deadlines: %d message(s) overdue on %d link(s)",
+                sum(o.count for o in overdue),
+                len({o.peer for o in overdue}),
+            )
+        return False
+
+    return _Loop("deadlines", step, interval)
 
 
 #: A municipality on the network asks the centre for a block when fewer codes than this are left.

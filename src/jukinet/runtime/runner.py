@@ -32,6 +32,7 @@ from jukinet.runtime.background import (
     batch_worker,
     code_pool_keeper,
     crl_keeper,
+    deadline_watcher,
     handshake_recorder,
     participation_watcher,
     retention_keeper,
@@ -278,6 +279,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         handshake_recorder(node, net),
         keeper,
         participation_watcher(node, lambda: wake_workers(None)),
+        deadline_watcher(node),
     ]
     if node.node_id.role is NodeRole.MUNICIPALITY:
         background.append(code_pool_keeper(node))

@@ -1,4 +1,8 @@
-"""The delivery ledger: per link, what was sent, acknowledged, queued, late or quarantined."""
+"""The delivery ledger: per link, what was sent, acknowledged, queued, late or quarantined.
+
+Overdue deliveries (past their deadline: :mod:`jukinet.services.deadlines`) are counted per link
+and listed on the ledger page.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.operators import Actor, Permission
 from jukinet.network.handlers import HELD, QUARANTINED, REFUSED
 from jukinet.services.context import ServiceContext
+from jukinet.services.deadlines import SHOWN_FOR, OverdueDelivery, overdue_by_peer
+from jukinet.storage.delivery_tables import OverdueDeliveryRow
 from jukinet.storage.tables import InboxRow, LinkRow, OutboundEnvelopeRow, OutboxRow
 
 #: Messages a person must look at: faults, those held behind them, and refusals.
@@ -33,6 +40,10 @@ class LinkStatus:
     last_error: str | None
     last_attempt_at: datetime | None
     last_success_at: datetime | None
+    #: Messages to the peer unacknowledged past their delivery deadline now.
+    overdue: int = 0
+    #: Messages from the peer that arrived past their deadline (the last seven days).
+    arrived_late: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ def link_statuses(node: ServiceContext, *, actor: Actor) -> list[LinkStatus]:
                 .group_by(InboxRow.sender)
             ).all()
         )
+        late = overdue_by_peer([OverdueDelivery.of(row) for row in _recent_overdue(session, now)])
     peers = set(links) | set(queued) | set(node.network.peers if node.network else {})
     result = []
     for peer in sorted(peers):
@@ -102,9 +114,22 @@ def link_statuses(node: ServiceContext, *, actor: Actor) -> list[LinkStatus]:
                 last_error=link.last_error if link else None,
                 last_attempt_at=link.last_attempt_at if link else None,
                 last_success_at=link.last_success_at if link else None,
+                overdue=late.get(peer, (0, 0))[0],
+                arrived_late=late.get(peer, (0, 0))[1],
             )
         )
     return result
+
+
+def _recent_overdue(session: Session, now: datetime) -> list[OverdueDeliveryRow]:
+    since = now - SHOWN_FOR
+    return list(
+        session.scalars(
+            select(OverdueDeliveryRow).where(
+                OverdueDeliveryRow.resolved_at.is_(None) | (OverdueDeliveryRow.resolved_at >= since)
+            )
+        )
+    )
 
 
 def quarantined_messages(

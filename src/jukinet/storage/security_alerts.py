@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 ORIGIN_SIGNATURE: Final = "origin_signature"
 #: A node's new tree head does not extend the one its witness holds: its log was rewritten.
 LOG_REWRITTEN: Final = "log_rewritten"
+#: A relay handed over an origin seal this node had accepted before (or one too old to tell).
+ORIGIN_REPLAY: Final = "origin_replay"
+#: Notices on a link past their delivery deadline (unacknowledged here, or received late).
+DELIVERY_OVERDUE: Final = "delivery_overdue"
 
 
 def raise_alert(session: Session, *, kind: str, about: str, reason: str, now: datetime) -> None:

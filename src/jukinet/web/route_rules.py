@@ -165,6 +165,12 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/api/v1/security/alerts"): P.AUDIT,
     ("GET", "/security/alerts"): P.AUDIT,
     ("GET", "/security/alerts.csv"): P.AUDIT,
+    # The security console (every node) and the network map (the centre): security officers.
+    ("GET", "/security/console"): P.WATCH_SECURITY,
+    ("GET", "/api/v1/security/console"): P.WATCH_SECURITY,
+    ("GET", "/security/network-map"): P.WATCH_SECURITY,
+    ("GET", "/api/v1/network/map"): P.WATCH_SECURITY,
+    ("GET", "/api/v1/network/overdue"): P.READ_OUTBOX,
     # Out-of-hours permits: anyone may ask for their own; approving is checked per action
     ("GET", "/permits"): SIGNED_IN,
     ("POST", "/permits"): P.REQUEST_PERMITS,

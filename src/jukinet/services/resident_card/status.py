@@ -35,11 +35,13 @@ from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.handlers import APPLIED, QUARANTINED, REFUSED, Delivery, Handler, Outcome
 from jukinet.network.inbox import record_rejection, sign_document, verify_document
 from jukinet.network.node import NetworkNode
+from jukinet.network.origin import ORIGIN_REFUSED
 from jukinet.network.reconcile_client import ask_national, open_client, post_question
 from jukinet.services.context import ServiceContext
 from jukinet.services.jpki import revocation as jpki_revocation
 from jukinet.services.resident_card import records
 from jukinet.storage.card_tables import CardStatusCheckRow, CardStatusRow, ResidentCardRow
+from jukinet.storage.security_alerts import ORIGIN_SIGNATURE, raise_alert
 
 STATUS_PATH: Final = "/network/v1/cards/status"
 STATUS_KIND: Final = "card_status"
@@ -61,6 +63,7 @@ def card_status_handlers(node: NetworkNode) -> dict[MessageKind, Handler]:
             body=delivery.body,
             now=node.now(),
             forward=node.parent is not None,
+            origin=delivery.origin,
         )
 
     return {MessageKind.CARD_STATUS_NOTICE: handle}
@@ -119,8 +122,14 @@ def receive_card_status(
     body: dict[str, Any],
     now: datetime,
     forward: bool,
+    origin: NodeId | None,
 ) -> Outcome:
-    """Validate and keep one card status notice; its outcome says whether to pass it on."""
+    """Validate and keep one card status notice; its outcome says whether to pass it on.
+
+    ``origin`` is the municipality whose seal the inbox verified: it must be the municipality
+    the notice speaks for (a genuine seal of another town passed off as this one's is refused
+    and raised as an alert about the node that handed it over).
+    """
     try:
         notice = _parse_notice(body)
     except (DomainError, ValueError, TypeError, KeyError):
@@ -131,6 +140,16 @@ def receive_card_status(
             return Outcome(REFUSED, "the sender may not report cards for this municipality")
     elif sender != str(prefecture(code[:2])):
         return Outcome(REFUSED, "the sender may not report cards for this municipality")
+    if origin != municipality(code):
+        reason = f"{ORIGIN_REFUSED}: signed by {origin}, not by the municipality it names"
+        raise_alert(
+            session,
+            kind=ORIGIN_SIGNATURE,
+            about=sender,
+            reason=f"{MessageKind.CARD_STATUS_NOTICE.value} from {sender}: {reason}",
+            now=now,
+        )
+        return Outcome(REFUSED, reason)
     row = session.get(CardStatusRow, notice.serial)
     holder = row.municipality_code if row is not None else None
     if notice.handed_to is not None and holder == notice.handed_to:

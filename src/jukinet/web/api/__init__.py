@@ -13,6 +13,7 @@ from jukinet.web.api import (
     network,
     participation,
     resident_cards,
+    security_console,
     transparency,
     wide_area,
 )
@@ -32,3 +33,4 @@ router.include_router(card_services.router)
 router.include_router(resident_cards.router)
 router.include_router(card_move.router)
 router.include_router(wide_area.router)
+router.include_router(security_console.router)

@@ -30,6 +30,8 @@ class LinkOut(BaseModel):
     last_error: str | None
     last_attempt_at: datetime | None
     last_success_at: datetime | None
+    overdue: int = 0
+    arrived_late: int = 0
 
 
 class QuarantinedOut(BaseModel):

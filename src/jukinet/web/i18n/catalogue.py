@@ -20,6 +20,7 @@ from jukinet.web.i18n import (
     card_move,
     card_services,
     certificates,
+    console,
     counter,
     disclosure,
     filings,
@@ -51,6 +52,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "resident_cards": resident_cards.TEXTS,
     "agency": agency.TEXTS,
     "card_move": card_move.TEXTS,
+    "console": console.TEXTS,
 }
 
 

@@ -19,6 +19,7 @@ from jukinet.web.ui import (
     participation,
     resident_cards,
     security,
+    security_console,
     signin,
     transparency,
     transparency_figures,
@@ -42,5 +43,6 @@ router.include_router(certificates.router)
 router.include_router(wide_area.router)
 router.include_router(resident_cards.router)
 router.include_router(card_move.router)
+router.include_router(security_console.router)
 
 __all__ = ["router"]

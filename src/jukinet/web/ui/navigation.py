@@ -24,6 +24,7 @@ NEEDS: Final[dict[str, Permission]] = {"/": Permission.READ_RESIDENTS}
 LANDING_ORDER: Final = (
     "/",
     "/network",
+    "/security/console",
     "/security/alerts",
     "/disclosure",
     "/security/accounts",

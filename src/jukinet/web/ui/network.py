@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from jukinet.domain.errors import DomainError
-from jukinet.services import ledger
+from jukinet.services import deadlines, ledger
 from jukinet.web.auth import NodeDep
 from jukinet.web.ui.common import PageActor, error_page, node_label, render
 from jukinet.web.ui.i18n import request_lang
+from jukinet.web.ui.security.common import jst
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,6 +21,7 @@ def network_page(request: Request, node: NodeDep, actor: PageActor) -> HTMLRespo
     try:
         links = ledger.link_statuses(node, actor=actor)
         held = ledger.quarantined_messages(node, actor=actor, limit=50)
+        overdue = deadlines.overdue_deliveries(node, actor=actor, limit=50)
     except DomainError as error:
         return error_page(request, actor, error)
     return render(
@@ -28,6 +30,8 @@ def network_page(request: Request, node: NodeDep, actor: PageActor) -> HTMLRespo
         {
             "links": links,
             "held": held,
+            "overdue": overdue,
+            "jst": jst,
             # 国立市 beside municipality:132152; a link that never carried a message either way
             # is a neighbour not (yet) on the network, such as a disconnected town.
             "peer_names": {
