@@ -7,6 +7,7 @@ from jukinet.web.api import (
     auth,
     card_services,
     disclosure,
+    emergency,
     events,
     lookups,
     network,
@@ -28,3 +29,4 @@ router.include_router(alerts.router)
 router.include_router(disclosure.router)
 router.include_router(card_services.router)
 router.include_router(resident_cards.router)
+router.include_router(emergency.router)

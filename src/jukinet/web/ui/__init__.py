@@ -12,6 +12,7 @@ from jukinet.web.ui import (
     card_services,
     certificates,
     disclosure,
+    emergency,
     events,
     network,
     pages,
@@ -36,5 +37,6 @@ router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
 router.include_router(resident_cards.router)
+router.include_router(emergency.router)
 
 __all__ = ["router"]
