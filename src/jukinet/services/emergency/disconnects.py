@@ -90,7 +90,7 @@ class EventView:
 
     disconnect_id: int
     action: str
-    at: datetime
+    occurred_at: datetime
     scope: str
     target: str
     expires_at: datetime | None
@@ -373,7 +373,7 @@ def public_events(node: ServiceContext, *, limit: int = 50) -> list[EventView]:
             EventView(
                 disconnect_id=row.disconnect_id,
                 action=row.action,
-                at=aware_utc(row.at),
+                occurred_at=aware_utc(row.at),
                 scope=row.scope,
                 target=row.target,
                 expires_at=aware_utc(row.expires_at) if row.expires_at else None,
