@@ -141,15 +141,31 @@ def test_the_level_is_on_every_operator_page_and_the_page_takes_two_cards(
         follow_redirects=False,
     )
     assert level.status_code == 303, level.text
+    before = table_digests(node, exclude=_TRACES)
+    missing = client.post(
+        "/security/emergency/proposals",
+        data={
+            "cut_action": "activate",
+            "cut_scope": "node",
+            "cut_target": "municipality:132152",
+            "cut_reason": "訓練",
+            "csrf_token": token[1],
+        },
+        follow_redirects=False,
+    )
+    assert missing.status_code == 422  # shown next to the field, like every form error
+    assert "切断の対象（node）が見つかりません" in missing.text
+    assert 'value="municipality:132152"' in missing.text  # what was typed is kept
+    assert table_digests(node, exclude=_TRACES) == before
     proposed = client.post(
         "/security/emergency/proposals",
         data={
-            "action": "activate",
-            "scope": "all",
-            "target": "",
-            "duration_minutes": "5",
-            "disconnect_id": "",
-            "reason": "訓練",
+            "cut_action": "activate",
+            "cut_scope": "all",
+            "cut_target": "",
+            "cut_duration_minutes": "5",
+            "cut_disconnect_id": "",
+            "cut_reason": "訓練",
             "csrf_token": token[1],
         },
         follow_redirects=False,

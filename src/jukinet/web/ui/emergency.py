@@ -34,6 +34,8 @@ router = APIRouter()
 PAGE = "/security/emergency"
 _LEVEL_INPUTS = ("level", "reason", "decided_by", "decided_at", "minutes_ref", "scope")
 _PROPOSAL_INPUTS = ("action", "scope", "target", "reason", "duration_minutes", "disconnect_id")
+#: The prefix of the proposal form's inputs.
+CUT = "cut_"
 
 
 def _page(
@@ -118,9 +120,11 @@ def proposal_post(
     """The first card: propose a cut, a renewal or an end."""
     if not csrf_ok(request, posted):
         return forbidden(request, actor, "error.csrf")
-    form = FormState.from_form(request_lang(request), posted).expect(*_PROPOSAL_INPUTS)
-    minutes = _number(form, "duration_minutes")
-    cut_id = _number(form, "disconnect_id")
+    # The proposal's inputs are named cut_… on the page (the level form shares field names).
+    names = {field: f"{CUT}{field}" for field in _PROPOSAL_INPUTS}
+    form = FormState.from_form(request_lang(request), posted).expect(*names.values())
+    minutes = _number(form, names["duration_minutes"])
+    cut_id = _number(form, names["disconnect_id"])
     if not form.ok:
         return _page(request, node, actor, form, status=422)
     try:
@@ -128,16 +132,16 @@ def proposal_post(
             node,
             actor=actor,
             proposal=DisconnectProposal(
-                action=form.text("action") or "activate",
-                reason=form.text("reason"),
-                scope=form.text("scope"),
-                target=form.text("target"),
+                action=form.text(names["action"]) or "activate",
+                reason=form.text(names["reason"]),
+                scope=form.text(names["scope"]),
+                target=form.text(names["target"]),
                 duration_minutes=minutes if minutes is not None else 60,
                 disconnect_id=int(cut_id) if cut_id is not None else None,
             ),
         )
     except DomainError as error:
-        form.add(error)
+        form.add(error, field_map=names)
         return _page(request, node, actor, form, status=form.status)
     return redirect(f"{PAGE}?done=1", request)
 
