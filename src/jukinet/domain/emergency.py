@@ -444,9 +444,10 @@ class EmergencyState:
     def link_cut(self, peer: str, now: datetime, *, inbound: bool = False) -> Cut | None:
         """The cut that stops traffic to ``peer`` (or, ``inbound``, from it), if any.
 
-        A cut decided here stops both directions. A quarantine the centre ordered stops
-        everything at the quarantined node itself, and elsewhere only what comes *from* it:
-        its neighbours still deliver to it, so the order (and its lifting) reach it too.
+        A cut decided here stops both directions. A quarantine the centre ordered stops what
+        the quarantined node sends, at the node itself (it sends nothing) and at every other
+        node (they accept nothing from it); what is sent *to* it still arrives, so the order —
+        and its lifting — reach it too.
         """
         level_cut = self._level_cut()
         if level_cut is not None:
@@ -458,9 +459,9 @@ class EmergencyState:
                 return cut
             if cut.scope is Scope.LINK and cut.target == peer:
                 return cut
-            if cut.scope is Scope.NODE and cut.target == self.here:
+            if cut.scope is Scope.NODE and cut.target == self.here and (cut.local or not inbound):
                 return cut
-            if cut.scope is Scope.NODE and cut.target == peer and (inbound or cut.local):
+            if cut.scope is Scope.NODE and cut.target == peer and (cut.local or inbound):
                 return cut
         return None
 

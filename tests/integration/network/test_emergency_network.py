@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from jukinet.domain.emergency import DisconnectProposal
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.operators import Role
 from jukinet.network.envelope import new_envelope
@@ -146,7 +147,7 @@ def test_the_centres_quarantine_reaches_every_node(network: Build) -> None:
     nodes = network(TOWN, TOKYO, CENTRE)
     town, tokyo, centre = nodes[TOWN], nodes[TOKYO], nodes[CENTRE]
     with_pool(town)
-    _two_cards(centre, "node", TOWN, minutes=30)
+    cut_id = _two_cards(centre, "node", TOWN, minutes=30)
     drain(nodes)
     for node in (town, tokyo):
         with node.session_factory() as session:
@@ -158,6 +159,34 @@ def test_the_centres_quarantine_reaches_every_node(network: Build) -> None:
     move_in_household(town, make_actor(town), person())
     drain(nodes)
     assert _pending(town) == 1  # kept, not lost
+    # Lifted by two cards at the centre: the order reaches the town, which hears it while cut.
+    officer, delegate = carded(centre, Role.SECURITY_OFFICER), carded(centre, Role.SUPERVISOR)
+    ending = disconnects.propose(
+        centre,
+        actor=officer,
+        proposal=DisconnectProposal(action="end", reason="解除", disconnect_id=cut_id),
+    )
+    disconnects.countersign(centre, actor=delegate, proposal_id=ending.id)
+    drain(nodes)
+    for node in (town, tokyo):
+        node.refresh_emergency()
+        assert node.emergency.cuts == ()
+    drain(nodes)
+    assert _pending(town) == 0
+
+
+def test_the_centres_network_level_reaches_every_node(network: Build) -> None:
+    nodes = network(TOWN, TOKYO, CENTRE)
+    centre = nodes[CENTRE]
+    levels.change_level(
+        centre,
+        actor=make_actor(centre, Role.SECURITY_OFFICER),
+        decision=decision(3, centre.now(), scope="network"),
+    )
+    drain(nodes)
+    for name in (TOWN, TOKYO):
+        state = nodes[name].refresh_emergency()
+        assert (state.level, state.network_level, state.read_only) == (0, 3, True)
 
 
 def test_a_forged_quarantine_is_refused_at_the_signature(network: Build) -> None:

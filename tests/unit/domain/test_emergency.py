@@ -205,6 +205,7 @@ def test_a_quarantine_ordered_elsewhere_refuses_what_comes_from_the_node_only() 
         here=quarantined, cuts=(_cut(Scope.NODE, quarantined, source="national:jlis"),)
     )
     assert at_itself.link_cut(PREF, NOW) is not None
+    assert at_itself.link_cut(PREF, NOW, inbound=True) is None  # it still hears the lifting
 
 
 def test_an_agency_cut_stops_that_agency_only_with_a_retry_after() -> None:
