@@ -44,7 +44,7 @@ def _proposed(view: ProposalView) -> None:
 def _cut(view: DisconnectView) -> None:
     state = "in force" if view.in_force else "ended"
     console.print(
-        f"#{view.id} {view.scope} {escape(view.target)} [{state}] expires "
+        f"#{view.id} {view.scope} {escape(view.target)} — {state}, expires "
         f"{view.expires_at.isoformat(timespec='seconds')} ({view.seconds_left} s left) — "
         f"{escape(view.reason)}"
     )
