@@ -38,3 +38,33 @@ def test_the_cli_has_every_field_of_the_input_model() -> None:
     options = set(inspect.signature(move_in_command).parameters)
     wanted = (_fields(MoveIn) - _BY_ENDPOINT - {"persons"}) | (_fields(PersonInput) - {"insurance"})
     assert wanted <= options
+
+
+def test_emergency_decisions_have_one_input_model_in_every_adapter() -> None:
+    from jukinet.cli import emergency as cli
+    from jukinet.domain.emergency import DisconnectProposal, LevelDecision
+    from jukinet.web.api.emergency import LevelBody, ProposalBody
+    from jukinet.web.ui import emergency as page
+
+    assert set(LevelBody.model_fields) == _fields(LevelDecision)
+    assert set(ProposalBody.model_fields) == _fields(DisconnectProposal)
+    assert set(page._LEVEL_INPUTS) == _fields(LevelDecision)
+    assert set(page._PROPOSAL_INPUTS) == _fields(DisconnectProposal)
+    level_options = set(inspect.signature(cli.level_command).parameters) - {
+        "ctx",
+        "folder",
+        "operator",
+    }
+    assert level_options == _fields(LevelDecision)
+    # The command line has one command per action: together they take every field.
+    by_action = {
+        "activate": cli.disconnect_command,
+        "renew": cli.renew_command,
+        "end": cli.end_command,
+    }
+    typed: set[str] = {"action"}
+    for command in by_action.values():
+        typed |= set(inspect.signature(command).parameters) - {"ctx", "folder", "operator"}
+    assert {
+        "minutes" if f == "duration_minutes" else f for f in _fields(DisconnectProposal)
+    } == typed

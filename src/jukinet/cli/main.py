@@ -22,6 +22,7 @@ from jukinet.cli import (
     certificates,
     codes,
     db,
+    emergency,
     jpki,
     network,
     operators,
@@ -101,6 +102,7 @@ app.add_typer(network.network_app, name="network")
 app.add_typer(provision.recipient_app, name="recipient")
 app.add_typer(provision.agency_app, name="agency")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(emergency.app, name="emergency")
 app.command("bootstrap")(operators.bootstrap_command)
 app.command("affairs")(provision.affairs_command)
 app.command("reconcile")(network.reconcile_command)

@@ -94,6 +94,18 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "audit retention": _ADMIN,
     "audit alerts": Permission.AUDIT,
     "audit disclose": Permission.READ_RESIDENTS,
+    # Emergencies: the service checks the roles (a security officer or a supervisor, the chief
+    # officer's delegate) and, for a disconnect, two different operators' own cards.
+    "emergency level": CommandRule.service(
+        "the council's decision, recorded by a security officer or a supervisor"
+    ),
+    "emergency disconnect": CommandRule.service("the first of two cards (see the service)"),
+    "emergency renew": CommandRule.service("the first of two cards (see the service)"),
+    "emergency end": CommandRule.service("the first of two cards (see the service)"),
+    "emergency countersign": CommandRule.service("the second card: another operator's"),
+    "emergency urgent": CommandRule.service("a security officer or a supervisor"),
+    "emergency status": Permission.AUDIT,
+    "emergency incidents": Permission.AUDIT,
     # Accounts (security officers).
     "operator add": _OPERATORS,
     "operator list": _OPERATORS,

@@ -9,6 +9,9 @@ no number of hours, so the numbers below are this system's choices, set per node
   must follow the register within the hour (issue 12, item 5);
 - a card status notice: **1 hour** — a suspended (lost) card must stop being accepted
   elsewhere as soon as the network can carry it; no statute names a shorter time;
+- an incident notice (threat level 2 and above) and an emergency order of the centre (a
+  quarantine, a network-wide suspension or level): **15 minutes** — the runbook of domain.md §6
+  says "respond now, tell the prefecture and centre"; a cut that arrives an hour late is no cut;
 - a routed message (the move-in notice, 転入通知): **24 hours** — the Act's 遅滞なく; the old
   municipality acts on it the next working day at the latest.
 
@@ -37,6 +40,8 @@ DEFAULT_DEADLINES: Final[Mapping[MessageKind, float]] = {
     MessageKind.CARD_STATUS_NOTICE: HOUR,
     MessageKind.ROUTED: 24 * HOUR,
     MessageKind.MOVE_IN_NOTICE: 24 * HOUR,
+    MessageKind.INCIDENT_NOTICE: HOUR / 4,
+    MessageKind.EMERGENCY_ORDER: HOUR / 4,
 }
 
 #: How far two nodes' clocks may differ without a message counting as late on arrival.

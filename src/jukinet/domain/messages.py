@@ -25,9 +25,21 @@ class MessageKind(StrEnum):
     ROUTED = "routed"
     #: 転入通知: the new municipality tells the old one that the person moved in (routed).
     MOVE_IN_NOTICE = "move_in_notice"
+    #: An incident notice (threat level 2 and above): up to the prefecture and on to the centre,
+    #: sealed by the node that decided the level.
+    INCIDENT_NOTICE = "incident_notice"
+    #: An order of the national centre (quarantine of a node, its lifting, the network-wide
+    #: threat level): down the tiers to every node, sealed by the centre.
+    EMERGENCY_ORDER = "emergency_order"
 
 
 #: Kinds that carry identity information upstream and are stored by prefecture and centre.
 IDENTITY_KINDS: frozenset[MessageKind] = frozenset(
     {MessageKind.IDENTITY_NOTICE, MessageKind.IDENTITY_SNAPSHOT, MessageKind.IDENTITY_WITHDRAWAL}
+)
+
+#: Kinds whose body the node that made them seals (checked by the inbox against that node's
+#: certificate, whoever relayed them).
+ORIGIN_SEALED_KINDS: frozenset[MessageKind] = frozenset(
+    {MessageKind.INCIDENT_NOTICE, MessageKind.EMERGENCY_ORDER}
 )

@@ -47,6 +47,16 @@ class OperatorEvent(StrEnum):
     SECURITY_CONSOLE_VIEWED = "security:console:viewed"
     #: The municipality was connected to or disconnected from the network.
     PARTICIPATION_CHANGED = "node:participation:changed"
+    #: The security council's decision on the threat level was recorded (or an order received).
+    THREAT_LEVEL_CHANGED = "node:threat-level:changed"
+    #: A first card proposed to cut, renew or end an emergency disconnect.
+    EMERGENCY_PROPOSED = "node:emergency:proposed"
+    #: A second card countersigned: the cut started, was renewed or ended.
+    EMERGENCY_ACTIVATED = "node:emergency:activated"
+    EMERGENCY_RENEWED = "node:emergency:renewed"
+    EMERGENCY_ENDED = "node:emergency:ended"
+    #: An affair was marked urgent (still provided at threat level 3), or unmarked.
+    URGENT_AFFAIR_CHANGED = "node:emergency:urgent-affair"
 
     def reason(self, text: str = "") -> str:
         """The log's reason: the tag, then what a reader needs (never personal data)."""

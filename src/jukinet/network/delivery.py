@@ -208,6 +208,10 @@ class LinkSender:
         """
         if not self.node.connected:
             return DeliveryReport(sent=0, acknowledged=0)
+        if self.node.emergency.link_cut(self.peer, self.node.now()) is not None:
+            # An emergency disconnect (jukinet.services.emergency): the outbox keeps everything
+            # in order and this link drains it when the cut ends or expires.
+            return DeliveryReport(sent=0, acknowledged=0)
         batch = prepare_batch(
             self.node, self.net, self.peer, limit=self.node.settings.delivery_batch
         )

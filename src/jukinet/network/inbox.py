@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jukinet.domain.errors import ValidationError
-from jukinet.domain.messages import MessageKind
+from jukinet.domain.messages import ORIGIN_SEALED_KINDS, MessageKind
 from jukinet.domain.network import NodeId, NodeRole, are_neighbours, next_hop
 from jukinet.network import late_arrivals, seal_memory
 from jukinet.network.context import NetworkContext, Rejected
@@ -349,6 +349,21 @@ def _dispatch(
                 now=node.now(),
             )
             return Outcome(REFUSED, replayed), subject
+    elif kind in ORIGIN_SEALED_KINDS:
+        # An incident notice or an order of the centre: the handler judges whether its
+        # origin may say it; a seal that is missing or not the named origin's is refused here.
+        try:
+            origin, body = verify_sealed(envelope.body, net=net, now=node.now())
+        except Rejected as rejection:
+            reason = f"{ORIGIN_REFUSED}: {rejection.reason}"[:200]
+            raise_alert(
+                session,
+                kind=ORIGIN_SIGNATURE,
+                about=envelope.sender,
+                reason=f"{kind.value} {envelope.id} handed over by {envelope.sender}: {reason}",
+                now=node.now(),
+            )
+            return Outcome(REFUSED, reason), subject
     outcome = handler(Delivery(session, envelope, kind, body, origin=origin))
     if subject is not None and outcome.status == QUARANTINED:
         held.add(subject)

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jukinet.config import Settings
 from jukinet.domain.clock import japan_date
+from jukinet.domain.emergency import EmergencyState
 from jukinet.domain.network import NATIONAL, NodeId, NodeRole, parent_of
 from jukinet.network.context import NetworkContext
+from jukinet.storage import emergency as emergency_store
 from jukinet.storage import participation as participation_store
 
 
@@ -39,6 +41,10 @@ class NetworkNode:
     #: configuration rules). Read at build, after each change and by the running node's
     #: watcher — never on demand, so hot paths and open transactions never wait on it.
     recorded_participation: str | None = field(default=None, repr=False)
+    #: Threat levels and emergency cuts in force, read like the participation state (at build,
+    #: after each decision here, and by the running node's watcher); a cut's expiry is judged
+    #: against the clock when asked, so expiring needs no read.
+    emergency: EmergencyState = field(default_factory=EmergencyState, repr=False)
 
     @property
     def node_id(self) -> NodeId:
@@ -71,7 +77,15 @@ class NetworkNode:
         """Read the recorded participation state again (outside any transaction); returns it."""
         if self.settings.role == "municipality":
             self.recorded_participation = participation_store.read_state(self.engine)
+        self.refresh_emergency()
         return self.participation
+
+    def refresh_emergency(self) -> EmergencyState:
+        """Read the threat levels and cuts in force again (outside any transaction)."""
+        self.emergency = emergency_store.read_state(
+            self.engine, here=str(self.node_id), now=self.now()
+        )
+        return self.emergency
 
     @property
     def upstream(self) -> str:

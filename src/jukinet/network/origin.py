@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidSignature
 
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.identity import HANDOVER_KEY
-from jukinet.domain.messages import IDENTITY_KINDS, MessageKind
+from jukinet.domain.messages import IDENTITY_KINDS, ORIGIN_SEALED_KINDS, MessageKind
 from jukinet.domain.network import NodeId, NodeRole
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.envelope import canonical_json
@@ -128,6 +128,10 @@ def seal_outgoing(
     one that is not — so nothing is ever sealed twice or on someone else's behalf.
     """
     if kind == MessageKind.ROUTED.value and not is_sealed(body):
+        return seal(body, net=net, now=now)
+    if kind in ORIGIN_SEALED_KINDS and not is_sealed(body):
+        # An incident notice or the centre's order: sealed by the node that made it; relays
+        # (a prefecture passing it on) forward it as received.
         return seal(body, net=net, now=now)
     handover = body.get(HANDOVER_KEY) if kind == MessageKind.IDENTITY_NOTICE.value else None
     if isinstance(handover, dict) and not is_sealed(handover):

@@ -18,6 +18,7 @@ from jukinet.network.context import NetworkContext
 from jukinet.network.handlers import HandlerTable
 from jukinet.network.node import system_clock
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency.messages import emergency_handlers
 from jukinet.services.identity_store import identity_handlers
 from jukinet.services.register.notices import move_in_notice_handler
 from jukinet.services.resident_card.status import card_status_handlers
@@ -44,9 +45,13 @@ def build_node(
 
 def handler_table(node: ServiceContext) -> HandlerTable:
     """Which use case handles which message at this node, by its role."""
+    emergency = emergency_handlers(node)
     if node.node_id.role is NodeRole.MUNICIPALITY:
-        return HandlerTable(routed={MessageKind.MOVE_IN_NOTICE: move_in_notice_handler(node)})
+        return HandlerTable(
+            direct={MessageKind.EMERGENCY_ORDER: emergency[MessageKind.EMERGENCY_ORDER]},
+            routed={MessageKind.MOVE_IN_NOTICE: move_in_notice_handler(node)},
+        )
     return HandlerTable(
-        direct=identity_handlers(node) | card_status_handlers(node),
+        direct=identity_handlers(node) | card_status_handlers(node) | emergency,
         prepare=identity_records.prefetch,
     )

@@ -31,6 +31,7 @@ from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, Inde
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.network import NodeRole
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency.enforcement import check_provision_open
 from jukinet.storage import access_log
 from jukinet.storage.identity_records import HELD_RECORD
 from jukinet.storage.registry import RegistryCache
@@ -252,6 +253,8 @@ def _grant(node: ServiceContext, registry: AffairRegistry, ctx: QueryContext) ->
         provider_prefecture_code=provider,
     )
     affair = authorisation.affair
+    # An emergency disconnect of this agency or affair, or threat level 3 (urgent affairs only).
+    check_provision_open(node, ctx.recipient_id, affair.code)
     if provider is not None and affair.table == 1:
         raise TableNotAnsweredHere(affair.code)
     same = affair.recipient_kind.same_prefecture

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from jukinet.domain.access_log import RETENTION_YEARS, Action, ActorKind, Channel
 from jukinet.domain.codes import mask_resident_code
+from jukinet.domain.emergency import TIGHTENING_FACTOR, tightens_signals
 from jukinet.domain.errors import ValidationError
 from jukinet.domain.insider_signals import (
     JST,
@@ -332,6 +333,9 @@ def alerts(
     resident code, so callers must mask it wherever it is shown.
     """
     actor.require(Permission.AUDIT)
+    if tightens_signals(node.emergency.effective_level):
+        # Threat level 1 and above (domain.md §6): watch harder.
+        thresholds = thresholds.tightened(TIGHTENING_FACTOR)
     today = node.today()
     judged = today if day is None else day
     if isinstance(judged, datetime) or not isinstance(judged, date):

@@ -598,6 +598,7 @@ from jukinet.storage import card_service_tables as _card_service_tables  # noqa:
 from jukinet.storage import card_tables as _card_tables  # noqa: E402, F401
 from jukinet.storage import certificate_tables as _certificate_tables  # noqa: E402, F401
 from jukinet.storage import delivery_tables as _delivery_tables  # noqa: E402, F401
+from jukinet.storage import emergency_tables as _emergency_tables  # noqa: E402, F401
 from jukinet.storage import jpki_tables as _jpki_tables  # noqa: E402, F401
 from jukinet.storage import participation_tables as _participation_tables  # noqa: E402, F401
 from jukinet.storage import trust_tables as _trust_tables  # noqa: E402, F401

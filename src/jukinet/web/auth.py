@@ -18,6 +18,7 @@ from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency.enforcement import check_writable
 from jukinet.services.operator_security.sessions import resolve_session
 from jukinet.services.operator_security.terminals import identify_terminal
 from jukinet.storage.tables import TerminalRow
@@ -148,6 +149,8 @@ def api_rule(
     if isinstance(rule_for(request), Permission) and credentials is not None:
         actor = api_actor(request, node, request_terminal(request), credentials)
     check_rule(request, actor)
+    # Threat level 3 and above: personal data may be read (and is logged), not changed.
+    check_writable(node, request.method, rule_for(request))
 
 
 #: Pages an operator signed in outside the hours may still reach (the rest send them there).
@@ -165,3 +168,4 @@ def page_rule(request: Request, node: NodeDep) -> None:
     if closed and not request.url.path.startswith(OUT_OF_HOURS_PATHS):
         return
     check_rule(request, actor)
+    check_writable(node, request.method, rule_for(request))

@@ -192,6 +192,9 @@ def install_error_handlers(app: FastAPI, *, page: HtmlErrorPage | None = None) -
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         # A refusal raised before a page ran (its permission rule) is a page for a browser.
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int):  # an emergency measure says when to try again
+            headers = {"Retry-After": str(retry_after)}
         return answer(request, exc, headers)
 
     @app.exception_handler(StarletteHTTPException)

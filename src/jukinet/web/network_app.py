@@ -12,11 +12,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from jukinet import __version__
+from jukinet.domain.emergency import ServiceSuspended
 from jukinet.network import inbox
 from jukinet.network.context import NetworkContext, Rejected
 from jukinet.network.handlers import HandlerTable
 from jukinet.network.transport import peer_certificate
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency.enforcement import check_link_open
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.agency import batches as agency_batches
 from jukinet.web.agency import pages as agency_pages
@@ -78,6 +80,14 @@ def create_network_app(
         except ValueError:
             return _refusal(Rejected("malformed JSON", status=400))
         der = peer_certificate(request.scope)
+        cut = _link_cut(node, net, der)
+        if cut is not None:
+            # An emergency disconnect of this link: the neighbour keeps its queue and retries.
+            return JSONResponse(
+                {"error": cut.message_en, "code": cut.code},
+                status_code=cut.status,
+                headers={"Retry-After": str(cut.retry_after)},
+            )
         try:
             ack = await run_in_threadpool(
                 inbox.receive, node, net, handlers, tls_peer_der=der, payload=payload
@@ -95,3 +105,14 @@ def create_network_app(
 
 def _refusal(rejection: Rejected) -> JSONResponse:
     return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+
+
+def _link_cut(
+    node: ServiceContext, net: NetworkContext, der: bytes | None
+) -> ServiceSuspended | None:
+    """The refusal for this neighbour while its link is cut (an unknown sender: the inbox's)."""
+    try:
+        peer = net.peer_of_tls_certificate(der, now=node.now())
+    except Rejected:
+        return None
+    return check_link_open(node, peer)

@@ -16,6 +16,7 @@ from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.operators import Role
 from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
+from jukinet.storage.emergency_tables import EmergencyDisconnectRow, EmergencyEventRow
 from jukinet.storage.participation_tables import ParticipationChangeRow
 from jukinet.storage.tables import RegisterEventRow, TreeHeadRow
 from jukinet.storage.trust_tables import HeadCountersignatureRow, WitnessedHeadRow
@@ -41,8 +42,9 @@ def _read(at: datetime) -> AccessEntry:
 
 @pytest.fixture
 def seeded(node: ServiceContext) -> ServiceContext:
-    """Three provisions, a disconnect, two opt-outs and one opt-back-in in November (JST);
-    this node's head witnessed by Tokyo, and a head of Kunitachi that this node witnessed."""
+    """Three provisions, a disconnect and an emergency cut (renewed once), two opt-outs and one
+    opt-back-in in November (JST); this node's head witnessed by Tokyo, and a head of Kunitachi
+    that this node witnessed."""
     clerk = make_actor(node, Role.SUPERVISOR, username="clerk1")
     with node.uow() as uow:
         append_entries(uow.session, [_read(NOVEMBER + timedelta(minutes=i)) for i in range(3)])
@@ -55,6 +57,31 @@ def seeded(node: ServiceContext) -> ServiceContext:
                 reason="緊急切断",
             )
         )
+        cut = EmergencyDisconnectRow(
+            scope="link",
+            target="prefecture:13",
+            reason="不審な通信",
+            source="local",
+            activated_at=NOVEMBER,
+            expires_at=NOVEMBER + timedelta(hours=1),
+            decided_by="anzen / kanri",
+        )
+        uow.session.add(cut)
+        uow.session.flush()
+        # An activation is a disconnect; its renewal is the same cut, not another.
+        for action in ("activate", "renew"):
+            uow.session.add(
+                EmergencyEventRow(
+                    disconnect_id=cut.id,
+                    action=action,
+                    at=NOVEMBER,
+                    scope="link",
+                    target="prefecture:13",
+                    expires_at=NOVEMBER + timedelta(hours=1),
+                    decided_by="anzen / kanri",
+                    reason="不審な通信",
+                )
+            )
         for kind in ("opt_out", "opt_out", "opt_in"):
             uow.session.add(
                 RegisterEventRow(
@@ -121,7 +148,7 @@ def test_chart_numbers_in_the_csv_are_the_tables(
     assert _csv(client, "recipients")[1] == ["agency:soumu-onkyu", "", "3"]
     disconnects = _csv(client, "disconnects")
     assert disconnects[0] == ["month", "disconnects"]
-    assert ["2026-11", "1"] in disconnects
+    assert ["2026-11", "2"] in disconnects  # a participation change and an emergency cut
     assert len(disconnects) == 13
     assert ["2026-11", "2", "1"] in _csv(client, "opt-outs")
     html = client.get("/transparency").text

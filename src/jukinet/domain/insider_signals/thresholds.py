@@ -122,6 +122,20 @@ class SignalThresholds:
     many_readers: int = 5
     many_readers_window_days: int = 7
 
+    def tightened(self, factor: int) -> SignalThresholds:
+        """Thresholds ``factor`` times as sensitive (threat level 1 and above: watch harder).
+
+        The volume multiplier and floor and the many-readers count are divided (never below
+        the smallest legal value); the windows stay as they are.
+        """
+        return SignalThresholds(
+            volume_multiplier=max(1.0, self.volume_multiplier / factor),
+            volume_floor=max(1, self.volume_floor // factor),
+            history_days=self.history_days,
+            many_readers=max(2, self.many_readers // factor),
+            many_readers_window_days=self.many_readers_window_days,
+        )
+
     def __post_init__(self) -> None:
         multiplier: object = self.volume_multiplier
         if (

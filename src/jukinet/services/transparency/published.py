@@ -16,10 +16,12 @@ from typing import Final
 from sqlalchemy import func, select
 
 from jukinet.domain.clock import JST
+from jukinet.domain.emergency import Action
 from jukinet.services.card_services.figures import CardServiceFigures
 from jukinet.services.context import ServiceContext
 from jukinet.services.transparency.dialect import jst_month
 from jukinet.services.transparency.figures import TransparencyStats
+from jukinet.storage.emergency_tables import EmergencyEventRow
 from jukinet.storage.participation_tables import ParticipationChangeRow
 from jukinet.storage.tables import RegisterEventRow, TreeHeadRow
 from jukinet.storage.trust_tables import HeadCountersignatureRow, WitnessedHeadRow
@@ -38,25 +40,38 @@ def _folded(labels: Sequence[str], counts: dict[str, int]) -> list[tuple[str, in
 
 
 def disconnects_by_month(node: ServiceContext, stats: TransparencyStats) -> list[tuple[str, int]]:
-    """Disconnects per month of the report (JST): today, the municipality's participation
-    changes into a disconnected state (``participation_changes``).
+    """Disconnects per month of the report (JST): the municipality's participation changes
+    into a disconnected state (``participation_changes``) plus every two-card emergency
+    disconnect activated on this node (``emergency_events``; renewals are not new cuts).
 
-    This is the one place the report counts disconnects: emergency-disconnect records kept
-    elsewhere are to be added here (summed per month), and the chart, its table and its CSV
-    follow.
+    This is the one place the report counts disconnects: the chart, its table and its CSV follow.
     """
+    start, end = _utc(stats.period_start), _utc(stats.period_end)
     month = jst_month(ParticipationChangeRow.changed_at)
+    activated = jst_month(EmergencyEventRow.at)
+    counts: dict[str, int] = {}
     with node.read_session() as session:
         rows = session.execute(
             select(month, func.count())
             .where(
                 ParticipationChangeRow.state.in_(sorted(DISCONNECTED_STATES)),
-                ParticipationChangeRow.changed_at >= _utc(stats.period_start),
-                ParticipationChangeRow.changed_at < _utc(stats.period_end),
+                ParticipationChangeRow.changed_at >= start,
+                ParticipationChangeRow.changed_at < end,
             )
             .group_by(month)
         ).all()
-    return _folded(stats.month_labels, {str(m): int(n) for m, n in rows})
+        cuts = session.execute(
+            select(activated, func.count())
+            .where(
+                EmergencyEventRow.action == Action.ACTIVATE.value,
+                EmergencyEventRow.at >= start,
+                EmergencyEventRow.at < end,
+            )
+            .group_by(activated)
+        ).all()
+    for label, number in [*rows, *cuts]:
+        counts[str(label)] = counts.get(str(label), 0) + int(number)
+    return _folded(stats.month_labels, counts)
 
 
 @dataclass(frozen=True, slots=True)

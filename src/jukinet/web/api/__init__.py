@@ -8,6 +8,7 @@ from jukinet.web.api import (
     card_move,
     card_services,
     disclosure,
+    emergency,
     events,
     lookups,
     network,
@@ -34,3 +35,4 @@ router.include_router(resident_cards.router)
 router.include_router(card_move.router)
 router.include_router(wide_area.router)
 router.include_router(security_console.router)
+router.include_router(emergency.router)

@@ -13,6 +13,7 @@ from jukinet.web.ui import (
     card_services,
     certificates,
     disclosure,
+    emergency,
     events,
     network,
     pages,
@@ -44,5 +45,6 @@ router.include_router(wide_area.router)
 router.include_router(resident_cards.router)
 router.include_router(card_move.router)
 router.include_router(security_console.router)
+router.include_router(emergency.router)
 
 __all__ = ["router"]

@@ -134,6 +134,9 @@ def render(
         "may": lambda path: may_open(actor, node.settings.role, path),
         "csrf_field": CSRF_FIELD,
         "today_wareki": format_wareki(node.today()),
+        # Every operator page shows the threat level in force (domain.md §6).
+        "threat_level": node.emergency.effective_level,
+        "emergency_read_only": node.emergency.read_only,
         "sex_options": [(s.value, t.sex(s)) for s in Sex],
         "relationship_options": [(r.value, t.relationship(r)) for r in Relationship],
     }

@@ -27,6 +27,7 @@ from jukinet.domain.wareki import format_wareki
 from jukinet.services import audit
 from jukinet.services.card_services.figures import CardServiceFigures, card_service_figures
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency.disconnects import public_events
 from jukinet.services.participation import participation_figures
 from jukinet.services.transparency import (
     DEFAULT_MONTHS,
@@ -501,6 +502,8 @@ def transparency_page(
             "log_key": audit.published_key(node),
             # Participation and opt-out counts (a block of their own on the page).
             "participation": participation_figures(node),
+            # Emergency disconnects: every activation, renewal and end (no operator names).
+            "emergency_events": public_events(node),
         },
         actor=actor,
     )
