@@ -6,10 +6,9 @@ state, and the incident notices and threat level reported to this node. The insi
 (who read too much) have their own page, linked from the console. Opening the console is an
 operator event in the access log; nothing on it names a resident.
 
-THREAT-LEVEL SLOT: threat levels and incident notices (issue 12, item 1) are built on another
-branch. The console takes them as ``incidents`` (a sequence of :class:`IncidentNotice`) and
-``threat_level``; until that work is merged, :func:`incident_notices` returns none and the
-level is unknown (``None``). Connect the two there and nowhere else.
+Threat levels and incident notices come from :mod:`jukinet.services.emergency`: the level in
+force on this node (its own or the network's, whichever is higher) and the signed incident
+notices received from the nodes below (:func:`incident_notices`).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from jukinet.domain.operator_events import OperatorEvent
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services import deadlines, ledger
 from jukinet.services.context import ServiceContext
+from jukinet.services.emergency import messages as emergency_messages
 from jukinet.services.operator_security.events import log_event
 from jukinet.storage.security_alerts import recent_alerts
 
@@ -60,9 +60,9 @@ class Console:
     alerts: list[AlertView]
     overdue: list[deadlines.OverdueDelivery]
     links: list[ledger.LinkStatus]
-    #: THREAT-LEVEL SLOT: this node's level (1–4), ``None`` until threat levels exist.
+    #: The threat level in force here (0–4); ``None`` only where a caller leaves it out.
     threat_level: int | None = None
-    #: THREAT-LEVEL SLOT: incident notices from below, newest first.
+    #: Incident notices from below, newest first.
     incidents: list[IncidentNotice] = field(default_factory=list)
 
     @property
@@ -71,11 +71,20 @@ class Console:
         return sum(o.count for o in self.overdue if o.open)
 
 
-def incident_notices(node: ServiceContext) -> list[IncidentNotice]:
-    """THREAT-LEVEL SLOT: the incident notices this node received, newest first (none until
-    the threat-level work provides them)."""
-    del node
-    return []
+def incident_notices(node: ServiceContext, *, limit: int = 100) -> list[IncidentNotice]:
+    """The signed incident notices this node received from below, newest first."""
+    with node.read_session() as session:
+        received = emergency_messages.incident_notices(session, limit=limit)
+    return [
+        IncidentNotice(
+            node=notice.origin,
+            level=notice.level,
+            reported_at=notice.decided_at,
+            summary=notice.reason,
+            decided_by=f"{notice.decided_by} ({notice.minutes_ref})",
+        )
+        for notice in received
+    ]
 
 
 def log_view(node: ServiceContext, *, actor: Actor, what: str) -> None:
@@ -96,7 +105,7 @@ def console(
     node: ServiceContext,
     *,
     actor: Actor,
-    incidents: Sequence[IncidentNotice] = (),
+    incidents: Sequence[IncidentNotice] | None = None,
     threat_level: int | None = None,
     alert_limit: int = 100,
 ) -> Console:
@@ -114,8 +123,12 @@ def console(
         alerts=alerts,
         overdue=deadlines.overdue_deliveries(node, actor=actor),
         links=ledger.link_statuses(node, actor=actor),
-        threat_level=threat_level,
-        incidents=sorted(incidents, key=lambda i: i.reported_at, reverse=True),
+        threat_level=node.emergency.effective_level if threat_level is None else threat_level,
+        incidents=sorted(
+            incident_notices(node) if incidents is None else incidents,
+            key=lambda i: i.reported_at,
+            reverse=True,
+        ),
     )
     log_view(node, actor=actor, what="console")
     return view

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -17,11 +16,13 @@ from jukinet.domain.operator_events import OperatorEvent
 from jukinet.domain.operators import Role
 from jukinet.services import deadlines
 from jukinet.services.context import ServiceContext
-from jukinet.services.security_console import IncidentNotice, console
+from jukinet.services.emergency import levels
+from jukinet.services.security_console import console
 from jukinet.storage.tables import AccessLogRow, LinkRow, OutboxRow
 from jukinet.web.app import create_app
 from tests.integration.network.test_hostile_municipality import _post_raw
 from tests.support.clock import FixedClock
+from tests.support.emergency import decision
 from tests.support.factories import (
     api_headers,
     make_actor,
@@ -100,7 +101,7 @@ def test_the_console_and_the_map_show_the_networks_trouble(
         assert as_json.status_code == 200
         kinds = {a["kind"] for a in as_json.json()["alerts"]}
         assert kinds == {"origin_replay", "delivery_overdue"}
-        assert as_json.json()["threat_level"] is None
+        assert as_json.json()["threat_level"] == 0
 
         # The pages, signed in as the officer.
         assert sign_in_page(client, "kanshi").status_code == 303
@@ -110,7 +111,7 @@ def test_the_console_and_the_map_show_the_networks_trouble(
         assert 'data-kind="origin_replay"' in page.text
         assert "署名済み通知の再送（リプレイ）" in page.text
         assert 'data-direction="inbound" data-peer="prefecture:13"' in page.text
-        assert 'data-slot="incidents"' in page.text
+        assert 'data-testid="incidents"' in page.text
         assert 'href="/security/network-map"' in page.text
         picture = client.get("/security/network-map")
         assert picture.status_code == 200
@@ -148,13 +149,17 @@ def test_the_console_and_the_map_show_the_networks_trouble(
         assert "全国センター" in elsewhere.text
 
 
-def test_the_console_takes_incident_notices(network: Build) -> None:
-    """The slot the threat-level work fills: incident notices from below, newest first."""
-    nodes = network(TOKYO, CENTRE)
-    centre = nodes[CENTRE]
+def test_the_centres_console_shows_a_towns_level_two_incident(network: Build) -> None:
+    """A town's council raises level 2: its signed incident notice reaches the centre's console."""
+    nodes = network(NISHITOKYO, TOKYO, CENTRE)
+    town, centre = nodes[NISHITOKYO], nodes[CENTRE]
+    levels.change_level(
+        town, actor=make_actor(town, Role.SECURITY_OFFICER), decision=decision(2, town.now())
+    )
+    drain(nodes)
     officer = make_actor(centre, Role.SECURITY_OFFICER)
-    older = IncidentNotice(TOKYO, 2, datetime(2026, 11, 26, 1, tzinfo=UTC), "firewall")
-    newer = IncidentNotice(TOKYO, 3, datetime(2026, 11, 26, 2, tzinfo=UTC), "intrusion")
-    view = console(centre, actor=officer, incidents=[older, newer], threat_level=2)
-    assert view.incidents == [newer, older]
-    assert view.threat_level == 2
+    view = console(centre, actor=officer)
+    assert view.threat_level == 0  # the town's level is its own; the centre's stays where it was
+    assert [(i.node, i.level) for i in view.incidents] == [(NISHITOKYO, 2)]
+    assert "SC-2026-02" in (view.incidents[0].decided_by or "")
+    assert console(town, actor=make_actor(town, Role.SECURITY_OFFICER)).threat_level == 2

@@ -109,9 +109,7 @@ def overdue(node: NodeDep, actor: ApiActor) -> list[OverdueOut]:
 @router.get("/security/console")
 def console(node: NodeDep, actor: ApiActor) -> ConsoleOut:
     """The security console: alerts, overdue deliveries, links, threat level, incidents."""
-    view = security_console.console(
-        node, actor=actor, incidents=security_console.incident_notices(node)
-    )
+    view = security_console.console(node, actor=actor)
     return ConsoleOut(
         node=view.node,
         role=view.role,

@@ -24,9 +24,7 @@ router = APIRouter(include_in_schema=False)
 def console_page(request: Request, node: NodeDep, actor: PageActor) -> HTMLResponse:
     """Alerts, overdue deliveries, links, threat level and incidents from below."""
     try:
-        view = security_console.console(
-            node, actor=actor, incidents=security_console.incident_notices(node)
-        )
+        view = security_console.console(node, actor=actor)
     except DomainError as error:
         return error_page(request, actor, error)
     lang = request_lang(request)
