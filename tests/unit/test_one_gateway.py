@@ -29,6 +29,9 @@ ALLOWED = {
         # Certificates: each person printed, and each check of a printed copy, is logged.
         "services/certificates/issue.py",
         "services/certificates/verify.py",
+        # The resident portal: the signed-in resident's own record, read with the portal's
+        # disclosure entry in one transaction.
+        "services/portal/overview.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived; the prefectural
@@ -42,6 +45,9 @@ ALLOWED = {
         "services/identity_store.py",
         "runtime/demo.py",
         "services/reconcile/upstream.py",
+        # The resident portal's question from the resident's own municipality (logged with the
+        # tier's disclosure, refused for another town's resident).
+        "services/portal/tiers.py",
     },
 }
 

@@ -591,4 +591,5 @@ from jukinet.storage import card_tables as _card_tables  # noqa: E402, F401
 from jukinet.storage import certificate_tables as _certificate_tables  # noqa: E402, F401
 from jukinet.storage import jpki_tables as _jpki_tables  # noqa: E402, F401
 from jukinet.storage import participation_tables as _participation_tables  # noqa: E402, F401
+from jukinet.storage import portal_tables as _portal_tables  # noqa: E402, F401
 from jukinet.storage import trust_tables as _trust_tables  # noqa: E402, F401
