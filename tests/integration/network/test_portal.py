@@ -15,17 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from jukinet.domain.errors import AuthenticationFailed
-from jukinet.domain.operators import Role
 from jukinet.network import resident_card_token as chip
 from jukinet.network.hsm import DEFAULT_MODULE
 from jukinet.services.context import ServiceContext
 from jukinet.services.portal import overview, requests, signin, tiers
-from jukinet.services.resident_card import counter
-from jukinet.services.resident_card.inputs import CardApplication, CardIssue, IdDocument
 from jukinet.storage.card_tables import CardStatusRow
 from jukinet.storage.tables import AccessLogRow
-from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain
+from tests.support.portal import PIN, issue_card
 
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_MODULE).exists(), reason="SoftHSM2 is not installed (apt-get install softhsm2)"
@@ -36,24 +33,6 @@ HACHIOJI = "municipality:132012"
 TOKYO = "prefecture:13"
 CENTRE = "national:jlis"
 Build = Callable[..., dict[str, ServiceContext]]
-PIN = "3141"
-
-
-def issue_card(town: ServiceContext, family: str = "山田") -> tuple[str, str]:
-    """A resident moved in with a valid card: (resident code, card serial)."""
-    with_pool(town)
-    code = move_in_household(town, make_actor(town), person(family=family)).records[0]
-    resident_code = code.record.resident_code
-    issuer = make_actor(town, Role.CARD_ISSUER)
-    applied = counter.apply_for_card(
-        town,
-        actor=issuer,
-        application=CardApplication(resident_code, counter.CardForm.NAME_ONLY),
-    )
-    counter.issue_card(
-        town, actor=issuer, issue=CardIssue(applied.serial, PIN, PIN, IdDocument.PASSPORT)
-    )
-    return resident_code, applied.serial
 
 
 def sign_in(town: ServiceContext, serial: str, pin: str = PIN) -> str:

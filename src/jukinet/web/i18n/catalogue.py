@@ -23,6 +23,7 @@ from jukinet.web.i18n import (
     filings,
     network,
     participation,
+    portal,
     register,
     resident_cards,
     security,
@@ -47,6 +48,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "card_services": card_services.TEXTS,
     "certificates": certificates.TEXTS,
     "resident_cards": resident_cards.TEXTS,
+    "portal": portal.TEXTS,
 }
 
 

@@ -16,6 +16,7 @@ from jukinet.web.ui import (
     network,
     pages,
     participation,
+    portal_tasks,
     resident_cards,
     security,
     signin,
@@ -36,5 +37,6 @@ router.include_router(security.router)
 router.include_router(card_services.router)
 router.include_router(certificates.router)
 router.include_router(resident_cards.router)
+router.include_router(portal_tasks.router)
 
 __all__ = ["router"]
