@@ -8,6 +8,7 @@ reaches the network. Real nodes over mutual TLS on loopback, SoftHSM chips, both
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.portal import overview, requests, signin, tiers
 from jukinet.storage.card_tables import CardStatusRow
 from jukinet.storage.tables import AccessLogRow
+from tests.integration.cli.test_cli import run
 from tests.support.network import drain
 from tests.support.portal import PIN, issue_card
 
@@ -79,6 +81,28 @@ def test_combined_disclosure_verifies_across_three_tiers(network: Build, card_re
         if e.item["entry"]["reason"] == tiers.PORTAL_REASON
     }
     assert asked == {(NISHITOKYO, signin.PORTAL_PLACE), (TOKYO, NISHITOKYO), (CENTRE, TOKYO)}
+
+
+def test_check_proof_verifies_the_portal_download(
+    network: Build, card_reader: Path, tmp_path: Path
+) -> None:
+    nodes = network(NISHITOKYO, TOKYO, CENTRE)
+    town = nodes[NISHITOKYO]
+    _code, serial = issue_card(town)
+    drain(nodes)
+    seen = overview.overview(town, signin.current_resident(town, sign_in(town, serial)))
+    download = tmp_path / "my-disclosure-proofs.json"
+    download.write_text(json.dumps([t.document for t in seen.tiers]), encoding="utf-8")
+    assert town.network is not None
+    ca = str(town.network.pki.ca_cert_path)
+    checked = run("audit", "check-proof", str(download), "--ca", ca)
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.count("OK") == 3
+    documents = json.loads(download.read_text(encoding="utf-8"))
+    documents[2]["entries"][0]["entry"]["reason"] = "nothing to see"
+    download.write_text(json.dumps(documents), encoding="utf-8")
+    refused = run("audit", "check-proof", str(download), "--ca", ca)
+    assert refused.exit_code != 0
 
 
 def test_a_changed_entry_fails_its_proof(network: Build, card_reader: Path) -> None:
