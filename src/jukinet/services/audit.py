@@ -399,15 +399,16 @@ def disclose_recorded(
         store.append_entries(uow.session, [record])
         head = _sign(node, uow.session, now=now)
         entries = store.entries_about(uow.session, code)
+        proofs = store.inclusion_proofs(
+            uow.session, [position for position, _ in entries], head.tree_size
+        )
         proved = [
             {
                 "entry": entry_to_dict(position, entry),
                 "leaf_hash": entry_leaf_hash(position, entry).hex(),
-                "proof": [
-                    p.hex() for p in store.inclusion_proof(uow.session, position, head.tree_size)
-                ],
+                "proof": [p.hex() for p in proof],
             }
-            for position, entry in entries
+            for (position, entry), proof in zip(entries, proofs, strict=True)
         ]
         extra = also_read(uow.session) if also_read is not None else {}
         uow.commit()

@@ -147,4 +147,6 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "portal.queue.resident": ("住民票コード（一部）", "Resident code (masked)"),
     "portal.queue.decide": ("結果を記録", "Record outcome"),
     "portal.queue.empty": ("申請はありません。", "No requests."),
+    # The item a tier's portal answer names beside the access log (web/ui/disclosure.py).
+    "disclosure.item.identity": ("本人確認情報", "identity information"),
 }

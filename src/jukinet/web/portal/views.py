@@ -6,12 +6,14 @@ import base64
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 import jinja2
 
 from jukinet.domain.access_log import entry_bytes, entry_from_dict
-from jukinet.services.portal.overview import COMPARED, CombinedEntry, Overview
+from jukinet.domain.register import Sex
+from jukinet.services.portal.overview import COMPARED, Overview
 from jukinet.web.i18n import Translator
 from jukinet.web.ui.common import node_label
 from jukinet.web.ui.disclosure import DisclosureRow, disclosure_rows, moment
@@ -52,27 +54,46 @@ class PortalRow:
     actor: str
 
 
-def _row(entry: CombinedEntry, text: Translator) -> PortalRow:
-    position, access = entry_from_dict(entry.item["entry"])
-    raw = entry_bytes(position, access, timestamp=str(entry.item["entry"]["recorded_at"]))
-    return PortalRow(
-        tier=entry.tier,
-        tier_label=text(f"portal.tier.{entry.tier}"),
-        row=disclosure_rows({"entries": [entry.item]}, text.lang)[0],
-        verified=entry.verified,
-        leaf_data=base64.b64encode(raw).decode("ascii"),
-        leaf_hash=str(entry.item["leaf_hash"]),
-        proof=",".join(entry.item["proof"]),
-        tree_size=entry.tree_size,
-        root_hash=entry.root_hash,
-        actor=access.actor,
-    )
-
-
 def rows(seen: Overview, lang: str) -> list[PortalRow]:
     """The combined list, newest first, in ``lang``."""
     text = Translator(lang)
-    return [_row(entry, text) for entry in seen.entries]
+    shown = disclosure_rows({"entries": [e.item for e in seen.entries]}, lang)
+    out = []
+    for entry, row in zip(seen.entries, shown, strict=True):
+        data = entry.item["entry"]
+        position, access = entry_from_dict(data)
+        raw = entry_bytes(position, access, timestamp=str(data["recorded_at"]))
+        out.append(
+            PortalRow(
+                tier=entry.tier,
+                tier_label=text(f"portal.tier.{entry.tier}"),
+                row=row,
+                verified=entry.verified,
+                leaf_data=base64.b64encode(raw).decode("ascii"),
+                leaf_hash=str(entry.item["leaf_hash"]),
+                proof=",".join(entry.item["proof"]),
+                tree_size=entry.tree_size,
+                root_hash=entry.root_hash,
+                actor=access.actor,
+            )
+        )
+    return out
+
+
+def _shown(item: str, value: Any, text: Translator) -> str | None:
+    if value is None:
+        return None
+    if item == "sex":
+        try:
+            return text.sex(Sex(str(value)))
+        except ValueError:
+            return str(value)
+    if item == "birth_date":
+        try:
+            return text.date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    return str(value)
 
 
 def identity_table(seen: Overview, lang: str) -> list[dict[str, Any]]:
@@ -80,7 +101,7 @@ def identity_table(seen: Overview, lang: str) -> list[dict[str, Any]]:
     text = Translator(lang)
     table = []
     for item in COMPARED:
-        values = [(t.identity or {}).get(item) if t.identity else None for t in seen.tiers]
+        values = [_shown(item, (t.identity or {}).get(item), text) for t in seen.tiers]
         table.append(
             {
                 "label": text(f"portal.field.{item}"),
