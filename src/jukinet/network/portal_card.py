@@ -29,6 +29,8 @@ def _refusal(response: httpx.Response) -> DomainError:
         body: Any = response.json()
     except ValueError:
         body = {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    body = errors[0] if isinstance(errors, list) and errors else body
     if not isinstance(body, dict) or "code" not in body:
         return ValidationError(
             "JUKI-PORTAL-020",

@@ -109,7 +109,12 @@ def test_wrong_pin_and_bad_codes_store_nothing(
         json={"serial": serial, "challenge_id": challenge["challenge_id"], "signature": "AAAA"},
     )
     assert forged.status_code == 401
-    assert forged.json()["code"] == "JUKI-CARD-036"
+    assert forged.json()["errors"][0]["code"] == "JUKI-CARD-036"
+    # Malformed card answers get the same error shape, never a 500.
+    for body in ({}, {"serial": "x" * 50}, [1, 2]):
+        malformed = portal.post("/api/v1/portal/code", json=body)
+        assert malformed.status_code == 422
+        assert malformed.json()["errors"][0]["code"].startswith("JUKI-")
     assert _count(node, PortalCodeRow) == 0
     # A code is spent once used.
     code = sign_in_code("http://testserver", serial=serial, pin=PIN, http=portal)

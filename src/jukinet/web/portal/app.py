@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,7 @@ from jukinet.domain.errors import AuthenticationFailed, DomainError
 from jukinet.services.context import ServiceContext
 from jukinet.services.portal import signin
 from jukinet.web.bodies import BodyLimit
+from jukinet.web.errors import install_error_handlers
 from jukinet.web.i18n import LANGUAGES
 from jukinet.web.portal import pages
 from jukinet.web.portal.common import (
@@ -68,11 +69,8 @@ def create_portal_app(node: ServiceContext) -> FastAPI:
     app.state.node = node
     app.add_middleware(BodyLimit, limit=MAX_PORTAL_BODY_BYTES)
 
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, error: DomainError) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(error.as_dict(), status_code=error.status)
-        return error_page(request, error)
+    # One error shape for the card's API (JUKI codes, ja and en) and a page for a browser.
+    install_error_handlers(app, page=error_page)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
