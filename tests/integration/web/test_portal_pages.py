@@ -216,3 +216,15 @@ def test_loss_report_from_the_portal_suspends_and_signs_out(
     with pytest.raises(Exception) as refused:  # noqa: PT011 - the code is what is checked
         sign_in_code("http://testserver", serial=serial, pin=PIN, http=portal)
     assert getattr(refused.value, "code", None) == "JUKI-CARD-011"
+
+
+def test_english_and_no_open_redirect(node: ServiceContext, portal: TestClient) -> None:
+    switched = portal.get("/lang/en?back=/me")
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/me"
+    assert portal.get("/lang/en?back=https://evil.example/").headers["location"] == "/"
+    page = portal.get("/")
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert "Sign in with your resident card" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
