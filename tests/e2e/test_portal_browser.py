@@ -12,6 +12,7 @@ municipality's public port. Screenshots land in docs/screenshots/portal-*.png.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,11 +24,11 @@ import uvicorn
 
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.network.hsm import DEFAULT_MODULE
-from jukinet.network.portal_card import sign_in_code
 from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
 from jukinet.web.portal import create_portal_app
 from tests.conftest import TEST_NOW
+from tests.integration.cli.test_cli import run
 from tests.support.clock import FixedClock
 from tests.support.network import drain, free_port, make_node, make_pki, serving, wire
 from tests.support.portal import PIN, issue_card
@@ -140,7 +141,15 @@ def test_resident_sees_every_tier_verifies_downloads_and_reports_loss(
     _pension_lookup_at_the_centre(tiers[CENTRE], code)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with _portal(town) as portal_url:
-        one_time = sign_in_code(portal_url, serial=serial, pin=PIN)
+        # What the resident types on their own computer, card on the reader.
+        printed = run(
+            "card", "sign-in", "--portal", portal_url, "--serial", serial, "--pin-stdin",
+            input=PIN + "\n",
+        )  # fmt: skip
+        assert printed.exit_code == 0, printed.output
+        found = re.search(r"\b[A-Z2-9]{5}-[A-Z2-9]{5}\b", printed.output)
+        assert found is not None, printed.output
+        one_time = found.group(0)
         context = chromium_browser.new_context(
             base_url=portal_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
         )
