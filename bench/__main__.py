@@ -64,6 +64,7 @@ BENCHMARKS: Final = (
     ),
     Benchmark("initial_load", ("500", "--max-seconds", "60")),
     Benchmark("wide_area", ("--count", "5")),
+    Benchmark("portal_disclosure", ("--entries", "30", "--noise", "200", "--rounds", "2")),
 )  # fmt: skip
 
 

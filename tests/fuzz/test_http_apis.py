@@ -339,6 +339,14 @@ _REQUEST = st.one_of(
             "proof": st.lists(st.text(max_size=64), max_size=3) | _JSON,
         }
     ),
+    # The resident portal's question to a tier (issue 15 item 1).
+    st.fixed_dictionaries(
+        {
+            "resident_code": st.sampled_from(["12345678903", "1", ""]) | _JSON,
+            "municipality_code": st.sampled_from(["132292", "141003", "13229"]) | _JSON,
+            "nonce": st.text(max_size=70) | _JSON,
+        }
+    ),
 )
 _NODE_PATHS = [
     "/network/v1/inbox",
@@ -349,6 +357,7 @@ _NODE_PATHS = [
     "/network/v1/codes/block",
     "/network/v1/jpki/issue",
     "/network/v1/relay",
+    "/network/v1/portal/resident",
 ]
 
 

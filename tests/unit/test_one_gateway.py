@@ -37,6 +37,9 @@ ALLOWED = {
         # ``card_move:move_out_info``) and the continuation (logged as ``card:continued``).
         "services/card_move/move_out.py",
         "services/card_move/move_in.py",
+        # The resident portal: the signed-in resident's own record, read with the portal's
+        # disclosure entry in one transaction.
+        "services/portal/overview.py",
     },
     # Identity information at the upper tiers: provision (logged), the store that applies
     # notices, reconciliation digests, and the demo's count of what arrived; the prefectural
@@ -50,6 +53,9 @@ ALLOWED = {
         "services/identity_store.py",
         "runtime/demo.py",
         "services/reconcile/upstream.py",
+        # The resident portal's question from the resident's own municipality (logged with the
+        # tier's disclosure, refused for another town's resident).
+        "services/portal/tiers.py",
     },
 }
 

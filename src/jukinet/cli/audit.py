@@ -179,7 +179,12 @@ def audit_disclose(
 @audit_app.command("check-proof")
 @cli_command
 def audit_check_proof(
-    file: Annotated[Path, typer.Argument(help="A disclosure document (JSON).", exists=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A disclosure document (JSON), or the portal's list of them.", exists=True
+        ),
+    ],
     ca: Annotated[
         Path | None, typer.Option("--ca", help="The network CA certificate to trust.")
     ] = None,
@@ -193,28 +198,36 @@ def audit_check_proof(
     except (ValueError, UnicodeDecodeError):
         err_console.print("[bold red]JSON として読めません / not readable as JSON[/]")
         raise typer.Exit(EXIT_FAILED) from None
-    if not isinstance(document, dict):
+    # The resident portal's download holds one document per tier (municipality, prefecture,
+    # centre): each is checked on its own, against the same trust.
+    documents = document if isinstance(document, list) else [document]
+    if not documents or not all(isinstance(d, dict) for d in documents):
         err_console.print("[bold red]開示文書ではありません / not a disclosure document[/]")
         raise typer.Exit(EXIT_FAILED)
-    result = audit.check_disclosure(
-        document,
-        ca_pem=ca.read_bytes() if ca else None,
-        public_key_pem=public_key.read_bytes() if public_key else None,
-    )
-    if result.ok:
-        console.print(
-            f"[bold green]OK[/]: {result.entries} entries are in the log whose signed head "
-            f"covers {result.tree_size} entries / {result.entries}件すべて検証されました"
+    failed = False
+    for one in documents:
+        result = audit.check_disclosure(
+            one,
+            ca_pem=ca.read_bytes() if ca else None,
+            public_key_pem=public_key.read_bytes() if public_key else None,
         )
-        if result.witnesses:
+        node = escape(str(one.get("node", "")))
+        if result.ok:
             console.print(
-                "立会人の副署 / witnessed by: " + ", ".join(escape(w) for w in result.witnesses)
+                f"[bold green]OK[/] {node}: {result.entries} entries are in the log whose signed "
+                f"head covers {result.tree_size} entries / {result.entries}件すべて検証されました"
             )
-        return
-    err_console.print("[bold red]検証できません / does not verify[/]")
-    for problem in result.problems:
-        err_console.print(f"[red]  {escape(problem)}[/]")
-    raise typer.Exit(EXIT_FAILED)
+            if result.witnesses:
+                console.print(
+                    "立会人の副署 / witnessed by: " + ", ".join(escape(w) for w in result.witnesses)
+                )
+            continue
+        failed = True
+        err_console.print(f"[bold red]検証できません / does not verify[/] {node}")
+        for problem in result.problems:
+            err_console.print(f"[red]  {escape(problem)}[/]")
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @audit_app.command("retention")

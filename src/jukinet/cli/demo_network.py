@@ -185,6 +185,9 @@ def _print_summary(demo: DemoNetwork, *, settled: bool) -> None:
     )
     console.print(f"西東京市 → 横浜市 の転入 / moves: {escape(moved)} — {state}")
     console.print(f"送受信台帳 / delivery ledger: {ledger_url}/network (kanri / anzen)")
+    portal_url = demo.cluster.nodes["municipality:132292"].public_url
+    if portal_url is not None:
+        console.print(f"住民ポータル / resident portal (西東京市): {portal_url}/")
 
 
 def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:

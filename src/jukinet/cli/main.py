@@ -36,6 +36,7 @@ from jukinet.cli.common import EXIT_REFUSED, output_width, print_settings_error,
 from jukinet.cli.deadlines import deadlines_command
 from jukinet.cli.demo import demo_command as single_node_demo_command
 from jukinet.cli.demo_network import demo_command
+from jukinet.cli.portal import sign_in_command as card_sign_in_command
 from jukinet.cli.seed import seed_command
 from jukinet.cli.serve import serve_command
 from jukinet.config import SettingsError, check_environment
@@ -86,6 +87,7 @@ def main(
 app.add_typer(db.app, name="db")
 app.add_typer(operators.app, name="operator")
 app.add_typer(cards.app, name="operator-card")
+resident_cards.app.command("sign-in")(card_sign_in_command)
 app.add_typer(resident_cards.app, name="card")
 app.add_typer(certificates.app, name="certificate")
 app.add_typer(jpki.app, name="jpki")

@@ -134,6 +134,9 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "card list": Permission.READ_RESIDENTS,
     "card history": Permission.READ_RESIDENTS,
     "card status": Permission.READ_RESIDENTS,
+    "card sign-in": CommandRule.open(
+        "the resident's own card answers the portal's challenge (no operator involved)"
+    ),
     # Certificates: issued at the counter; checked by anyone holding one.
     "certificate issue": Permission.ISSUE_CERTIFICATES,
     "certificate wide-area": Permission.ISSUE_CERTIFICATES,

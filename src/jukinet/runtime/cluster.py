@@ -95,7 +95,8 @@ class ClusterNode:
 
     @property
     def public_url(self) -> str | None:
-        """Where a prefecture's JPKI endpoints (CA, CRL, OCSP) are served; ``None`` elsewhere."""
+        """Where a prefecture's JPKI endpoints (CA, CRL, OCSP) or a municipality's resident
+        portal are served; ``None`` at the centre."""
         port = self.config.public_port
         return None if port is None else f"http://127.0.0.1:{port}"
 
@@ -184,8 +185,9 @@ class Cluster:
                 node=name,
                 network_port=ports[name][0],
                 operator_port=ports[name][1],
-                # A prefecture's certification authority answers relying parties (CRL, OCSP).
-                public_port=ports[name][2] if ids[name].role is NodeRole.PREFECTURE else None,
+                # A prefecture's certification authority answers relying parties (CRL, OCSP);
+                # a municipality serves its residents' portal there.
+                public_port=ports[name][2] if ids[name].role is not NodeRole.NATIONAL else None,
                 per_node=per_node,
             )
             config.save(folder)

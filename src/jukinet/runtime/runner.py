@@ -232,6 +232,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
     """Serve both listeners and deliver until SIGINT/SIGTERM."""
     from jukinet.web.app import create_app
     from jukinet.web.jpki_public import create_public_app
+    from jukinet.web.portal import create_portal_app
 
     net = node.network
     if net is None:
@@ -259,11 +260,17 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
         )
     )
     servers = [network_server, operator_server]
-    if config.public_port is not None and node.node_id.role is NodeRole.PREFECTURE:
+    if config.public_port is not None and node.node_id.role is not NodeRole.NATIONAL:
+        # A prefecture's JPKI endpoints, or a municipality's resident portal (住民ポータル).
+        public_app = (
+            create_public_app(node)
+            if node.node_id.role is NodeRole.PREFECTURE
+            else create_portal_app(node)
+        )
         servers.append(
             SharedSignalServer(
                 uvicorn.Config(
-                    create_public_app(node),
+                    public_app,
                     host=config.host,
                     port=config.public_port,
                     log_level="warning",

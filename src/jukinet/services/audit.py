@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -363,39 +364,56 @@ def disclose(node: ServiceContext, *, actor: Actor, request: DisclosureRequest) 
     actor.require(Permission.READ_RESIDENTS)
     code = validate_resident_code(request.resident_code)
     now = node.now()
+    return disclose_recorded(
+        node,
+        AccessEntry(
+            recorded_at=now,
+            node=str(node.node_id),
+            action=Action.READ,
+            channel=request.channel,
+            actor_kind=ActorKind.OPERATOR,
+            actor=actor.username,
+            subject=code,
+            reason=request.reason,
+            items=("access_log",),
+            terminal=actor.terminal_id,
+        ),
+    )
+
+
+def disclose_recorded(
+    node: ServiceContext,
+    record: AccessEntry,
+    *,
+    also_read: Callable[[Session], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The disclosure of ``record.subject`` after recording ``record`` (the request itself).
+
+    The caller has checked who asks and built the entry naming them; the entry, the signed
+    head and the proofs are made in one transaction, with ``also_read`` (whose keys join the
+    document): a read of personal data the entry already names among its items.
+    """
+    code = validate_resident_code(record.subject or "")
+    now = record.recorded_at
     with node.uow() as uow:
-        store.append_entries(
-            uow.session,
-            [
-                AccessEntry(
-                    recorded_at=now,
-                    node=str(node.node_id),
-                    action=Action.READ,
-                    channel=request.channel,
-                    actor_kind=ActorKind.OPERATOR,
-                    actor=actor.username,
-                    subject=code,
-                    reason=request.reason,
-                    items=("access_log",),
-                    terminal=actor.terminal_id,
-                )
-            ],
-        )
+        store.append_entries(uow.session, [record])
         head = _sign(node, uow.session, now=now)
         entries = store.entries_about(uow.session, code)
+        proofs = store.inclusion_proofs(
+            uow.session, [position for position, _ in entries], head.tree_size
+        )
         proved = [
             {
                 "entry": entry_to_dict(position, entry),
                 "leaf_hash": entry_leaf_hash(position, entry).hex(),
-                "proof": [
-                    p.hex() for p in store.inclusion_proof(uow.session, position, head.tree_size)
-                ],
+                "proof": [p.hex() for p in proof],
             }
-            for position, entry in entries
+            for (position, entry), proof in zip(entries, proofs, strict=True)
         ]
+        extra = also_read(uow.session) if also_read is not None else {}
         uow.commit()
     _remember(node, head)
-    return {
+    return extra | {
         "format": DISCLOSURE_FORMAT,
         "node": str(node.node_id),
         "resident_code": code,

@@ -601,4 +601,5 @@ from jukinet.storage import delivery_tables as _delivery_tables  # noqa: E402, F
 from jukinet.storage import emergency_tables as _emergency_tables  # noqa: E402, F401
 from jukinet.storage import jpki_tables as _jpki_tables  # noqa: E402, F401
 from jukinet.storage import participation_tables as _participation_tables  # noqa: E402, F401
+from jukinet.storage import portal_tables as _portal_tables  # noqa: E402, F401
 from jukinet.storage import trust_tables as _trust_tables  # noqa: E402, F401

@@ -28,6 +28,7 @@ from jukinet.web.errors import install_error_handlers
 from jukinet.web.network_cards import router as cards_router
 from jukinet.web.network_codes import router as codes_router
 from jukinet.web.network_jpki import router as jpki_router
+from jukinet.web.network_portal import router as portal_router
 from jukinet.web.network_reconcile import router as reconcile_router
 from jukinet.web.network_relay import router as relay_router
 from jukinet.web.network_witness import router as witness_router
@@ -59,6 +60,7 @@ def create_network_app(
     install_error_handlers(app, page=page_for_error)
     app.include_router(reconcile_router)
     app.include_router(cards_router)
+    app.include_router(portal_router)
     app.include_router(jpki_router)
     app.include_router(codes_router)
     app.include_router(provision_router)

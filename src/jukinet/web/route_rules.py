@@ -66,6 +66,9 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/disclosure"): P.READ_RESIDENTS,
     ("POST", "/disclosure.json"): P.READ_RESIDENTS,
     ("GET", "/api/v1/residents/{resident_code}/disclosure"): P.READ_RESIDENTS,
+    # Requests residents sent from the portal (web/ui/portal_tasks.py)
+    ("GET", "/portal-requests"): P.FILE_EVENTS,
+    ("POST", "/portal-requests/decide"): P.FILE_EVENTS,
     # Residents: counter events (届出) and the municipality's own acts (職権)
     ("POST", "/api/v1/events/birth"): P.FILE_EVENTS,
     ("POST", "/api/v1/events/move-in"): P.FILE_EVENTS,

@@ -27,6 +27,7 @@ from jukinet.web.i18n import (
     filings,
     network,
     participation,
+    portal,
     register,
     resident_cards,
     security,
@@ -55,6 +56,7 @@ AREAS: Final[Mapping[str, Mapping[str, Pair]]] = {
     "agency": agency.TEXTS,
     "card_move": card_move.TEXTS,
     "console": console.TEXTS,
+    "portal": portal.TEXTS,
 }
 
 

@@ -18,6 +18,7 @@ from jukinet.web.ui import (
     network,
     pages,
     participation,
+    portal_tasks,
     resident_cards,
     security,
     security_console,
@@ -46,5 +47,6 @@ router.include_router(resident_cards.router)
 router.include_router(card_move.router)
 router.include_router(security_console.router)
 router.include_router(emergency.router)
+router.include_router(portal_tasks.router)
 
 __all__ = ["router"]

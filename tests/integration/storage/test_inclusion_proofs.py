@@ -1,0 +1,40 @@
+"""Many proofs read together (a disclosure's) are the same as each proof read alone, for every
+position of a log whose last leaf block is partial, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel, entry_leaf_hash
+from jukinet.domain.audit_math import check_inclusion
+from jukinet.services.context import ServiceContext
+from jukinet.storage import access_log as store
+
+
+def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
+    entries = [
+        AccessEntry(
+            recorded_at=node.now() + timedelta(seconds=n),
+            node=str(node.node_id),
+            action=Action.READ,
+            channel=Channel.COUNTER,
+            actor_kind=ActorKind.OPERATOR,
+            actor=f"clerk{n % 7}",
+            subject=None,
+            reason="窓口業務",
+        )
+        for n in range(203)
+    ]
+    with node.uow() as uow:
+        store.append_entries(uow.session, entries)
+        uow.commit()
+    with node.read_session() as session:
+        for size in (1, 64, 65, 130, 203):
+            positions = list(range(size))
+            together = store.inclusion_proofs(session, positions, size)
+            alone = [store.inclusion_proof(session, p, size) for p in positions]
+            assert together == alone
+        root = store.root_at(session, 203)
+        proofs = store.inclusion_proofs(session, [0, 63, 64, 127, 202], 203)
+    for position, proof in zip([0, 63, 64, 127, 202], proofs, strict=True):
+        check_inclusion(entry_leaf_hash(position, entries[position]), position, 203, proof, root)
