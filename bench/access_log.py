@@ -365,7 +365,17 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "context_raw_scan_entries_per_s": _rate(scanned, scan_seconds),
             "context_one_process_entries_per_s": one_process_rate,
             "cpu": verify_cpu,
+            "worker_cpu_seconds": round(result.worker_cpu_seconds, 2),
+            "cpu_seconds_per_million": round(
+                (result.worker_cpu_seconds + verify_cpu["ours_cpu_seconds_by_process"]["bench"])
+                * 1e6
+                / size,
+                2,
+            ),
             "floor_cpu": floor_cpu,
+            "floor_cpu_seconds_per_million": round(
+                floor_cpu["ours_cpu_seconds_by_process"]["bench"] * 1e6 / max(1, floored), 2
+            ),
             "target_entries": target,
             "extrapolated": size < target,
             "projected_seconds_at_target": (
@@ -459,6 +469,11 @@ def _summary(report: dict[str, Any]) -> None:
     if v["extrapolated"]:
         projected = v["projected_seconds_at_target"]
         print(f"  projected verify time at {v['target_entries']:,}: {projected} s")
+    print(
+        f"  CPU seconds per 1,000,000 entries: verify {v['cpu_seconds_per_million']} "
+        f"(workers + parent), floor "
+        f"{v['floor_cpu_seconds_per_million']} (Python processes only, not PostgreSQL's)"
+    )
     print(
         f"  SQLAlchemy keyset scan {v['context_raw_scan_entries_per_s']:,.0f}/s; one-process "
         f"verify (first 200,000) {v['context_one_process_entries_per_s']:,.0f}/s\n"

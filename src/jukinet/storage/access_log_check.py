@@ -63,6 +63,8 @@ class VerifyReport:
     heads_checked: int = 0
     #: Sequence number of the latest head the node recorded outside the database, if any.
     published_sequence: int | None = None
+    #: CPU seconds spent in worker processes (0 when the log was checked in this process).
+    worker_cpu_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     _exact: int | None = None
     _range_start: int | None = None
@@ -265,6 +267,7 @@ def _fold(
             last_good = _check_head(report, heads[end], frontier, public_key, last_good)
         report.entries += part.rows
         report.purged += part.purged
+        report.worker_cpu_seconds += part.cpu_seconds
         receipts.extend(part.receipts)
         purged_leaves.update(part.purged_leaves)
         if progress is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import re
+import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ class RangeResult:
     #: For each requested local size ``k`` (and for :attr:`rows`): the range's part of the
     #: frontier at ``start + k`` — complete subtrees as (level, hash), largest first.
     pieces: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
+    #: CPU seconds the worker spent on this range (for benchmarks: the work, whatever the load).
+    cpu_seconds: float = 0.0
 
 
 def verifiable_url(url: str) -> bool:
@@ -163,10 +166,13 @@ def scan_ranges(
 
 def _scan_task(task: tuple[str, int, int, tuple[int, ...]]) -> RangeResult:
     url, start, level, sizes = task
+    began = time.process_time()
     engine = _ENGINES.get(url)
     if engine is None:
         engine = _ENGINES[url] = make_engine(url, poolclass=NullPool)
-    return _scan(engine, start, level, sizes)
+    result = _scan(engine, start, level, sizes)
+    result.cpu_seconds = time.process_time() - began
+    return result
 
 
 #: One engine per database URL in each worker process (ranges of one verify reuse it).
