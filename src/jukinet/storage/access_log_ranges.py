@@ -32,7 +32,6 @@ from typing import Any, Final
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from jukinet.domain.access_log import ENTRY_FORMAT, Action, canonical_bytes, timestamp_text
 from jukinet.domain.audit_math import leaf_hash, subtree_levels
@@ -169,7 +168,7 @@ def _scan_task(task: tuple[str, int, int, tuple[int, ...]]) -> RangeResult:
     began = time.process_time()
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = _ENGINES[url] = make_engine(url, poolclass=NullPool)
+        engine = _ENGINES[url] = make_engine(url)
     result = _scan(engine, start, level, sizes)
     result.cpu_seconds = time.process_time() - began
     return result
