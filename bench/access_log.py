@@ -26,7 +26,8 @@ bare driver (``sqlite3`` / ``psycopg``, no SQLAlchemy, JSON left as text) scanni
 ``access_log`` table in one ordered statement, every row's stored values serialised with orjson
 and SHA-256-hashed, in one process. The verify's ratio is its rate over the floor's. The busy
 share of the machine (all CPUs, whoever uses them) is recorded before and after each, because
-other sessions share this machine.
+other sessions share this machine. ``--rounds`` (default 2) alternates verify and floor that
+many times and reports the best of each; every sample is kept in the JSON line.
 
 Usage: ``python -m bench.access_log [--backend sqlite|postgresql|both] [--entries N]
 [--profile]``.

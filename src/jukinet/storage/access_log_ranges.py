@@ -191,7 +191,8 @@ def _scan(engine: Engine, start: int, level: int, sizes: tuple[int, ...]) -> Ran
     )
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
+        # psycopg's binary format: no hex to decode for the leaf, no text to parse for times.
+        cursor = raw.cursor() if sqlite else raw.cursor(binary=True)
         cursor.execute(str(compiled), parameters)
         with engine.connect().execution_options(**{READ_ONLY: True}) as slow:
             _hash_rows(cursor, slow, sqlite, result, leaves)
