@@ -294,6 +294,27 @@ def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
     return _root_unchecked(leaf_hashes)
 
 
+def subtree_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every complete aligned subtree over a run of leaves, level by level.
+
+    ``levels[0]`` is the leaves; ``levels[k][i]`` is the MTH of leaves ``i·2**k .. (i+1)·2**k
+    - 1`` of the run, for each such subtree the run holds completely. Used to hash one aligned
+    range of a log in one go (each node once, no per-leaf objects); raises :class:`InvalidHash`
+    for a value that is not 32 bytes.
+    """
+    _require_leaf_hashes(leaf_hashes)
+    sha256 = hashlib.sha256
+    levels = [list(leaf_hashes)]
+    below = levels[0]
+    while len(below) >= 2:
+        below = [
+            sha256(_NODE_PREFIX + below[i] + below[i + 1]).digest()
+            for i in range(0, len(below) - 1, 2)
+        ]
+        levels.append(below)
+    return levels
+
+
 # --- complete subtrees and the callback ------------------------------------------------------
 
 
@@ -702,6 +723,33 @@ class MerkleFrontier:
             finished.append(CompleteSubtree(level, position, merged))
         self._edge.append(merged)
         self._size += 1
+        return tuple(finished)
+
+    def append_subtree(self, level: int, subtree_hash: bytes) -> tuple[CompleteSubtree, ...]:
+        """Append a whole complete subtree of ``2**level`` leaves, given its root hash.
+
+        Same as appending its leaves one by one, for a caller that hashed them elsewhere (a
+        worker process checking one aligned range of a log). The current size must be a
+        multiple of ``2**level``; raises :class:`InvalidTreeSize` otherwise. Returns the
+        appended subtree first, then every larger subtree it completed, lowest level first.
+        """
+        merged = _require_hash(subtree_hash, "subtree_hash")
+        if not _is_count(level) or self._size % (1 << level):
+            raise InvalidTreeSize(
+                ja=f"サイズ {self._size} の木には 2**{level} 葉の部分木を追加できません。",
+                en=f"a subtree of 2**{level} leaves cannot be appended at size {self._size}.",
+                field="level",
+            )
+        position = self._size >> level
+        finished = [CompleteSubtree(level, position, merged)]
+        top = level
+        while position & 1:
+            merged = _node(self._edge.pop(), merged)
+            position >>= 1
+            top += 1
+            finished.append(CompleteSubtree(top, position, merged))
+        self._edge.append(merged)
+        self._size += 1 << level
         return tuple(finished)
 
     def root(self) -> bytes:

@@ -9,38 +9,49 @@ the database (``published``), and a signed head must cover the log's last entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any, Final
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jukinet.domain.access_log import Action, canonical_bytes, timestamp_text
 from jukinet.domain.audit_math import (
     GENESIS_HEAD_HASH,
     CompleteSubtree,
     MerkleFrontier,
     SignedTreeHead,
-    leaf_hash,
     tree_head_hash,
 )
 from jukinet.storage.access_log import (
     STORED_LEVEL,
-    STORED_VALUE_COLUMNS,
     head_signature_valid,
     log_size,
     purge_range_digest,
     tree_heads,
 )
+from jukinet.storage.access_log_ranges import (
+    VERIFY_COLUMNS,
+    RangeResult,
+    altered_message,
+    row_leaf,
+    scan_ranges,
+    subtree_message,
+    verifiable_url,
+)
 from jukinet.storage.tables import AccessLogRow, AccessLogSubtreeRow, table_of
 
 _LOG: Final = table_of(AccessLogRow)
 _SUBTREES: Final = table_of(AccessLogSubtreeRow)
-_ITEMS: Final = STORED_VALUE_COLUMNS.index("items")
+#: Logs of at least this many entries are checked by worker processes (when the database is
+#: one other processes can open); smaller ones in this process, where starting workers would
+#: cost more than it saves.
+PARALLEL_MIN_ENTRIES = 200_000
+#: Each worker task checks ``2**RANGE_LEVEL`` entries (one complete subtree of the tree).
+RANGE_LEVEL = 16
 
 
 @dataclass
@@ -52,6 +63,8 @@ class VerifyReport:
     heads_checked: int = 0
     #: Sequence number of the latest head the node recorded outside the database, if any.
     published_sequence: int | None = None
+    #: CPU seconds spent in worker processes (0 when the log was checked in this process).
+    worker_cpu_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     _exact: int | None = None
     _range_start: int | None = None
@@ -79,25 +92,12 @@ class VerifyReport:
             self._range_start = position if start is None else min(start, position)
 
 
-# What verify reads, as plain tuples: position, leaf hash, purged at, recorded at, then the
-# stored values in the canonical order. Index access on a tuple, not attribute access on a
-# SQLAlchemy row (≈ 1 µs each): verify reads every entry of the log.
-_VERIFY_COLUMNS: Final = (
-    _LOG.c.position,
-    _LOG.c.leaf_hash,
-    _LOG.c.purged_at,
-    _LOG.c.recorded_at,
-    *(_LOG.c[name] for name in STORED_VALUE_COLUMNS),
-)
-_ACTION: Final = 4 + STORED_VALUE_COLUMNS.index("action")
-
-
 def _stream(session: Session, chunk: int) -> Iterator[tuple[Any, ...]]:
     connection = session.connection()
     last = -1
     while True:
         rows = connection.execute(
-            select(*_VERIFY_COLUMNS)
+            select(*VERIFY_COLUMNS)
             .where(_LOG.c.position > last)
             .order_by(_LOG.c.position)
             .limit(chunk)
@@ -116,6 +116,7 @@ def verify_log(
     published: SignedTreeHead | None = None,
     chunk: int = 20_000,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> VerifyReport:
     """Recompute every leaf from its entry, rebuild the tree and check it against the stored
     subtrees, the state row and every signed head; name the first bad entry.
@@ -127,49 +128,28 @@ def verify_log(
     Deletions show too: a chained head missing from the sequence, fewer heads stored than the
     ``published`` record (the latest head the node keeps outside the database) says were signed,
     and entries at the log's end that no valid signed head covers.
+
+    A log of :data:`PARALLEL_MIN_ENTRIES` or more in a database other processes can open is
+    checked by ``workers`` processes (default: one per CPU), range by range
+    (:mod:`jukinet.storage.access_log_ranges`); the report is the same either way.
     """
     report = VerifyReport()
     all_heads = tree_heads(session)
     heads = {head.tree_size: head for head in all_heads}
-    stored_subtrees = {
-        (row.level, row.position): bytes(row.hash)
-        for row in session.execute(select(_SUBTREES)).all()
-    }
-    receipts: list[tuple[int, int, bytes]] = []
-    purged_leaves: dict[int, bytes] = {}
-    frontier = MerkleFrontier()
-    last_good_head = 0
-    for row in _stream(session, chunk):
-        position = row[0]
-        if position != frontier.size:
-            report.flag(f"entry {frontier.size} is missing", frontier.size)
-            break
-        stored = bytes(row[1])
-        if row[2] is not None:
-            report.purged += 1
-            leaf = stored
-            purged_leaves[position] = stored
-        else:
-            recomputed = _recomputed_leaf(row)
-            leaf = stored if recomputed is None else recomputed
-            if recomputed != stored:
-                report.flag(
-                    f"entry {position}: its content does not match its leaf hash (altered)",
-                    position,
-                )
-            elif row[_ACTION] == Action.RETENTION.value:
-                detail = row[-1]
-                receipts.append(
-                    (int(detail["first"]), int(detail["end"]), bytes.fromhex(detail["digest"]))
-                )
-        for finished in frontier.append(leaf):
-            _check_subtree(report, finished, stored_subtrees)
-        report.entries += 1
-        head = heads.get(frontier.size)
-        if head is not None:
-            last_good_head = _check_head(report, head, frontier, public_key, last_good_head)
-        if progress is not None and report.entries % chunk == 0:
-            progress(report.entries)
+    url = session.connection().engine.url.render_as_string(hide_password=False)
+    last = session.scalar(select(func.max(_LOG.c.position)))
+    if last is not None and last + 1 >= PARALLEL_MIN_ENTRIES and verifiable_url(url):
+        level = RANGE_LEVEL
+        stored_subtrees = _stored_subtrees(session, above=level)
+        parts = scan_ranges(url, last, level, sorted(heads), workers or os.cpu_count() or 1)
+        with closing(parts):
+            frontier, last_good_head, receipts, purged_leaves = _fold(
+                report, parts, level, heads, stored_subtrees, public_key, progress
+            )
+    else:
+        frontier, last_good_head, receipts, purged_leaves = _one_process(
+            report, session, heads, public_key, chunk, progress
+        )
     _check_receipts(report, receipts, purged_leaves)
     state_size = log_size(session)
     if state_size != frontier.size:
@@ -188,6 +168,116 @@ def verify_log(
             exact=False,
         )
     return report
+
+
+_Walk = tuple[MerkleFrontier, int, list[tuple[int, int, bytes]], dict[int, bytes]]
+
+
+def _stored_subtrees(session: Session, *, above: int = -1) -> dict[tuple[int, int], bytes]:
+    return {
+        (row.level, row.position): bytes(row.hash)
+        for row in session.execute(select(_SUBTREES).where(_SUBTREES.c.level > above)).all()
+    }
+
+
+def _one_process(
+    report: VerifyReport,
+    session: Session,
+    heads: dict[int, SignedTreeHead],
+    public_key: Ed25519PublicKey | None,
+    chunk: int,
+    progress: Callable[[int], None] | None,
+) -> _Walk:
+    """Every entry in this process, in position order (small logs, in-memory databases)."""
+    stored_subtrees = _stored_subtrees(session)
+    receipts: list[tuple[int, int, bytes]] = []
+    purged_leaves: dict[int, bytes] = {}
+    frontier = MerkleFrontier()
+    last_good_head = 0
+    for row in _stream(session, chunk):
+        position = row[0]
+        if position != frontier.size:
+            report.flag(f"entry {frontier.size} is missing", frontier.size)
+            break
+        if row[2] is not None:
+            report.purged += 1
+            leaf = bytes(row[1])
+            purged_leaves[position] = leaf
+        else:
+            leaf, altered, receipt = row_leaf(row)
+            if altered:
+                report.flag(altered_message(position), position)
+            elif receipt is not None:
+                receipts.append(receipt)
+        for finished in frontier.append(leaf):
+            _check_subtree(report, finished, stored_subtrees)
+        report.entries += 1
+        head = heads.get(frontier.size)
+        if head is not None:
+            last_good_head = _check_head(report, head, frontier, public_key, last_good_head)
+        if progress is not None and report.entries % chunk == 0:
+            progress(report.entries)
+    return frontier, last_good_head, receipts, purged_leaves
+
+
+def _fold(
+    report: VerifyReport,
+    parts: Iterable[RangeResult],
+    level: int,
+    heads: dict[int, SignedTreeHead],
+    stored_subtrees: dict[tuple[int, int], bytes],
+    public_key: Ed25519PublicKey | None,
+    progress: Callable[[int], None] | None,
+) -> _Walk:
+    """The workers' ranges, in order, into the same report :func:`_one_process` gives: their
+    findings and the heads ending in them in position order, the subtrees above a range's level
+    here, and the walk stopped at the first missing entry."""
+    receipts: list[tuple[int, int, bytes]] = []
+    purged_leaves: dict[int, bytes] = {}
+    frontier = MerkleFrontier()
+    last_good = 0
+    stopped: int | None = None
+    for part in parts:
+        if stopped is not None:
+            if part.rows or part.more:  # an entry after the run that ended: one is missing
+                report.flag(f"entry {stopped} is missing", stopped)
+                break
+            continue
+        end = part.start + part.rows
+        findings = iter(part.findings)
+        finding = next(findings, None)
+        for size in sorted(s for s in heads if part.start < s <= end):
+            while finding is not None and finding[0] < size:
+                report.flag(finding[2], finding[3], exact=finding[4])
+                finding = next(findings, None)
+            if size == end:
+                break
+            at_head = frontier.copy()
+            for depth, value in part.pieces[size - part.start]:
+                at_head.append_subtree(depth, value)
+            last_good = _check_head(report, heads[size], at_head, public_key, last_good)
+        while finding is not None:
+            report.flag(finding[2], finding[3], exact=finding[4])
+            finding = next(findings, None)
+        for depth, value in part.pieces.get(part.rows, ()):
+            for finished in frontier.append_subtree(depth, value):
+                if finished.level > level:
+                    _check_subtree(report, finished, stored_subtrees)
+        if part.rows and end in heads:
+            last_good = _check_head(report, heads[end], frontier, public_key, last_good)
+        report.entries += part.rows
+        report.purged += part.purged
+        report.worker_cpu_seconds += part.cpu_seconds
+        receipts.extend(part.receipts)
+        purged_leaves.update(part.purged_leaves)
+        if progress is not None:
+            progress(report.entries)
+        if part.more:
+            report.flag(f"entry {end} is missing", end)
+            break
+        if part.rows < 1 << level:
+            stopped = end
+    return frontier, last_good, receipts, purged_leaves
 
 
 def _check_chain(report: VerifyReport, heads: list[SignedTreeHead]) -> None:
@@ -255,21 +345,6 @@ def _check_published(
     )
 
 
-def _recomputed_leaf(row: tuple[Any, ...]) -> bytes | None:
-    """The leaf hash of a stored row's content (a :data:`_VERIFY_COLUMNS` tuple) as it stands;
-    ``None`` if no entry could have been stored like that (a column nulled or retyped by hand)."""
-    position, moment, values = row[0], row[3], list(row[4:])
-    values[_ITEMS] = values[_ITEMS] or ""
-    values[-1] = values[-1] or {}
-    try:
-        if moment.tzinfo is None:  # SQLite hands back naive datetimes; the log stores UTC
-            moment = moment.replace(tzinfo=UTC)
-        content = canonical_bytes(position, timestamp_text(moment), values)
-    except (AttributeError, TypeError, ValueError, orjson.JSONEncodeError):
-        return None
-    return leaf_hash(content)
-
-
 def _check_subtree(
     report: VerifyReport, finished: CompleteSubtree, stored: dict[tuple[int, int], bytes]
 ) -> None:
@@ -278,8 +353,7 @@ def _check_subtree(
     kept = stored.get((finished.level, finished.index))
     if kept != finished.hash:
         report.flag(
-            f"stored subtree (level {finished.level}) over entries {finished.start}–"
-            f"{finished.end - 1} does not match the entries",
+            subtree_message(finished.level, finished.start, finished.end),
             finished.start,
             exact=False,
         )

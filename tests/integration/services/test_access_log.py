@@ -132,6 +132,7 @@ def test_disclosure_proves_every_entry_and_detects_forgery(node: ServiceContext)
     assert not audit.check_disclosure(resigned, public_key_pem=key_pem).ok
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_verify_names_the_first_altered_entry(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     for _ in range(80):
@@ -153,6 +154,7 @@ def test_verify_names_the_first_altered_entry(node: ServiceContext) -> None:
     assert "entry 17" in report.problems[0]
 
 
+@pytest.mark.usefixtures("verify_path")
 @pytest.mark.parametrize(
     ("column", "value"),
     [("action", "peeked"), ("recorded_at", None), ("detail", [1, 2]), ("node", None)],
@@ -174,6 +176,7 @@ def test_verify_flags_a_row_no_entry_could_hold(
     assert report.entries == 6
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: ServiceContext) -> None:
     code, clerk = _resident(node)
     for _ in range(10):
@@ -196,6 +199,7 @@ def test_verify_catches_an_entry_rewritten_with_its_leaf_hash(node: ServiceConte
     assert any("signed head at size 11 does not match" in p for p in report.problems)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_retention_deletes_old_content_and_leaves_a_signed_receipt(
     node: ServiceContext, clock: FixedClock
 ) -> None:
@@ -229,6 +233,7 @@ def test_retention_deletes_old_content_and_leaves_a_signed_receipt(
     assert "without a deletion receipt" in " ".join(audit.verify(node).problems)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_concurrent_reads_get_dense_positions(node: ServiceContext) -> None:
     code, _clerk = _resident(node)
     actors = [make_actor(node, username=f"clerk{n}x") for n in range(4)]

@@ -92,6 +92,7 @@ def _problems(node: ServiceContext) -> str:
     return " | ".join(report.problems)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_entries_no_signed_head_covers_fail_verify(node: ServiceContext) -> None:
     code = _grow(node, 5)
     audit.publish_tree_head(node)
@@ -103,6 +104,7 @@ def test_entries_no_signed_head_covers_fail_verify(node: ServiceContext) -> None
     assert report.first_bad_entry == 6  # the first entry no head covers
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_an_unsigned_log_fails_verify(node: ServiceContext) -> None:
     _grow(node, 3)  # a node that never signed a head
     report = audit.verify(node)
@@ -111,6 +113,7 @@ def test_an_unsigned_log_fails_verify(node: ServiceContext) -> None:
     assert report.heads_checked == 0
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_deleting_the_tail_a_head_covers_is_caught(node: ServiceContext) -> None:
     code = _grow(node, 5)
     _read(node, code, 3)
@@ -119,6 +122,7 @@ def test_deleting_the_tail_a_head_covers_is_caught(node: ServiceContext) -> None
     assert "beyond the stored log" in _problems(node)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_deleting_the_tail_with_its_heads_is_caught(
     node: ServiceContext, clock: FixedClock
 ) -> None:
@@ -134,6 +138,7 @@ def test_deleting_the_tail_with_its_heads_is_caught(
     assert FEWER_HEADS in _problems(node)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_deleting_every_head_then_rewriting_an_entry_is_caught(
     node: ServiceContext, clock: FixedClock
 ) -> None:
@@ -150,6 +155,7 @@ def test_deleting_every_head_then_rewriting_an_entry_is_caught(
     assert FEWER_HEADS in " ".join(report.problems)
 
 
+@pytest.mark.usefixtures("verify_path")
 def test_deleting_a_head_in_the_middle_breaks_the_chain(
     node: ServiceContext, clock: FixedClock
 ) -> None:
