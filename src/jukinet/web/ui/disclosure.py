@@ -163,7 +163,12 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 source=entry.node,
                 source_name=node_label(entry.node, lang),
                 recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
-                recipient=entry.actor,
+                # Another node as people call it (神奈川県横浜市), not its network name.
+                recipient=(
+                    node_label(entry.actor, lang)
+                    if entry.actor_kind is ActorKind.NODE
+                    else entry.actor
+                ),
                 case_number=(
                     entry.case_number if entry.actor_kind is ActorKind.RECIPIENT else None
                 ),
