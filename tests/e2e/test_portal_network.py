@@ -166,6 +166,7 @@ def test_one_list_of_three_tiers_lookups_then_card_lost(
             cells = row.locator("td").all_inner_texts()
             assert cells[1].startswith(source), cells
             assert cells[4].startswith(affair), cells
+            assert affair != AFFAIR or "住民基本台帳法第12条の4" in cells[4], cells
             assert cells[5].startswith(recipient), cells
             assert row.locator("span.server.ok").count() == 1, cells
             assert row.locator("span.browser.ok").count() == 1, cells

@@ -120,6 +120,7 @@ def test_another_municipalitys_wide_area_lookup_is_named_as_people_call_it(
     html = portal.get("/me").text
     assert "神奈川県横浜市" in html
     assert ">municipality:141003<" not in html
+    assert "住民基本台帳法第12条の4" in html  # the affair with its statute
     csv = portal.get("/me/disclosure.csv").content.decode("utf-8-sig")
     assert "神奈川県横浜市" in csv
 
