@@ -24,6 +24,8 @@ from jukinet.domain.wareki import format_wareki
 
 #: The affair every node records for a wide-area copy's request (access log ``affair_code``).
 AFFAIR: Final = "広域交付"
+#: The statute the affair rests on (shown with the affair in a resident's disclosure).
+STATUTE: Final = "住民基本台帳法第12条の4"
 #: The relay purpose name on the network.
 PURPOSE: Final = "wide_area_copy"
 

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.errors import AuthenticationFailed
 from jukinet.domain.operators import Role
 from jukinet.network.hsm import DEFAULT_MODULE
@@ -22,6 +23,7 @@ from jukinet.network.portal_card import sign_in_code
 from jukinet.services.context import ServiceContext
 from jukinet.services.resident_card import counter
 from jukinet.services.resident_card.inputs import CallerRelation, LossReport
+from jukinet.storage.access_log import append_entries
 from jukinet.storage.card_tables import ResidentCardRow
 from jukinet.storage.portal_tables import PortalCodeRow, PortalSessionRow, PortalTaskRow
 from jukinet.web.app import create_app
@@ -87,6 +89,40 @@ def test_sign_in_with_the_card_shows_my_information(
     pdf = portal.get("/me/disclosure.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_another_municipalitys_wide_area_lookup_is_named_as_people_call_it(
+    node: ServiceContext, portal: TestClient, card_reader: Path
+) -> None:
+    """The town's own entry for answering Yokohama's 広域交付 request is the resident's record
+    of Yokohama's look-up: shown with Yokohama by name, not its network name."""
+    code, serial = issue_card(node, family="山田", given="太郎")
+    with node.uow() as uow:
+        append_entries(
+            uow.session,
+            [
+                AccessEntry(
+                    recorded_at=node.now(),
+                    node=str(node.node_id),
+                    action=Action.READ,
+                    channel=Channel.NETWORK,
+                    actor_kind=ActorKind.NODE,
+                    actor="municipality:141003",
+                    subject=code,
+                    affair_code="広域交付",
+                    reason="wide-area:answered for municipality:141003",
+                    items=("name",),
+                )
+            ],
+        )
+        uow.commit()
+    _sign_in(portal, serial)
+    html = portal.get("/me").text
+    assert "神奈川県横浜市" in html
+    assert ">municipality:141003<" not in html
+    assert "住民基本台帳法第12条の4" in html  # the affair with its statute
+    csv = portal.get("/me/disclosure.csv").content.decode("utf-8-sig")
+    assert "神奈川県横浜市" in csv
 
 
 def test_wrong_pin_and_bad_codes_store_nothing(

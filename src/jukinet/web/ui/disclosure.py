@@ -32,6 +32,8 @@ from jukinet.domain.codes import mask_resident_code
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.wareki import format_wareki
+from jukinet.domain.wide_area import AFFAIR as WIDE_AREA_AFFAIR
+from jukinet.domain.wide_area import STATUTE as WIDE_AREA_STATUTE
 from jukinet.services import audit, head_publication
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
@@ -106,6 +108,8 @@ def _affair(code: str | None) -> tuple[str | None, str | None]:
     """``(code, law name or shortened wording)``; an affair the tables lack shows its code only."""
     if not code:
         return None, None
+    if code == WIDE_AREA_AFFAIR:  # a counter's affair, not in the provision tables
+        return code, WIDE_AREA_STATUTE
     try:
         affair = get_affair(code)
     except DomainError:
@@ -163,7 +167,12 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 source=entry.node,
                 source_name=node_label(entry.node, lang),
                 recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
-                recipient=entry.actor,
+                # Another node as people call it (神奈川県横浜市), not its network name.
+                recipient=(
+                    node_label(entry.actor, lang)
+                    if entry.actor_kind is ActorKind.NODE
+                    else entry.actor
+                ),
                 case_number=(
                     entry.case_number if entry.actor_kind is ActorKind.RECIPIENT else None
                 ),
