@@ -32,6 +32,20 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Every query is recorded with the organisation, officer, affair and case number, and "
         "disclosed to the resident concerned.",
     ),
+    "agency.card.title": ("職員カードの確認", "Officer card"),
+    "agency.card.lead": (
+        "パスワードを確認しました。貸与された職員カード（セキュリティキー）を端末に挿し、"
+        "ボタンを押してカードのPINを入力してください。",
+        "Your password is checked. Insert the officer card (security key) lent to you, press "
+        "the button and enter the card's PIN.",
+    ),
+    "agency.card.submit": ("職員カードで確認する", "Verify with my card"),
+    "agency.card.waiting": ("カードの応答を待っています…", "Waiting for the card…"),
+    "agency.card.failed": (
+        "カードが応答しませんでした。カードを挿し直してもう一度押してください。",
+        "The card did not answer; insert it again and press the button once more.",
+    ),
+    "agency.card.cancel": ("やめてサインインに戻る", "Cancel and go back to sign-in"),
     "agency.home.title": ("事務を選ぶ", "Choose the affair"),
     "agency.home.lead": (
         "照会は事務ごとに行います。この機関に認められている事務だけが表示されます。",
