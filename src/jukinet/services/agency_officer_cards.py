@@ -7,7 +7,9 @@ required). The node's administrator lends a card to one officer of one recipient
 (``jukinet recipient officer-card-lost``) is revoked at once and every session of its officer
 ends. After the password (:func:`jukinet.services.agency_console.sign_in`) the session is only
 half open: :func:`finish_card` verifies the key's signature over a one-time challenge and opens
-it; a missing, wrong, lost or cloned card is refused with one answer (JUKI-AGC-021).
+it; a missing, wrong, lost or cloned card is refused with one answer (JUKI-AGC-021). On the
+demo's nodes only (``demo_card_enrolment``), an officer without a card enrols the browser's own
+passkey or security key as their card at the first sign-in, as the demo's operators do.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ from jukinet.domain.errors import AuthenticationFailed, Conflict, NotFound, Vali
 from jukinet.services.agency_console import NotSignedIn, hash_secret
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.challenges import new_challenge, take_challenge
+from jukinet.services.operator_security.registration import (
+    registration_options,
+    verified_registration,
+)
 from jukinet.services.operator_security.signin import expected_origins
 from jukinet.storage.agency_tables import (
     AgencyOfficerCardRow,
@@ -319,4 +325,97 @@ def finish_card(
             uow.commit()
             raise CardRefused()
         pending.card_verified_at = node.now()
+        uow.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo only: the browser's own passkey or security key becomes the officer's card
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_enrolment_allowed(node: ServiceContext) -> bool:
+    """Whether an officer without a card may enrol the browser's key (the demo's nodes only,
+    ``demo_card_enrolment``; the same switch as the operators' demo enrolment)."""
+    return bool(node.settings.demo_card_enrolment)
+
+
+def _demo_only(node: ServiceContext) -> None:
+    if not demo_enrolment_allowed(node):
+        raise NoCardLent()
+
+
+def demo_enrolment_options(
+    node: ServiceContext, secret: str | None, *, recipient_id: str
+) -> tuple[str, str]:
+    """Demo only: options to create the officer's card in the browser's own authenticator."""
+    _demo_only(node)
+    with node.uow() as uow:
+        pending = _pending(uow.session, secret, recipient_id)
+        officer = uow.session.get(AgencyOfficerRow, pending.officer_id)
+        if officer is None:
+            raise NotSignedIn()
+        challenge_id, challenge = new_challenge(
+            node, uow.session, purpose=PURPOSE + "-enrol", operator_id=None
+        )
+        options = registration_options(
+            node,
+            user_name=officer.login,
+            user_id=f"officer-{officer.id}".encode(),
+            display_name=officer.display_name,
+            challenge=challenge,
+        )
+        uow.commit()
+        return challenge_id, options
+
+
+def finish_demo_enrolment(
+    node: ServiceContext,
+    secret: str | None,
+    *,
+    recipient_id: str,
+    challenge_id: str,
+    credential: str,
+    page_origin: str,
+) -> None:
+    """Demo only: the new key becomes a card lent to the officer, and the session opens."""
+    _demo_only(node)
+    with node.uow() as uow:
+        pending = _pending(uow.session, secret, recipient_id)
+        challenge = take_challenge(
+            node, uow.session, challenge_id, purpose=PURPOSE + "-enrol", operator_id=None
+        )
+        verified = verified_registration(
+            node,
+            credential=credential,
+            challenge=challenge,
+            origins=expected_origins(node, page_origin),
+        )
+        if verified is None:
+            uow.session.delete(pending)
+            uow.commit()
+            raise CardRefused()
+        now = node.now()
+        count = len(
+            list(
+                uow.session.scalars(
+                    select(AgencyOfficerCardRow.id).where(
+                        AgencyOfficerCardRow.officer_id == pending.officer_id
+                    )
+                )
+            )
+        )
+        uow.session.add(
+            AgencyOfficerCardRow(
+                serial=f"DEMO-{pending.officer_id}-{count + 1}",
+                officer_id=pending.officer_id,
+                credential_id=bytes_to_base64url(verified.credential_id),
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                status="lent",
+                lent_at=now,
+                status_changed_at=now,
+                note="demo enrolment",
+            )
+        )
+        pending.card_verified_at = now
         uow.commit()

@@ -53,19 +53,26 @@ async def card_page(
     if officer is not None:
         return redirect(PREFIX)
     await run_in_threadpool(require_recipient, request, organisation)
+    node, secret = node_of(request), request.cookies.get(COOKIE)
+    mode = "signin"
     try:
-        challenge_id, options = await run_in_threadpool(
-            agency_officer_cards.card_options,
-            node_of(request),
-            request.cookies.get(COOKIE),
-            recipient_id=organisation,
-        )
+        try:
+            challenge_id, options = await run_in_threadpool(
+                agency_officer_cards.card_options, node, secret, recipient_id=organisation
+            )
+        except agency_officer_cards.NoCardLent:
+            if not agency_officer_cards.demo_enrolment_allowed(node):
+                raise
+            mode = "enrol"  # the demo: the browser's own key becomes the officer's card
+            challenge_id, options = await run_in_threadpool(
+                agency_officer_cards.demo_enrolment_options, node, secret, recipient_id=organisation
+            )
     except DomainError as error:
         return _refused(request, organisation, error)
     return render(
         request,
         "agency/card.html",
-        {"challenge_id": challenge_id, "options": options},
+        {"challenge_id": challenge_id, "options": options, "mode": mode},
         organisation=organisation,
     )
 
@@ -76,12 +83,15 @@ async def card_answer(
     organisation: Organisation,
     challenge_id: Annotated[str, Form(max_length=64)] = "",
     credential: Annotated[str, Form(max_length=16_384)] = "",
+    mode: Annotated[str, Form(max_length=10)] = "signin",
 ) -> Response:
     """Verify the card's answer; open the console, or refuse and end the half-open session."""
     await run_in_threadpool(require_recipient, request, organisation)
     try:
         await run_in_threadpool(
-            agency_officer_cards.finish_card,
+            agency_officer_cards.finish_demo_enrolment
+            if mode == "enrol"
+            else agency_officer_cards.finish_card,
             node_of(request),
             request.cookies.get(COOKIE),
             recipient_id=organisation,

@@ -39,6 +39,12 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Your password is checked. Insert the officer card (security key) lent to you, press "
         "the button and enter the card's PIN.",
     ),
+    "agency.card.demo_enrol": (
+        "デモ：この職員にはまだカードがありません。このブラウザのパスキーまたはセキュリティキーを"
+        "職員カードとして登録します（本番では管理者が貸与します）。",
+        "Demo: this officer has no card yet. The browser's passkey or security key is enrolled "
+        "as the officer card (in production the administrator lends one).",
+    ),
     "agency.card.submit": ("職員カードで確認する", "Verify with my card"),
     "agency.card.waiting": ("カードの応答を待っています…", "Waiting for the card…"),
     "agency.card.failed": (
