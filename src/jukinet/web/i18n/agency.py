@@ -20,9 +20,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "agency.case_number": ("事案番号（任意）", "Case number (optional)"),
     "agency.login.title": ("職員のサインイン", "Officer sign-in"),
     "agency.login.lead": (
-        "この端末には機関のクライアント証明書が入っています。職員ご本人のIDとパスワードでサインインしてください。",
+        "この端末には機関のクライアント証明書が入っています。職員ご本人のIDとパスワードで"
+        "サインインし、続けて職員カードで確認してください。",
         "This terminal holds the organisation's client certificate. Sign in with your own "
-        "officer ID and password.",
+        "officer ID and password, then confirm with your officer card.",
     ),
     "agency.login.login": ("職員ID", "Officer ID"),
     "agency.login.password": ("パスワード", "Password"),
