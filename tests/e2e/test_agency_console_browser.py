@@ -2,7 +2,10 @@
 
 A municipality, its prefecture and the national centre run on loopback with mutual TLS; the
 centre serves the console on its mutual-TLS port, and the browser presents each agency's client
-certificate there (Playwright's ``client_certificates``) as the agency's terminal would. The
+certificate there (Playwright's ``client_certificates``) as the agency's terminal would. Each
+officer signs in with their password and then their own card: a security key lent to them
+(``jukinet recipient officer-card-lend``), here held in Chromium's virtual authenticator with
+its PIN verified, as the counter's operator cards are (tests/e2e/test_operator_security.py). The
 pension service's officer signs in, uploads a 10,000-row batch, watches the progress bar move
 (htmx polling) and downloads the results and the rows in error; the radio-licence officer is
 not offered the pension affair and, asking for it anyway, is refused with its statute. Every
@@ -12,6 +15,7 @@ scripts/vendor-axe.sh), and a screenshot of each is kept under docs/screenshots/
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -23,13 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from jukinet.domain.codes import random_resident_codes
 from jukinet.domain.operators import Role
-from jukinet.services import agency_console, batch, recipients
+from jukinet.services import agency_console, agency_officer_cards, batch, recipients
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from tests.conftest import TEST_NOW
+from tests.support.cards import SoftAuthenticator
 from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain, free_port, make_node, make_pki, serving
@@ -53,6 +59,7 @@ class Centre:
     node: ServiceContext
     url: str
     certificates: dict[str, tuple[Path, Path]]
+    cards: dict[str, SoftAuthenticator]
     residents: list[str]
     release_worker: threading.Event
 
@@ -87,6 +94,8 @@ def centre(
 ) -> Iterator[Centre]:
     pki, signer = make_pki(tmp_path / "pki", [MUNICIPALITY, PREFECTURE, NATIONAL], TEST_NOW)
     urls = {name: f"https://127.0.0.1:{free_port()}" for name in (PREFECTURE, NATIONAL)}
+    # The browser reaches the centre by name: WebAuthn needs a domain as its relying party.
+    console_url = urls[NATIONAL].replace("127.0.0.1", "localhost")
     municipality = make_node(
         MUNICIPALITY,
         database_url=new_database("m"),
@@ -101,7 +110,15 @@ def centre(
         peers={NATIONAL: urls[NATIONAL]},
         clock=clock,
     )
-    national = make_node(NATIONAL, database_url=new_database("n"), pki=pki, peers={}, clock=clock)
+    national = make_node(
+        NATIONAL,
+        database_url=new_database("n"),
+        pki=pki,
+        peers={},
+        clock=clock,
+        webauthn_rp_id="localhost",
+        webauthn_origins=[console_url],
+    )
     release, stop = threading.Event(), threading.Event()
     worker = threading.Thread(target=_worker, args=(national, release, stop), daemon=True)
     with (
@@ -116,7 +133,7 @@ def centre(
             residents.append(moved.records[0].record.resident_code)
         drain({MUNICIPALITY: municipality, PREFECTURE: prefecture, NATIONAL: national})
         recipients.seed(national)
-        certificates = {}
+        certificates, cards = {}, {}
         for principal, login in ((PENSION_AGENCY, "onkyu.tanaka"), (RADIO_AGENCY, "denpa.sato")):
             pki.issue_client(signer, principal, now=TEST_NOW)
             creds = pki.node(principal)
@@ -129,9 +146,21 @@ def centre(
                 display_name="田中 恩給" if principal == PENSION_AGENCY else "佐藤 電波",
                 password=PASSWORD,
             )
+            card = SoftAuthenticator(serial=f"OC-{login[:5].upper()}")
+            agency_officer_cards.lend_card(
+                national,
+                recipient_id=principal,
+                login=login,
+                serial=card.serial,
+                credential_id=card.credential_id,
+                public_key_der=card.key.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+            )
+            cards[principal] = card
         worker.start()
         try:
-            yield Centre(national, urls[NATIONAL], certificates, residents, release)
+            yield Centre(national, console_url, certificates, cards, residents, release)
         finally:
             release.set()
             stop.set()
@@ -157,11 +186,49 @@ def terminal(chromium_browser: Any, centre: Centre) -> Iterator[Callable[[str], 
         )
         context.set_default_timeout(20_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        _card_in_reader(context, page, centre.cards[principal])
+        return page
 
     yield open_terminal
     for context in contexts:
         context.close()
+
+
+def _card_in_reader(context: Any, page: Any, card: SoftAuthenticator) -> None:
+    """The officer's security key in Chromium's virtual authenticator (PIN verified)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )["authenticatorId"]
+    private = card.key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    cdp.send(
+        "WebAuthn.addCredential",
+        {
+            "authenticatorId": authenticator,
+            "credential": {
+                "credentialId": base64.b64encode(card.credential_id).decode(),
+                "isResidentCredential": False,
+                "rpId": "localhost",
+                "privateKey": base64.b64encode(private).decode(),
+                "signCount": 0,
+            },
+        },
+    )
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -186,11 +253,17 @@ def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"agency-{name}.png"), full_page=full_page)
 
 
-def _sign_in(page: Any, login: str) -> None:
+def _sign_in(page: Any, login: str, *, shots: bool = False) -> None:
     page.goto("/agency")
     page.get_by_label("職員ID").fill(login)
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="サインイン").click()
+    # The card step: the officer's key signs the challenge (card.js, as for operators).
+    page.locator("#card-form[data-ready='true']").wait_for()
+    if shots:
+        _axe(page, "card")
+        _shot(page, "card")
+    page.get_by_role("button", name="職員カードで確認する").click()
     page.get_by_test_id("affairs-table").wait_for()
 
 
@@ -215,7 +288,7 @@ def test_pension_officer_uploads_a_batch_watches_progress_and_downloads(
     _axe(page, "login")
     _shot(page, "login")
 
-    _sign_in(page, "onkyu.tanaka")
+    _sign_in(page, "onkyu.tanaka", shots=True)
     assert "田中 恩給" in page.get_by_test_id("officer").inner_text()
     options = page.get_by_test_id("affair-select").locator("option").all_inner_texts()
     assert any(text.startswith(PENSION) for text in options)

@@ -2,7 +2,8 @@
 one-time code their card printed, sees in one list what Nishitokyo, Tokyo and the centre
 recorded about them — a pension agency's lookup at the centre among them — each entry marked
 verified by the server and again by the browser's own SHA-256 check, downloads the list as CSV
-and PDF, reports the card lost and is signed out.
+and PDF, reports the card lost and is signed out. Every page (desktop and phone) passes
+axe-core's WCAG 2.1 A/AA rules (tests/support/axe.min.js, vendored by scripts/vendor-axe.sh).
 
 Three real nodes on loopback (mutual TLS between them, the test's own databases and SoftHSM
 card tokens) and the portal served by uvicorn, as ``jukinet serve`` serves it on a
@@ -28,6 +29,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.storage.access_log import append_entries
 from jukinet.web.portal import create_portal_app
 from tests.conftest import TEST_NOW
+from tests.e2e.test_agency_console_browser import axe_violations
 from tests.integration.cli.test_cli import run
 from tests.support.clock import FixedClock
 from tests.support.network import drain, free_port, make_node, make_pki, serving, wire
@@ -118,7 +120,8 @@ def _browser_checked(page: Any) -> tuple[int, int]:
 
 
 def _labels_everywhere(page: Any) -> None:
-    """A small accessibility check: language, one h1, every input labelled, a skip link."""
+    """Accessibility: language, one h1, every input labelled, a skip link, and axe-core's
+    WCAG 2.1 A/AA rules (tests/support/axe.min.js) without a violation."""
     assert page.evaluate("document.documentElement.lang") in ("ja", "en")
     assert page.locator("h1").count() == 1
     assert page.locator("a.skip[href='#main']").count() == 1
@@ -127,6 +130,7 @@ def _labels_everywhere(page: Any) -> None:
                .filter(el => !(el.labels && el.labels.length)).length"""
     )
     assert unlabelled == 0
+    assert axe_violations(page) == [], page.url
 
 
 def test_resident_sees_every_tier_verifies_downloads_and_reports_loss(
@@ -192,6 +196,7 @@ def test_resident_sees_every_tier_verifies_downloads_and_reports_loss(
             page.set_viewport_size({"width": 390, "height": 844})
             page.reload()
             _browser_checked(page)
+            _labels_everywhere(page)
             page.screenshot(path=str(SCREENSHOTS / "portal-me-phone.png"))
             page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -203,6 +208,7 @@ def test_resident_sees_every_tier_verifies_downloads_and_reports_loss(
             page.click("form.card button[type=submit]")
             page.wait_for_url("**/?ended=card_lost")
             assert "カードを一時停止しました" in page.locator("#ended").inner_text()
+            _labels_everywhere(page)
             page.screenshot(path=str(SCREENSHOTS / "portal-signed-out.png"))
             page.goto("/me")
             assert (

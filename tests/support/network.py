@@ -72,10 +72,9 @@ def make_node(
         pki_dir=pki.folder,
         peers=peers,
         argon2_time_cost=1,
-        webauthn_rp_id="testserver",
         argon2_memory_cost=8192,
         secret_key=TEST_SECRET,
-        **(extra | settings),
+        **({"webauthn_rp_id": "testserver"} | extra | settings),
     )
     return build_node(config, clock=clock)
 

@@ -197,7 +197,8 @@ def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:
         f"提供 / provided {len(run.looked_up)}, 拒否 / refused {escape(str(run.refused))}, "
         f"一括 / batch {run.batch_found}/{run.batch_rows}"
     )
-    console_url = f"https://127.0.0.1:{centre.config.network_port}/agency"
+    # localhost, not 127.0.0.1: the officer's card (WebAuthn) needs the relying-party id.
+    console_url = f"https://localhost:{centre.config.network_port}/agency"
     for login, principal, _name in CONSOLE_OFFICERS:
         p12 = demo.cluster.pki.node(principal).folder / BROWSER_CERTIFICATE
         console.print(
@@ -205,6 +206,11 @@ def _print_agency(demo: DemoNetwork, run: AgencyRun) -> None:
             f"{escape(demo.passwords[login])} (browser certificate {escape(str(p12))}, "
             "same password)"
         )
+    console.print(
+        "職員カード / officer card: パスワードの後、初回はこのブラウザのパスキーまたは"
+        "セキュリティキーを職員カードとして登録します（デモのみ） / after the password, the first "
+        "sign-in enrols the browser's passkey or security key as the officer's card (demo only)"
+    )
     console.print(f"提供状況の開示 / disclosure: {centre.operator_url}/disclosure (madoguchi)")
     console.print(f"公表 / transparency: {centre.operator_url}/transparency")
     console.print(f"不正利用の兆候 / alerts: {centre.operator_url}/security/alerts (anzen)")

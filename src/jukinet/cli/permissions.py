@@ -181,6 +181,8 @@ COMMAND_RULES: dict[str, Permission | CommandRule] = {
     "recipient seed": _ADMIN,
     "recipient officer-add": _RECIPIENTS,
     "recipient officer-unlock": _RECIPIENTS,
+    "recipient officer-card-lend": _RECIPIENTS,
+    "recipient officer-card-lost": _RECIPIENTS,
     # Card services by ordinance (条例利用): the registry (supervisors), enrolment (counter).
     "card-service add": Permission.MANAGE_CARD_SERVICES,
     "card-service deactivate": Permission.MANAGE_CARD_SERVICES,

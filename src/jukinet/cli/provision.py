@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from cryptography.hazmat.primitives import serialization
 from rich.markup import escape
 from rich.table import Table
+from webauthn import base64url_to_bytes
 
 from jukinet.cli.common import (
     EXIT_FAILED,
@@ -30,9 +32,10 @@ from jukinet.cli.common import (
 )
 from jukinet.data.affairs import affairs_in_table, find_affairs, statutory_affairs
 from jukinet.domain.affairs import Recipient, RecipientType
+from jukinet.domain.errors import ValidationError
 from jukinet.runtime.bootstrap import build_node
 from jukinet.runtime.runner import NodeConfig
-from jukinet.services import agency_console, recipients
+from jukinet.services import agency_console, agency_officer_cards, recipients
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 
@@ -307,6 +310,65 @@ def recipient_officer_unlock(
         err_console.print(f"[red]no officer {escape(login)} of {escape(recipient_id)}[/]")
         raise typer.Exit(EXIT_FAILED)
     console.print(f"[green]officer {escape(login)} unlocked[/]")
+
+
+@recipient_app.command("officer-card-lend")
+@cli_command
+def recipient_officer_card_lend(
+    ctx: typer.Context,
+    recipient_id: Annotated[str, typer.Argument(help="The officer's organisation.")],
+    login: Annotated[str, typer.Argument(help="The officer's ID.")],
+    serial: Annotated[str, typer.Option(help="The card's serial (printed on it).")],
+    credential_id: Annotated[
+        str, typer.Option(help="The security key's credential id (base64url).")
+    ],
+    public_key: Annotated[
+        Path, typer.Option(help="The key's ECDSA P-256 public key (PEM file).", exists=True)
+    ],
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Lend an officer their own card (a FIDO2 security key), the console's second factor
+    after the password (supervisors; docs/agency-console.md)."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="recipient officer-card-lend")
+    try:
+        der = serialization.load_pem_public_key(public_key.read_bytes()).public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        raw_id = base64url_to_bytes(credential_id.strip())
+    except ValueError as error:
+        raise ValidationError(
+            "JUKI-AGC-030",
+            ja="公開鍵（PEM）またはクレデンシャルID（base64url）を読めません。",
+            en="The public key (PEM) or the credential id (base64url) cannot be read.",
+            field="public_key",
+        ) from error
+    card = agency_officer_cards.lend_card(
+        node,
+        recipient_id=recipient_id,
+        login=login,
+        serial=serial,
+        credential_id=raw_id,
+        public_key_der=der,
+    )
+    console.print(f"[green]card {escape(card.serial)} lent to {escape(login)}[/]")
+
+
+@recipient_app.command("officer-card-lost")
+@cli_command
+def recipient_officer_card_lost(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="The lost card's serial.")],
+    note: Annotated[str, typer.Option(help="Where and when it was lost.")] = "",
+    folder: NodeDirOption = None,
+    operator: OperatorOption = None,
+) -> None:
+    """Revoke a lost officer card at once; its officer's sessions end (supervisors)."""
+    node = target_node(ctx, folder)
+    act_as(node, operator, command="recipient officer-card-lost")
+    card = agency_officer_cards.report_lost(node, serial=serial, note=note)
+    console.print(f"[green]card {escape(card.serial)} revoked; {escape(card.login)} signed out[/]")
 
 
 # --------------------------------------------------------------------------------------------

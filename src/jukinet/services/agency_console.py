@@ -7,7 +7,9 @@ Who is at the screen is established twice, as for the counter's operators:
    :func:`jukinet.web.provision_api.principal`) — the certificate is installed on the agency's
    terminals, never typed in;
 2. the **officer**: an account of that recipient at this node, with the officer's own password
-   (argon2id). A session is bound to the recipient whose certificate opened it: the same cookie
+   (argon2id) and then the officer's own card, a FIDO2 security key through WebAuthn
+   (:mod:`jukinet.services.agency_officer_cards`), as for the counter's operators. A session
+   is bound to the recipient whose certificate opened it: the same cookie
    presented with another organisation's certificate ends the session and is refused.
 
 Every resident an officer sees comes through :mod:`jukinet.services.provision` (the audit
@@ -73,6 +75,10 @@ class NotSignedIn(AuthenticationFailed):
         )
 
 
+class CardPending(NotSignedIn):
+    """The password was right; the officer's card has not answered yet."""
+
+
 class OtherOrganisation(AuthenticationFailed):
     """A session opened with one organisation's certificate, presented with another's."""
 
@@ -125,8 +131,12 @@ class Officer:
         return f"{self.display_name} ({self.login})"[:80]
 
 
-def _hash(secret: str) -> bytes:
+def hash_secret(secret: str) -> bytes:
+    """What the node keeps of a session's secret (SHA-256)."""
     return hashlib.sha256(secret.encode()).digest()
+
+
+_hash = hash_secret
 
 
 def add_officer(
@@ -227,6 +237,8 @@ def resolve(node: ServiceContext, secret: str | None, *, recipient_id: str) -> O
             uow.session.delete(session)
             uow.commit()
             raise OtherOrganisation()
+        if session.card_verified_at is None:
+            raise CardPending()
         if (
             officer is None
             or not officer.active

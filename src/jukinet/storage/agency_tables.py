@@ -48,3 +48,28 @@ class AgencySessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: When the officer's card answered the challenge; a session without it is only half
+    #: open (password checked) and shows nothing but the card step.
+    card_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AgencyOfficerCardRow(Base):
+    """An officer's own card (a FIDO2 security key), lent by the node's administrator.
+
+    ``lent`` cards answer the sign-in challenge; a ``lost`` card is revoked at once and every
+    session of its officer ends.
+    """
+
+    __tablename__ = "agency_officer_cards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("agency_officers.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The credential's public key, COSE-encoded (as WebAuthn verifies it).
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    lent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(200), default="")

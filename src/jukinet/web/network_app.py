@@ -21,6 +21,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.emergency.enforcement import check_link_open
 from jukinet.storage.registry import RegistryCache
 from jukinet.web.agency import batches as agency_batches
+from jukinet.web.agency import card as agency_card
 from jukinet.web.agency import pages as agency_pages
 from jukinet.web.agency.common import page_for_error
 from jukinet.web.bodies import BodyTooLarge, read_limited
@@ -67,6 +68,7 @@ def create_network_app(
     app.include_router(witness_router)
     # The agency console (pages for the recipients' officers; see docs/agency-console.md).
     app.include_router(agency_pages.router)
+    app.include_router(agency_card.router)
     app.include_router(agency_batches.router)
     app.mount("/static", StaticFiles(directory=str(files("jukinet.web") / "static")), name="static")
     app.include_router(relay_router)

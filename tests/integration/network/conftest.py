@@ -56,9 +56,15 @@ def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock)
         pki=pki,
         peers={NATIONAL: urls[NATIONAL]},
         clock=clock,
+        webauthn_origins=[urls[PREFECTURE]],  # the agency console's officer cards
     )
     national = make_node(
-        NATIONAL, database_url=new_database("national"), pki=pki, peers={}, clock=clock
+        NATIONAL,
+        database_url=new_database("national"),
+        pki=pki,
+        peers={},
+        clock=clock,
+        webauthn_origins=[urls[NATIONAL]],
     )
     with (
         serving(prefecture, int(urls[PREFECTURE].rsplit(":", 1)[1])),

@@ -1,7 +1,9 @@
 """The agency console on the centre's mutual-TLS port (both databases).
 
 The organisation is the client certificate of the terminal; the officer signs in with an
-account of that organisation. Only granted affairs are offered; a refused affair is explained
+account of that organisation, its password and then the officer's own card (a FIDO2 security
+key in software, answering the WebAuthn challenge as a browser would post it); a missing, wrong
+or lost card is refused. Only granted affairs are offered; a refused affair is explained
 with its statute and recorded; another organisation's certificate cannot use the session;
 malformed uploads are per-row errors or a clear 4xx that stores nothing.
 """
@@ -9,7 +11,9 @@ malformed uploads are per-row errors or a clear 4xx that stores nothing.
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import re
 import socket
 import ssl
@@ -19,15 +23,18 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
+from jukinet.domain.errors import Conflict
 from jukinet.domain.operators import Role
-from jukinet.services import agency_console, batch, recipients
+from jukinet.services import agency_console, agency_officer_cards, batch, recipients
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
 from jukinet.storage.tables import AccessLogRow, Base
 from tests.conftest import TEST_NOW
 from tests.integration.network.conftest import MUNICIPALITY, NATIONAL, PREFECTURE, Tiers
+from tests.support.cards import SoftAuthenticator
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain
 
@@ -37,10 +44,50 @@ PASSWORD = "officer-password-long"  # a throw-away test account
 HTML = {"Accept": "text/html"}
 
 
+def lend(node: ServiceContext, recipient_id: str, login: str, serial: str) -> SoftAuthenticator:
+    """Lend the officer a new card (a software security key) at ``node``."""
+    card = SoftAuthenticator(serial=serial)
+    agency_officer_cards.lend_card(
+        node,
+        recipient_id=recipient_id,
+        login=login,
+        serial=serial,
+        credential_id=card.credential_id,
+        public_key_der=card.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+    )
+    return card
+
+
+def answer_card(
+    client: httpx.Client, card: SoftAuthenticator, *, user_verified: bool = True
+) -> httpx.Response:
+    """What the browser does on /agency/card: the key signs the page's challenge."""
+    page = client.get("/agency/card")
+    assert page.status_code == 200, page.text
+    found = re.search(
+        r'<script type="application/json" id="card-options">(.*?)</script>', page.text
+    )
+    challenge = re.search(r'name="challenge_id" value="([^"]+)"', page.text)
+    assert found, page.text
+    assert challenge, page.text
+    options = json.loads(html.unescape(found.group(1)))
+    origin = str(client.base_url).rstrip("/")
+    return client.post(
+        "/agency/card",
+        data={
+            "challenge_id": challenge.group(1),
+            "credential": card.assertion(options, origin, user_verified=user_verified),
+        },
+    )
+
+
 @dataclass
 class Console:
     tiers: Tiers
     resident: str
+    cards: dict[str, SoftAuthenticator]
 
     @property
     def centre(self) -> ServiceContext:
@@ -61,6 +108,10 @@ class Console:
         with self.client(principal, url) as client:
             answer = client.post("/agency/login", data={"login": login, "password": PASSWORD})
             assert answer.status_code == 303, answer.text
+            assert answer.headers["location"] == "/agency/card"
+            carded = answer_card(client, self.cards[login])
+            assert carded.status_code == 303, carded.text
+            assert carded.headers["location"] == "/agency"
             yield client
 
 
@@ -73,6 +124,7 @@ def console(tiers: Tiers) -> Iterator[Console]:
     drain({MUNICIPALITY: municipality, PREFECTURE: tiers.prefecture, NATIONAL: tiers.national})
     recipients.seed(tiers.national)
     cache = RegistryCache()
+    cards = {}
     for principal, login in ((PENSION_AGENCY, "pension.officer"), (RADIO_AGENCY, "radio.officer")):
         tiers.pki.issue_client(tiers.signer, principal, now=TEST_NOW)
         agency_console.add_officer(
@@ -83,7 +135,8 @@ def console(tiers: Tiers) -> Iterator[Console]:
             display_name="照会 担当",
             password=PASSWORD,
         )
-    return Console(tiers, resident)
+        cards[login] = lend(tiers.national, principal, login, f"OC-{login[:3].upper()}-1")
+    return Console(tiers, resident, cards)
 
 
 def _csrf(page: str) -> str:
@@ -289,6 +342,7 @@ def test_a_prefecture_offers_only_its_own_tables(console: Console) -> None:
             display_name="照会 担当",
             password=PASSWORD,
         )
+        console.cards[login] = lend(prefecture, principal, login, f"OC-P-{login[:3].upper()}")
     url = console.tiers.urls[PREFECTURE]
     with console.signed_in(PENSION_AGENCY, "pension.officer", url=url) as client:
         # Table 1 is the centre's: the pension affair is not offered here.
@@ -361,3 +415,79 @@ def test_wrong_passwords_lock_the_officer_until_unlocked(console: Console) -> No
             "/agency/login", data={"login": "pension.officer", "password": PASSWORD}
         )
         assert again.status_code == 303
+
+
+def test_the_password_alone_does_not_open_the_console(console: Console) -> None:
+    with console.client(PENSION_AGENCY) as client:
+        answer = client.post(
+            "/agency/login", data={"login": "pension.officer", "password": PASSWORD}
+        )
+        assert answer.headers["location"] == "/agency/card"
+        # Half open: every page still sends the officer to sign in.
+        assert client.get("/agency").headers["location"] == "/agency/login"
+        assert client.get("/agency/history").headers["location"] == "/agency/login"
+        page = client.get("/agency/card")
+        assert "職員カード" in page.text
+
+
+def test_a_wrong_or_unverified_card_is_refused_and_stores_nothing(console: Console) -> None:
+    stranger = SoftAuthenticator(serial="OC-NOBODY")
+    for card, verified in ((stranger, True), (console.cards["pension.officer"], False)):
+        with console.client(PENSION_AGENCY) as client:
+            client.post("/agency/login", data={"login": "pension.officer", "password": PASSWORD})
+            before = _every_table(console.centre)
+            refused = answer_card(client, card, user_verified=verified)
+            assert refused.status_code == 401
+            assert "JUKI-AGC-021" in refused.text
+            assert "職員カードを確認できませんでした" in refused.text
+            after = _every_table(console.centre)
+            # The half-open session ends; besides the card page's one-time challenge (now
+            # used), nothing else changes.
+            assert after["agency_sessions"] == before["agency_sessions"] - 1
+            assert after["signin_challenges"] == before["signin_challenges"] + 1
+            kept = {"agency_sessions", "signin_challenges"}
+            assert {k: v for k, v in after.items() if k not in kept} == {
+                k: v for k, v in before.items() if k not in kept
+            }
+            assert client.get("/agency").headers["location"] == "/agency/login"
+    # The officer's own card still opens it afterwards.
+    with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
+        assert client.get("/agency").status_code == 200
+
+
+def test_an_officer_without_a_card_is_told_to_ask_for_one(console: Console) -> None:
+    agency_console.add_officer(
+        console.centre,
+        RegistryCache(),
+        recipient_id=PENSION_AGENCY,
+        login="new.officer",
+        display_name="新任 担当",
+        password=PASSWORD,
+    )
+    with console.client(PENSION_AGENCY) as client:
+        client.post("/agency/login", data={"login": "new.officer", "password": PASSWORD})
+        page = client.get("/agency/card")
+        assert page.status_code == 401
+        assert "JUKI-AGC-022" in page.text
+        english = client.get("/agency/card", headers={"Accept-Language": "en"})
+        assert english.status_code in (401, 303)
+
+
+def test_a_lost_card_is_revoked_and_ends_the_officers_session(console: Console) -> None:
+    card = console.cards["pension.officer"]
+    with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
+        assert client.get("/agency").status_code == 200
+        agency_officer_cards.report_lost(console.centre, serial=card.serial, note="電車内")
+        assert client.get("/agency").headers["location"] == "/agency/login"
+        client.post("/agency/login", data={"login": "pension.officer", "password": PASSWORD})
+        refused = client.get("/agency/card")
+        assert refused.status_code == 401  # no card lent any more
+        assert "JUKI-AGC-022" in refused.text
+    # A replacement card opens it again; the lost one cannot be reported twice.
+    console.cards["pension.officer"] = lend(
+        console.centre, PENSION_AGENCY, "pension.officer", "OC-PEN-2"
+    )
+    with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
+        assert client.get("/agency").status_code == 200
+    with pytest.raises(Conflict):
+        agency_officer_cards.report_lost(console.centre, serial=card.serial)

@@ -90,7 +90,7 @@ async def login(
     login: Annotated[str, Form(max_length=80)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    """Check the officer's password for this organisation; open a session."""
+    """Check the officer's password for this organisation; the card step follows."""
     await run_in_threadpool(require_recipient, request, organisation)
     try:
         secret = await run_in_threadpool(
@@ -108,7 +108,7 @@ async def login(
             status=error.status,
             organisation=organisation,
         )
-    response = redirect(PREFIX)
+    response = redirect(f"{PREFIX}/card")  # the officer's card next (web/agency/card.py)
     response.set_cookie(COOKIE, secret, httponly=True, secure=True, samesite="strict", path=PREFIX)
     return response
 

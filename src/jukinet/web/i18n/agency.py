@@ -20,9 +20,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "agency.case_number": ("事案番号（任意）", "Case number (optional)"),
     "agency.login.title": ("職員のサインイン", "Officer sign-in"),
     "agency.login.lead": (
-        "この端末には機関のクライアント証明書が入っています。職員ご本人のIDとパスワードでサインインしてください。",
+        "この端末には機関のクライアント証明書が入っています。職員ご本人のIDとパスワードで"
+        "サインインし、続けて職員カードで確認してください。",
         "This terminal holds the organisation's client certificate. Sign in with your own "
-        "officer ID and password.",
+        "officer ID and password, then confirm with your officer card.",
     ),
     "agency.login.login": ("職員ID", "Officer ID"),
     "agency.login.password": ("パスワード", "Password"),
@@ -32,6 +33,26 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Every query is recorded with the organisation, officer, affair and case number, and "
         "disclosed to the resident concerned.",
     ),
+    "agency.card.title": ("職員カードの確認", "Officer card"),
+    "agency.card.lead": (
+        "パスワードを確認しました。貸与された職員カード（セキュリティキー）を端末に挿し、"
+        "ボタンを押してカードのPINを入力してください。",
+        "Your password is checked. Insert the officer card (security key) lent to you, press "
+        "the button and enter the card's PIN.",
+    ),
+    "agency.card.demo_enrol": (
+        "デモ：この職員にはまだカードがありません。このブラウザのパスキーまたはセキュリティキーを"
+        "職員カードとして登録します（本番では管理者が貸与します）。",
+        "Demo: this officer has no card yet. The browser's passkey or security key is enrolled "
+        "as the officer card (in production the administrator lends one).",
+    ),
+    "agency.card.submit": ("職員カードで確認する", "Verify with my card"),
+    "agency.card.waiting": ("カードの応答を待っています…", "Waiting for the card…"),
+    "agency.card.failed": (
+        "カードが応答しませんでした。カードを挿し直してもう一度押してください。",
+        "The card did not answer; insert it again and press the button once more.",
+    ),
+    "agency.card.cancel": ("やめてサインインに戻る", "Cancel and go back to sign-in"),
     "agency.home.title": ("事務を選ぶ", "Choose the affair"),
     "agency.home.lead": (
         "照会は事務ごとに行います。この機関に認められている事務だけが表示されます。",
