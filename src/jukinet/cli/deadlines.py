@@ -37,8 +37,9 @@ def deadlines_command(
         console.print("[green]期限超過なし / nothing overdue[/]")
         return
     table = Table(title=f"期限超過 / overdue deliveries — {node.node_id}")
+    # The peer and the kind are what an officer acts on: never cut them on a narrow pipe.
     for column in ("direction", "peer", "kind", "count", "deadline (s)", "oldest", "state"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in {"peer", "kind"}, overflow="fold")
     for episode in episodes:
         table.add_row(
             episode.direction,

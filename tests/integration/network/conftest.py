@@ -33,6 +33,10 @@ class Tiers:
     signer: FileCaSigner
 
 
+#: Where the operators' pages are served in tests (FastAPI's TestClient).
+OPERATOR_PAGES = "http://testserver"
+
+
 @pytest.fixture
 def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock) -> Iterator[Tiers]:
     """Prefecture and centre serving on loopback; the municipality only sends."""
@@ -56,7 +60,8 @@ def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock)
         pki=pki,
         peers={NATIONAL: urls[NATIONAL]},
         clock=clock,
-        webauthn_origins=[urls[PREFECTURE]],  # the agency console's officer cards
+        # The agency console's officer cards on the network port, and the operators' pages.
+        webauthn_origins=[urls[PREFECTURE], OPERATOR_PAGES],
     )
     national = make_node(
         NATIONAL,
@@ -64,7 +69,7 @@ def tiers(tmp_path: Path, new_database: Callable[[str], str], clock: FixedClock)
         pki=pki,
         peers={},
         clock=clock,
-        webauthn_origins=[urls[NATIONAL]],
+        webauthn_origins=[urls[NATIONAL], OPERATOR_PAGES],
     )
     with (
         serving(prefecture, int(urls[PREFECTURE].rsplit(":", 1)[1])),

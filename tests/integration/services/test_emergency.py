@@ -126,6 +126,15 @@ def test_one_card_a_clerk_a_stale_card_or_a_missing_node_are_refused(
         lambda: disconnects.countersign(node, actor=officer, proposal_id=proposal.id),
         "JUKI-EMG-023",
     )
+    # An id no 64-bit key can hold, or none at all, names no proposal.
+    for missing in (2**64, -1, 0):
+        _refused_without_trace(
+            node,
+            lambda missing=missing: disconnects.countersign(
+                node, actor=no_card, proposal_id=missing
+            ),
+            "JUKI-EMG-018",
+        )
     # Two officers are not the officer and the chief officer's delegate.
     _refused_without_trace(
         node,

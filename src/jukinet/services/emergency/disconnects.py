@@ -253,7 +253,9 @@ def countersign(node: ServiceContext, *, actor: Actor, proposal_id: int) -> Disc
     now = node.now()
     with node.uow() as uow:
         session = uow.session
-        proposal = session.get(EmergencyProposalRow, proposal_id)
+        # An id beyond a 64-bit key names no proposal (the driver would overflow on it).
+        in_range = 0 < proposal_id < 2**63
+        proposal = session.get(EmergencyProposalRow, proposal_id) if in_range else None
         if proposal is None or proposal.status != OPEN:
             raise NotFound(
                 "JUKI-EMG-018",
