@@ -189,7 +189,9 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         _end(hachioji, other)
         # 3. this municipality's link is cut, the counter goes on, the cut ends
         before_cut = count_rows(centre, IdentityHistoryRow)
-        own = _cut(town, minutes=max(0.5, 2 * args.cut_seconds / 60))
+        # Long enough not to expire by itself when the driver falls behind its pace: the bench
+        # ends it with two cards.
+        own = _cut(town, minutes=60 + args.cut_seconds / 60)
         time.sleep(WATCHER_SECONDS)
         slipped_in = count_rows(centre, IdentityHistoryRow) - before_cut  # sent before the cut
         queued = phase(args.cut_seconds)
