@@ -64,7 +64,7 @@ BENCHMARKS: Final = (
     ),
     Benchmark(
         "emergency_drain",
-        ("--rate", "40", "--seconds", "2", "--cut-seconds", "3", "--seed-residents", "100"),
+        ("--rate", "40", "--seconds", "1", "--cut-seconds", "2", "--seed-residents", "40"),
     ),
     Benchmark("initial_load", ("500", "--max-seconds", "60")),
     Benchmark("wide_area", ("--count", "5")),
