@@ -62,6 +62,10 @@ BENCHMARKS: Final = (
             "--seed-residents", "100", "--health-requests", "40",
         ),
     ),
+    Benchmark(
+        "emergency_drain",
+        ("--rate", "40", "--seconds", "1", "--cut-seconds", "2", "--seed-residents", "40"),
+    ),
     Benchmark("initial_load", ("500", "--max-seconds", "60")),
     Benchmark("wide_area", ("--count", "5")),
     Benchmark("portal_disclosure", ("--entries", "30", "--noise", "200", "--rounds", "2")),

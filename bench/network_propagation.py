@@ -149,8 +149,13 @@ class Driver:
         warmup: float,
         seconds: float,
         threads: int,
+        first_slot: int = 0,
+        versions: dict[str, int] | None = None,
     ) -> None:
         self.town = town
+        # A later run on the same people goes on from ``first_slot`` (a multiple of
+        # ``threads``) with the versions the earlier run left, so every change still differs.
+        self.first_slot = first_slot
         self.actor = actor
         # Slot s changes people[s % len(people)]; with len(people) a multiple of ``threads``
         # a resident is always changed by the same thread, so its versions stay in order.
@@ -162,7 +167,7 @@ class Driver:
         self.changes: list[Change] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
-        self._versions: dict[str, int] = {}
+        self._versions: dict[str, int] = versions if versions is not None else {}
 
     def run(self) -> None:
         """Make every change; returns when all threads are done."""
@@ -178,8 +183,9 @@ class Driver:
 
     def _work(self, first: int) -> None:
         today = self.town.today()
-        for slot in range(first, self.slots, self.threads):
-            due = self.start + slot / self.rate
+        begin, end = self.first_slot + first, self.first_slot + self.slots
+        for slot in range(begin, end, self.threads):
+            due = self.start + (slot - self.first_slot) / self.rate
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
@@ -229,7 +235,7 @@ class Driver:
                         kind=kind,
                         committed_at=committed,
                         lateness=lateness,
-                        measured=slot >= self.warmup_slots,
+                        measured=slot - self.first_slot >= self.warmup_slots,
                     )
                 )
 
