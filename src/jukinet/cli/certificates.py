@@ -30,6 +30,9 @@ from jukinet.services.certificates.verify import verify_code, verify_pdf
 from jukinet.services.certificates.wide_area import WideAreaRequest, issue_wide_area
 from jukinet.services.resident_card.inputs import IdDocument
 
+#: A genuine wide-area copy: whether it is still current is for its home municipality to say.
+EXIT_CURRENCY_UNKNOWN = 3
+
 app = typer.Typer(
     help="証明書 / Certificates: 住民票の写し, 除票の写し, 記載事項証明書 as signed PDFs.",
     no_args_is_help=True,
@@ -178,7 +181,8 @@ def verify_command(
         str | None, typer.Option("--code", help="The QR code's text (JUKINET-CERT:…).")
     ] = None,
 ) -> None:
-    """Check a certificate: genuine, unaltered, still current. Exit 0 only if all three."""
+    """Check a certificate: genuine, unaltered, still current. Exit 0 only if all three; 3 for a
+    genuine wide-area copy (広域交付), whose currency only its home municipality can tell."""
     node = node_of(ctx)
     if pdf is not None:
         check = verify_pdf(node, pdf.read_bytes(), asked_by="cli:certificate verify")
@@ -192,9 +196,13 @@ def verify_command(
             field="pdf",
         )
     colour = "green" if check.genuine and check.current else "red"
+    if check.genuine and check.current is None:
+        colour = "yellow"
     console.print(f"[{colour}]{escape(check.verdict_ja)}[/]")
     console.print(f"[{colour}]{escape(check.verdict_en)}[/]")
     if check.content:
         console.print(f"{escape(str(check.content['title']))} {escape(str(check.serial))}")
+    if check.genuine and check.current is None:
+        raise typer.Exit(EXIT_CURRENCY_UNKNOWN)
     if not (check.genuine and check.current):
         raise typer.Exit(EXIT_FAILED)

@@ -153,7 +153,12 @@ def test_household_copy_by_card_through_three_tiers(network: Build, card_reader:
     assert "西東京市" in issued.content["wide_area"]
     assert issued.fee_yen == yokohama.settings.certificate_fee_yen
     # The copy verifies at the issuing node; an edited one does not.
-    assert verify_pdf(yokohama, issued.pdf, asked_by="test").genuine
+    check = verify_pdf(yokohama, issued.pdf, asked_by="test")
+    assert check.genuine
+    # Yokohama holds no version of a Nishitokyo record: it never claims the copy is current.
+    assert check.current is None
+    assert "西東京市" in check.verdict_ja
+    assert "西東京市" in check.verdict_en
     with yokohama.session_factory() as session:
         row = session.scalars(select(IssuedCertificateRow)).one()
     assert verify_code(yokohama, qr_payload(row.serial, bytes(row.signature)), asked_by="t").genuine

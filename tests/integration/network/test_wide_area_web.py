@@ -72,6 +72,18 @@ def test_counter_page_and_api(network: Callable[..., dict[str, ServiceContext]])
         assert issued.status_code == 200, issued.text[:2000]
         assert issued.headers["content-type"] == "application/pdf"
         assert _issued(yokohama) == 1
+        # The public check at Yokohama: genuine, and honest that only the home town knows
+        # whether the record changed since.
+        form = client.get("/certificates/verify")
+        checked = client.post(
+            "/certificates/verify",
+            data={"csrf_token": csrf_of(form.text)},
+            files={"file": ("copy.pdf", issued.content, "application/pdf")},
+        )
+        assert checked.status_code == 200
+        assert 'data-genuine="yes"' in checked.text
+        assert 'data-current="unknown"' in checked.text
+        assert "住所地の市区町村" in checked.text
 
         headers = api_headers(client, "clerk1")
         api = client.post("/api/v1/certificates/wide-area", json=PHOTO, headers=headers)

@@ -34,9 +34,16 @@ class CertificateCheck:
     """The answer: genuine and unaltered, and whether still current; the printed content."""
 
     genuine: bool
-    current: bool
+    #: ``None`` for a wide-area copy (広域交付): the record lives at the home municipality, so
+    #: only it could say whether the record changed since; this node does not claim either.
+    current: bool | None
     serial: str | None
     content: dict[str, Any] | None
+
+    @property
+    def wide_area(self) -> str:
+        """A wide-area copy's printed note naming its home municipality (広域交付（住所地 …）)."""
+        return str((self.content or {}).get("wide_area", ""))
 
     @property
     def verdict_ja(self) -> str:
@@ -45,6 +52,11 @@ class CertificateCheck:
             return (
                 "この証明書は真正なものと確認できません"
                 "（改ざんされたか、当市区町村の発行ではありません）。"
+            )
+        if self.current is None:
+            return (
+                f"真正な証明書です（{self.wide_area}）。"
+                "発行後の変更の有無は住所地の市区町村にお問い合わせください。"
             )
         if not self.current:
             return "真正な証明書ですが、発行後に記載事項が変更されています（最新ではありません）。"
@@ -55,6 +67,11 @@ class CertificateCheck:
         """The answer in one English sentence."""
         if not self.genuine:
             return "This certificate cannot be confirmed: it was altered or not issued here."
+        if self.current is None:
+            return (
+                f"Genuine and unaltered (a wide-area copy, {self.wide_area}); whether the record "
+                "has changed since is known only to the home municipality."
+            )
         if not self.current:
             return "Genuine, but the record has changed since it was issued (superseded)."
         return "Genuine and unaltered; the record has not changed since."
@@ -112,6 +129,12 @@ def _checked(node: ServiceContext, row: IssuedCertificateRow, *, asked_by: str) 
         log_public_key(node).verify(bytes(row.signature), canonical_bytes(dict(row.content)))
     except InvalidSignature:
         return _NOT_GENUINE
+    if row.content.get("wide_area"):
+        # A wide-area copy: this node printed what the home municipality answered and holds no
+        # version of the record to compare with.
+        return CertificateCheck(
+            genuine=True, current=None, serial=row.serial, content=dict(row.content)
+        )
     ids = [int(i) for i in row.versions]
     now = node.now()
     with node.session_factory() as session, session.begin():

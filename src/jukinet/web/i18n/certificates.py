@@ -48,6 +48,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "certificate.verify.genuine": ("真正", "Genuine"),
     "certificate.verify.not_genuine": ("確認できません", "Cannot be confirmed"),
     "certificate.verify.superseded": ("発行後に変更あり", "Superseded by a later change"),
+    "certificate.verify.ask_home": (
+        "広域交付の写し：発行後の変更の有無は住所地の市区町村へ",
+        "Wide-area copy: ask the home municipality whether it changed since",
+    ),
     "certificate.verify.printed": ("印字されている事項", "What the certificate prints"),
     "certificate.verify.missing": (
         "PDFを選ぶか、二次元コードの内容を入力してください。",
