@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from jukinet.cli.common import OperatorOption, act_as, cli_command, console
 from jukinet.domain.deadlines import deadlines as deadline_table
@@ -36,20 +35,15 @@ def deadlines_command(
     if not episodes:
         console.print("[green]期限超過なし / nothing overdue[/]")
         return
-    table = Table(title=f"期限超過 / overdue deliveries — {node.node_id}")
-    # The peer and the kind are what an officer acts on: never cut them on a narrow pipe.
-    for column in ("direction", "peer", "kind", "count", "deadline (s)", "oldest", "state"):
-        table.add_column(column, no_wrap=column in {"peer", "kind"}, overflow="fold")
+    # One line per episode, not a table: a pipe's narrow width must never cut the peer or kind.
+    console.print(f"期限超過 / overdue deliveries — {node.node_id}")
     for episode in episodes:
-        table.add_row(
-            episode.direction,
-            episode.peer,
-            episode.kind,
-            str(episode.count),
-            str(episode.deadline_seconds),
-            episode.oldest_at.isoformat(timespec="seconds"),
-            "open" if episode.open else f"closed {episode.resolved_at:%Y-%m-%d %H:%M}",
+        state = "open" if episode.open else f"closed {episode.resolved_at:%Y-%m-%d %H:%M}"
+        console.print(
+            f"{episode.direction} {episode.peer} {episode.kind} count={episode.count} "
+            f"deadline={episode.deadline_seconds}s "
+            f"oldest={episode.oldest_at.isoformat(timespec='seconds')} {state}",
+            soft_wrap=True,
         )
-    console.print(table)
     if any(e.open for e in episodes):
         raise typer.Exit(code=3)
