@@ -15,7 +15,6 @@ scripts/vendor-axe.sh), and a screenshot of each is kept under docs/screenshots/
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -39,6 +38,7 @@ from tests.support.cards import SoftAuthenticator
 from tests.support.clock import FixedClock
 from tests.support.factories import make_actor, move_in_household, person, with_pool
 from tests.support.network import drain, free_port, make_node, make_pki, serving
+from tests.support.virtual_card import card_in_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -187,48 +187,12 @@ def terminal(chromium_browser: Any, centre: Centre) -> Iterator[Callable[[str], 
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()
-        _card_in_reader(context, page, centre.cards[principal])
+        card_in_reader(context, page, centre.cards[principal])
         return page
 
     yield open_terminal
     for context in contexts:
         context.close()
-
-
-def _card_in_reader(context: Any, page: Any, card: SoftAuthenticator) -> None:
-    """The officer's security key in Chromium's virtual authenticator (PIN verified)."""
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "usb",
-                "hasResidentKey": False,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
-    private = card.key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    cdp.send(
-        "WebAuthn.addCredential",
-        {
-            "authenticatorId": authenticator,
-            "credential": {
-                "credentialId": base64.b64encode(card.credential_id).decode(),
-                "isResidentCredential": False,
-                "rpId": "localhost",
-                "privateKey": base64.b64encode(private).decode(),
-                "signCount": 0,
-            },
-        },
-    )
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ terminal never reaches the sign-in page.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import socket
@@ -48,6 +47,7 @@ from tests.e2e.operator_server import settings_for
 from tests.support.cards import SoftAuthenticator, card_administrator, lend_security_key
 from tests.support.clock import FileClock
 from tests.support.factories import PASSWORD, move_in_household, person, with_pool
+from tests.support.virtual_card import card_in_reader
 
 pytestmark = pytest.mark.e2e
 
@@ -228,38 +228,7 @@ def _desk(browser: Any, counter: Counter, card: SoftAuthenticator) -> Any:
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "usb",
-                "hasResidentKey": False,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
-    private = card.key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    cdp.send(
-        "WebAuthn.addCredential",
-        {
-            "authenticatorId": authenticator,
-            "credential": {
-                "credentialId": base64.b64encode(card.credential_id).decode(),
-                "isResidentCredential": False,
-                "rpId": "localhost",
-                "privateKey": base64.b64encode(private).decode(),
-                "signCount": 0,
-            },
-        },
-    )
+    card_in_reader(context, page, card)
     return page
 
 
