@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import random
 import sys
 import time
@@ -148,18 +149,24 @@ def load_records(engine: Engine, rows: Iterator[dict[str, Any]], *, chunk: int =
     with engine.begin() as conn:
         for index in _secondary_indexes():
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
-    if engine.dialect.name == "postgresql":
+    first = next(rows, None)
+    if first is None:
+        pass
+    elif engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
         try:
             driver = raw.driver_connection
             assert driver is not None
-            columns = ", ".join(RECORD_COLUMNS)
+            # COPY names the columns the rows carry; the others take their server defaults
+            # (a column added by a later migration must not break the loader).
+            names = [c for c in RECORD_COLUMNS if c in first]
+            columns = ", ".join(names)
             with (
                 driver.cursor() as cur,
                 cur.copy(f"COPY identity_records ({columns}) FROM STDIN") as copy,
             ):
-                for row in rows:
-                    copy.write_row(tuple(row[c] for c in RECORD_COLUMNS))
+                for row in itertools.chain([first], rows):
+                    copy.write_row(tuple(row[c] for c in names))
                     count += 1
             driver.commit()
         finally:
@@ -167,7 +174,7 @@ def load_records(engine: Engine, rows: Iterator[dict[str, Any]], *, chunk: int =
     else:
         with engine.begin() as conn:
             batch: list[dict[str, Any]] = []
-            for row in rows:
+            for row in itertools.chain([first], rows):
                 batch.append(row)
                 if len(batch) == chunk:
                     conn.execute(insert(_records), batch)
