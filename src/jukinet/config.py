@@ -226,6 +226,9 @@ class Settings(BaseSettings):
     audit_key_path: Path | None = None
     #: Neighbours' base URLs, e.g. {"prefecture:13": "https://127.0.0.1:8413"}.
     peers: dict[str, str] = {}
+    #: The node process's event loop: ``auto`` (uvloop when installed, as uvicorn[standard]
+    #: brings it), ``uvloop`` (required) or ``asyncio`` (the standard loop).
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
     #: Delivery tuning: envelopes per request and the longest back-off between retries.
     delivery_batch: int = 2000
     delivery_max_backoff_seconds: float = 30.0

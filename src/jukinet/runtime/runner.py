@@ -28,6 +28,7 @@ from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.relay import close_hop_clients
 from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthority
 from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
+from jukinet.runtime import event_loop
 from jukinet.runtime.background import (
     batch_worker,
     code_pool_keeper,
@@ -345,7 +346,7 @@ def run_node(folder: Path) -> None:
         config.network_port,
         config.operator_port,
     )
-    asyncio.run(serve_node(node, config))
+    event_loop.run(serve_node(node, config), settings.event_loop)
 
 
 def main() -> None:
