@@ -300,6 +300,26 @@ def _held_subjects(session: Session, subjects: set[str]) -> set[str]:
     )
 
 
+def _replayed(
+    node: NetworkNode, session: Session, envelope: Envelope, origin: NodeId, kind: MessageKind
+) -> Outcome | None:
+    """A refusal (and an alert naming the node that handed it over) when this verified seal
+    was received here before; ``None`` the first time (now remembered)."""
+    replayed = seal_memory.check_and_note(
+        session, origin=origin, sealed=envelope.body, kind=kind.value, now=node.now()
+    )
+    if replayed is None:
+        return None
+    raise_alert(
+        session,
+        kind=ORIGIN_REPLAY,
+        about=envelope.sender,
+        reason=f"{kind.value} {envelope.id} handed over by {envelope.sender}: {replayed}",
+        now=node.now(),
+    )
+    return Outcome(REFUSED, replayed)
+
+
 def _dispatch(
     node: NetworkNode,
     net: NetworkContext,
@@ -337,18 +357,9 @@ def _dispatch(
                 now=node.now(),
             )
             return Outcome(REFUSED, reason), subject
-        replayed = seal_memory.check_and_note(
-            session, origin=origin, sealed=envelope.body, kind=kind.value, now=node.now()
-        )
+        replayed = _replayed(node, session, envelope, origin, kind)
         if replayed is not None:
-            raise_alert(
-                session,
-                kind=ORIGIN_REPLAY,
-                about=envelope.sender,
-                reason=f"{kind.value} {envelope.id} handed over by {envelope.sender}: {replayed}",
-                now=node.now(),
-            )
-            return Outcome(REFUSED, replayed), subject
+            return replayed, subject
     elif kind in ORIGIN_SEALED_KINDS:
         # An incident notice or an order of the centre: the handler judges whether its
         # origin may say it; a seal that is missing or not the named origin's is refused here.
@@ -364,6 +375,11 @@ def _dispatch(
                 now=node.now(),
             )
             return Outcome(REFUSED, reason), subject
+        # A relay holds the genuine orders and notices it passed on: handing one over again
+        # (an old quarantine, or the lifting of one) is a replay, refused like a notice's.
+        replayed = _replayed(node, session, envelope, origin, kind)
+        if replayed is not None:
+            return replayed, subject
     outcome = handler(Delivery(session, envelope, kind, body, origin=origin))
     if subject is not None and outcome.status == QUARANTINED:
         held.add(subject)

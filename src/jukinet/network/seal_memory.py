@@ -8,6 +8,10 @@ refuses a second one; and since it remembers only :data:`SEAL_MEMORY`, it refuse
 older than that too (it could no longer tell a replay from a late first delivery; the
 reconciliation repairs anything refused that way).
 
+The same memory covers incident notices and the centre's orders: a prefecture that passed on a
+quarantine (or its lifting) holds the centre's genuine seal, and handing it over again must not
+cut a town off, or let it back on, a second time.
+
 The refusal is an alert for the security console (:data:`ORIGIN_REPLAY`), about the node that
 handed the envelope over.
 """
@@ -21,6 +25,7 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from jukinet.domain.messages import ORIGIN_SEALED_KINDS
 from jukinet.domain.network import NodeId
 from jukinet.network.envelope import Envelope
 from jukinet.network.origin import MESSAGE_ID, ORIGIN, SEALED_AT, SEALED_KINDS
@@ -29,6 +34,11 @@ from jukinet.storage.delivery_tables import SealReceiptRow
 
 #: How long a node remembers the seals it accepted (and so the oldest seal it accepts).
 SEAL_MEMORY: Final = timedelta(days=30)
+#: Every kind whose seal is remembered: identity and card status notices (sealed by their
+#: municipality), incident notices and the centre's orders (sealed by the node that made them).
+REMEMBERED_KINDS: Final[frozenset[str]] = frozenset(
+    k.value for k in SEALED_KINDS | ORIGIN_SEALED_KINDS
+)
 #: How a refusal of a replayed seal begins.
 REPLAY_REFUSED: Final = "origin seal replayed"
 _SEEN: Final = "jukinet.seal_memory.seen"
@@ -44,7 +54,7 @@ def prefetch(session: Session, envelopes: Iterable[Envelope]) -> None:
     keys = {
         (str(e.body.get(ORIGIN))[:40], k)
         for e in envelopes
-        if e.kind in SEALED_KINDS and (k := _key(e.body)) is not None
+        if e.kind in REMEMBERED_KINDS and (k := _key(e.body)) is not None
     }
     seen: set[tuple[str, str]] = set()
     if keys:
