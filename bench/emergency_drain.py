@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from tests.support.counter_load import Change, Driver, as_utc, single_households
 from tests.support.emergency import carded, cut_of
 
 from bench._common import BACKENDS
@@ -52,14 +53,7 @@ from bench._network import (
     wait_for_quiet,
     wait_until,
 )
-from bench.network_propagation import (
-    Change,
-    Driver,
-    _as_utc,
-    _clerk,
-    _single_households,
-    _stats_ms,
-)
+from bench.network_propagation import _clerk, _stats_ms
 from jukinet.domain.emergency import DisconnectProposal
 from jukinet.domain.operators import Role
 from jukinet.runtime.bootstrap import build_node
@@ -114,7 +108,7 @@ def _arrivals(centre: ServiceContext) -> dict[tuple[str, int], datetime]:
                 IdentityHistoryRow.received_at,
             ).where(IdentityHistoryRow.version >= 2)
         ).all()
-    return {(str(r[0]), int(r[1])): _as_utc(r[2]) for r in rows}
+    return {(str(r[0]), int(r[1])): as_utc(r[2]) for r in rows}
 
 
 def _pending(town: ServiceContext) -> int:
@@ -143,7 +137,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             what="the seeded residents to reach the centre",
             interval=0.2,
         )
-        people = _single_households(town)
+        people = single_households(town)
         busy_before = wait_for_quiet()
         load_before = load_average()
         versions: dict[str, int] = {}
