@@ -26,10 +26,13 @@ town's envelopes to Tokyo are numbered 1..n and each received once, reconciliati
 the centre's security console (its operator API, signed in with a card) shows Nishitokyo's
 level-2 incident and both detections.
 
-Load: on the 2-core test machine, shared with the three node processes (and PostgreSQL), the
-driver reaches about 40–90 changes/s, not 200 (each change is a full counter transaction with its
-access-log entries and sealed outbox row, made in this test process under the GIL); the test
-prints the achieved rate and asserts it is above a floor of 15/s so a stalled driver fails it.
+Load: the 2-core test machine cannot make 200 changes/s here. Each change is a full counter
+transaction (register rows, access-log entries, a sealed outbox row) made in this test process
+under the GIL, on the same two cores as the three node processes (and PostgreSQL) and other
+sessions. Measured when this test was written: 88 changes/s on SQLite (load average about 8),
+31–41/s on PostgreSQL (load average 12–15); the whole test took 127 s on SQLite and 176 s on
+PostgreSQL. The test prints the achieved rate, records it as the ``achieved_rate_per_s``
+property, and asserts it is above a floor of 10/s so that a stalled driver fails it.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ CENTRE = "national:jlis"
 CUT_AGENCY, OTHER_AGENCY = "agency:soumu-onkyu", "agency:soumu-denpa"
 TARGET_RATE = 200.0
 #: Below this the driver has stalled, not merely been slowed by a busy machine.
-RATE_FLOOR = 15.0
+RATE_FLOOR = 10.0
 SEEDED = 300
 #: The running node re-reads the cuts in force every 2 s.
 WATCHER = 2.5
@@ -249,6 +252,9 @@ def _log_size(node: ServiceContext) -> int:
         return store.log_size(session)
 
 
+_SIGNED = {"JUKINET_OPERATOR": "secpw", "JUKINET_OPERATOR_PASSWORD": PASSWORD}
+
+
 def _password_alone_is_refused(cluster: Cluster, town: ServiceContext) -> None:
     add_operator(
         town, actor=None, username="secpw", display_name="警備 担当",
@@ -258,13 +264,15 @@ def _password_alone_is_refused(cluster: Cluster, town: ServiceContext) -> None:
         app,
         ["emergency", "disconnect", "link", TOKYO, "--reason", "x", "--minutes", "1",
          "--dir", str(cluster.nodes[TOWN].folder)],
-        env={"JUKINET_OPERATOR": "secpw", "JUKINET_OPERATOR_PASSWORD": PASSWORD},
+        env=_SIGNED,
     )  # fmt: skip
     assert refused.exit_code != 0
     assert "JUKI-EMG-021" in refused.output
 
 
-def test_the_emergency_runbook_under_load(cluster: Cluster) -> None:
+def test_the_emergency_runbook_under_load(
+    cluster: Cluster, record_property: Callable[[str, object], None]
+) -> None:
     town, tokyo, centre, hachioji = (_handle(cluster, n) for n in (TOWN, TOKYO, CENTRE, HACHIOJI))
     seeded = load_population(
         town,
@@ -293,6 +301,7 @@ def test_the_emergency_runbook_under_load(cluster: Cluster) -> None:
     )
     load = threading.Thread(target=driver.run, name="load", daemon=True)
     load.start()
+    started = time.monotonic()
 
     # 1. A resident opts out at the counter: their record leaves the prefecture and the centre.
     opted = _grouped_resident(town, changed)
@@ -303,6 +312,7 @@ def test_the_emergency_runbook_under_load(cluster: Cluster) -> None:
         what="the opted-out resident to leave Tokyo and the centre",
     )
 
+    print(f"opt-out upstream after {time.monotonic() - started:.1f} s")
     # 2. Two cards cut the town's link for 60 s (a password alone cannot).
     _password_alone_is_refused(cluster, town)
     proposal = cut_of("link", TOKYO, minutes=1)
@@ -363,30 +373,40 @@ def test_the_emergency_runbook_under_load(cluster: Cluster) -> None:
     assert _witnessed_size(centre, TOKYO) == witnessed  # the forged head is not countersigned
     _wait(lambda: ("witness_refused", CENTRE) in _alerts(tokyo), timeout=15, what="Tokyo to hear")
 
+    print(f"scenarios done {cut.seconds_left - (expires - time.monotonic()):.1f} s into the cut")
     # Still inside the cut: nothing of the town's reached Tokyo, the counter went on.
     assert time.monotonic() < expires, "the scenarios overran the 60 s cut"
     assert _town_history(centre) == before_cut
-    queued = _pending(town, TOKYO)
-    assert queued > 0
+    assert _pending(town, TOKYO) > 0
+    status = CliRunner().invoke(
+        app, ["emergency", "status", "--dir", str(cluster.nodes[TOWN].folder)], env=_SIGNED
+    )
+    assert status.exit_code == 0, status.output
+    assert "link" in status.output
+    assert TOKYO in status.output
 
     # 3. The cut expires by itself; the queue drains in order; the resident opts back in.
     _wait(lambda: time.monotonic() > expires, timeout=65, what="the cut's expiry")
     _opt(counter, opted, out=False, number="Y-E2E-2")
-    _wait(
-        lambda: _held(tokyo, opted) and _held(centre, opted),
-        timeout=240,
-        what="the resident who opted back in to return upstream",
-    )
+    # The load ends with the cut: the backlog drains without new changes behind it.
     stop.set()
     load.join(timeout=30)
     assert not load.is_alive()
     made_changes = driver.changes
     assert driver.errors == []
+    drain_started = time.monotonic()
+    backlog = _pending(town, TOKYO)
+    _wait(
+        lambda: _held(tokyo, opted) and _held(centre, opted),
+        timeout=180,
+        what="the resident who opted back in to return upstream",
+    )
     _wait(
         lambda: _pending(town, TOKYO) == 0 and _pending(tokyo, CENTRE) == 0,
         timeout=240,
         what="the queue to drain",
     )
+    drained = time.monotonic()
     _check_exactly_once_in_order(town, tokyo, centre, made_changes)
     report = reconcile(town, repair=False)
     assert report.consistent, report.lines(show_codes=True)
@@ -406,7 +426,12 @@ def test_the_emergency_runbook_under_load(cluster: Cluster) -> None:
 
     window = (made_changes[-1].committed_at - made_changes[0].committed_at).total_seconds()
     achieved = (len(made_changes) - 1) / window
-    print(f"load: {len(made_changes)} changes in {window:.1f} s, {achieved:.1f}/s (target 200/s)")
+    print(
+        f"load: {len(made_changes)} changes in {window:.1f} s, {achieved:.1f}/s (target 200/s);"
+        f" backlog {backlog} when the load stopped, drained in"
+        f" {drained - drain_started:.1f} s"
+    )
+    record_property("achieved_rate_per_s", round(achieved, 1))
     assert achieved > RATE_FLOOR
     for client in (counter, console):
         client.close()
