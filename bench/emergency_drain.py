@@ -4,8 +4,8 @@ For each backend, on real node processes (national:jlis ← prefecture:13 ← mu
 and municipality:132012 under the same prefecture), in one run:
 
 1. sustained: counter changes at 132292 paced at ``--rate`` for ``--seconds`` (the driver of
-   ``bench.network_propagation``); the rate at which their history rows arrive at the centre
-   (first to last arrival) is the baseline;
+   ``tests.support.counter_load``, shared with the end-to-end emergency test); the rate at
+   which their history rows arrive at the centre (first to last arrival) is the baseline;
 2. another link cut: two cards at 132012 cut its link to the prefecture; the same load at
    132292; p50/p99 latency commit → history row at the centre; the cut is then ended (two cards);
 3. drain: two cards at 132292 cut its own link; the load goes on for ``--cut-seconds`` (the
