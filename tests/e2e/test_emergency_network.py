@@ -29,8 +29,8 @@ level-2 incident and both detections.
 Load: the 2-core test machine cannot make 200 changes/s here. Each change is a full counter
 transaction (register rows, access-log entries, a sealed outbox row) made in this test process
 under the GIL, on the same two cores as the three node processes (and PostgreSQL) and other
-sessions. Measured when this test was written: 64–88 changes/s on SQLite and 31–73/s on
-PostgreSQL (load average 8–15); the test took about 115 s on SQLite and 135–175 s on PostgreSQL,
+sessions. Measured when this test was written: 64–117 changes/s on SQLite and 31–73/s on
+PostgreSQL (load average 6–15); the test took 105–120 s on SQLite and 135–175 s on PostgreSQL,
 setup and teardown included (the 60 s cut included: the scenarios run inside it). The test
 prints the achieved rate, records it as the ``achieved_rate_per_s`` property, and asserts it
 is above a floor of 10/s so that a stalled driver fails it.
