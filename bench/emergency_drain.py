@@ -4,8 +4,8 @@ For each backend, on real node processes (national:jlis ← prefecture:13 ← mu
 and municipality:132012 under the same prefecture), in one run:
 
 1. sustained: counter changes at 132292 paced at ``--rate`` for ``--seconds`` (the driver of
-   ``bench.network_propagation``); the rate at which their history rows arrive at the centre
-   (first to last arrival) is the baseline;
+   ``tests.support.counter_load``, shared with the end-to-end emergency test); the rate at
+   which their history rows arrive at the centre (first to last arrival) is the baseline;
 2. another link cut: two cards at 132012 cut its link to the prefecture; the same load at
    132292; p50/p99 latency commit → history row at the centre; the cut is then ended (two cards);
 3. drain: two cards at 132292 cut its own link; the load goes on for ``--cut-seconds`` (the
@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from tests.support.counter_load import Change, Driver, as_utc, single_households
 from tests.support.emergency import carded, cut_of
 
 from bench._common import BACKENDS
@@ -52,14 +53,7 @@ from bench._network import (
     wait_for_quiet,
     wait_until,
 )
-from bench.network_propagation import (
-    Change,
-    Driver,
-    _as_utc,
-    _clerk,
-    _single_households,
-    _stats_ms,
-)
+from bench.network_propagation import _clerk, _stats_ms
 from jukinet.domain.emergency import DisconnectProposal
 from jukinet.domain.operators import Role
 from jukinet.runtime.bootstrap import build_node
@@ -114,7 +108,7 @@ def _arrivals(centre: ServiceContext) -> dict[tuple[str, int], datetime]:
                 IdentityHistoryRow.received_at,
             ).where(IdentityHistoryRow.version >= 2)
         ).all()
-    return {(str(r[0]), int(r[1])): _as_utc(r[2]) for r in rows}
+    return {(str(r[0]), int(r[1])): as_utc(r[2]) for r in rows}
 
 
 def _pending(town: ServiceContext) -> int:
@@ -143,7 +137,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             what="the seeded residents to reach the centre",
             interval=0.2,
         )
-        people = _single_households(town)
+        people = single_households(town)
         busy_before = wait_for_quiet()
         load_before = load_average()
         versions: dict[str, int] = {}

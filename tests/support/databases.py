@@ -41,15 +41,27 @@ def drop_template_databases(template: str | None) -> None:
 
 @contextmanager
 def running_cluster(
-    folder: Path, database_url: str, names: tuple[str, ...], *, start: tuple[str, ...] = ()
+    folder: Path,
+    database_url: str,
+    names: tuple[str, ...],
+    *,
+    start: tuple[str, ...] = (),
+    settings: dict[str, dict[str, object]] | None = None,
+    tree_head_interval_seconds: dict[str, float] | None = None,
 ) -> Iterator[Cluster]:
     """Node processes for ``names`` on the backend of ``database_url``, stopped and dropped after.
 
     ``start`` picks the nodes to run (all when empty); the others exist only as credentials.
+    ``settings`` and ``tree_head_interval_seconds`` are :class:`Cluster`'s, by node name.
     """
     template = demo_template(database_url)
     built = Cluster(
-        folder=folder, names=names, database_url_template=template, max_backoff_seconds=1.0
+        folder=folder,
+        names=names,
+        database_url_template=template,
+        max_backoff_seconds=1.0,
+        settings=settings or {},
+        tree_head_interval_seconds=tree_head_interval_seconds or {},
     )
     built.create(environment="test")
     built.start(list(start) if start else None)

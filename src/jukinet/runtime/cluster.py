@@ -118,6 +118,9 @@ class Cluster:
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
     #: Longest wait between delivery retries (tests shorten it so a returning link drains fast).
     max_backoff_seconds: float = 30.0
+    #: How often some nodes publish their signed tree heads (seconds, by node name; the
+    #: others keep :class:`NodeConfig`'s default). Tests shorten it to see a publication soon.
+    tree_head_interval_seconds: dict[str, float] = field(default_factory=dict)
     nodes: dict[str, ClusterNode] = field(default_factory=dict)
 
     @property
@@ -189,6 +192,11 @@ class Cluster:
                 # a municipality serves its residents' portal there.
                 public_port=ports[name][2] if ids[name].role is not NodeRole.NATIONAL else None,
                 per_node=per_node,
+                **(
+                    {"tree_head_interval_seconds": self.tree_head_interval_seconds[name]}
+                    if name in self.tree_head_interval_seconds
+                    else {}
+                ),
             )
             config.save(folder)
             self.nodes[name] = ClusterNode(name=name, folder=folder, config=config)

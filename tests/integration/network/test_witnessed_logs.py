@@ -10,17 +10,13 @@ from collections.abc import Callable
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from jukinet.domain.access_log import entry_leaf_hash
-from jukinet.domain.audit_math import MerkleFrontier
 from jukinet.domain.operators import Role
 from jukinet.network.witness_client import WITNESS_PATH
 from jukinet.runtime.background import tree_head_publisher
 from jukinet.services import audit, head_publication, witness
 from jukinet.services.context import ServiceContext
-from jukinet.storage import access_log as store
-from jukinet.storage.tables import AccessLogRow, AccessLogStateRow, AccessLogSubtreeRow
 from jukinet.storage.trust_tables import (
     HeadCountersignatureRow,
     SecurityAlertRow,
@@ -28,6 +24,7 @@ from jukinet.storage.trust_tables import (
 )
 from jukinet.web.app import create_app
 from tests.support.factories import api_headers, make_actor, move_in_household, person
+from tests.support.log_forgery import rewrite_entry
 
 NISHITOKYO = "municipality:132292"
 TOKYO = "prefecture:13"
@@ -55,24 +52,6 @@ def _witnessed(node: ServiceContext, of: str) -> list[int]:
 def _alerts(node: ServiceContext) -> list[tuple[str, str]]:
     with node.session_factory() as session:
         return [(a.kind, a.about) for a in session.scalars(select(SecurityAlertRow))]
-
-
-def _rewrite_one_entry(town: ServiceContext, position: int) -> None:
-    """What an insider with database access does to hide a read: change the entry, its leaf
-    hash and the tree's frontier so that the node's own checks agree with the new history."""
-    with town.session_factory() as session, session.begin():
-        assert session.scalar(select(func.count()).select_from(AccessLogSubtreeRow)) == 0
-        row = session.get(AccessLogRow, position)
-        assert row is not None
-        row.reason = "nothing happened here"
-        session.flush()
-        entry = store.entry_of_row(row)
-        row.leaf_hash = entry_leaf_hash(position, entry)
-        session.flush()
-        frontier = MerkleFrontier()
-        for leaf in session.scalars(select(AccessLogRow.leaf_hash).order_by(AccessLogRow.position)):
-            frontier.append(bytes(leaf))
-        session.execute(update(AccessLogStateRow).values(frontier=frontier.to_dict()))
 
 
 def test_heads_are_countersigned_by_the_prefecture_and_the_centre(network: Build) -> None:
@@ -112,7 +91,7 @@ def test_a_node_that_rewrites_one_entry_is_caught_at_its_next_publication(
     town, tokyo, centre = nodes[NISHITOKYO], nodes[TOKYO], nodes[CENTRE]
     _work(town)
     witnessed = head_publication.publish(town)[0].tree_size
-    _rewrite_one_entry(town, 0)
+    rewrite_entry(town, 0)
     _work(town, family="佐藤")
     results = head_publication.publish(town)
     assert [(r.witness, r.witnessed) for r in results] == [(TOKYO, False), (CENTRE, False)]
