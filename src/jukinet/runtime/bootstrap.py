@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from jukinet.config import Settings
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from jukinet.config import Settings, SettingsError, variable_of
 from jukinet.domain.messages import MessageKind
 from jukinet.domain.network import NodeRole
 from jukinet.network.context import NetworkContext
@@ -24,6 +27,7 @@ from jukinet.services.register.notices import move_in_notice_handler
 from jukinet.services.resident_card.status import card_status_handlers
 from jukinet.storage import identity_records
 from jukinet.storage.database import make_engine, make_session_factory
+from jukinet.storage.replica import CONNECT_TIMEOUT, Replica, system_identifier
 
 
 def build_node(
@@ -37,10 +41,53 @@ def build_node(
     node = ServiceContext(
         settings=settings, engine=engine, session_factory=make_session_factory(engine), clock=clock
     )
+    if settings.database_replica_url:
+        node.replica = open_replica(settings, engine)
     if settings.pki_dir is not None:
         node.network = NetworkContext.load(node.node_id, settings.pki_dir, settings.peers)
     node.refresh_participation()
     return node
+
+
+def open_replica(settings: Settings, primary: Engine) -> Replica:
+    """The replica ``settings`` name, checked at start: reachable, in recovery, and a copy of the
+    primary's cluster (same system identifier, where the role may read it). Later outages only
+    send reads to the primary; at start a wrong setting is refused (:class:`SettingsError`)."""
+    url = settings.database_replica_url
+    assert url is not None
+    variable = variable_of("database_replica_url")
+    where = f"{make_url(url).host or 'localhost'}:{make_url(url).port or 5432}"
+    engine = make_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    replica = Replica(engine, max_lag_seconds=settings.database_replica_max_lag_seconds)
+    state = replica.check()
+    problem: tuple[str, str] | None = None
+    if state.reason == "unreachable":
+        problem = (
+            f"{variable} のレプリカ（{where}）に接続できません。URL と、レプリカが起動して"
+            "いることを確認してください。",
+            f"{variable}: cannot connect to the replica at {where}; check the URL and that the "
+            "replica is running",
+        )
+    elif state.reason == "not_a_replica":
+        problem = (
+            f"{variable}（{where}）はレプリカではありません（リカバリ中ではない、書き込み可能な"
+            "データベースです）。ストリーミングレプリカを指定してください。",
+            f"{variable} ({where}) is not a replica (the database is not in recovery): name a "
+            "streaming replica of JUKINET_DATABASE_URL",
+        )
+    else:
+        ours, theirs = system_identifier(primary), system_identifier(engine)
+        if ours is not None and theirs is not None and ours != theirs:
+            problem = (
+                f"{variable}（{where}）は JUKINET_DATABASE_URL のデータベースのレプリカでは"
+                "ありません（クラスタが異なります）。",
+                f"{variable} ({where}) is a replica of another cluster, not of "
+                "JUKINET_DATABASE_URL's",
+            )
+    if problem is not None:
+        engine.dispose()
+        raise SettingsError.one(variable, ja=problem[0], en=problem[1])
+    return replica
 
 
 def handler_table(node: ServiceContext) -> HandlerTable:
