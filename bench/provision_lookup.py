@@ -103,11 +103,20 @@ class Server:
     """One ``bench._provision serve`` process."""
 
     def __init__(
-        self, app: str, url: str, pki: NetworkPki, loop: str, log: Path, pool_size: int | None
+        self,
+        app: str,
+        url: str,
+        pki: NetworkPki,
+        loop: str,
+        log: Path,
+        pool_size: int | None,
+        replica_url: str | None = None,
     ) -> None:
         self.port = free_port()
         self.log = log
         extra = [] if pool_size is None else ["--pool-size", str(pool_size)]
+        if replica_url is not None:
+            extra += ["--database-replica-url", replica_url]
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -251,8 +260,9 @@ def _run(
     folder: Path,
     *,
     profile_seconds: int = 0,
+    replica_url: str | None = None,
 ) -> dict[str, Any]:
-    server = Server(app, url, pki, args.loop, folder / f"{app}.log", args.pool_size)
+    server = Server(app, url, pki, args.loop, folder / f"{app}.log", args.pool_size, replica_url)
     sessions_before = postgres_sessions(url)
     spy: subprocess.Popen[bytes] | None = None
     spy_out = folder / f"{app}.spy.txt"

@@ -57,7 +57,11 @@ def open_replica(settings: Settings, primary: Engine) -> Replica:
     assert url is not None
     variable = variable_of("database_replica_url")
     where = f"{make_url(url).host or 'localhost'}:{make_url(url).port or 5432}"
-    engine = make_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    # No ping before each use: a read that fails on a dead connection is retried on the primary
+    # (and the pool invalidated), so the ping's round trip would buy nothing.
+    engine = make_engine(
+        url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=False
+    )
     replica = Replica(engine, max_lag_seconds=settings.database_replica_max_lag_seconds)
     state = replica.check()
     problem: tuple[str, str] | None = None
