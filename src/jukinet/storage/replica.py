@@ -39,7 +39,10 @@ _STATE_SQL: Final = text(
     " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0.0"
     " ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8"
     " END,"
-    " (SELECT status FROM pg_stat_wal_receiver LIMIT 1)"
+    # A role without pg_read_all_stats sees the receiver's row but not its status: a running
+    # receiver then counts as streaming (the lag still bounds what is served).
+    " EXISTS (SELECT 1 FROM pg_stat_wal_receiver"
+    " WHERE coalesce(status, 'streaming') = 'streaming')"
 )
 
 
@@ -74,10 +77,10 @@ def read_state(engine: Engine, max_lag_seconds: float, *, now: float) -> Replica
             row = conn.execute(_STATE_SQL).one()
     except SQLAlchemyError:
         return ReplicaState("unreachable", None, now)
-    in_recovery, lag, receiver = row
+    in_recovery, lag, streaming = row
     if not in_recovery:
         return ReplicaState("not_a_replica", None, now)
-    if receiver != "streaming" or lag is None:
+    if not streaming or lag is None:
         return ReplicaState("not_streaming", None if lag is None else float(lag), now)
     lag = max(0.0, float(lag))
     return ReplicaState("lagging" if lag > max_lag_seconds else "streaming", lag, now)

@@ -202,6 +202,33 @@ def test_four_items_search_reads_the_replica(pair: ReplicaPair, centre: ServiceC
     assert ("candidate", row["resident_code"]) in _log(centre)
 
 
+def test_the_health_endpoint_reports_the_replica_and_its_lag(
+    pair: ReplicaPair, centre: ServiceContext
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from jukinet.web.app import create_app
+
+    with TestClient(create_app(centre)) as client:
+        streaming = client.get("/healthz").json()["replica"]
+        pair.stop_replica()
+        try:
+            stopped = client.get("/healthz")
+        finally:
+            pair.start_replica()
+    assert streaming["state"] == "streaming"
+    assert streaming["serving_reads"] is True
+    assert streaming["lag_seconds"] >= 0
+    # The node stays healthy without its replica: lookups go to the primary.
+    assert stopped.status_code == 200
+    assert stopped.json()["status"] == "ok"
+    assert stopped.json()["replica"] == {
+        "state": "unreachable",
+        "serving_reads": False,
+        "lag_seconds": None,
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
