@@ -202,6 +202,35 @@ def test_four_items_search_reads_the_replica(pair: ReplicaPair, centre: ServiceC
     assert ("candidate", row["resident_code"]) in _log(centre)
 
 
+def test_a_batch_by_code_reads_the_replica(pair: ReplicaPair, centre: ServiceContext) -> None:
+    from jukinet.domain.batch_input.model import BatchFormat, BatchKind
+    from jukinet.services import batch
+
+    replica = centre.replica
+    assert replica is not None
+    rows = list(synthetic_records(2, seed=161616))
+    load_records(centre.engine, iter(rows))
+    pair.wait_replayed()
+    cache = RegistryCache()
+    codes = [row["resident_code"] for row in rows]
+    job = batch.submit(
+        centre,
+        cache,
+        _ctx(),
+        kind=BatchKind.BY_CODE,
+        fmt=BatchFormat.CSV,
+        lines=["resident_code,ref", f"{codes[0]},a1", f"{codes[1]},a2"],
+    )
+    served = replica.served
+    assert batch.run_pending(centre, cache) == 1
+    assert replica.served == served + 1
+    assert batch.status(centre, recipient_id=AGENCY, job_id=job.job_id).found_rows == 2
+    assert [entry for entry in _log(centre) if entry[1] in codes] == [
+        ("read", codes[0]),
+        ("read", codes[1]),
+    ]
+
+
 def test_the_health_endpoint_reports_the_replica_and_its_lag(
     pair: ReplicaPair, centre: ServiceContext
 ) -> None:
