@@ -10,6 +10,10 @@ Where the node answers: the national centre answers every table; a prefecture an
 2–5 for its own residents (table 1 belongs to the centre). Tables 2–5 carry a scope — the
 recipient's own prefecture (2, 5) or other prefectures (3, 4) — which becomes part of the
 query's ``WHERE`` clause, so records outside it are never read.
+
+On PostgreSQL with a streaming replica (``JUKINET_DATABASE_REPLICA_URL``), identity records are
+read on the replica while it is reachable and fresh (:func:`on_replica`); the purpose check and
+the access log stay in the query's transaction on the primary, in the same order.
 """
 
 from __future__ import annotations
