@@ -168,7 +168,10 @@ def _phase(
 ) -> dict[str, Any]:
     replica_admin = create_engine(pair.url(pair.replica_port, "postgres"))
     before = _replica_transactions(replica_admin)
-    context = multiprocessing.get_context("spawn")
+    replica_admin.dispose()  # no open connection is inherited by the forked writer
+    # Forked, not spawned: a spawned writer would import this module's dependencies again on
+    # a machine whose two cores the measured server needs.
+    context = multiprocessing.get_context("fork")
     out = context.Queue()
     stop = context.Event()
     # The writer runs from before the server starts until after the load ends.
