@@ -69,6 +69,13 @@ BENCHMARKS: Final = (
     Benchmark("initial_load", ("500", "--max-seconds", "60")),
     Benchmark("wide_area", ("--count", "5")),
     Benchmark("portal_disclosure", ("--entries", "30", "--noise", "200", "--rounds", "2")),
+    Benchmark(
+        "replica_lookup",
+        (
+            "--residents", "2000", "--clients", "4", "--duration", "2", "--warmup", "0.5",
+            "--write-rate", "40",
+        ),
+    ),
 )  # fmt: skip
 
 

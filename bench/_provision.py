@@ -301,6 +301,7 @@ def serve(
     port: int,
     loop: str,
     pool_size: int | None = None,
+    replica_url: str | None = None,
 ) -> None:
     """Serve the centre's network app (``provision``) or the bare endpoint (``bare``) with the
     node's mutual-TLS server context until killed.
@@ -312,7 +313,11 @@ def serve(
     from jukinet.storage.database import make_engine, make_session_factory
     from jukinet.web.network_app import create_network_app
 
-    node = centre_node(database_url, pki_dir)
+    more: dict[str, object] = {}
+    if replica_url is not None:
+        # Agency lookups read identity records from this streaming replica (bench.replica_lookup).
+        more["database_replica_url"] = replica_url
+    node = centre_node(database_url, pki_dir, **more)
     if pool_size is not None:
         node.engine.dispose()
         node.engine = make_engine(database_url, pool_size=pool_size, max_overflow=0)
@@ -343,10 +348,19 @@ def main() -> None:
     run.add_argument("--port", type=int, required=True)
     run.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     run.add_argument("--pool-size", type=int, default=None)
+    run.add_argument("--database-replica-url", default=None)
     args = parser.parse_args()
     started = time.monotonic()
     sys.stderr.write(f"serving {args.app} on :{args.port} ({args.loop})\n")
-    serve(args.app, args.database_url, args.pki, args.port, args.loop, args.pool_size)
+    serve(
+        args.app,
+        args.database_url,
+        args.pki,
+        args.port,
+        args.loop,
+        args.pool_size,
+        args.database_replica_url,
+    )
     sys.stderr.write(f"stopped after {time.monotonic() - started:.1f} s\n")
 
 

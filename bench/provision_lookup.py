@@ -105,11 +105,20 @@ class Server:
     """One ``bench._provision serve`` process."""
 
     def __init__(
-        self, app: str, url: str, pki: NetworkPki, loop: str, log: Path, pool_size: int | None
+        self,
+        app: str,
+        url: str,
+        pki: NetworkPki,
+        loop: str,
+        log: Path,
+        pool_size: int | None,
+        replica_url: str | None = None,
     ) -> None:
         self.port = free_port()
         self.log = log
         extra = [] if pool_size is None else ["--pool-size", str(pool_size)]
+        if replica_url is not None:
+            extra += ["--database-replica-url", replica_url]
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -301,11 +310,12 @@ def _run(
     folder: Path,
     *,
     profile_seconds: int = 0,
+    replica_url: str | None = None,
 ) -> dict[str, Any]:
     # The baseline is served the best way this machine knows (uvloop); the provision app the way
     # the node serves it (``--loop``, the node's default unless told otherwise).
     loop = "uvloop" if app == "bare" else args.loop
-    server = Server(app, url, pki, loop, folder / f"{app}.log", args.pool_size)
+    server = Server(app, url, pki, loop, folder / f"{app}.log", args.pool_size, replica_url)
     sessions_before = postgres_sessions(url)
     spy: subprocess.Popen[bytes] | None = None
     spy_out = folder / f"{app}.spy.txt"
@@ -617,17 +627,8 @@ def _summary(report: dict[str, Any]) -> None:
             print(f"  own {pct:5.1f}%  {name}")
 
 
-def main() -> None:
-    """Run on the chosen backends; print a summary and one JSON line per backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--residents", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="alternate bare/provision N times (median)"
-    )
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server's loop and the load generator: shared with ``bench.replica_lookup``."""
     parser.add_argument(
         "--loop",
         choices=("asyncio", "uvloop"),
@@ -641,6 +642,20 @@ def main() -> None:
         help="lean: raw keep-alive TLS sockets in their own processes (bench._loadgen)",
     )
     parser.add_argument("--generator-processes", type=int, default=2)
+
+
+def main() -> None:
+    """Run on the chosen backends; print a summary and one JSON line per backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate bare/provision N times (median)"
+    )
+    add_load_arguments(parser)
     parser.add_argument("--profile", action="store_true", help="py-spy the provision server")
     parser.add_argument(
         "--pool-size",

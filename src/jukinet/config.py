@@ -199,6 +199,11 @@ class Settings(BaseSettings):
     #: ``production`` unless set: development and tests must say so.
     environment: Environment = "production"
     database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'jukinet.sqlite3'}"
+    #: A read-only PostgreSQL streaming replica of ``database_url`` (optional): agency lookups
+    #: read identity records there; grants and access-log entries stay on the primary. Reads go
+    #: to the primary whenever it is unreachable or lags more than the bound below (seconds).
+    database_replica_url: str | None = None
+    database_replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
     #: Signs sessions and API tokens. The default is a placeholder, refused outside dev/test.
     secret_key: str = DEV_SECRET
     municipality_code: str = "132292"
@@ -293,6 +298,28 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _refuse_a_replica_that_is_not_postgresql(self) -> Settings:
+        if not self.database_replica_url:
+            return self
+        variable = variable_of("database_replica_url")
+        if not _is_postgresql(self.database_replica_url):
+            raise SettingsError.one(
+                variable,
+                ja=f"{variable} は PostgreSQL の URL（postgresql+psycopg://…）にしてください。"
+                "レプリカは PostgreSQL のストリーミングレプリケーションでのみ使えます。",
+                en=f"{variable} must be a PostgreSQL URL (postgresql+psycopg://…): a read "
+                "replica is a PostgreSQL streaming replica",
+            )
+        if not _is_postgresql(self.database_url):
+            raise SettingsError.one(
+                variable,
+                ja=f"{variable} は JUKINET_DATABASE_URL が PostgreSQL のときだけ設定できます。",
+                en=f"{variable} needs JUKINET_DATABASE_URL to be PostgreSQL too (a replica "
+                "streams from a PostgreSQL primary)",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unknown_deadlines(self) -> Settings:
         try:
             deadlines(self.delivery_deadlines)
@@ -382,6 +409,11 @@ class Settings(BaseSettings):
             f"value of at least {MIN_SECRET_LENGTH} characters (e.g. {SECRET_RECIPE}), or, for "
             "development or tests, set JUKINET_ENVIRONMENT=dev (or test)",
         )
+
+
+def _is_postgresql(url: str) -> bool:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    return scheme.split("+", 1)[0] in ("postgresql", "postgres")
 
 
 def secret_problem(secret: str) -> tuple[str, str] | None:

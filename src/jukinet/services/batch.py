@@ -43,7 +43,7 @@ from jukinet.services.provision import (
     authorise,
     candidate_of_row,
     fetch_candidates_many,
-    fetch_records,
+    fetch_identity_records,
     provided_record,
 )
 from jukinet.storage import access_log
@@ -319,7 +319,7 @@ def _code_results(
     rows: list[Any],
 ) -> tuple[list[dict[str, Any]], list[AccessEntry], int]:
     codes = [row[3] for row in rows if row[0] == "c"]
-    found = fetch_records(session, codes, granted.scope)
+    found = fetch_identity_records(node, session, codes, granted.scope)
     template = _chunk_template(node, ctx, granted, job_id)
     provided_items, items = granted.items, granted.item_names
     results: list[dict[str, Any]] = []

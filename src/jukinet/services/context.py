@@ -8,18 +8,22 @@ adds what only use cases need: units of work and read-only report sessions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from jukinet.network.node import NetworkNode
 from jukinet.storage.database import READ_ONLY
+from jukinet.storage.replica import Replica
 from jukinet.storage.unit_of_work import UnitOfWork
 
 
 @dataclass
 class ServiceContext(NetworkNode):
     """A node as its use cases see it."""
+
+    #: A streaming replica agency lookups may read from (``JUKINET_DATABASE_REPLICA_URL``).
+    replica: Replica | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one transaction of a use case)."""

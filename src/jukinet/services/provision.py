@@ -10,6 +10,10 @@ Where the node answers: the national centre answers every table; a prefecture an
 2–5 for its own residents (table 1 belongs to the centre). Tables 2–5 carry a scope — the
 recipient's own prefecture (2, 5) or other prefectures (3, 4) — which becomes part of the
 query's ``WHERE`` clause, so records outside it are never read.
+
+On PostgreSQL with a streaming replica (``JUKINET_DATABASE_REPLICA_URL``), identity records are
+read on the replica while it is reachable and fresh (:func:`on_replica`); the purpose check and
+the access log stay in the query's transaction on the primary, in the same order.
 """
 
 from __future__ import annotations
@@ -21,13 +25,21 @@ from functools import cache
 from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jukinet.domain.access_log import AccessEntry, Action, ActorKind, Channel
 from jukinet.domain.affairs import AffairRegistry, Authorisation, IdentityItem
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import DomainError, PermissionDenied, ValidationError
-from jukinet.domain.four_items import Candidate, FourItemsQuery, IndexKind, IndexLookup, rank
+from jukinet.domain.four_items import (
+    Candidate,
+    FourItemsQuery,
+    IndexKind,
+    IndexLookup,
+    MatchReport,
+    rank,
+)
 from jukinet.domain.identity import ChangeReason
 from jukinet.domain.network import NodeRole
 from jukinet.services.context import ServiceContext
@@ -40,6 +52,7 @@ from jukinet.storage.unit_of_work import UnitOfWork
 from jukinet.storage.value_lists import column_in, pair_in
 
 _Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
+_Read = TypeVar("_Read")
 
 #: Codes in one online query; more belong in a batch job.
 MAX_CODES_PER_QUERY: Final = 1000
@@ -450,6 +463,43 @@ def fetch_records(session: Session, codes: Iterable[str], scope: Scope) -> dict[
     return {row[0]: ProvidedRow._make(row) for row in rows}
 
 
+def on_replica(node: ServiceContext, read: Callable[[Session], _Read]) -> _Read | None:
+    """``read`` run on the node's streaming replica, or ``None`` when there is none, it may not
+    serve now (unreachable, not streaming, lagging beyond the bound) or the read failed there:
+    the caller then reads on the primary. Only identity records are read this way; grants and
+    the access log stay on the primary (:mod:`jukinet.storage.replica`)."""
+    replica = node.replica
+    if replica is None:
+        return None
+    session = replica.session()
+    if session is None:
+        return None
+    try:
+        with session:
+            result = read(session)
+    except SQLAlchemyError as error:
+        replica.read_failed(error)
+        return None
+    replica.served += 1
+    return result
+
+
+def fetch_identity_records(
+    node: ServiceContext, primary: Session, codes: Iterable[str], scope: Scope
+) -> dict[str, ProvidedRow]:
+    """:func:`fetch_records`, from the replica when it serves. A code the replica does not hold
+    is looked for on the primary too: a resident registered a moment ago is never answered
+    "not found" because the replica has not replayed them yet."""
+    wanted = list(codes)
+    found = on_replica(node, lambda session: fetch_records(session, wanted, scope))
+    if found is None:
+        return fetch_records(primary, wanted, scope)
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        found |= fetch_records(primary, missing, scope)
+    return found
+
+
 @cache
 def _records_by_codes(scope: Scope) -> Select[*tuple[Any, ...]]:
     # Built once per scope: an online lookup runs it on every request.
@@ -467,7 +517,8 @@ def lookup_by_codes(
     entries: list[AccessEntry] = []
     with node.uow() as uow:
         granted = _authorised(node, cache, ctx, uow, codes=len(codes))
-        found = fetch_records(uow.session, (c for _, c, _ in checked if c), granted.scope)
+        wanted = [code for _, code, _ in checked if code]
+        found = fetch_identity_records(node, uow.session, wanted, granted.scope)
         for given, code, error in checked:
             if code is None:
                 assert error is not None
@@ -561,10 +612,21 @@ def search_four_items(
     """Candidates for the four basic items, best first, each with how it matched; never merged."""
     with node.uow() as uow:
         granted = _authorised(node, cache, ctx, uow)
-        candidates = fetch_candidates(uow.session, query, granted.scope)
-        ranked = rank(query, candidates, limit=MAX_CANDIDATES)
+
+        def read(
+            session: Session,
+        ) -> tuple[list[tuple[Candidate, MatchReport]], dict[str, ProvidedRow]]:
+            candidates = fetch_candidates(session, query, granted.scope)
+            ranked = rank(query, candidates, limit=MAX_CANDIDATES)
+            codes = [candidate.resident_code for candidate, _ in ranked]
+            return ranked, fetch_records(session, codes, granted.scope)
+
+        # From the replica when it serves; nobody found there is looked for on the primary too.
+        on_replica_read = on_replica(node, read)
+        ranked, rows = (
+            on_replica_read if on_replica_read and on_replica_read[0] else read(uow.session)
+        )
         codes = [candidate.resident_code for candidate, _ in ranked]
-        rows = fetch_records(uow.session, codes, granted.scope)
         answers = [
             CandidateAnswer(
                 report.as_dict(),

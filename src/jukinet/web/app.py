@@ -58,6 +58,9 @@ def create_app(node: ServiceContext) -> FastAPI:
         answer: dict[str, object] = {"node": str(node.node_id), "status": "ok"}
         if node.network is not None:
             answer |= revocation_health(node.network, now=node.now())
+        if node.replica is not None:
+            # The read replica's state and lag (agency lookups read there while it serves).
+            answer["replica"] = node.replica.state().as_dict()
         return answer
 
     app.include_router(api_router, prefix="/api/v1")
