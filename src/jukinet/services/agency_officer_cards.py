@@ -35,6 +35,7 @@ from webauthn import (
     verify_authentication_response,
 )
 from webauthn.helpers import bytes_to_base64url, decode_credential_public_key
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import (
     InvalidAuthenticationResponse,
     InvalidJSONStructure,
@@ -405,6 +406,8 @@ def lend_options(
             user_id=f"officer-{officer.id}".encode(),
             display_name=officer.display_name,
             challenge=challenge,
+            # An officer card is an ECDSA P-256 key (the command line's input model too).
+            algorithms=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
         )
         uow.commit()
         return challenge_id, options

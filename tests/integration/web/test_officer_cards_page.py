@@ -159,6 +159,10 @@ def test_the_card_administrator_lends_a_key_that_then_opens_the_officers_console
     assert page.text.count('data-status="none"') == 3  # nobody has a card yet
     assert f'value="{PENSION}|onkyu.tanaka"' in page.text
 
+    # The operators' ceremony, narrowed to ECDSA P-256 keys (the command line's input model).
+    _, _, options = _ceremony(client, f"{PENSION}|onkyu.tanaka", "OC-0001")
+    assert options["pubKeyCredParams"] == [{"type": "public-key", "alg": -7}]
+    assert options["authenticatorSelection"]["userVerification"] == "required"
     key = SoftAuthenticator(serial="OC-0001")
     lent = _finish(client, f"{PENSION}|onkyu.tanaka", "oc-0001", key)
     assert lent.status_code == 303, lent.text[:2000]
