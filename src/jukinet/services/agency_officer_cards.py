@@ -61,6 +61,7 @@ from jukinet.storage.agency_tables import (
     AgencyOfficerRow,
     AgencySessionRow,
 )
+from jukinet.storage.tables import RecipientRow
 
 _SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 PURPOSE = "agency-card"
@@ -328,6 +329,8 @@ class OfficerEntry:
     """An officer of a recipient and every card ever lent to them."""
 
     recipient_id: str
+    #: The organisation's registered name (``総務省 恩給業務``), for the page.
+    recipient_name: str
     login: str
     display_name: str
     active: bool
@@ -341,6 +344,10 @@ def officer_register(node: ServiceContext, *, actor: Actor) -> list[OfficerEntry
         officers = uow.session.scalars(
             select(AgencyOfficerRow).order_by(AgencyOfficerRow.recipient_id, AgencyOfficerRow.login)
         ).all()
+        names = {
+            row.id: row.name
+            for row in uow.session.execute(select(RecipientRow.id, RecipientRow.name))
+        }
         cards: dict[int, list[LentCard]] = {}
         for card in uow.session.scalars(
             select(AgencyOfficerCardRow).order_by(
@@ -360,6 +367,7 @@ def officer_register(node: ServiceContext, *, actor: Actor) -> list[OfficerEntry
         return [
             OfficerEntry(
                 recipient_id=row.recipient_id,
+                recipient_name=names.get(row.recipient_id, row.recipient_id),
                 login=row.login,
                 display_name=row.display_name,
                 active=row.active,

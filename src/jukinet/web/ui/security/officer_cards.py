@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from jukinet.domain.errors import DomainError
 from jukinet.domain.operators import Actor, Permission
 from jukinet.services.agency_officer_cards import (
+    OfficerEntry,
     lend_options,
     lend_security_key,
     officer_register,
@@ -45,9 +46,9 @@ def _page(
     request: Request, node: ServiceContext, actor: Actor, form: FormState, status: int = 200
 ) -> Response:
     officers = officer_register(node, actor=actor)
-    groups: dict[str, list[object]] = {}
+    groups: dict[tuple[str, str], list[OfficerEntry]] = {}
     for officer in officers:
-        groups.setdefault(officer.recipient_id, []).append(officer)
+        groups.setdefault((officer.recipient_id, officer.recipient_name), []).append(officer)
     return render(
         request,
         "security/officer_cards.html",
@@ -57,13 +58,13 @@ def _page(
             "officer_options": [
                 (
                     f"{o.recipient_id}{_SEP}{o.login}",
-                    f"{o.recipient_id} — {o.display_name}（{o.login}）",
+                    f"{o.recipient_name}（{o.recipient_id}）— {o.display_name}（{o.login}）",
                 )
                 for o in officers
                 if o.active
             ],
             "lost_options": [
-                (c.serial, f"{c.serial} — {o.display_name}（{o.recipient_id}）")
+                (c.serial, f"{c.serial} — {o.display_name}（{o.recipient_name}）")
                 for o in officers
                 for c in o.cards
                 if c.status == "lent"
