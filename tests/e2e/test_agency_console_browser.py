@@ -29,7 +29,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from jukinet.domain.codes import random_resident_codes
-from jukinet.domain.operators import Role
+from jukinet.domain.operators import Actor, Role
 from jukinet.services import agency_console, agency_officer_cards, batch, recipients
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
@@ -49,6 +49,8 @@ MUNICIPALITY, PREFECTURE, NATIONAL = "municipality:132292", "prefecture:13", "na
 PENSION_AGENCY, RADIO_AGENCY = "agency:soumu-onkyu", "agency:soumu-denpa"
 PENSION, RADIO = "T1-16", "T1-26"
 PASSWORD = "officer-password-long"  # a throw-away test account
+#: Who lends the officers' cards (the service checks the role).
+CARD_ADMINISTRATOR = Actor(operator_id=0, username="card.admin", role=Role.CARD_ADMINISTRATOR)
 ROWS = 10_000
 #: WCAG 2.1 A and AA (the portal's and console's target).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -149,6 +151,7 @@ def centre(
             card = SoftAuthenticator(serial=f"OC-{login[:5].upper()}")
             agency_officer_cards.lend_card(
                 national,
+                actor=CARD_ADMINISTRATOR,
                 recipient_id=principal,
                 login=login,
                 serial=card.serial,

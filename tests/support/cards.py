@@ -143,12 +143,16 @@ class SoftAuthenticator:
             }
         )
 
-    def attestation(self, options: dict[str, Any], origin: str) -> str:
-        """The JSON a browser would post to enrol this key ("none" attestation)."""
+    def attestation(
+        self, options: dict[str, Any], origin: str, *, user_verified: bool = True
+    ) -> str:
+        """The JSON a browser would post to enrol this key ("none" attestation); without
+        ``user_verified`` the key was touched but its PIN not entered."""
         client_data = json.dumps(
             {"type": "webauthn.create", "challenge": options["challenge"], "origin": origin}
         ).encode()
-        flags = 0x01 | 0x04 | 0x40  # user present, user verified, credential data included
+        # User present, user verified (the PIN), credential data included.
+        flags = 0x01 | (0x04 if user_verified else 0) | 0x40
         auth_data = (
             hashlib.sha256(options["rp"]["id"].encode()).digest()
             + bytes([flags])

@@ -331,7 +331,7 @@ def recipient_officer_card_lend(
     """Lend an officer their own card (a FIDO2 security key), the console's second factor
     after the password (supervisors; docs/agency-console.md)."""
     node = target_node(ctx, folder)
-    act_as(node, operator, command="recipient officer-card-lend")
+    actor = act_as(node, operator, command="recipient officer-card-lend")
     try:
         der = serialization.load_pem_public_key(public_key.read_bytes()).public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -346,6 +346,7 @@ def recipient_officer_card_lend(
         ) from error
     card = agency_officer_cards.lend_card(
         node,
+        actor=actor,
         recipient_id=recipient_id,
         login=login,
         serial=serial,
@@ -366,8 +367,8 @@ def recipient_officer_card_lost(
 ) -> None:
     """Revoke a lost officer card at once; its officer's sessions end (supervisors)."""
     node = target_node(ctx, folder)
-    act_as(node, operator, command="recipient officer-card-lost")
-    card = agency_officer_cards.report_lost(node, serial=serial, note=note)
+    actor = act_as(node, operator, command="recipient officer-card-lost")
+    card = agency_officer_cards.report_lost(node, actor=actor, serial=serial, note=note)
     console.print(f"[green]card {escape(card.serial)} revoked; {escape(card.login)} signed out[/]")
 
 

@@ -36,6 +36,9 @@ class OperatorEvent(StrEnum):
     CARD_LOST = "operator:card:lost"
     CARD_REFUSED = "operator:card:refused"
     CARD_CLONED = "operator:card:cloned"
+    #: An agency officer's card (a FIDO2 security key) lent, or reported lost (revoked).
+    OFFICER_CARD_LENT = "agency:officer-card:lent"
+    OFFICER_CARD_LOST = "agency:officer-card:lost"
     TERMINAL_REGISTERED = "operator:terminal:registered"
     TERMINAL_REVOKED = "operator:terminal:revoked"
     TERMINAL_REFUSED = "operator:terminal:refused"

@@ -2,14 +2,18 @@
 
 As for the counter's operators (:mod:`jukinet.services.operator_security.signin`), a page signs
 in with a FIDO2 security key through WebAuthn, its PIN verified by the key (user verification
-required). The node's administrator lends a card to one officer of one recipient
-(``jukinet recipient officer-card-lend``) by the key's credential id and public key; a lost card
-(``jukinet recipient officer-card-lost``) is revoked at once and every session of its officer
-ends. After the password (:func:`jukinet.services.agency_console.sign_in`) the session is only
-half open: :func:`finish_card` verifies the key's signature over a one-time challenge and opens
-it; a missing, wrong, lost or cloned card is refused with one answer (JUKI-AGC-021). On the
-demo's nodes only (``demo_card_enrolment``), an officer without a card enrols the browser's own
-passkey or security key as their card at the first sign-in, as the demo's operators do.
+required). The card administrator lends a card to one officer of one recipient on the page
+``/security/officer-cards`` (the key present: a WebAuthn registration ceremony, PIN verified,
+:func:`lend_options` then :func:`lend_security_key`), or a supervisor by command (``jukinet
+recipient officer-card-lend``) by the key's credential id and public key; both end in
+:func:`lend_card`. A lost card (the page, or ``jukinet recipient officer-card-lost``) is revoked
+at once and every session of its officer ends. Lending and loss are written to the access log as
+the operators' cards are (:mod:`jukinet.services.operator_security.events`). After the password
+(:func:`jukinet.services.agency_console.sign_in`) the session is only half open:
+:func:`finish_card` verifies the key's signature over a one-time challenge and opens it; a
+missing, wrong, lost or cloned card is refused with one answer (JUKI-AGC-021). On the demo's
+nodes only (``demo_card_enrolment``), an officer without a card enrols the browser's own passkey
+or security key as their card at the first sign-in, as the demo's operators do.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import cbor2
 from cryptography.hazmat.primitives import serialization
@@ -29,14 +34,23 @@ from webauthn import (
     options_to_json,
     verify_authentication_response,
 )
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure
+from webauthn.helpers import bytes_to_base64url, decode_credential_public_key
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import (
+    InvalidAuthenticationResponse,
+    InvalidJSONStructure,
+    InvalidPublicKeyStructure,
+    UnsupportedPublicKeyType,
+)
 from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
 from jukinet.domain.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
+from jukinet.domain.operator_events import OperatorEvent
+from jukinet.domain.operators import Actor, Permission
 from jukinet.services.agency_console import NotSignedIn, hash_secret
 from jukinet.services.context import ServiceContext
 from jukinet.services.operator_security.challenges import new_challenge, take_challenge
+from jukinet.services.operator_security.events import log_event
 from jukinet.services.operator_security.registration import (
     registration_options,
     verified_registration,
@@ -47,9 +61,12 @@ from jukinet.storage.agency_tables import (
     AgencyOfficerRow,
     AgencySessionRow,
 )
+from jukinet.storage.tables import RecipientRow
 
 _SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 PURPOSE = "agency-card"
+#: The challenge of the card administrator's registration ceremony (lending on the page).
+LEND_PURPOSE = "agency-card-lend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,27 @@ class NoCardLent(AuthenticationFailed):
             ja="この職員には職員カードが貸与されていません。管理者にカードの貸与を依頼してください。",
             en="No officer card is lent to this officer; ask the administrator to lend one.",
         )
+
+
+class KeyNotRegistered(ValidationError):
+    """The key's answer to the lending ceremony did not verify (no PIN, wrong page, broken)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "JUKI-AGC-031",
+            ja="セキュリティキーを登録できませんでした。PIN を設定したキーで、PIN を入力して"
+            "やり直してください。",
+            en="The security key could not be registered; try again with a key that has a PIN, "
+            "and enter it.",
+            field="credential",
+        )
+
+
+def require_lender(actor: Actor) -> None:
+    """Who lends and revokes officer cards: the card administrator (the page) or a supervisor
+    of the recipients (the command line)."""
+    if not actor.can(Permission.MANAGE_RECIPIENTS):
+        actor.require(Permission.MANAGE_OPERATOR_CARDS)
 
 
 def _serial(value: str) -> str:
@@ -142,6 +180,7 @@ def _officer(session: Session, recipient_id: str, login: str) -> AgencyOfficerRo
 def lend_card(
     node: ServiceContext,
     *,
+    actor: Actor,
     recipient_id: str,
     login: str,
     serial: str,
@@ -149,6 +188,34 @@ def lend_card(
     public_key_der: bytes,
 ) -> OfficerCard:
     """Lend the security key ``serial`` (its credential id and P-256 public key) to an officer."""
+    require_lender(actor)
+    with node.uow() as uow:
+        card = _lend(
+            node,
+            uow.session,
+            actor,
+            recipient_id=recipient_id,
+            login=login,
+            serial=serial,
+            credential_id=credential_id,
+            public_key_der=public_key_der,
+        )
+        uow.commit()
+    return card
+
+
+def _lend(
+    node: ServiceContext,
+    session: Session,
+    actor: Actor,
+    *,
+    recipient_id: str,
+    login: str,
+    serial: str,
+    credential_id: bytes,
+    public_key_der: bytes,
+) -> OfficerCard:
+    """Lend in the caller's transaction (the one input model of the command and the page)."""
     number = _serial(serial)
     cose = cose_key(public_key_der)
     if not 16 <= len(credential_id) <= 128:
@@ -159,41 +226,44 @@ def lend_card(
             field="credential_id",
         )
     credential = bytes_to_base64url(credential_id)
-    with node.uow() as uow:
-        officer = _officer(uow.session, recipient_id, login)
-        taken = uow.session.scalar(
-            select(AgencyOfficerCardRow.id).where(
-                (AgencyOfficerCardRow.serial == number)
-                | (AgencyOfficerCardRow.credential_id == credential)
-            )
+    officer = _officer(session, recipient_id, login)
+    taken = session.scalar(
+        select(AgencyOfficerCardRow.id).where(
+            (AgencyOfficerCardRow.serial == number)
+            | (AgencyOfficerCardRow.credential_id == credential)
         )
-        if taken is not None:
-            raise Conflict(
-                "JUKI-AGC-027",
-                ja="このカードは既に登録されています。",
-                en="This card is already registered.",
-                field="serial",
-            )
-        now = node.now()
-        uow.session.add(
-            AgencyOfficerCardRow(
-                serial=number,
-                officer_id=officer.id,
-                credential_id=credential,
-                public_key=cose,
-                sign_count=0,
-                status="lent",
-                lent_at=now,
-                status_changed_at=now,
-                note="",
-            )
+    )
+    if taken is not None:
+        raise _taken()
+    now = node.now()
+    session.add(
+        AgencyOfficerCardRow(
+            serial=number,
+            officer_id=officer.id,
+            credential_id=credential,
+            public_key=cose,
+            sign_count=0,
+            status="lent",
+            lent_at=now,
+            lent_by=actor.username[:80],
+            status_changed_at=now,
+            note="",
         )
-        uow.commit()
+    )
+    log_event(
+        node,
+        session,
+        OperatorEvent.OFFICER_CARD_LENT,
+        actor=actor.username,
+        text=f"{number} to {login} of {recipient_id}",
+        terminal=actor.terminal_id,
+    )
     return OfficerCard(serial=number, recipient_id=recipient_id, login=login, status="lent")
 
 
-def report_lost(node: ServiceContext, *, serial: str, note: str = "") -> OfficerCard:
+def report_lost(node: ServiceContext, *, actor: Actor, serial: str, note: str = "") -> OfficerCard:
     """Revoke a lost card at once; every session of its officer ends now."""
+    require_lender(actor)
     with node.uow() as uow:
         card = uow.session.scalar(
             select(AgencyOfficerCardRow).where(AgencyOfficerCardRow.serial == _serial(serial))
@@ -212,13 +282,22 @@ def report_lost(node: ServiceContext, *, serial: str, note: str = "") -> Officer
                 en="This card is already reported lost.",
                 field="serial",
             )
+        text = note.strip()[:150]
         card.status = "lost"
         card.status_changed_at = node.now()
-        card.note = f"lost: {note.strip()}"[:200]
+        card.note = f"lost: {text}"[:200]
         uow.session.execute(
             delete(AgencySessionRow).where(AgencySessionRow.officer_id == card.officer_id)
         )
         officer = uow.session.get(AgencyOfficerRow, card.officer_id)
+        log_event(
+            node,
+            uow.session,
+            OperatorEvent.OFFICER_CARD_LOST,
+            actor=actor.username,
+            text=f"{card.serial} ({officer.login if officer else '-'}): {text}",
+            terminal=actor.terminal_id,
+        )
         uow.commit()
         return OfficerCard(
             serial=card.serial,
@@ -226,6 +305,184 @@ def report_lost(node: ServiceContext, *, serial: str, note: str = "") -> Officer
             login=officer.login if officer else "",
             status="lost",
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The card administrator's page: the register, and lending with the key present
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LentCard:
+    """One card of an officer as the register shows it (lost ones stay, marked)."""
+
+    serial: str
+    status: str
+    lent_at: datetime
+    lent_by: str | None
+    status_changed_at: datetime
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerEntry:
+    """An officer of a recipient and every card ever lent to them."""
+
+    recipient_id: str
+    #: The organisation's registered name (``総務省 恩給業務``), for the page.
+    recipient_name: str
+    login: str
+    display_name: str
+    active: bool
+    cards: tuple[LentCard, ...]
+
+
+def officer_register(node: ServiceContext, *, actor: Actor) -> list[OfficerEntry]:
+    """Every officer at this node, by recipient then login, with their cards (newest first)."""
+    require_lender(actor)
+    with node.uow() as uow:
+        officers = uow.session.scalars(
+            select(AgencyOfficerRow).order_by(AgencyOfficerRow.recipient_id, AgencyOfficerRow.login)
+        ).all()
+        names = {
+            row.id: row.name
+            for row in uow.session.execute(select(RecipientRow.id, RecipientRow.name))
+        }
+        cards: dict[int, list[LentCard]] = {}
+        for card in uow.session.scalars(
+            select(AgencyOfficerCardRow).order_by(
+                AgencyOfficerCardRow.lent_at.desc(), AgencyOfficerCardRow.id.desc()
+            )
+        ):
+            cards.setdefault(card.officer_id, []).append(
+                LentCard(
+                    serial=card.serial,
+                    status=card.status,
+                    lent_at=card.lent_at,
+                    lent_by=card.lent_by,
+                    status_changed_at=card.status_changed_at,
+                    note=card.note,
+                )
+            )
+        return [
+            OfficerEntry(
+                recipient_id=row.recipient_id,
+                recipient_name=names.get(row.recipient_id, row.recipient_id),
+                login=row.login,
+                display_name=row.display_name,
+                active=row.active,
+                cards=tuple(cards.get(row.id, ())),
+            )
+            for row in officers
+        ]
+
+
+def _taken() -> Conflict:
+    return Conflict(
+        "JUKI-AGC-027",
+        ja="このカード番号またはセキュリティキーは既に登録されています。",
+        en="This card serial or security key is already registered.",
+        field="serial",
+    )
+
+
+def _serial_free(session: Session, serial: str) -> None:
+    if session.scalar(select(AgencyOfficerCardRow.id).where(AgencyOfficerCardRow.serial == serial)):
+        raise _taken()
+
+
+def lend_options(
+    node: ServiceContext, *, actor: Actor, recipient_id: str, login: str, serial: str
+) -> tuple[str, str]:
+    """Start lending the key in front of the administrator: (challenge id, creation options).
+
+    The officer and the serial are checked first, so a mistake is shown before the key is
+    touched; the ceremony is the operators' own
+    (:func:`jukinet.services.operator_security.registration.registration_options`).
+    """
+    require_lender(actor)
+    number = _serial(serial)
+    with node.uow() as uow:
+        officer = _officer(uow.session, recipient_id, login)
+        _serial_free(uow.session, number)
+        challenge_id, challenge = new_challenge(
+            node, uow.session, purpose=LEND_PURPOSE, operator_id=actor.operator_id
+        )
+        options = registration_options(
+            node,
+            user_name=officer.login,
+            user_id=f"officer-{officer.id}".encode(),
+            display_name=officer.display_name,
+            challenge=challenge,
+            # An officer card is an ECDSA P-256 key (the command line's input model too).
+            algorithms=[COSEAlgorithmIdentifier.ECDSA_SHA_256],
+        )
+        uow.commit()
+        return challenge_id, options
+
+
+def public_key_der(cose: bytes) -> bytes:
+    """The DER (SubjectPublicKeyInfo) form of a key's COSE public key, if ECDSA P-256."""
+    try:
+        decoded = decode_credential_public_key(cose)
+    except (InvalidPublicKeyStructure, UnsupportedPublicKeyType, ValueError, KeyError):
+        decoded = None
+    x, y = getattr(decoded, "x", b""), getattr(decoded, "y", b"")
+    if not (isinstance(x, bytes) and isinstance(y, bytes) and len(x) == len(y) == 32):
+        # Not EC2 on P-256 (an Ed25519 or RSA key): cose_key refuses it with its message.
+        return b""
+    try:
+        key = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        ).public_key()
+    except ValueError:
+        return b""
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def lend_security_key(
+    node: ServiceContext,
+    *,
+    actor: Actor,
+    recipient_id: str,
+    login: str,
+    serial: str,
+    challenge_id: str,
+    credential: str,
+    page_origin: str,
+) -> OfficerCard:
+    """Finish the ceremony: the new key (its PIN verified) is lent through :func:`lend_card`.
+
+    One transaction: a refused answer (no PIN, another page's, a key already lent) leaves
+    storage as it was, the challenge included.
+    """
+    require_lender(actor)
+    with node.uow() as uow:
+        challenge = take_challenge(
+            node, uow.session, challenge_id, purpose=LEND_PURPOSE, operator_id=actor.operator_id
+        )
+        verified = verified_registration(
+            node,
+            credential=credential,
+            challenge=challenge,
+            origins=expected_origins(node, page_origin),
+        )
+        if verified is None:
+            raise KeyNotRegistered()
+        card = _lend(
+            node,
+            uow.session,
+            actor,
+            recipient_id=recipient_id,
+            login=login,
+            serial=serial,
+            credential_id=verified.credential_id,
+            public_key_der=public_key_der(verified.credential_public_key),
+        )
+        uow.commit()
+        return card
 
 
 def _pending(session: Session, secret: str | None, recipient_id: str) -> AgencySessionRow:

@@ -71,5 +71,7 @@ class AgencyOfficerCardRow(Base):
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     lent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The operator who lent it (page or command); empty for the demo's self-enrolment.
+    lent_by: Mapped[str | None] = mapped_column(String(80))
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(String(200), default="")

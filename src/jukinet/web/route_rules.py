@@ -210,6 +210,12 @@ ROUTE_RULES: Final[Mapping[tuple[str, str], Rule]] = {
     },
     # The holder may report their own card lost; the service checks anyone else.
     ("POST", "/security/cards/lost"): SIGNED_IN,
+    # Agency officers' cards (the centre's and prefectures' consoles): the card administrator.
+    ("GET", "/security/officer-cards"): P.MANAGE_OPERATOR_CARDS,
+    **{
+        ("POST", f"/security/officer-cards/{action}"): P.MANAGE_OPERATOR_CARDS
+        for action in ("lend", "lend/finish", "lost")
+    },
     ("GET", "/security/terminals"): P.MANAGE_TERMINALS,
     ("POST", "/security/terminals/revoke"): P.MANAGE_TERMINALS,
     ("POST", "/security/terminals/register"): P.MANAGE_TERMINALS,

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
 from jukinet.domain.errors import Conflict
-from jukinet.domain.operators import Role
+from jukinet.domain.operators import Actor, Role
 from jukinet.services import agency_console, agency_officer_cards, batch, recipients
 from jukinet.services.context import ServiceContext
 from jukinet.storage.registry import RegistryCache
@@ -41,6 +41,8 @@ from tests.support.network import drain
 PENSION_AGENCY, RADIO_AGENCY = "agency:soumu-onkyu", "agency:soumu-denpa"
 PENSION, RADIO = "T1-16", "T1-26"
 PASSWORD = "officer-password-long"  # a throw-away test account
+#: Who lends the officers' cards (the service checks the role).
+CARD_ADMINISTRATOR = Actor(operator_id=0, username="card.admin", role=Role.CARD_ADMINISTRATOR)
 HTML = {"Accept": "text/html"}
 
 
@@ -49,6 +51,7 @@ def lend(node: ServiceContext, recipient_id: str, login: str, serial: str) -> So
     card = SoftAuthenticator(serial=serial)
     agency_officer_cards.lend_card(
         node,
+        actor=CARD_ADMINISTRATOR,
         recipient_id=recipient_id,
         login=login,
         serial=serial,
@@ -477,7 +480,9 @@ def test_a_lost_card_is_revoked_and_ends_the_officers_session(console: Console) 
     card = console.cards["pension.officer"]
     with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
         assert client.get("/agency").status_code == 200
-        agency_officer_cards.report_lost(console.centre, serial=card.serial, note="電車内")
+        agency_officer_cards.report_lost(
+            console.centre, actor=CARD_ADMINISTRATOR, serial=card.serial, note="電車内"
+        )
         assert client.get("/agency").headers["location"] == "/agency/login"
         client.post("/agency/login", data={"login": "pension.officer", "password": PASSWORD})
         refused = client.get("/agency/card")
@@ -490,4 +495,6 @@ def test_a_lost_card_is_revoked_and_ends_the_officers_session(console: Console) 
     with console.signed_in(PENSION_AGENCY, "pension.officer") as client:
         assert client.get("/agency").status_code == 200
     with pytest.raises(Conflict):
-        agency_officer_cards.report_lost(console.centre, serial=card.serial)
+        agency_officer_cards.report_lost(
+            console.centre, actor=CARD_ADMINISTRATOR, serial=card.serial
+        )

@@ -4,6 +4,7 @@ key as a card and a demo operator enrolling their own: options out, a verified k
 from __future__ import annotations
 
 from webauthn import generate_registration_options, options_to_json, verify_registration_response
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import InvalidJSONStructure, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -16,9 +17,16 @@ from jukinet.services.context import ServiceContext
 
 
 def registration_options(
-    node: ServiceContext, *, user_name: str, user_id: bytes, display_name: str, challenge: bytes
+    node: ServiceContext,
+    *,
+    user_name: str,
+    user_id: bytes,
+    display_name: str,
+    challenge: bytes,
+    algorithms: list[COSEAlgorithmIdentifier] | None = None,
 ) -> str:
-    """Options (JSON) asking for a new key with user verification (its PIN), not resident."""
+    """Options (JSON) asking for a new key with user verification (its PIN), not resident;
+    ``algorithms`` narrows the keys accepted (the library's default list otherwise)."""
     options = generate_registration_options(
         rp_id=node.settings.webauthn_rp_id,
         rp_name="jukinet",
@@ -30,6 +38,7 @@ def registration_options(
             resident_key=ResidentKeyRequirement.DISCOURAGED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
+        supported_pub_key_algs=algorithms,
     )
     return options_to_json(options)
 

@@ -15,6 +15,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "nav.permits": ("時間外利用", "Out-of-hours permits"),
     "nav.accounts": ("アカウント", "Accounts"),
     "nav.cards": ("操作者カード", "Operator cards"),
+    "nav.officer_cards": ("機関職員カード", "Officer cards"),
     "nav.terminals": ("端末", "Terminals"),
     "nav.hours": ("業務時間", "Hours"),
     "header.terminal": ("端末", "Terminal"),
@@ -178,6 +179,64 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "The card is revoked; its sessions have ended.",
     ),
     "cards.done.replaced": ("代わりのカードを貸与しました。", "The replacement card was lent."),
+    # Agency officers' cards (職員カード: the agency console's second factor)
+    "ocards.title": ("機関職員カードの貸与", "Agency officers' cards"),
+    "ocards.lead": (
+        "照会機関の職員が機関照会画面にサインインするためのカード（セキュリティキー）を貸与します。"
+        "紛失したカードは直ちに失効し、その職員のセッションも終了します。",
+        "Lend the recipients' officers the card (a security key) they sign in to the agency "
+        "console with; a lost card is revoked at once and the officer's sessions end.",
+    ),
+    "ocards.list": ("機関ごとの職員とカード", "Officers and their cards, by organisation"),
+    "ocards.organisation": ("機関", "Organisation"),
+    "ocards.officer": ("職員", "Officer"),
+    "ocards.login": ("職員ID", "Officer ID"),
+    "ocards.inactive": ("（無効）", "(disabled)"),
+    "ocards.lent_at": ("貸与日時", "Lent at"),
+    "ocards.lent_by": ("貸与者", "Lent by"),
+    "ocards.changed_at": ("状態変更日時", "Status since"),
+    "ocards.no_card": ("貸与なし", "No card lent"),
+    "ocards.no_officers": (
+        "このノードに登録された機関職員はいません（jukinet recipient officer-add）。",
+        "No agency officer is registered at this node (jukinet recipient officer-add).",
+    ),
+    "ocards.lend": ("カードを貸与する", "Lend a card"),
+    "ocards.lend_intro": (
+        "機関と職員を選び、カード番号を入力して「次へ」を押してください。"
+        "次の画面で職員がキーに触れ、PINを入力します。",
+        "Choose the organisation and officer, type the card's serial and press Next; on the "
+        "next screen the officer touches the key and enters its PIN.",
+    ),
+    "ocards.choose_officer": ("機関・職員", "Organisation and officer"),
+    "ocards.lend_start": ("次へ", "Next"),
+    "ocards.lend_key": ("キーで貸与する", "Lend with the key"),
+    "ocards.lend_ceremony": (
+        "職員本人がセキュリティキーを端末に接続し、ボタンを押してキーに触れ、PINを入力してください。",
+        "The officer connects the security key, presses the button, touches the key and "
+        "enters its PIN.",
+    ),
+    "ocards.lost": ("紛失を届け出る", "Report a card lost"),
+    "ocards.lost_intro": (
+        "カードは直ちに失効し、その職員のセッションはすべて終了します。取り消せません。",
+        "The card is revoked at once and every session of its officer ends; this cannot be undone.",
+    ),
+    "ocards.lost_serial": ("紛失したカード", "Lost card"),
+    "ocards.lost_confirm": (
+        "このカードを失効させることを確認しました",
+        "I confirm this card is to be revoked",
+    ),
+    "ocards.lost_confirm_missing": (
+        "失効させる前に確認欄にチェックを入れてください。",
+        "Tick the confirmation before revoking the card.",
+    ),
+    "ocards.done.lent": (
+        "カードを貸与しました。職員は機関照会画面でこのカードを使ってサインインできます。",
+        "The card was lent; the officer signs in to the agency console with it.",
+    ),
+    "ocards.done.lost": (
+        "カードを失効させました。その職員のセッションは終了しました。",
+        "The card is revoked; the officer's sessions have ended.",
+    ),
     # Terminals
     "terminals.title": ("登録端末", "Registered terminals"),
     "terminals.lead": (
