@@ -38,12 +38,14 @@ from jukinet.domain.audit_math import (
     GENESIS_HEAD_HASH,
     MerkleFrontier,
     SignedTreeHead,
+    complete_pieces,
     consistency_proof_from_subtrees,
+    fold_pieces,
+    inclusion_path_nodes,
     inclusion_proof_from_subtrees,
     leaf_hash,
     merkle_root,
     merkle_root_from_subtrees,
-    node_hash,
     tree_head_bytes,
     tree_head_hash,
 )
@@ -255,11 +257,15 @@ def entry_of_row(row: Any) -> AccessEntry:
     )
 
 
-def entries_about(session: Session, subject: str) -> list[tuple[int, AccessEntry]]:
-    """Every retained entry about resident ``subject``, oldest first."""
-    rows = session.execute(
-        select(_LOG).where(_LOG.c.subject == subject).order_by(_LOG.c.position)
-    ).all()
+def entries_about(
+    session: Session, subject: str, *, below: int | None = None
+) -> list[tuple[int, AccessEntry]]:
+    """Every retained entry about resident ``subject``, oldest first (only those at positions
+    ``< below`` when given: the entries a head of that size covers)."""
+    query = select(_LOG).where(_LOG.c.subject == subject)
+    if below is not None:
+        query = query.where(_LOG.c.position < below)
+    rows = session.execute(query.order_by(_LOG.c.position)).all()
     return [(row.position, entry_of_row(row)) for row in rows if row.purged_at is None]
 
 
@@ -307,55 +313,115 @@ def inclusion_proof(session: Session, position: int, tree_size: int) -> list[byt
     return inclusion_proof_from_subtrees(position, tree_size, subtree_source(session))
 
 
-def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> list[list[bytes]]:
-    """The audit paths of many entries in one tree (a disclosure's), sharing their reads.
+def _ranges(blocks: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted block numbers as runs ``[first, end)`` of consecutive blocks."""
+    runs: list[tuple[int, int]] = []
+    for block in blocks:
+        if runs and runs[-1][1] == block:
+            runs[-1] = (runs[-1][0], block + 1)
+        else:
+            runs.append((block, block + 1))
+    return runs
 
-    The leaf blocks below :data:`STORED_LEVEL` the entries sit in are read together, and every
-    stored subtree once, so a thousand proofs cost a few hundred small reads, not tens of
-    thousands.
-    """
+
+def _block_leaves(
+    session: Session, blocks: Sequence[int], tree_size: int
+) -> dict[int, list[bytes]]:
+    """The leaf hashes of each of ``blocks`` (sorted), read as runs of consecutive blocks."""
     block_size = 1 << STORED_LEVEL
-    blocks: dict[int, list[bytes]] = {}
-    wanted = sorted({p >> STORED_LEVEL for p in positions})
-    for first in range(0, len(wanted), 100):
-        chunk = wanted[first : first + 100]
-        rows = session.execute(
+    found: dict[int, list[bytes]] = {}
+    runs = _ranges(blocks)
+    for first in range(0, len(runs), 50):
+        result = session.connection().execute(
             select(_LOG.c.position, _LOG.c.leaf_hash)
             .where(
                 or_(
                     *(
                         and_(
-                            _LOG.c.position >= b * block_size,
-                            _LOG.c.position < (b + 1) * block_size,
+                            _LOG.c.position >= start * block_size,
+                            _LOG.c.position < end * block_size,
                         )
-                        for b in chunk
+                        for start, end in runs[first : first + 50]
                     )
                 ),
                 _LOG.c.position < tree_size,
             )
             .order_by(_LOG.c.position)
-        ).all()
+        )
+        try:
+            # The driver's own tuples: tens of thousands of rows, no Row object made for each.
+            rows = result.cursor.fetchall()
+        finally:
+            result.close()
         for position, leaf in rows:
-            blocks.setdefault(int(position) >> STORED_LEVEL, []).append(bytes(leaf))
-    # Every complete subtree inside each block read, once: proofs then look them up.
-    cache: dict[tuple[int, int], bytes] = {}
-    for block, leaves in blocks.items():
-        level = list(leaves)
-        width, base = 1, block * block_size
+            found.setdefault(int(position) >> STORED_LEVEL, []).append(bytes(leaf))
+    return found
+
+
+def _stored_subtrees(
+    session: Session, wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """Stored complete subtrees ``(start, end)`` (level ≥ STORED_LEVEL), a few reads for all."""
+    by_level: dict[int, list[int]] = {}
+    for start, end in wanted:
+        level = (end - start).bit_length() - 1
+        by_level.setdefault(level, []).append(start >> level)
+    found: dict[tuple[int, int], bytes] = {}
+    for level, numbers in sorted(by_level.items()):
+        numbers.sort()
+        for first in range(0, len(numbers), 500):
+            rows = session.execute(
+                select(_SUBTREES.c.position, _SUBTREES.c.hash).where(
+                    _SUBTREES.c.level == level,
+                    _SUBTREES.c.position.in_(numbers[first : first + 500]),
+                )
+            ).all()
+            for number, value in rows:
+                start = int(number) << level
+                found[(start, start + (1 << level))] = bytes(value)
+    missing = wanted - found.keys()
+    if missing:
+        start, end = min(missing)
+        msg = f"subtree [{start}, {end}) is missing from access_log_subtrees"
+        raise LookupError(msg)
+    return found
+
+
+def _inner(children: bytes) -> bytes:
+    # node_hash without its checks, for the blocks' inner loop: the leaves read are 32 bytes.
+    return hashlib.sha256(b"\x01" + children).digest()
+
+
+def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> list[list[bytes]]:
+    """The audit paths of many entries in one tree (a disclosure's), sharing their reads.
+
+    A proof's shape depends only on its position and the size: the nodes every proof needs are
+    listed first, and the complete subtrees they fold from are read together — those at
+    :data:`STORED_LEVEL` and above in one query per level, the leaf blocks below it as runs of
+    consecutive blocks — so a thousand proofs cost a handful of reads, and each node shared by
+    many proofs is computed once.
+    """
+    paths = [inclusion_path_nodes(position, tree_size) for position in positions]
+    pieces = {node: complete_pieces(*node) for path in paths for node in path}
+    wanted = {piece for found in pieces.values() for piece in found}
+    stored = {piece for piece in wanted if piece[1] - piece[0] >= 1 << STORED_LEVEL}
+    cache = _stored_subtrees(session, stored)
+    small = sorted({piece[0] >> STORED_LEVEL for piece in wanted - stored})
+    for block, leaves in _block_leaves(session, small, tree_size).items():
+        level = leaves
+        width, base = 1, block << STORED_LEVEL
         while level:
             for offset, value in enumerate(level):
                 cache[(base + offset * width, base + (offset + 1) * width)] = value
-            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            level = [_inner(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
             width *= 2
-    stored = subtree_source(session)
-
-    def get(start: int, end: int) -> bytes:
-        found = cache.get((start, end))
-        if found is None:
-            found = cache[(start, end)] = stored(start, end)
-        return found
-
-    return [inclusion_proof_from_subtrees(p, tree_size, get) for p in positions]
+    try:
+        hashes = {node: fold_pieces([cache[p] for p in found]) for node, found in pieces.items()}
+    except KeyError as error:
+        start, end = error.args[0]
+        msg = f"leaves [{start}, {end}) are missing from access_log"
+        raise LookupError(msg) from None
+    return [[hashes[node] for node in path] for path in paths]
 
 
 def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:

@@ -34,6 +34,10 @@ def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
             together = store.inclusion_proofs(session, positions, size)
             alone = [store.inclusion_proof(session, p, size) for p in positions]
             assert together == alone
+        # Scattered entries: blocks read as separate runs, stored subtrees at several levels.
+        for positions in ([5], [0, 130], [3, 70, 200], [64, 191, 192, 202], [202, 0, 65]):
+            together = store.inclusion_proofs(session, positions, 203)
+            assert together == [store.inclusion_proof(session, p, 203) for p in positions]
         root = store.root_at(session, 203)
         proofs = store.inclusion_proofs(session, [0, 63, 64, 127, 202], 203)
     for position, proof in zip([0, 63, 64, 127, 202], proofs, strict=True):
