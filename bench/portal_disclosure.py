@@ -9,7 +9,8 @@ entries are split across the tiers (``--entries``, default 1,000: about a third 
   (recorded, head signed and published to its two witnesses), the question to Tokyo (which
   discloses, publishes its head to the centre and passes on the centre's signed answer), every
   signature, countersignature and inclusion proof checked — then the page's rows rendered
-  (:func:`jukinet.web.portal.views.rows`).
+  (:func:`jukinet.web.portal.views.rows`). The town's own disclosure runs while Tokyo answers,
+  and Tokyo's while the centre answers (as separate machines would).
 - **baseline**: the same number of entries about the resident read from one local log (a fourth
   database, no network): :func:`audit.disclose_recorded`, :func:`audit.check_disclosure`, rows.
 
