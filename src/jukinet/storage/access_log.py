@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +38,7 @@ from jukinet.domain.audit_math import (
     GENESIS_HEAD_HASH,
     MerkleFrontier,
     SignedTreeHead,
+    SubtreeHashSource,
     complete_pieces,
     consistency_proof_from_subtrees,
     fold_pieces,
@@ -61,7 +62,10 @@ from jukinet.storage.tables import (
 #: Lowest subtree level kept in ``access_log_subtrees`` (64 leaves).
 STORED_LEVEL: Final = 6
 _STATE_ID: Final = 1
+_T = TypeVar("_T")
 _LOG = table_of(AccessLogRow)
+#: What the first, listing run of :func:`_prefetched` is given for every subtree's hash.
+_STAND_IN: Final = bytes(32)
 _SUBTREES = table_of(AccessLogSubtreeRow)
 _STATE = table_of(AccessLogStateRow)
 
@@ -305,7 +309,7 @@ def subtree_source(session: Session) -> Callable[[int, int], bytes]:
 
 def root_at(session: Session, tree_size: int) -> bytes:
     """The Merkle root of the first ``tree_size`` entries, from stored hashes."""
-    return merkle_root_from_subtrees(tree_size, subtree_source(session))
+    return _prefetched(session, lambda source: merkle_root_from_subtrees(tree_size, source))
 
 
 def inclusion_proof(session: Session, position: int, tree_size: int) -> list[bytes]:
@@ -403,10 +407,43 @@ def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> 
     """
     paths = [inclusion_path_nodes(position, tree_size) for position in positions]
     pieces = {node: complete_pieces(*node) for path in paths for node in path}
-    wanted = {piece for found in pieces.values() for piece in found}
+    cache = _subtrees(session, {piece for found in pieces.values() for piece in found})
+    hashes = {node: fold_pieces([cache[p] for p in found]) for node, found in pieces.items()}
+    return [[hashes[node] for node in path] for path in paths]
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    """The proof that the tree of ``new_size`` entries extends the one of ``old_size``."""
+    return _prefetched(
+        session, lambda source: consistency_proof_from_subtrees(old_size, new_size, source)
+    )
+
+
+def _prefetched(session: Session, compute: Callable[[SubtreeHashSource], _T]) -> _T:
+    """``compute`` over the stored log, its subtrees read together rather than one query each.
+
+    Which subtrees a root or proof needs depends only on the sizes and positions, never on
+    the hashes: a first run with a stand-in for every hash lists them, they are read in a few
+    queries, and the second run gets them from memory.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def listed(start: int, end: int) -> bytes:
+        wanted.add((start, end))
+        return _STAND_IN
+
+    compute(listed)
+    found = _subtrees(session, wanted)
+    return compute(lambda start, end: found[(start, end)])
+
+
+def _subtrees(session: Session, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The hashes of the complete subtrees ``wanted``: stored ones read per level, smaller
+    ones computed from their leaf blocks."""
     stored = {piece for piece in wanted if piece[1] - piece[0] >= 1 << STORED_LEVEL}
     cache = _stored_subtrees(session, stored)
     small = sorted({piece[0] >> STORED_LEVEL for piece in wanted - stored})
+    tree_size = max((end for _start, end in wanted), default=0)
     for block, leaves in _block_leaves(session, small, tree_size).items():
         level = leaves
         width, base = 1, block << STORED_LEVEL
@@ -415,18 +452,12 @@ def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> 
                 cache[(base + offset * width, base + (offset + 1) * width)] = value
             level = [_inner(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
             width *= 2
-    try:
-        hashes = {node: fold_pieces([cache[p] for p in found]) for node, found in pieces.items()}
-    except KeyError as error:
-        start, end = error.args[0]
+    missing = wanted - cache.keys()
+    if missing:
+        start, end = min(missing)
         msg = f"leaves [{start}, {end}) are missing from access_log"
-        raise LookupError(msg) from None
-    return [[hashes[node] for node in path] for path in paths]
-
-
-def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
-    """The proof that the tree of ``new_size`` entries extends the one of ``old_size``."""
-    return consistency_proof_from_subtrees(old_size, new_size, subtree_source(session))
+        raise LookupError(msg)
+    return cache
 
 
 # --------------------------------------------------------------------------------------------
