@@ -12,7 +12,8 @@ from jukinet.services.context import ServiceContext
 from jukinet.storage import access_log as store
 
 
-def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
+def _log(node: ServiceContext) -> list[AccessEntry]:
+    """203 entries appended to the node's log (its last leaf block partial)."""
     entries = [
         AccessEntry(
             recorded_at=node.now() + timedelta(seconds=n),
@@ -29,6 +30,11 @@ def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
     with node.uow() as uow:
         store.append_entries(uow.session, entries)
         uow.commit()
+    return entries
+
+
+def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
+    entries = _log(node)
     with node.read_session() as session:
         for size in (1, 64, 65, 130, 203):
             positions = list(range(size))
@@ -48,22 +54,7 @@ def test_shared_reads_give_the_same_proofs(node: ServiceContext) -> None:
 def test_roots_and_consistency_proofs_read_together_match_the_leaves(
     node: ServiceContext,
 ) -> None:
-    entries = [
-        AccessEntry(
-            recorded_at=node.now() + timedelta(seconds=n),
-            node=str(node.node_id),
-            action=Action.READ,
-            channel=Channel.COUNTER,
-            actor_kind=ActorKind.OPERATOR,
-            actor="clerk",
-            subject=None,
-            reason="窓口業務",
-        )
-        for n in range(203)
-    ]
-    with node.uow() as uow:
-        store.append_entries(uow.session, entries)
-        uow.commit()
+    entries = _log(node)
     leaves = [entry_leaf_hash(n, entry) for n, entry in enumerate(entries)]
     with node.read_session() as session:
         for size in (1, 2, 63, 64, 65, 128, 129, 200, 203):
