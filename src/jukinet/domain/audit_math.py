@@ -56,9 +56,12 @@ __all__ = [
     "SubtreeHashSource",
     "check_consistency",
     "check_inclusion",
+    "complete_pieces",
     "complete_subtree_position",
     "consistency_proof",
     "consistency_proof_from_subtrees",
+    "fold_pieces",
+    "inclusion_path_nodes",
     "inclusion_proof",
     "inclusion_proof_from_subtrees",
     "leaf_hash",
@@ -392,13 +395,7 @@ class _SubtreeReader:
         """MTH of a node of the tree: complete pieces left to right, folded from the right."""
         if _is_power_of_two(end - start):
             return self.complete(start, end)
-        pieces: list[bytes] = []
-        while not _is_power_of_two(end - start):
-            middle = start + _split_point(end - start)
-            pieces.append(self.complete(start, middle))
-            start = middle
-        pieces.append(self.complete(start, end))
-        return _fold_right(pieces)
+        return _fold_right([self.complete(a, b) for a, b in complete_pieces(start, end)])
 
 
 def _list_source(leaf_hashes: Sequence[bytes]) -> SubtreeHashSource:
@@ -432,21 +429,55 @@ def inclusion_proof_from_subtrees(
     one leaf. Raises :class:`LeafIndexOutOfRange` unless ``0 <= index < tree_size``. See
     :data:`SubtreeHashSource` for what ``get_subtree_hash`` must do.
     """
+    reader = _SubtreeReader(get_subtree_hash)
+    return [reader.node(start, end) for start, end in inclusion_path_nodes(index, tree_size)]
+
+
+def inclusion_path_nodes(index: int, tree_size: int) -> list[tuple[int, int]]:
+    """The nodes ``[start, end)`` whose hashes make PATH(index, D[tree_size]), in its order.
+
+    The shape of a proof depends only on the index and the size, so many proofs can first say
+    which nodes they need, and those be read together. Raises as
+    :func:`inclusion_proof_from_subtrees` does.
+    """
     size = _require_size(tree_size, "tree_size")
     leaf = _require_index(index, size)
-    reader = _SubtreeReader(get_subtree_hash)
-    path: list[bytes] = []
+    nodes: list[tuple[int, int]] = []
     start, end = 0, size
     while end - start > 1:
         middle = start + _split_point(end - start)
         if leaf < middle:
-            path.append(reader.node(middle, end))
+            nodes.append((middle, end))
             end = middle
         else:
-            path.append(reader.node(start, middle))
+            nodes.append((start, middle))
             start = middle
-    path.reverse()
-    return path
+    nodes.reverse()
+    return nodes
+
+
+def complete_pieces(start: int, end: int) -> list[tuple[int, int]]:
+    """The complete subtrees, largest first, whose hashes fold (:func:`fold_pieces`) into the
+    hash of node ``[start, end)`` of a tree (``start`` a multiple of the largest piece)."""
+    pieces: list[tuple[int, int]] = []
+    while not _is_power_of_two(end - start):
+        middle = start + _split_point(end - start)
+        pieces.append((start, middle))
+        start = middle
+    pieces.append((start, end))
+    return pieces
+
+
+def fold_pieces(hashes: Sequence[bytes]) -> bytes:
+    """The hash of a node from its :func:`complete_pieces`' hashes (:class:`InvalidHash` if one
+    is not 32 bytes)."""
+    if not hashes:
+        raise InvalidHash(
+            ja="部分木のハッシュがありません。", en="no subtree hash to fold.", field="hashes"
+        )
+    for value in hashes:
+        _require_hash(value, "hashes")
+    return _fold_right(list(hashes))
 
 
 def consistency_proof_from_subtrees(

@@ -32,12 +32,18 @@ from jukinet.domain.access_log import (
     Action,
     ActorKind,
     Channel,
+    entry_bytes,
     entry_from_dict,
     entry_leaf_hash,
     entry_to_dict,
     timestamp_text,
 )
-from jukinet.domain.audit_math import SignedTreeHead, check_inclusion, verify_consistency
+from jukinet.domain.audit_math import (
+    SignedTreeHead,
+    check_inclusion,
+    leaf_hash,
+    verify_consistency,
+)
 from jukinet.domain.clock import JST
 from jukinet.domain.codes import validate_resident_code
 from jukinet.domain.errors import NotFound, ValidationError
@@ -389,30 +395,34 @@ def disclose_recorded(
 ) -> dict[str, Any]:
     """The disclosure of ``record.subject`` after recording ``record`` (the request itself).
 
-    The caller has checked who asks and built the entry naming them; the entry, the signed
-    head and the proofs are made in one transaction, with ``also_read`` (whose keys join the
-    document): a read of personal data the entry already names among its items.
+    The caller has checked who asks and built the entry naming them; the entry and the signed
+    head are made in one transaction, with ``also_read`` (whose keys join the document): a read
+    of personal data the entry already names among its items. The entries and their proofs are
+    read after it commits, in a read-only session, up to the head's size: the log only grows,
+    so they are what the head covers, and the log's write lock is not held while a thousand
+    proofs are built.
     """
     code = validate_resident_code(record.subject or "")
     now = record.recorded_at
     with node.uow() as uow:
         store.append_entries(uow.session, [record])
         head = _sign(node, uow.session, now=now)
-        entries = store.entries_about(uow.session, code)
-        proofs = store.inclusion_proofs(
-            uow.session, [position for position, _ in entries], head.tree_size
-        )
-        proved = [
-            {
-                "entry": entry_to_dict(position, entry),
-                "leaf_hash": entry_leaf_hash(position, entry).hex(),
-                "proof": [p.hex() for p in proof],
-            }
-            for (position, entry), proof in zip(entries, proofs, strict=True)
-        ]
         extra = also_read(uow.session) if also_read is not None else {}
         uow.commit()
     _remember(node, head)
+    with node.read_session() as session:
+        entries = store.entries_about(session, code, below=head.tree_size)
+        proofs = store.inclusion_proofs(
+            session, [position for position, _ in entries], head.tree_size
+        )
+    proved = [
+        {
+            "entry": entry_to_dict(position, entry),
+            "leaf_hash": entry_leaf_hash(position, entry).hex(),
+            "proof": [p.hex() for p in proof],
+        }
+        for (position, entry), proof in zip(entries, proofs, strict=True)
+    ]
     return extra | {
         "format": DISCLOSURE_FORMAT,
         "node": str(node.node_id),
@@ -427,6 +437,16 @@ def disclose_recorded(
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedEntry:
+    """One disclosed entry as :func:`check_disclosure` read it, so a page need not read it
+    again: its position, the entry, and the canonical bytes its leaf hash was computed over."""
+
+    position: int
+    entry: AccessEntry
+    leaf_data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ProofCheck:
     """The outcome of :func:`check_disclosure`."""
 
@@ -436,6 +456,8 @@ class ProofCheck:
     tree_size: int
     #: Witnesses whose countersignature of the head verified (checked only with the CA).
     witnesses: tuple[str, ...] = ()
+    #: Each entry as read (``None``: not readable as an entry), in the document's order.
+    parsed: tuple[CheckedEntry | None, ...] = ()
 
 
 def _trusted_key(
@@ -493,17 +515,28 @@ def check_disclosure(
     items = document.get("entries")
     if not isinstance(items, list):
         return ProofCheck(False, 0, ("entries: missing",), head.tree_size)
+    parsed: list[CheckedEntry | None] = []
     for number, item in enumerate(items):
+        parsed.append(None)
         try:
             position, entry = entry_from_dict(item["entry"])
-            leaf = entry_leaf_hash(position, entry)
+            data = entry_bytes(position, entry)
+            parsed[-1] = CheckedEntry(position, entry, data)
+            leaf = leaf_hash(data)
             proof = [bytes.fromhex(p) for p in item["proof"]]
             check_inclusion(leaf, position, head.tree_size, proof, head.root_hash)
             if entry.subject != document.get("resident_code"):
                 problems.append(f"entry {number}: about another resident")
         except (KeyError, TypeError, ValueError, ValidationError) as error:
             problems.append(f"entry {number}: {getattr(error, 'message_en', error)}")
-    return ProofCheck(not problems, len(items), tuple(problems), head.tree_size, tuple(witnesses))
+    return ProofCheck(
+        not problems,
+        len(items),
+        tuple(problems),
+        head.tree_size,
+        tuple(witnesses),
+        tuple(parsed),
+    )
 
 
 # --------------------------------------------------------------------------------------------

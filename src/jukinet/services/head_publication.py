@@ -11,6 +11,7 @@ says which and the proof is made again from there, once.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,15 @@ def publish_head(
     net = node.network
     if net is None:
         return []
-    return [_publish_to(node, net, head, witness, client) for witness in witnesses_of(net.node)]
+    witnesses = list(witnesses_of(net.node))
+    if client is not None or len(witnesses) < 2:
+        return [_publish_to(node, net, head, witness, client) for witness in witnesses]
+    # A town's two witnesses (its prefecture, the centre through it) are asked at once: a
+    # disclosure waits for both countersignatures, not for one after the other.
+    with ThreadPoolExecutor(max_workers=len(witnesses)) as pool:
+        return list(
+            pool.map(lambda witness: _publish_to(node, net, head, witness, None), witnesses)
+        )
 
 
 def _last_witnessed(node: ServiceContext, witness: str) -> int:

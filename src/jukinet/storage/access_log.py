@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -38,12 +38,15 @@ from jukinet.domain.audit_math import (
     GENESIS_HEAD_HASH,
     MerkleFrontier,
     SignedTreeHead,
+    SubtreeHashSource,
+    complete_pieces,
     consistency_proof_from_subtrees,
+    fold_pieces,
+    inclusion_path_nodes,
     inclusion_proof_from_subtrees,
     leaf_hash,
     merkle_root,
     merkle_root_from_subtrees,
-    node_hash,
     tree_head_bytes,
     tree_head_hash,
 )
@@ -59,7 +62,10 @@ from jukinet.storage.tables import (
 #: Lowest subtree level kept in ``access_log_subtrees`` (64 leaves).
 STORED_LEVEL: Final = 6
 _STATE_ID: Final = 1
+_T = TypeVar("_T")
 _LOG = table_of(AccessLogRow)
+#: What the first, listing run of :func:`_prefetched` is given for every subtree's hash.
+_STAND_IN: Final = bytes(32)
 _SUBTREES = table_of(AccessLogSubtreeRow)
 _STATE = table_of(AccessLogStateRow)
 
@@ -255,11 +261,15 @@ def entry_of_row(row: Any) -> AccessEntry:
     )
 
 
-def entries_about(session: Session, subject: str) -> list[tuple[int, AccessEntry]]:
-    """Every retained entry about resident ``subject``, oldest first."""
-    rows = session.execute(
-        select(_LOG).where(_LOG.c.subject == subject).order_by(_LOG.c.position)
-    ).all()
+def entries_about(
+    session: Session, subject: str, *, below: int | None = None
+) -> list[tuple[int, AccessEntry]]:
+    """Every retained entry about resident ``subject``, oldest first (only those at positions
+    ``< below`` when given: the entries a head of that size covers)."""
+    query = select(_LOG).where(_LOG.c.subject == subject)
+    if below is not None:
+        query = query.where(_LOG.c.position < below)
+    rows = session.execute(query.order_by(_LOG.c.position)).all()
     return [(row.position, entry_of_row(row)) for row in rows if row.purged_at is None]
 
 
@@ -299,7 +309,7 @@ def subtree_source(session: Session) -> Callable[[int, int], bytes]:
 
 def root_at(session: Session, tree_size: int) -> bytes:
     """The Merkle root of the first ``tree_size`` entries, from stored hashes."""
-    return merkle_root_from_subtrees(tree_size, subtree_source(session))
+    return _prefetched(session, lambda source: merkle_root_from_subtrees(tree_size, source))
 
 
 def inclusion_proof(session: Session, position: int, tree_size: int) -> list[bytes]:
@@ -307,60 +317,147 @@ def inclusion_proof(session: Session, position: int, tree_size: int) -> list[byt
     return inclusion_proof_from_subtrees(position, tree_size, subtree_source(session))
 
 
-def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> list[list[bytes]]:
-    """The audit paths of many entries in one tree (a disclosure's), sharing their reads.
+def _ranges(blocks: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted block numbers as runs ``[first, end)`` of consecutive blocks."""
+    runs: list[tuple[int, int]] = []
+    for block in blocks:
+        if runs and runs[-1][1] == block:
+            runs[-1] = (runs[-1][0], block + 1)
+        else:
+            runs.append((block, block + 1))
+    return runs
 
-    The leaf blocks below :data:`STORED_LEVEL` the entries sit in are read together, and every
-    stored subtree once, so a thousand proofs cost a few hundred small reads, not tens of
-    thousands.
-    """
+
+def _block_leaves(
+    session: Session, blocks: Sequence[int], tree_size: int
+) -> dict[int, list[bytes]]:
+    """The leaf hashes of each of ``blocks`` (sorted), read as runs of consecutive blocks."""
     block_size = 1 << STORED_LEVEL
-    blocks: dict[int, list[bytes]] = {}
-    wanted = sorted({p >> STORED_LEVEL for p in positions})
-    for first in range(0, len(wanted), 100):
-        chunk = wanted[first : first + 100]
-        rows = session.execute(
+    found: dict[int, list[bytes]] = {}
+    runs = _ranges(blocks)
+    for first in range(0, len(runs), 50):
+        result = session.connection().execute(
             select(_LOG.c.position, _LOG.c.leaf_hash)
             .where(
                 or_(
                     *(
                         and_(
-                            _LOG.c.position >= b * block_size,
-                            _LOG.c.position < (b + 1) * block_size,
+                            _LOG.c.position >= start * block_size,
+                            _LOG.c.position < end * block_size,
                         )
-                        for b in chunk
+                        for start, end in runs[first : first + 50]
                     )
                 ),
                 _LOG.c.position < tree_size,
             )
             .order_by(_LOG.c.position)
-        ).all()
+        )
+        try:
+            # The driver's own tuples: tens of thousands of rows, no Row object made for each.
+            rows = result.cursor.fetchall()
+        finally:
+            result.close()
         for position, leaf in rows:
-            blocks.setdefault(int(position) >> STORED_LEVEL, []).append(bytes(leaf))
-    # Every complete subtree inside each block read, once: proofs then look them up.
-    cache: dict[tuple[int, int], bytes] = {}
-    for block, leaves in blocks.items():
-        level = list(leaves)
-        width, base = 1, block * block_size
-        while level:
-            for offset, value in enumerate(level):
-                cache[(base + offset * width, base + (offset + 1) * width)] = value
-            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-            width *= 2
-    stored = subtree_source(session)
+            found.setdefault(int(position) >> STORED_LEVEL, []).append(bytes(leaf))
+    return found
 
-    def get(start: int, end: int) -> bytes:
-        found = cache.get((start, end))
-        if found is None:
-            found = cache[(start, end)] = stored(start, end)
-        return found
 
-    return [inclusion_proof_from_subtrees(p, tree_size, get) for p in positions]
+def _stored_subtrees(
+    session: Session, wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """Stored complete subtrees ``(start, end)`` (level ≥ STORED_LEVEL), a few reads for all."""
+    by_level: dict[int, list[int]] = {}
+    for start, end in wanted:
+        level = (end - start).bit_length() - 1
+        by_level.setdefault(level, []).append(start >> level)
+    found: dict[tuple[int, int], bytes] = {}
+    for level, numbers in sorted(by_level.items()):
+        numbers.sort()
+        for first in range(0, len(numbers), 500):
+            rows = session.execute(
+                select(_SUBTREES.c.position, _SUBTREES.c.hash).where(
+                    _SUBTREES.c.level == level,
+                    _SUBTREES.c.position.in_(numbers[first : first + 500]),
+                )
+            ).all()
+            for number, value in rows:
+                start = int(number) << level
+                found[(start, start + (1 << level))] = bytes(value)
+    missing = wanted - found.keys()
+    if missing:
+        start, end = min(missing)
+        msg = f"subtree [{start}, {end}) is missing from access_log_subtrees"
+        raise LookupError(msg)
+    return found
+
+
+def _inner(children: bytes) -> bytes:
+    # node_hash without its checks, for the blocks' inner loop: the leaves read are 32 bytes.
+    return hashlib.sha256(b"\x01" + children).digest()
+
+
+def inclusion_proofs(session: Session, positions: list[int], tree_size: int) -> list[list[bytes]]:
+    """The audit paths of many entries in one tree (a disclosure's), sharing their reads.
+
+    A proof's shape depends only on its position and the size: the nodes every proof needs are
+    listed first, and the complete subtrees they fold from are read together — those at
+    :data:`STORED_LEVEL` and above in one query per level, the leaf blocks below it as runs of
+    consecutive blocks — so a thousand proofs cost a handful of reads, and each node shared by
+    many proofs is computed once.
+    """
+    paths = [inclusion_path_nodes(position, tree_size) for position in positions]
+    pieces = {node: complete_pieces(*node) for path in paths for node in path}
+    cache = _subtrees(session, {piece for found in pieces.values() for piece in found})
+    hashes = {node: fold_pieces([cache[p] for p in found]) for node, found in pieces.items()}
+    return [[hashes[node] for node in path] for path in paths]
 
 
 def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
     """The proof that the tree of ``new_size`` entries extends the one of ``old_size``."""
-    return consistency_proof_from_subtrees(old_size, new_size, subtree_source(session))
+    return _prefetched(
+        session, lambda source: consistency_proof_from_subtrees(old_size, new_size, source)
+    )
+
+
+def _prefetched(session: Session, compute: Callable[[SubtreeHashSource], _T]) -> _T:
+    """``compute`` over the stored log, its subtrees read together rather than one query each.
+
+    Which subtrees a root or proof needs depends only on the sizes and positions, never on
+    the hashes: a first run with a stand-in for every hash lists them, they are read in a few
+    queries, and the second run gets them from memory.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def listed(start: int, end: int) -> bytes:
+        wanted.add((start, end))
+        return _STAND_IN
+
+    compute(listed)
+    found = _subtrees(session, wanted)
+    return compute(lambda start, end: found[(start, end)])
+
+
+def _subtrees(session: Session, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The hashes of the complete subtrees ``wanted``: stored ones read per level, smaller
+    ones computed from their leaf blocks."""
+    stored = {piece for piece in wanted if piece[1] - piece[0] >= 1 << STORED_LEVEL}
+    cache = _stored_subtrees(session, stored)
+    small = sorted({piece[0] >> STORED_LEVEL for piece in wanted - stored})
+    tree_size = max((end for _start, end in wanted), default=0)
+    for block, leaves in _block_leaves(session, small, tree_size).items():
+        level = leaves
+        width, base = 1, block << STORED_LEVEL
+        while level:
+            for offset, value in enumerate(level):
+                cache[(base + offset * width, base + (offset + 1) * width)] = value
+            level = [_inner(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            width *= 2
+    missing = wanted - cache.keys()
+    if missing:
+        start, end = min(missing)
+        msg = f"leaves [{start}, {end}) are missing from access_log"
+        raise LookupError(msg)
+    return cache
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ reaches the network. Real nodes over mutual TLS on loopback, SoftHSM chips, both
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jukinet.domain.audit_math import SignedTreeHead, leaf_hash, verify_inclusion
 from jukinet.domain.errors import AuthenticationFailed
 from jukinet.network import resident_card_token as chip
 from jukinet.network.hsm import DEFAULT_MODULE
@@ -22,6 +24,7 @@ from jukinet.services.context import ServiceContext
 from jukinet.services.portal import overview, requests, signin, tiers
 from jukinet.storage.card_tables import CardStatusRow
 from jukinet.storage.tables import AccessLogRow
+from jukinet.web.portal import views
 from tests.integration.cli.test_cli import run
 from tests.support.network import drain
 from tests.support.portal import PIN, issue_card
@@ -120,6 +123,21 @@ def test_a_changed_entry_fails_its_proof(network: Build, card_reader: Path) -> N
     assert checked.head_verified
     assert checked.entry_verified[0] is False
     assert all(checked.entry_verified[1:])
+    # The page hands the browser the bytes the server checked (read once, by the check): the
+    # forged entry's bytes, which fail the browser's proof check too; the others pass it.
+    shown = views.rows(overview.combine(seen.resident_code, [checked]), "ja")
+    head = SignedTreeHead.from_dict(forged["tree_head"])
+    outcome = {}
+    for row in shown:
+        leaf = leaf_hash(base64.b64decode(row.leaf_data))
+        proof = [bytes.fromhex(p) for p in row.proof.split(",") if p]
+        position = row.row.position
+        outcome[position] = verify_inclusion(leaf, position, head.tree_size, proof, head.root_hash)
+        assert outcome[position] is row.verified
+    forged_position = forged["entries"][0]["entry"]["index"]
+    assert outcome.pop(forged_position) is False
+    assert outcome
+    assert all(outcome.values())
     # A document presented as another tier's is refused as a whole.
     assert not overview.check("national", CENTRE, prefecture.document, None, trust).head_verified
 

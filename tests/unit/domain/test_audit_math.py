@@ -29,9 +29,12 @@ from jukinet.domain.audit_math import (
     SubtreeHashSource,
     check_consistency,
     check_inclusion,
+    complete_pieces,
     complete_subtree_position,
     consistency_proof,
     consistency_proof_from_subtrees,
+    fold_pieces,
+    inclusion_path_nodes,
     inclusion_proof,
     inclusion_proof_from_subtrees,
     leaf_hash,
@@ -876,3 +879,21 @@ def test_a_chained_head_from_dict_refuses_malformed_links() -> None:
     ):
         with pytest.raises(MerkleError):
             SignedTreeHead.from_dict(data)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 64, 100, 203])
+def test_proof_nodes_fold_into_the_proof(size: int) -> None:
+    leaves = [leaf_hash(bytes([n % 256, n // 256])) for n in range(size)]
+    for index in range(size):
+        path = [
+            fold_pieces([merkle_root(leaves[a:b]) for a, b in complete_pieces(start, end)])
+            for start, end in inclusion_path_nodes(index, size)
+        ]
+        assert path == inclusion_proof(leaves, index)
+
+
+def test_fold_pieces_refuses_what_is_not_a_hash() -> None:
+    with pytest.raises(InvalidHash):
+        fold_pieces([])
+    with pytest.raises(InvalidHash):
+        fold_pieces([bytes(32), b"short"])

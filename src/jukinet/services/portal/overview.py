@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -52,6 +53,8 @@ class TierView:
     head_verified: bool = False
     witnesses: tuple[str, ...] = ()
     entry_verified: tuple[bool, ...] = ()
+    #: Each entry as the check read it (``None``: unreadable), so the page reads none again.
+    parsed: tuple[audit.CheckedEntry | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class CombinedEntry:
     tree_size: int
     root_hash: str
     verified: bool
+    parsed: audit.CheckedEntry | None = None
 
     @property
     def recorded_at(self) -> str:
@@ -144,6 +148,7 @@ def check(
         head_verified=head_ok,
         witnesses=result.witnesses,
         entry_verified=tuple(head_ok and n not in failed for n in range(len(entries))),
+        parsed=result.parsed,
     )
 
 
@@ -176,6 +181,7 @@ def combine(resident_code: str, tiers: Sequence[TierView]) -> Overview:
                     tree_size=int(head["tree_size"]),
                     root_hash=str(head["root_hash"]),
                     verified=tier.entry_verified[number],
+                    parsed=tier.parsed[number] if number < len(tier.parsed) else None,
                 )
             )
     entries.sort(key=lambda e: (e.recorded_at, e.tier), reverse=True)
@@ -187,14 +193,15 @@ def overview(
 ) -> Overview:
     """The resident's information at every tier and the combined, verified disclosure."""
     trust = _trust(node)
-    own = own_disclosure(node, resident)
-    identity = own.pop("identity")
-    tiers = [check("municipality", str(node.node_id), own, identity, trust)]
-    for tier_name, answer in zip(
-        ("prefecture", "national"),
-        ask_upper_tiers(node, resident_code=resident.resident_code, http=http),
-        strict=True,
-    ):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The prefecture (and through it the centre) work on their parts while this town
+        # discloses and checks its own.
+        upper = pool.submit(ask_upper_tiers, node, resident_code=resident.resident_code, http=http)
+        own = own_disclosure(node, resident)
+        identity = own.pop("identity")
+        tiers = [check("municipality", str(node.node_id), own, identity, trust)]
+        answers = upper.result()
+    for tier_name, answer in zip(("prefecture", "national"), answers, strict=True):
         if answer.disclosure is None:
             tiers.append(TierView(tier_name, answer.node, None, None, problem=answer.problem))
             continue

@@ -15,6 +15,7 @@ transaction as the read, and shown to the resident among that tier's entries.
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -149,25 +150,31 @@ def answer_portal_resident(
         reason=PORTAL_REASON,
         items=PORTAL_ITEMS,
     )
-    disclosure = witnessed(
-        node, audit.disclose_recorded(node, entry, also_read=lambda s: _held(s, code))
-    )
-    identity = disclosure.pop("identity")
-    document: dict[str, Any] = {
-        "kind": PORTAL_KIND,
-        "node": str(net.node),
-        "requested_by": str(caller),
-        "resident_code": code,
-        "municipality_code": municipality_code,
-        "nonce": nonce,
-        "identity": identity,
-        "disclosure": disclosure,
-    }
-    if net.node.role is NodeRole.PREFECTURE:
+    is_prefecture = net.node.role is NodeRole.PREFECTURE
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # A prefecture's centre works on its part while this node works on its own.
         question = {"resident_code": code, "municipality_code": municipality_code, "nonce": nonce}
-        signed, national_error = ask_national(node, net, PORTAL_PATH, question)
-        document["national"] = signed
-        document["national_error"] = national_error
+        national = (
+            pool.submit(ask_national, node, net, PORTAL_PATH, question) if is_prefecture else None
+        )
+        disclosure = witnessed(
+            node, audit.disclose_recorded(node, entry, also_read=lambda s: _held(s, code))
+        )
+        identity = disclosure.pop("identity")
+        document: dict[str, Any] = {
+            "kind": PORTAL_KIND,
+            "node": str(net.node),
+            "requested_by": str(caller),
+            "resident_code": code,
+            "municipality_code": municipality_code,
+            "nonce": nonce,
+            "identity": identity,
+            "disclosure": disclosure,
+        }
+        if national is not None:
+            signed, national_error = national.result()
+            document["national"] = signed
+            document["national_error"] = national_error
     return sign_document(document, net)
 
 

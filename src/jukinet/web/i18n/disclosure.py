@@ -67,6 +67,24 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "disclosure.item.search_result": ("検索結果", "search result"),
     "disclosure.item.access_log": ("提供状況（アクセスログ）", "provision record (access log)"),
     "disclosure.item.none": ("（なし）", "(none)"),
+    # A wide-area copy (広域交付): the item and the reasons its services record
+    # (services/certificates/wide_area*.py: "wide-area:<outcome> <detail>").
+    "disclosure.item.wide_area_copy": (
+        "住民票の写しの広域交付",
+        "wide-area copy of the resident record",
+    ),
+    "disclosure.reason.wide-area:issued": (
+        "広域交付：住民票の写しを交付（交付番号 {detail}）",
+        "Wide-area copy: issued (serial {detail})",
+    ),
+    "disclosure.reason.wide-area:answered": (
+        "広域交付：{detail}からの請求に回答",
+        "Wide-area copy: answered the request of {detail}",
+    ),
+    "disclosure.reason.wide-area:refused": (
+        "広域交付：交付せず（{detail}）",
+        "Wide-area copy: refused ({detail})",
+    ),
     "disclosure.case_number": ("事案番号", "Case number"),
     "disclosure.head": ("署名付きツリーヘッド", "Signed tree head"),
     "disclosure.head_lead": (

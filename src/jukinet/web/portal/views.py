@@ -13,10 +13,11 @@ import jinja2
 
 from jukinet.domain.access_log import entry_bytes, entry_from_dict
 from jukinet.domain.register import Sex
-from jukinet.services.portal.overview import COMPARED, Overview
+from jukinet.services.audit import CheckedEntry
+from jukinet.services.portal.overview import COMPARED, CombinedEntry, Overview
 from jukinet.web.i18n import Translator
 from jukinet.web.ui.common import node_label
-from jukinet.web.ui.disclosure import DisclosureRow, disclosure_rows, moment
+from jukinet.web.ui.disclosure import DisclosureRow, entry_rows, moment
 
 CSV_COLUMNS: Final = (
     "tier",
@@ -54,15 +55,26 @@ class PortalRow:
     actor: str
 
 
+def _read(entry: CombinedEntry) -> CheckedEntry:
+    """The entry as the server's check read it (read here only if the check could not)."""
+    if entry.parsed is not None:
+        return entry.parsed
+    data = entry.item["entry"]
+    position, access = entry_from_dict(data)
+    return CheckedEntry(position, access, entry_bytes(position, access))
+
+
 def rows(seen: Overview, lang: str) -> list[PortalRow]:
     """The combined list, newest first, in ``lang``."""
     text = Translator(lang)
-    shown = disclosure_rows({"entries": [e.item for e in seen.entries]}, lang)
+    read = [_read(entry) for entry in seen.entries]
+    shown = entry_rows(
+        ((e.item["entry"], r.position, r.entry) for e, r in zip(seen.entries, read, strict=True)),
+        lang,
+    )
     out = []
-    for entry, row in zip(seen.entries, shown, strict=True):
-        data = entry.item["entry"]
-        position, access = entry_from_dict(data)
-        raw = entry_bytes(position, access, timestamp=str(data["recorded_at"]))
+    for entry, checked, row in zip(seen.entries, read, shown, strict=True):
+        access, raw = checked.entry, checked.leaf_data
         out.append(
             PortalRow(
                 tier=entry.tier,

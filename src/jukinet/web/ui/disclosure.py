@@ -15,7 +15,7 @@ Security officers have no business reading residents and get the refusal page.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -34,6 +34,8 @@ from jukinet.domain.operators import Actor, Permission
 from jukinet.domain.wareki import format_wareki
 from jukinet.domain.wide_area import AFFAIR as WIDE_AREA_AFFAIR
 from jukinet.domain.wide_area import STATUTE as WIDE_AREA_STATUTE
+from jukinet.domain.wide_area import refusal as wide_area_refusal
+from jukinet.domain.wide_area import refusal_codes as wide_area_refusal_codes
 from jukinet.services import audit, head_publication
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
@@ -130,10 +132,22 @@ def _item_label(item: str, text: Translator) -> str:
     return identity.label_en if text.lang == "en" else identity.label_ja
 
 
+def _wide_area_detail(outcome: str, detail: str, text: Translator) -> str:
+    """The variable part of a wide-area copy's reason, as people read it."""
+    if outcome == "wide-area:answered":
+        return node_label(detail.removeprefix("for "), text.lang)
+    if outcome == "wide-area:refused" and detail in wide_area_refusal_codes():
+        return f"{detail} {wide_area_refusal(detail).message(text.lang)}"
+    return detail
+
+
 def _reason(entry: AccessEntry, text: Translator) -> str:
     reason = entry.reason
     if not reason:
         return "—"
+    outcome, _, detail = reason.partition(" ")
+    if outcome.startswith("wide-area:") and text.has(f"disclosure.reason.{outcome}"):
+        return text(f"disclosure.reason.{outcome}", detail=_wide_area_detail(outcome, detail, text))
     # A counter write records its event kind (move_in), named as the record's history names it.
     if entry.action is Action.WRITE and text.has(f"event.{reason}"):
         return text.event(reason)
@@ -148,16 +162,45 @@ def _method(channel: Channel, text: Translator) -> str:
 
 def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRow]:
     """The document's entries as table rows in ``lang``, in log order."""
+    return entry_rows(
+        ((item["entry"], *entry_from_dict(item["entry"])) for item in document["entries"]), lang
+    )
+
+
+def entry_rows(
+    entries: Iterable[tuple[Mapping[str, Any], int, AccessEntry]], lang: str
+) -> list[DisclosureRow]:
+    """Entries already read (``(their JSON form, position, entry)``) as table rows in ``lang``.
+
+    Labels repeat across a thousand rows (the same items, nodes, affairs): each is made once.
+    """
     text = Translator(lang)
+    labels: dict[str, str] = {}
+    nodes: dict[str, str] = {}
+    affairs: dict[str | None, tuple[str | None, str | None]] = {}
+
+    def label(item: str) -> str:
+        found = labels.get(item)
+        if found is None:
+            found = labels[item] = _item_label(item, text)
+        return found
+
+    def node_name(name: str) -> str:
+        found = nodes.get(name)
+        if found is None:
+            found = nodes[name] = node_label(name, lang)
+        return found
+
     rows: list[DisclosureRow] = []
-    for item in document["entries"]:
-        position, entry = entry_from_dict(item["entry"])
-        affair_code, affair_name = _affair(entry.affair_code)
-        items = [_item_label(i, text) for i in entry.items]
+    for data, position, entry in entries:
+        if entry.affair_code not in affairs:
+            affairs[entry.affair_code] = _affair(entry.affair_code)
+        affair_code, affair_name = affairs[entry.affair_code]
+        items = [label(i) for i in entry.items]
         rows.append(
             DisclosureRow(
                 position=position,
-                when=moment(item["entry"]["recorded_at"], lang),
+                when=moment(data["recorded_at"], lang),
                 action=entry.action.value,
                 action_label=text(f"disclosure.action.{entry.action.value}"),
                 method=_method(entry.channel, text),
@@ -165,13 +208,11 @@ def disclosure_rows(document: Mapping[str, Any], lang: str) -> list[DisclosureRo
                 affair_code=affair_code,
                 affair_name=affair_name,
                 source=entry.node,
-                source_name=node_label(entry.node, lang),
+                source_name=node_name(entry.node),
                 recipient_kind=text(f"disclosure.kind.{entry.actor_kind.value}"),
                 # Another node as people call it (神奈川県横浜市), not its network name.
                 recipient=(
-                    node_label(entry.actor, lang)
-                    if entry.actor_kind is ActorKind.NODE
-                    else entry.actor
+                    node_name(entry.actor) if entry.actor_kind is ActorKind.NODE else entry.actor
                 ),
                 case_number=(
                     entry.case_number if entry.actor_kind is ActorKind.RECIPIENT else None
