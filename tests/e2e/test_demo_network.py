@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from typer.testing import CliRunner
 
 from jukinet.cli.main import app
 from tests.support.databases import demo_template, drop_template_databases
+from tests.support.ports import base_port as block_base_port
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_demo_network_settles(tmp_path: Path, database_url: str) -> None:
     template = demo_template(database_url)
     args = [] if template is None else ["--database-url", template]
-    base_port = random.randrange(20_000, 40_000, 200)
+    base_port = block_base_port()
     result = CliRunner().invoke(
         app,
         [

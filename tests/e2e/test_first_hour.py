@@ -9,7 +9,6 @@ The demo runs as a child process from the venv's ``jukinet`` script with a clean
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
 import socket
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from tests.support.cards import SoftAuthenticator, page_sign_in
+from tests.support.ports import base_port as block_base_port
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ class Demo:
 
     @classmethod
     def start(cls, tmp_path: Path, *extra: str) -> Demo:
-        base_port = random.randrange(20_000, 40_000, 200)
+        base_port = block_base_port()
         folder = tmp_path / "demo"
         env = {**clean_environment(tmp_path), "JUKINET_ENVIRONMENT": "dev"}  # as scripts/demo
         process = subprocess.Popen(

@@ -9,7 +9,6 @@ move-out reason), which itself reaches the centre as Nishitokyo's deletion.
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from datetime import date
@@ -30,6 +29,7 @@ from jukinet.services.operators import authenticate
 from jukinet.storage.tables import IdentityHistoryRow
 from tests.support.cards import SoftAuthenticator, api_token, lend_token_card, page_sign_in
 from tests.support.databases import demo_template, drop_template_databases
+from tests.support.ports import base_port as block_base_port
 
 pytestmark = pytest.mark.e2e
 
@@ -173,7 +173,7 @@ def test_counter_and_api_move_ins_close_the_old_record(tmp_path: Path, database_
         residents=200,
         seed=11,
         database_url_template=template,
-        base_port=random.randrange(20_000, 40_000, 200),
+        base_port=block_base_port(),
         say=lambda _message: None,
     )
     try:

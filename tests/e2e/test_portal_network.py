@@ -158,7 +158,12 @@ def test_one_list_of_three_tiers_lookups_then_card_lost(
         # the Nishitokyo clerk's counter read, each verified by the server and in the browser.
         for source, recipient, affair, reason in (
             ("全国センター", "agency:soumu-onkyu", PENSION_AFFAIR, "恩給法"),
-            ("東京都西東京市", "神奈川県横浜市", AFFAIR, f"wide-area:answered for {YOKOHAMA}"),
+            (
+                "東京都西東京市",
+                "神奈川県横浜市",
+                AFFAIR,
+                "広域交付：神奈川県横浜市からの請求に回答",
+            ),
             ("東京都西東京市", "clerk", "—", "窓口での確認"),
         ):
             row = entries.filter(has_text=reason).filter(has_text=recipient)

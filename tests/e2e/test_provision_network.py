@@ -10,7 +10,6 @@ entry altered in the centre's database is named by ``jukinet audit verify``.
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from jukinet.runtime.demo import build_demo, make_moves, sample_codes, wait_unti
 from jukinet.runtime.demo_provision import network_url
 from jukinet.services.operators import add_operator
 from tests.support.databases import demo_template, drop_template_databases
+from tests.support.ports import base_port as block_base_port
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_agency_queries_disclosure_and_tamper_evidence(tmp_path: Path, database_
         residents=300,
         seed=7,
         database_url_template=template,
-        base_port=random.randrange(20_000, 40_000, 200),
+        base_port=block_base_port(),
         say=lambda _message: None,
     )
     cluster = demo.cluster

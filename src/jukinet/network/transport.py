@@ -20,6 +20,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 TLS_EXTENSION = "tls"
 
+#: How long a stopping node waits for open connections and requests to finish. A peer's or a
+#: browser's idle keep-alive TLS connection otherwise holds the server until whoever stops the
+#: node gives up and kills it (15 s in ``Cluster.stop``), skipping the orderly stop.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
 
 class PeerCertificateProtocol(HttpToolsProtocol):
     """An HTTP protocol that exposes the TLS client certificate to the application."""
@@ -69,6 +74,7 @@ def make_server(
         http=PeerCertificateProtocol,
         log_level=log_level,
         lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         # Our own context: CERT_REQUIRED, the network CA only, CRL checked in the handshake.
         ssl_context_factory=lambda _config, _default: ssl_context,
     )

@@ -27,7 +27,12 @@ from jukinet.domain.network import NodeId, NodeRole, parent_of
 from jukinet.network.delivery import DeliveryWorker, LinkSender
 from jukinet.network.relay import close_hop_clients
 from jukinet.network.terminal_ca import SERVER_CERT, SERVER_KEY, TerminalAuthority
-from jukinet.network.transport import PeerCertificateProtocol, SharedSignalServer, make_server
+from jukinet.network.transport import (
+    GRACEFUL_SHUTDOWN_SECONDS,
+    PeerCertificateProtocol,
+    SharedSignalServer,
+    make_server,
+)
 from jukinet.runtime import event_loop
 from jukinet.runtime.background import (
     batch_worker,
@@ -257,6 +262,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
             port=config.operator_port,
             log_level="warning",
             lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             **operator_port_options(node, config.host),
         )
     )
@@ -276,6 +282,7 @@ async def serve_node(node: ServiceContext, config: NodeConfig) -> None:
                     port=config.public_port,
                     log_level="warning",
                     lifespan="on",
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
                 )
             )
         )
