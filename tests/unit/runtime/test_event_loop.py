@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 
 import pytest
@@ -19,14 +20,21 @@ async def _loop_module() -> str:
     return type(asyncio.get_running_loop()).__module__
 
 
+def _in_a_fresh_thread(choice: event_loop.EventLoopChoice = "auto") -> str:
+    # As in a node process: no loop is running in this thread (another test of this worker
+    # may have left one set in the main thread).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(event_loop.run, _loop_module(), choice).result(timeout=30)
+
+
 def test_auto_runs_on_uvloop() -> None:
     assert event_loop.chosen_loop("auto") == "uvloop"
-    assert event_loop.run(_loop_module()).startswith("uvloop")
+    assert _in_a_fresh_thread().startswith("uvloop")
 
 
 def test_asyncio_keeps_the_standard_loop() -> None:
     assert event_loop.chosen_loop("asyncio") == "asyncio"
-    assert event_loop.run(_loop_module(), "asyncio").startswith("asyncio")
+    assert _in_a_fresh_thread("asyncio").startswith("asyncio")
 
 
 def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
