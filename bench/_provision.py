@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import itertools
 import random
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -250,6 +251,10 @@ def postgres_admin_url() -> str:
 # The server process of bench.provision_lookup
 # --------------------------------------------------------------------------------------------
 
+#: What a serving process prints once its port is bound (with ``reuse_port``: before it listens
+#: through uvicorn, whose accept loop then takes the kernel's queued connections).
+LISTENING = "bench._provision: listening"
+
 #: The bare endpoint's path; it takes the same JSON body as the provision lookup.
 BARE_PATH = "/bench/v1/bare-lookup"
 LOOKUP_PATH = "/provision/v1/residents/lookup"
@@ -302,12 +307,15 @@ def serve(
     loop: str,
     pool_size: int | None = None,
     replica_url: str | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Serve the centre's network app (``provision``) or the bare endpoint (``bare``) with the
     node's mutual-TLS server context until killed.
 
     ``pool_size`` (an experiment, not the node's configuration): replace the node's engine by
-    one with a fixed pool of that many connections and no overflow.
+    one with a fixed pool of that many connections and no overflow. ``reuse_port`` (an
+    experiment too): listen with ``SO_REUSEPORT``, so several such processes share the port and
+    the kernel spreads connections over them (``bench.provision_lookup --workers``).
     """
     from jukinet.network.transport import make_server
     from jukinet.storage.database import make_engine, make_session_factory
@@ -330,10 +338,21 @@ def serve(
         else bare_app(node)
     )
     server = make_server(app, host="127.0.0.1", port=port, ssl_context=net.server_ssl_context())
+    sockets = None
+    if reuse_port:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+        sockets = [sock]
+    sys.stderr.write(f"{LISTENING}\n")
+    sys.stderr.flush()
     if loop == "uvloop":
-        server.run()  # uvicorn's loop factory: uvloop
+        server.run(sockets=sockets)  # uvicorn's loop factory: uvloop
     else:
-        asyncio.run(server.serve())  # what jukinet.runtime.runner does: the default asyncio loop
+        # What jukinet.runtime.runner does with JUKINET_EVENT_LOOP=asyncio.
+        asyncio.run(server.serve(sockets=sockets))
 
 
 def main() -> None:
@@ -349,6 +368,7 @@ def main() -> None:
     run.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     run.add_argument("--pool-size", type=int, default=None)
     run.add_argument("--database-replica-url", default=None)
+    run.add_argument("--reuse-port", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
     sys.stderr.write(f"serving {args.app} on :{args.port} ({args.loop})\n")
@@ -360,6 +380,7 @@ def main() -> None:
         args.loop,
         args.pool_size,
         args.database_replica_url,
+        args.reuse_port,
     )
     sys.stderr.write(f"stopped after {time.monotonic() - started:.1f} s\n")
 

@@ -68,6 +68,7 @@ from bench._provision import (
     AFFAIR,
     AGENCY,
     BARE_PATH,
+    LISTENING,
     LOOKUP_PATH,
     OFFICER,
     all_codes,
@@ -89,20 +90,22 @@ def free_port() -> int:
 
 
 class ServerMeter(CpuMeter):
-    """CpuMeter that also counts a server process we started."""
+    """CpuMeter that also counts the server processes we started."""
 
-    def __init__(self, server_pid: int, database_urls: list[str]) -> None:
+    def __init__(self, server_pids: list[int], database_urls: list[str]) -> None:
         super().__init__(database_urls=database_urls)
-        self.server_pid = server_pid
+        self.server_pids = server_pids
 
     def _own_pids(self) -> dict[int, str]:
         pids = super()._own_pids()
-        pids[self.server_pid] = "server"
+        for pid in self.server_pids:
+            pids[pid] = "server"
         return pids
 
 
 class Server:
-    """One ``bench._provision serve`` process."""
+    """``workers`` ``bench._provision serve`` processes on one port (``SO_REUSEPORT`` when
+    more than one)."""
 
     def __init__(
         self,
@@ -113,45 +116,43 @@ class Server:
         log: Path,
         pool_size: int | None,
         replica_url: str | None = None,
+        workers: int = 1,
     ) -> None:
         self.port = free_port()
         self.log = log
         extra = [] if pool_size is None else ["--pool-size", str(pool_size)]
         if replica_url is not None:
             extra += ["--database-replica-url", replica_url]
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench._provision",
-                "serve",
-                "--app",
-                app,
-                "--database-url",
-                url,
-                "--pki",
-                str(pki.folder),
-                "--port",
-                str(self.port),
-                "--loop",
-                loop,
-                *extra,
-            ],
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        if workers > 1:
+            extra.append("--reuse-port")
+        logs = [log.with_suffix(f".{i}{log.suffix}") if i else log for i in range(workers)]
+        command = [
+            sys.executable, "-m", "bench._provision", "serve", "--app", app,
+            "--database-url", url, "--pki", str(pki.folder), "--port", str(self.port),
+            "--loop", loop, *extra,
+        ]  # fmt: skip
+        self.processes = [
+            subprocess.Popen(command, stdout=path.open("wb"), stderr=subprocess.STDOUT)
+            for path in logs
+        ]
+        self.process = self.processes[0]
         deadline = time.monotonic() + 60
         while True:
-            if self.process.poll() is not None:
-                msg = f"the {app} server exited: {log.read_text(errors='replace')[-2000:]}"
-                raise RuntimeError(msg)
+            for process, path in zip(self.processes, logs, strict=True):
+                if process.poll() is not None:
+                    msg = f"the {app} server exited: {path.read_text(errors='replace')[-2000:]}"
+                    raise RuntimeError(msg)
+            bound = all(LISTENING in path.read_text(errors="replace") for path in logs)
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
+                if bound:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                        break
             except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline:
+                msg = f"the {app} server did not start listening within 60 s"
+                raise RuntimeError(msg)
+            time.sleep(0.1)
 
     @property
     def base_url(self) -> str:
@@ -159,14 +160,16 @@ class Server:
         return f"https://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        """Terminate it (and wait)."""
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Terminate them (and wait)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
             try:
-                self.process.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
 
 
 def client_context(pki: NetworkPki) -> ssl.SSLContext:
@@ -315,13 +318,16 @@ def _run(
     # The baseline is served the best way this machine knows (uvloop); the provision app the way
     # the node serves it (``--loop``, the node's default unless told otherwise).
     loop = "uvloop" if app == "bare" else args.loop
-    server = Server(app, url, pki, loop, folder / f"{app}.log", args.pool_size, replica_url)
+    workers = getattr(args, "workers", 1)
+    server = Server(
+        app, url, pki, loop, folder / f"{app}.log", args.pool_size, replica_url, workers
+    )
     sessions_before = postgres_sessions(url)
     spy: subprocess.Popen[bytes] | None = None
     spy_out = folder / f"{app}.spy.txt"
     try:
         busy_before = wait_for_quiet(timeout=20)
-        meter = ServerMeter(server.process.pid, [url])
+        meter = ServerMeter([p.pid for p in server.processes], [url])
         meter.start()
         if profile_seconds:
             spy_bin = shutil.which("py-spy")
@@ -527,6 +533,7 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "server_loop": args.loop,
         "server_pool_size": args.pool_size or "node default (QueuePool 5 + 10 overflow)",
+        "server_workers": getattr(args, "workers", 1),
     }
     try:
         with fresh_database(backend) as url:
@@ -590,6 +597,7 @@ def _summary(report: dict[str, Any]) -> None:
     print(
         f"\n== provision lookup, {report['backend']}, {report['residents']:,} residents, "
         f"{report['clients']} clients, {report['duration_s']:.0f} s, {report['server_loop']} loop, "
+        f"{report['server_workers']} server process(es), "
         f"pool {report['server_pool_size']} =="
     )
     print(
@@ -642,6 +650,12 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         help="lean: raw keep-alive TLS sockets in their own processes (bench._loadgen)",
     )
     parser.add_argument("--generator-processes", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="experiment: serve each app from N processes sharing the port (SO_REUSEPORT)",
+    )
 
 
 def main() -> None:

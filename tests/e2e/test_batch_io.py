@@ -2,7 +2,7 @@
 
 Finding 6: one agency's large batch upload held SQLite's write lock while it was parsed and
 stored, and everyone else — other agencies, the inbox, the batch worker — got a 500 "database
-is locked". Here an agency uploads 200,000 rows while two other agencies query and submit their
+is locked". Here an agency uploads 300,000 rows while two other agencies query and submit their
 own batch, the town registers residents whose notices Tokyo delivers into the centre's inbox,
 and the centre's batch worker answers jobs: every request must succeed (no 5xx at all).
 
@@ -45,7 +45,7 @@ UPLOADER, UPLOADER_AFFAIR = "agency:soumu-onkyu", "T1-16"
 OTHERS = (("agency:kkr", "T1-42"), ("agency:mlit-kensetsu", "T1-97"))
 #: About 56 MB: parsing it took the old code (holding the write lock) longer than SQLite's 10 s
 #: busy timeout.
-BIG_ROWS = 2_500_000
+BIG_ROWS = 300_000
 MIB = 1024 * 1024
 
 
