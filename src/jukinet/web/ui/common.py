@@ -145,6 +145,12 @@ def render(
     return HTMLResponse(html, status_code=status, headers=dict(PAGE_HEADERS))
 
 
+def script_data(text: str) -> str:
+    """JSON (WebAuthn options) made safe to place inside a ``<script>`` data block: no "</"
+    may end the block early."""
+    return text.replace("<", "\\u003c")
+
+
 def redirect(url: str, request: Request | None = None) -> RedirectResponse:
     """A 303 See Other (htmx requests also get ``HX-Redirect`` so the whole page changes)."""
     response = RedirectResponse(url, status_code=303)

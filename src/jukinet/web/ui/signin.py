@@ -20,7 +20,15 @@ from jukinet.web.auth import (
     TerminalDep,
     session_actor,
 )
-from jukinet.web.ui.common import FormState, PostedForm, csrf_ok, forbidden, redirect, render
+from jukinet.web.ui.common import (
+    FormState,
+    PostedForm,
+    csrf_ok,
+    forbidden,
+    redirect,
+    render,
+    script_data,
+)
 from jukinet.web.ui.i18n import request_lang
 
 router = APIRouter()
@@ -107,8 +115,7 @@ def _card_page(
             "form": form,
             "mode": mode,
             "challenge_id": challenge_id,
-            # Inside a <script> data block: no "</" may end it early.
-            "options": options.replace("<", "\\u003c"),
+            "options": script_data(options),
         },
         status=status,
     )

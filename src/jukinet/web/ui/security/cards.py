@@ -23,7 +23,15 @@ from jukinet.services.operator_security.cards import (
     security_key_options,
 )
 from jukinet.web.auth import NodeDep
-from jukinet.web.ui.common import FormState, PageActor, PostedForm, csrf_ok, forbidden, render
+from jukinet.web.ui.common import (
+    FormState,
+    PageActor,
+    PostedForm,
+    csrf_ok,
+    forbidden,
+    render,
+    script_data,
+)
 from jukinet.web.ui.i18n import request_lang
 from jukinet.web.ui.security.common import (
     FormAction,
@@ -185,8 +193,7 @@ def start_registration(
             "form": form,
             "serial": form.text("register_serial").upper(),
             "challenge_id": challenge_id,
-            # Inside a <script> data block: no "</" may end it early.
-            "options": options.replace("<", "\\u003c"),
+            "options": script_data(options),
         },
         actor=actor,
     )

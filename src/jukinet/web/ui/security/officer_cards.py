@@ -24,7 +24,15 @@ from jukinet.services.agency_officer_cards import (
 )
 from jukinet.services.context import ServiceContext
 from jukinet.web.auth import NodeDep
-from jukinet.web.ui.common import FormState, PageActor, PostedForm, csrf_ok, forbidden, render
+from jukinet.web.ui.common import (
+    FormState,
+    PageActor,
+    PostedForm,
+    csrf_ok,
+    forbidden,
+    render,
+    script_data,
+)
 from jukinet.web.ui.i18n import Translator, request_lang
 from jukinet.web.ui.security.common import confirmation, jst, refusal, required, run_form
 from jukinet.web.ui.signin import page_origin
@@ -121,8 +129,7 @@ def start_lending(
             "login": login,
             "serial": form.text("lend_serial").upper(),
             "challenge_id": challenge_id,
-            # Inside a <script> data block: no "</" may end it early.
-            "options": options.replace("<", "\\u003c"),
+            "options": script_data(options),
         },
         actor=actor,
     )
