@@ -564,13 +564,8 @@ def _measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
-    def best(app: str) -> dict[str, Any]:
-        # The median round by throughput (with one round: that round).
-        ordered = sorted(runs[app], key=lambda r: r["requests_per_s"])
-        return ordered[len(ordered) // 2]
-
-    report["baseline_bare"] = best("bare")
-    report["provision"] = best("provision")
+    report["baseline_bare"] = median_round(runs["bare"])
+    report["provision"] = median_round(runs["provision"])
     report["all_rounds"] = {
         app: [{k: r[k] for k in ("requests_per_s", "p50_ms", "p99_ms")} for r in results]
         for app, results in runs.items()
@@ -633,6 +628,12 @@ def _summary(report: dict[str, Any]) -> None:
             print(f"  cum {pct:5.1f}%  {name}")
         for name, pct in profile["own_pct"]:
             print(f"  own {pct:5.1f}%  {name}")
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median round by throughput (with one round: that round)."""
+    ordered = sorted(rounds, key=lambda r: r["requests_per_s"])
+    return ordered[len(ordered) // 2]
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:

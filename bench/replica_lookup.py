@@ -54,7 +54,7 @@ from bench._provision import (
     seed_recipients,
     synthetic_records,
 )
-from bench.provision_lookup import _run, add_load_arguments
+from bench.provision_lookup import _run, add_load_arguments, median_round
 from jukinet.domain.identity import ChangeReason
 from jukinet.storage import identity_records
 from jukinet.storage.migrate import upgrade
@@ -246,12 +246,8 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
-    def median(label: str) -> dict[str, Any]:
-        ordered = sorted(runs[label], key=lambda r: r["requests_per_s"])
-        return ordered[len(ordered) // 2]
-
-    report["baseline_primary"] = median("primary")
-    report["replica"] = median("replica")
+    report["baseline_primary"] = median_round(runs["primary"])
+    report["replica"] = median_round(runs["replica"])
     base, figure = report["baseline_primary"], report["replica"]
     report["ratio"] = round(figure["requests_per_s"] / max(base["requests_per_s"], 0.1), 3)
     report["p99_vs_baseline"] = round(figure["p99_ms"] / base["p99_ms"], 2)
