@@ -11,6 +11,8 @@ import pytest
 from jukinet.config import load_settings
 from jukinet.runtime import event_loop
 
+# uvloop is a declared dependency (uvicorn[standard]); skipped only in an environment that
+# installed jukinet without it, where "auto" rightly falls back to asyncio.
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("uvloop") is None, reason="uvloop not installed (uvicorn[standard])"
 )
